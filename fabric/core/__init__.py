@@ -1,0 +1,1 @@
+"""The vocabulary every layer shares: platforms, ASICs, units and problem reports."""

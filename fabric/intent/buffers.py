@@ -1,0 +1,65 @@
+"""Feature ``buffers``: per-port lossless headroom, SONiC profiles, cells, and the PFC XOFF point."""
+
+from __future__ import annotations
+
+import math
+
+from fabric.core.asic import Asic
+from fabric.intent.headroom import Headroom, sonic_headroom, sonic_profile_name
+from fabric.intent.models import BufferIntent, HeadroomProfile, PortBuffer, PortIntent
+from fabric.inventory.models import BufferSpec, Device
+
+
+def required_headroom(asic: Asic, port: PortIntent, buffers: BufferSpec) -> Headroom:
+    """The headroom the port's speed, cable and MTU need on this ASIC."""
+    return sonic_headroom(asic, port.speed_gbps, port.cable_length_m, port.mtu,
+                          buffers.lossless_mtu, buffers.small_packet_percentage)
+
+
+def _port_buffer(asic: Asic, port: PortIntent, buffers: BufferSpec, explicit_bytes: int | None) -> PortBuffer:
+    need = required_headroom(asic, port, buffers)
+    xoff = explicit_bytes if explicit_bytes is not None else need.xoff
+    size = xoff + need.xon
+    name = sonic_profile_name(port.speed_gbps, port.cable_length_m, port.mtu, buffers.dynamic_th)
+    if explicit_bytes is not None:
+        name = f"pg_lossless_{port.name.replace('/', '_')}_static_profile"
+    cells = asic.cell_bytes
+    return PortBuffer(
+        interface=port.name, profile=name, cable_length_m=port.cable_length_m,
+        xon_bytes=need.xon, xoff_bytes=xoff, size_bytes=size if explicit_bytes is not None else need.size,
+        xon_cells=math.ceil(need.xon / cells), xoff_cells=math.ceil(xoff / cells),
+        size_cells=math.ceil(size / cells), explicit=explicit_bytes is not None,
+    )
+
+
+def pause_threshold(buffer_bytes: int, total_headroom: int, buffers: BufferSpec) -> int:
+    """Depth at which a lossless PG crosses its dynamic threshold and sends XOFF.
+
+    With alpha = 2^dynamic_th (SAI's shared dynamic threshold) and k PGs congested together, each
+    settles at alpha * free / (1 + alpha * k), where free is the buffer left after headroom.
+    """
+    alpha = 2.0 ** buffers.dynamic_th
+    free = max(buffer_bytes - total_headroom, 0)
+    return int(alpha * free / (1 + alpha * buffers.congested_pgs))
+
+
+def build_buffers(device: Device, asic: Asic, ports: list[PortIntent], buffers: BufferSpec,
+                  lossless_pgs: int) -> BufferIntent:
+    """The ``buffers`` intent of a switch: one PortBuffer per lossless port, shared profiles by name."""
+    port_buffers = [
+        _port_buffer(asic, p, buffers, device.interfaces[p.name].headroom_bytes) for p in ports if p.lossless
+    ]
+    profiles: dict[str, HeadroomProfile] = {}
+    for pb, port in zip(port_buffers, [p for p in ports if p.lossless], strict=True):
+        profiles.setdefault(pb.profile, HeadroomProfile(
+            name=pb.profile, speed_gbps=port.speed_gbps, cable_length_m=port.cable_length_m,
+            xon_bytes=pb.xon_bytes, xoff_bytes=pb.xoff_bytes, size_bytes=pb.size_bytes,
+            dynamic_th=buffers.dynamic_th))
+    total = sum(pb.size_bytes for pb in port_buffers) * lossless_pgs
+    return BufferIntent(
+        model=buffers.model, asic=asic.name, cell_bytes=asic.cell_bytes, buffer_bytes=asic.buffer_bytes,
+        dynamic_th=buffers.dynamic_th, lossless_mtu=buffers.lossless_mtu,
+        small_packet_percentage=buffers.small_packet_percentage,
+        profiles=sorted(profiles.values(), key=lambda p: p.name), ports=port_buffers,
+        total_headroom_bytes=total, pause_threshold_bytes=pause_threshold(asic.buffer_bytes, total, buffers),
+    )

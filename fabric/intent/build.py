@@ -1,0 +1,75 @@
+"""build_intent: inventory -> one DeviceIntent per device (pure; no I/O)."""
+
+from __future__ import annotations
+
+from fabric.core.asic import ASICS
+from fabric.core.platform import PLATFORMS
+from fabric.intent.buffers import build_buffers
+from fabric.intent.common import cable_length, effective_pfc, effective_qos, port_mtu
+from fabric.intent.ecn import build_ecn
+from fabric.intent.ib import build_ib
+from fabric.intent.models import DeviceIntent, PortIntent
+from fabric.intent.nic import build_nic
+from fabric.intent.pfc import build_pfc
+from fabric.intent.qos import build_qos
+from fabric.inventory.models import Device, Fabric
+
+
+def build_ports(fabric: Fabric, device: Device) -> list[PortIntent]:
+    """Every interface with its effective MTU and cable length."""
+    spec = fabric.spec
+    return [
+        PortIntent(name=name, speed_gbps=i.speed_gbps, mtu=port_mtu(spec, device, i), peer=i.peer,
+                   cable_length_m=cable_length(spec, i), lossless=i.lossless and spec.transport == "roce",
+                   description=i.description or (f"to {i.peer}" if i.peer else ""))
+        for name, i in device.interfaces.items()
+    ]
+
+
+def _roce_switch(fabric: Fabric, device: Device, intent: DeviceIntent) -> DeviceIntent:
+    spec = fabric.spec
+    qos, pfc = effective_qos(spec, device), effective_pfc(spec, device)
+    ports = intent.interfaces
+    update = {
+        "qos": build_qos(qos),
+        "pfc": build_pfc(pfc, ports),
+        "ecn": build_ecn(spec.ecn, ports, {n: i.ecn_profile for n, i in device.interfaces.items()},
+                         qos.lossless_priority),
+    }
+    asic = ASICS.get(device.asic or "")
+    if asic is not None:
+        update["buffers"] = build_buffers(device, asic, ports, spec.buffers, len(pfc.priorities))
+    return intent.model_copy(update=update)
+
+
+def _roce_server(fabric: Fabric, device: Device, intent: DeviceIntent) -> DeviceIntent:
+    spec = fabric.spec
+    qos, pfc = effective_qos(spec, device), effective_pfc(spec, device)
+    return intent.model_copy(update={
+        "qos": build_qos(qos),
+        "pfc": build_pfc(pfc, intent.interfaces),
+        "nic": build_nic(device, intent.interfaces, qos, spec.dcqcn),
+    })
+
+
+def build_device(fabric: Fabric, device: Device) -> DeviceIntent:
+    """The intent of one device; features that do not apply to it stay None."""
+    spec = fabric.spec
+    intent = DeviceIntent(
+        name=device.name, platform=device.platform, role=device.role, hostname=device.hostname,
+        transport=spec.transport, mtu=spec.host_mtu if device.role in ("server", "sm") else spec.mtu,
+        interfaces=build_ports(fabric, device),
+    )
+    kind = PLATFORMS[device.platform].kind if device.platform in PLATFORMS else None
+    if spec.transport == "roce" and kind == "switch":
+        return _roce_switch(fabric, device, intent)
+    if spec.transport == "roce" and kind == "host":
+        return _roce_server(fabric, device, intent)
+    if kind == "sm" and spec.infiniband is not None:
+        return intent.model_copy(update={"ib": build_ib(spec.infiniband, fabric.devices)})
+    return intent
+
+
+def build_intent(fabric: Fabric) -> dict[str, DeviceIntent]:
+    """One DeviceIntent per device, in inventory order."""
+    return {name: build_device(fabric, device) for name, device in fabric.devices.items()}

@@ -1,0 +1,31 @@
+"""Effective per-device settings: fabric.yaml with the device's own overrides applied."""
+
+from __future__ import annotations
+
+from fabric.inventory.models import Device, FabricSpec, Interface, PfcSpec, QosSpec
+
+
+def effective_qos(spec: FabricSpec, device: Device) -> QosSpec:
+    """fabric.yaml qos with the device's ``data.qos`` overrides."""
+    overrides = device.qos.model_dump(exclude_none=True)
+    return spec.qos.model_copy(update=overrides) if overrides else spec.qos
+
+
+def effective_pfc(spec: FabricSpec, device: Device) -> PfcSpec:
+    """fabric.yaml pfc with the device's ``data.pfc`` overrides."""
+    overrides = device.pfc.model_dump(exclude_none=True)
+    return spec.pfc.model_copy(update=overrides) if overrides else spec.pfc
+
+
+def port_mtu(spec: FabricSpec, device: Device, interface: Interface) -> int:
+    """The interface's MTU, else the fabric's switch or host MTU."""
+    if interface.mtu is not None:
+        return interface.mtu
+    return spec.host_mtu if device.role in ("server", "sm") else spec.mtu
+
+
+def cable_length(spec: FabricSpec, interface: Interface) -> float:
+    """The interface's cable length, else fabric.yaml buffers.default_cable_length_m."""
+    if interface.cable_length_m is not None:
+        return interface.cable_length_m
+    return spec.buffers.default_cable_length_m

@@ -1,0 +1,53 @@
+"""Feature ``ecn``: Kmin/Kmax/Pmax per lossless queue, explicit or scaled by port speed."""
+
+from __future__ import annotations
+
+from fabric.intent.models import EcnIntent, EcnProfileIntent, PortIntent
+from fabric.inventory.models import EcnProfile, EcnSpec
+
+AUTO_SOURCE = "auto: SimAI/HPCC per-speed ECN table (reference/congestion-and-tuning.md §6.1)"
+KB = 1000  # the simulators' MMU multiplies KB by 1000
+# speed Gb/s -> (Kmin KB, Kmax KB, Pmax %). 25/50/100/400G: SimAI.conf; 40/200G: SimAI forks;
+# 10G scales 25G by HPCC run.py's B/25 rule; 800G keeps the 400G row (the forks use it up to 2.4T).
+AUTO_ECN: dict[int, tuple[int, int, float]] = {
+    10: (40, 160, 20), 25: (100, 400, 20), 40: (200, 800, 20), 50: (200, 800, 20),
+    100: (400, 1600, 20), 200: (600, 2400, 20), 400: (800, 3200, 20), 800: (800, 3200, 20),
+}
+
+
+def auto_profile(speed_gbps: int) -> EcnProfileIntent:
+    """The automatic profile for a port speed."""
+    kmin, kmax, pmax = AUTO_ECN[speed_gbps]
+    return EcnProfileIntent(name=f"roce_ecn_{speed_gbps}g", kmin_bytes=kmin * KB, kmax_bytes=kmax * KB,
+                            pmax_percent=pmax, weight=0, source=AUTO_SOURCE)
+
+
+def explicit_profile(name: str, profile: EcnProfile) -> EcnProfileIntent:
+    """A profile from fabric.yaml ecn.profiles."""
+    return EcnProfileIntent(name=name, kmin_bytes=profile.kmin_bytes, kmax_bytes=profile.kmax_bytes,
+                            pmax_percent=profile.pmax_percent, weight=profile.weight,
+                            source=f"fabric.yaml ecn.profiles.{name}")
+
+
+def profile_for(ecn: EcnSpec, port: PortIntent, port_profile: str | None) -> EcnProfileIntent | None:
+    """The port's profile: its own ecn_profile, else the default (explicit mode), else auto by speed."""
+    name = port_profile or (ecn.default_profile if ecn.mode == "explicit" else None)
+    if name is not None:
+        found = ecn.profiles.get(name)
+        return explicit_profile(name, found) if found else None
+    return auto_profile(port.speed_gbps)
+
+
+def build_ecn(ecn: EcnSpec, ports: list[PortIntent], port_profiles: dict[str, str | None],
+              queue: int) -> EcnIntent:
+    """The ``ecn`` intent: a profile per lossless port, profiles deduplicated by name."""
+    profiles: dict[str, EcnProfileIntent] = {}
+    assigned: dict[str, str] = {}
+    for port in ports:
+        if not port.lossless:
+            continue
+        profile = profile_for(ecn, port, port_profiles.get(port.name))
+        if profile is not None:
+            profiles.setdefault(profile.name, profile)
+            assigned[port.name] = profile.name
+    return EcnIntent(queue=queue, profiles=sorted(profiles.values(), key=lambda p: p.name), ports=assigned)

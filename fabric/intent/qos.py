@@ -1,0 +1,43 @@
+"""Feature ``qos``: DSCP -> TC classification, TC -> queue/PG maps and ETS scheduling."""
+
+from __future__ import annotations
+
+from fabric.intent.models import EtsClass, QosIntent
+from fabric.inventory.models import QosSpec
+
+PRIORITIES = range(8)
+
+
+def dscp_to_tc(qos: QosSpec) -> dict[int, int]:
+    """RoCE DSCPs to the lossless TC, the CNP DSCP to the CNP TC, everything else to the default TC."""
+    table = dict.fromkeys(range(64), qos.default_priority)
+    table.update(dict.fromkeys(qos.roce_dscp, qos.lossless_priority))
+    table[qos.cnp_dscp] = qos.cnp_priority
+    return table
+
+
+def ets_classes(qos: QosSpec) -> list[EtsClass]:
+    """CNPs strict; the lossless TC and the default TC share DWRR."""
+    return [
+        EtsClass(tc=qos.default_priority, mode="dwrr", name="default",
+                 bandwidth_percent=100 - qos.lossless_bandwidth_percent),
+        EtsClass(tc=qos.lossless_priority, mode="dwrr", name="roce",
+                 bandwidth_percent=qos.lossless_bandwidth_percent),
+        EtsClass(tc=qos.cnp_priority, mode="strict", name="cnp"),
+    ]
+
+
+def build_qos(qos: QosSpec) -> QosIntent:
+    """The ``qos`` intent of a device whose effective settings are ``qos``."""
+    table = dscp_to_tc(qos)
+    groups: dict[int, list[int]] = {}
+    for dscp, tc in table.items():
+        groups.setdefault(tc, []).append(dscp)
+    return QosIntent(
+        trust=qos.trust, roce_dscp=sorted(qos.roce_dscp), cnp_dscp=qos.cnp_dscp,
+        lossless_tc=qos.lossless_priority, cnp_tc=qos.cnp_priority, default_tc=qos.default_priority,
+        dscp_to_tc=table, dscp_groups=dict(sorted(groups.items())),
+        tc_to_queue={tc: tc for tc in PRIORITIES},
+        tc_to_pg={tc: (tc if tc == qos.lossless_priority else 0) for tc in PRIORITIES},
+        ets=ets_classes(qos),
+    )

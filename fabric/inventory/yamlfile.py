@@ -1,0 +1,80 @@
+"""YAML reading that remembers where every key came from and refuses duplicate keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class LineDict(dict[Any, Any]):
+    """A dict that knows the source line of each of its keys."""
+
+    lines: dict[Any, int]
+
+
+@dataclass
+class YamlDoc:
+    """One parsed file: its data, duplicate keys found, or a syntax error."""
+
+    path: Path
+    data: Any = None
+    duplicates: list[tuple[str, int]] = field(default_factory=list)
+    error: str | None = None
+    error_line: int | None = None
+
+
+def _loader_for(doc: YamlDoc) -> type[yaml.SafeLoader]:
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+            result = LineDict()
+            result.lines = {}
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+                line = key_node.start_mark.line + 1
+                if key in result:
+                    doc.duplicates.append((str(key), line))
+                result[key] = self.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+                result.lines[key] = line
+            return result
+
+    Loader.add_constructor(  # type: ignore[no-untyped-call]
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, Loader.construct_mapping
+    )
+    return Loader
+
+
+def read_yaml(path: Path) -> YamlDoc:
+    """Parse ``path``; never raises for bad YAML (the error lands in ``YamlDoc.error``)."""
+    doc = YamlDoc(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        doc.error = f"cannot read: {exc.strerror or exc}"
+        return doc
+    try:
+        doc.data = yaml.load(text, Loader=_loader_for(doc))  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        doc.error = f"YAML syntax error: {exc.problem or exc.context}"
+        doc.error_line = mark.line + 1 if mark else None
+    except yaml.YAMLError as exc:
+        doc.error = f"YAML error: {exc}"
+    return doc
+
+
+def line_of(data: Any, path: tuple[Any, ...]) -> int | None:
+    """The source line of the key at ``path`` (or of its nearest ancestor that has one)."""
+    line = None
+    node = data
+    for key in path:
+        if isinstance(node, LineDict) and key in node:
+            line = node.lines.get(key, line)
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            break
+    return line

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from fabric.core.asic import Asic
-from fabric.intent.headroom import Headroom, sonic_headroom, sonic_profile_name
+from fabric.core.headroom import Headroom, pause_threshold, sonic_headroom, sonic_profile_name
 from fabric.intent.models import BufferIntent, HeadroomProfile, PortBuffer, PortIntent
 from fabric.inventory.models import BufferSpec, Device
 
@@ -32,17 +32,6 @@ def _port_buffer(asic: Asic, port: PortIntent, buffers: BufferSpec, explicit_byt
     )
 
 
-def pause_threshold(buffer_bytes: int, total_headroom: int, buffers: BufferSpec) -> int:
-    """Depth at which a lossless PG crosses its dynamic threshold and sends XOFF.
-
-    With alpha = 2^dynamic_th (SAI's shared dynamic threshold) and k PGs congested together, each
-    settles at alpha * free / (1 + alpha * k), where free is the buffer left after headroom.
-    """
-    alpha = 2.0 ** buffers.dynamic_th
-    free = max(buffer_bytes - total_headroom, 0)
-    return int(alpha * free / (1 + alpha * buffers.congested_pgs))
-
-
 def build_buffers(device: Device, asic: Asic, ports: list[PortIntent], buffers: BufferSpec,
                   lossless_pgs: int) -> BufferIntent:
     """The ``buffers`` intent of a switch: one PortBuffer per lossless port, shared profiles by name."""
@@ -61,5 +50,6 @@ def build_buffers(device: Device, asic: Asic, ports: list[PortIntent], buffers: 
         dynamic_th=buffers.dynamic_th, lossless_mtu=buffers.lossless_mtu,
         small_packet_percentage=buffers.small_packet_percentage,
         profiles=sorted(profiles.values(), key=lambda p: p.name), ports=port_buffers,
-        total_headroom_bytes=total, pause_threshold_bytes=pause_threshold(asic.buffer_bytes, total, buffers),
+        total_headroom_bytes=total, pause_threshold_bytes=pause_threshold(asic.buffer_bytes, total, buffers.dynamic_th,
+                                              buffers.congested_pgs),
     )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fabric.core.asic import ASICS
 from fabric.core.platform import PLATFORMS
 from fabric.intent.buffers import build_buffers
-from fabric.intent.common import cable_length, effective_pfc, effective_qos, port_mtu
 from fabric.intent.ecn import build_ecn
 from fabric.intent.ib import build_ib
 from fabric.intent.models import DeviceIntent, PortIntent
 from fabric.intent.nic import build_nic
 from fabric.intent.pfc import build_pfc
 from fabric.intent.qos import build_qos
+from fabric.inventory.effective import cable_length, effective_pfc, effective_qos, port_mtu
 from fabric.inventory.models import Device, Fabric
 
 

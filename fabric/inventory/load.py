@@ -45,7 +45,7 @@ def _read(folder: Path, name: str, report: ValidationReport, required: bool) -> 
         return None
     doc = read_yaml(path)
     if doc.error:
-        report.add(name, doc.error, "fix the YAML syntax", line=doc.error_line)
+        report.add(name, doc.error, "correct the YAML at that line", line=doc.error_line)
         return None
     for key, line in doc.duplicates:
         report.add(f"{name}:{key}", "duplicate key", "keep one definition (names must be unique)", line=line)
@@ -144,7 +144,8 @@ def load_inventory(folder: str | Path) -> LoadResult:
         defaults = _validate(DefaultsEntry, defaults_doc.data, "defaults.yaml", (), report,
                              defaults_doc.data) or DefaultsEntry()
     hosts_doc = docs["hosts.yaml"]
-    if spec is None or hosts_doc is None:
-        return LoadResult(None, report)
+    unparsed = any((folder / name).exists() and docs[name] is None for name in FILES)
+    if spec is None or hosts_doc is None or unparsed:
+        return LoadResult(None, report)  # resolving devices now would only repeat the file's error
     devices = _devices(hosts, groups, defaults, hosts_doc, report)
     return LoadResult(Fabric(spec=spec, devices=devices, path=str(folder)), report)

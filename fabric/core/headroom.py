@@ -90,6 +90,17 @@ def sonic_profile_name(speed_gbps: int, cable_m: float, port_mtu: int, dynamic_t
     return name + "_profile"
 
 
+def pause_threshold(buffer_bytes: int, total_headroom: int, dynamic_th: int, congested_pgs: int) -> int:
+    """Depth at which a lossless PG crosses its dynamic threshold and sends XOFF.
+
+    With alpha = 2^dynamic_th (SAI's shared dynamic threshold) and k PGs congested together, each
+    settles at alpha * free / (1 + alpha * k), where free is the buffer left after headroom.
+    """
+    alpha = 2.0**dynamic_th
+    free = max(buffer_bytes - total_headroom, 0)
+    return int(alpha * free / (1 + alpha * congested_pgs))
+
+
 def cable_text(cable_m: float) -> str:
     """'40m' (SONiC CABLE_LENGTH form; whole metres)."""
     return f"{math.ceil(cable_m)}m"

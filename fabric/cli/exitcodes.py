@@ -1,0 +1,7 @@
+"""Exit codes (DESIGN §5)."""
+
+OK = 0
+USAGE = 2
+SOME_FAILED = 3
+UNREACHABLE = 4
+INVALID = 5

@@ -1,0 +1,31 @@
+"""The `fabric` command: a thin Typer app; each command lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from fabric.cli import exitcodes
+from fabric.cli.demo import demo
+from fabric.cli.inventory import app as inventory_app
+from fabric.cli.render import render
+from fabric.cli.validate import validate
+
+app = typer.Typer(
+    name="fabric", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="Provision, observe and tune the lossless RDMA fabric of an AI training cluster.",
+)
+app.command()(validate)
+app.command()(render)
+app.command()(demo)
+app.add_typer(inventory_app, name="inventory")
+
+
+def main() -> None:
+    """Console entry point; usage errors exit 2 (click's convention), never with a traceback."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(exitcodes.SOME_FAILED)

@@ -1,0 +1,1 @@
+"""Fabric-wide inventory rules, one module per concern; each rule is ``rule(fabric) -> Iterable[Problem]``."""

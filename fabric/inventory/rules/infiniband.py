@@ -1,0 +1,86 @@
+"""Rules for InfiniBand fabrics: an SM with intent, GUIDs where OpenSM needs them, sane QoS tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fabric.core.problems import Problem
+from fabric.inventory.models import Fabric
+
+KEYWORDS = ("ALL", "ALL_CAS", "ALL_SWITCHES", "ALL_ROUTERS", "SELF")
+
+
+def subnet_manager(fabric: Fabric) -> Iterator[Problem]:
+    """An InfiniBand fabric has an infiniband section and at least one SM host."""
+    if fabric.spec.transport != "infiniband":
+        if fabric.spec.infiniband is not None:
+            yield Problem("fabric.yaml:infiniband", "InfiniBand settings on a RoCE fabric are ignored",
+                          "remove the section or set transport: infiniband", severity="warning")
+        return
+    if fabric.spec.infiniband is None:
+        yield Problem("fabric.yaml:infiniband", "required when transport is infiniband",
+                      "add an infiniband section (routing_engine, sm_priority, qos, partitions)")
+    if not any(d.role == "sm" for d in fabric.devices.values()):
+        yield Problem("hosts.yaml", "no subnet manager host (role sm)", "add a host with platform opensm and role sm")
+
+
+def guids(fabric: Fabric) -> Iterator[Problem]:
+    """HCA ports carry port GUIDs (partitions list them); GUIDs are unique."""
+    if fabric.spec.transport != "infiniband":
+        return
+    seen: dict[str, str] = {}
+    for device in fabric.devices.values():
+        for name, iface in device.interfaces.items():
+            where = f"hosts.yaml:{device.name}.data.interfaces.{name}.port_guid"
+            if device.role in ("server", "sm") and iface.port_guid is None:
+                yield Problem(where, "missing on an HCA port", "add the port GUID (ibstat shows it)")
+            if iface.port_guid is not None:
+                if iface.port_guid.lower() in seen:
+                    yield Problem(where, f"GUID {iface.port_guid} is also used by {seen[iface.port_guid.lower()]}",
+                                  "GUIDs are unique")
+                seen[iface.port_guid.lower()] = f"{device.name}:{name}"
+
+
+def qos_tables(fabric: Fabric) -> Iterator[Problem]:
+    """SL2VL and VL arbitration only use VLs below max_vls."""
+    ib = fabric.spec.infiniband
+    if ib is None or fabric.spec.transport != "infiniband":
+        return
+    qos = ib.qos
+    for sl, vl in enumerate(qos.sl2vl):
+        if vl >= qos.max_vls:
+            yield Problem("fabric.yaml:infiniband.qos.sl2vl", f"SL {sl} maps to VL {vl}, not below max_vls {qos.max_vls}",
+                          "map every SL to a VL in 0..max_vls-1")
+            break
+    for table in ("vlarb_high", "vlarb_low"):
+        bad = [vl for vl in getattr(qos, table) if not 0 <= vl < qos.max_vls]
+        if bad:
+            yield Problem(f"fabric.yaml:infiniband.qos.{table}", f"VL {bad[0]} is not below max_vls {qos.max_vls}",
+                          "list only VLs in 0..max_vls-1")
+        weights = [w for w in getattr(qos, table).values() if not 0 <= w <= 255]
+        if weights:
+            yield Problem(f"fabric.yaml:infiniband.qos.{table}", f"weight {weights[0]} is outside 0-255", "")
+
+
+def partitions(fabric: Fabric) -> Iterator[Problem]:
+    """Partition members exist, PKeys are unique and not the default 0x7fff."""
+    ib = fabric.spec.infiniband
+    if ib is None:
+        return
+    seen: dict[int, str] = {}
+    for index, part in enumerate(ib.partitions):
+        where = f"fabric.yaml:infiniband.partitions.{index}"
+        pkey = int(part.pkey, 16) & 0x7FFF
+        if pkey == 0x7FFF:
+            yield Problem(f"{where}.pkey", "0x7fff is the default partition", "use another PKey, e.g. 0x8001")
+        elif pkey in seen:
+            yield Problem(f"{where}.pkey", f"PKey {part.pkey} repeats partition '{seen[pkey]}'",
+                          "give each partition its own PKey")
+        seen.setdefault(pkey, part.name)
+        for member in part.members:
+            if member not in KEYWORDS and member not in fabric.devices:
+                yield Problem(f"{where}.members", f"'{member}' is not a device or keyword",
+                              f"use device names or one of {', '.join(KEYWORDS)}")
+
+
+RULES = [subnet_manager, guids, qos_tables, partitions]

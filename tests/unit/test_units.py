@@ -1,0 +1,45 @@
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from fabric.core.units import Bytes, Gbps, Meters, Millis
+
+
+class Sample(BaseModel):
+    size: Bytes = 0
+    length: Meters = 0
+    speed: Gbps = 100
+    time: Millis = 0
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(150000, 150000), ("150KB", 150000), ("150KiB", 153600),
+                                               ("1.5MB", 1500000), ("2000 B", 2000)])
+def test_bytes_accept_numbers_and_units(raw, expected):
+    assert Sample(size=raw).size == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(40, 40.0), ("40m", 40.0), ("0.1km", 100.0), ("300 cm", 3.0)])
+def test_lengths(raw, expected):
+    assert Sample(length=raw).length == pytest.approx(expected)
+
+
+def test_speed_must_be_a_port_speed():
+    assert Sample(speed="400G").speed == 400
+    with pytest.raises(ValidationError, match="not a port speed"):
+        Sample(speed=300)
+
+
+@pytest.mark.parametrize(("field", "raw"), [("length", "40ft"), ("size", "150ms"), ("time", "2kb")])
+def test_wrong_unit_is_named(field, raw):
+    with pytest.raises(ValidationError, match=f"unit '{raw.lstrip('0123456789.')}' is not valid"):
+        Sample(**{field: raw})
+
+
+def test_time_in_seconds_converts_to_ms():
+    assert Sample(time="0.2s").time == 200
+
+
+def test_negative_and_boolean_rejected():
+    with pytest.raises(ValidationError):
+        Sample(size=-1)
+    with pytest.raises(ValidationError, match="boolean"):
+        Sample(length=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+_ONE_LINE = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": " "})
 
 
 @dataclass(frozen=True, order=True)
@@ -29,7 +30,7 @@ class Problem:
             text += f" (line {self.line})"
         if self.fix:
             text += f"; fix: {self.fix}"
-        return text
+        return text.translate(_ONE_LINE)  # a key or value from YAML may hold a newline
 
 
 @dataclass

@@ -1,0 +1,111 @@
+"""Intent builders: the vendor-neutral numbers every template prints."""
+
+from pathlib import Path
+
+import pytest
+
+from fabric.intent import build_intent
+from fabric.intent.ecn import AUTO_ECN
+from fabric.intent.nic import roce_tos
+from fabric.inventory import load_inventory
+from tests.conftest import edit_yaml
+
+
+@pytest.fixture(scope="module")
+def roce():
+    return build_intent(load_inventory(Path("inventories/lab-roce")).fabric)
+
+
+def test_qos_map_classes(roce):
+    qos = roce["leaf1"].qos
+    assert qos.dscp_to_tc[26] == 3 and qos.dscp_to_tc[48] == 6
+    assert {tc for d, tc in qos.dscp_to_tc.items() if d not in (26, 48)} == {0}
+    assert len(qos.dscp_to_tc) == 64
+    assert qos.dscp_groups[3] == [26] and qos.dscp_groups[6] == [48]
+    assert qos.tc_to_pg == {0: 0, 1: 0, 2: 0, 3: 3, 4: 0, 5: 0, 6: 0, 7: 0}
+    ets = {c.name: c for c in qos.ets}
+    assert ets["cnp"].mode == "strict" and ets["roce"].bandwidth_percent == 50
+
+
+def test_pfc_on_lossless_ports_only(roce):
+    pfc = roce["leaf1"].pfc
+    assert pfc.priorities == [3] and pfc.priority_vector == "0,0,0,1,0,0,0,0"
+    assert len(pfc.ports) == len(roce["leaf1"].interfaces)
+    assert not pfc.link_pause and not pfc.dcbx_willing
+    assert (pfc.watchdog.detect_ms, pfc.watchdog.restore_ms, pfc.watchdog.action) == (200, 400, "drop")
+
+
+def test_auto_ecn_scales_with_speed(roce):
+    ecn = roce["leaf1"].ecn
+    by_name = {p.name: p for p in ecn.profiles}
+    assert ecn.ports["Ethernet0"] == "roce_ecn_400g"  # 400G uplink
+    assert ecn.ports["Ethernet16"] == "roce_ecn_200g"  # 200G server port
+    assert by_name["roce_ecn_400g"].kmin_bytes == 800_000 and by_name["roce_ecn_400g"].kmax_bytes == 3_200_000
+    assert by_name["roce_ecn_200g"].pmax_percent == 20
+    kmins = [AUTO_ECN[s][0] for s in sorted(AUTO_ECN)]
+    assert kmins == sorted(kmins)
+    assert "§6.1" in by_name["roce_ecn_400g"].source
+
+
+def test_explicit_ecn_profile_per_port(lab_roce):
+    edit_yaml(lab_roce / "fabric.yaml", lambda f: f.update({"ecn": {
+        "mode": "explicit", "default_profile": "base",
+        "profiles": {"base": {"kmin_bytes": "150KB", "kmax_bytes": "1.5MB", "pmax_percent": 100},
+                     "uplink": {"kmin_bytes": 400000, "kmax_bytes": 1600000, "pmax_percent": 20, "weight": 2}}}}))
+    edit_yaml(lab_roce / "hosts.yaml", lambda h: h["leaf1"]["data"]["interfaces"]["Ethernet0"].update(
+        {"ecn_profile": "uplink"}))
+    ecn = build_intent(load_inventory(lab_roce).fabric)["leaf1"].ecn
+    assert ecn.ports["Ethernet0"] == "uplink" and ecn.ports["Ethernet8"] == "base"
+    base = next(p for p in ecn.profiles if p.name == "base")
+    assert (base.kmin_bytes, base.kmax_bytes, base.pmax_percent) == (150000, 1500000, 100)
+
+
+def test_sonic_buffers_per_cable_and_speed(roce):
+    buffers = roce["leaf1"].buffers
+    names = {p.name for p in buffers.profiles}
+    assert names == {"pg_lossless_400000_40m_mtu9216_profile", "pg_lossless_200000_3m_mtu9216_profile"}
+    port = next(p for p in buffers.ports if p.interface == "Ethernet0")
+    assert port.xoff_cells == -(-port.xoff_bytes // 144)
+    assert buffers.total_headroom_bytes == sum(p.size_bytes for p in buffers.ports)
+    assert 0 < buffers.pause_threshold_bytes < buffers.buffer_bytes
+
+
+def test_longer_cable_gets_bigger_headroom(lab_roce):
+    edit_yaml(lab_roce / "hosts.yaml", lambda h: h["leaf1"]["data"]["interfaces"]["Ethernet0"].update(
+        {"cable_length_m": 300}))
+    ports = {p.interface: p for p in build_intent(load_inventory(lab_roce).fabric)["leaf1"].buffers.ports}
+    assert ports["Ethernet0"].xoff_bytes > ports["Ethernet8"].xoff_bytes  # same speed, 300 m vs 40 m
+    assert ports["Ethernet0"].profile == "pg_lossless_400000_300m_mtu9216_profile"
+
+
+def test_host_nic_intent(roce):
+    nic = roce["gpu01"].nic
+    assert nic.roce_tos == 106 == roce_tos(26)
+    assert [p.rdma_device for p in nic.ports] == ["mlx5_0", "mlx5_1"]
+    assert nic.dscp2prio == {26: 3, 48: 6}
+    assert nic.np_enable_priorities == nic.rp_enable_priorities == [3]
+    assert nic.np_params == {"min_time_between_cnps": 4, "cnp_dscp": 48, "cnp_802p_prio": 6}
+    assert nic.rp_params["rpg_time_reset"] == 300 and nic.rp_params["clamp_tgt_rate_after_time_inc"] == 1
+    assert nic.ets_tsa[6] == "strict" and sum(nic.ets_bandwidth) == 100
+    assert roce["gpu01"].mtu == 9000
+
+
+def test_lossless_priority_moves_everything(lab_roce):
+    edit_yaml(lab_roce / "fabric.yaml", lambda f: (f["qos"].update({"lossless_priority": 4}),
+                                                    f["pfc"].update({"priorities": [4]})))
+    intents = build_intent(load_inventory(lab_roce).fabric)
+    assert intents["leaf1"].qos.dscp_to_tc[26] == 4 and intents["leaf1"].ecn.queue == 4
+    assert intents["gpu01"].nic.np_enable_priorities == [4]
+    assert intents["gpu01"].pfc.priority_vector == "0,0,0,0,1,0,0,0"
+
+
+def test_infiniband_sm_intent():
+    intents = build_intent(load_inventory(Path("inventories/lab-ib")).fabric)
+    ib = intents["sm1"].ib
+    assert ib.routing_engine == "ftree,updn" and ib.sm_priority == 15
+    assert ib.sl2vl == "0,1,2,3,4,5,6,7,0,1,2,3,4,5,6,7" and ib.vlarb_high == "0:4,1:0"
+    training = next(p for p in ib.partitions if p.name == "training")
+    assert len(training.members) == 8 and all(m.endswith("=full") for m in training.members)
+    assert ib.root_guids == ["0x00a0000000000001", "0x00a0000000000002"]
+    assert intents["leaf1"].qos is None and intents["gpu01"].nic is None
+    assert all(not p.lossless for p in intents["leaf1"].interfaces)

@@ -28,19 +28,19 @@ class YamlDoc:
 
 def _loader_for(doc: YamlDoc) -> type[yaml.SafeLoader]:
     class Loader(yaml.SafeLoader):
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
             result = LineDict()
             result.lines = {}
             for key_node, value_node in node.value:
-                key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+                key = self.construct_object(key_node, deep=True)
                 line = key_node.start_mark.line + 1
                 if key in result:
                     doc.duplicates.append((str(key), line))
-                result[key] = self.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+                result[key] = self.construct_object(value_node, deep=True)
                 result.lines[key] = line
             return result
 
-    Loader.add_constructor(  # type: ignore[no-untyped-call]
+    Loader.add_constructor(
         yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, Loader.construct_mapping
     )
     return Loader

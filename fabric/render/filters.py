@@ -7,17 +7,20 @@ from collections.abc import Iterable
 
 def ranges(values: Iterable[int], sep: str = ",", dash: str = "-") -> str:
     """Compress integers into ranges: [0,1,2,5] -> '0-2,5'."""
-    items = sorted(set(values))
     parts: list[str] = []
-    start = prev = None
-    for v in [*items, None]:  # type: ignore[list-item]
-        if start is not None and (v is None or v != prev + 1):  # type: ignore[operator]
-            parts.append(str(start) if start == prev else f"{start}{dash}{prev}")
-            start = None
-        if v is not None and start is None:
-            start = v
-        prev = v
+    run: list[int] = []
+    for value in sorted(set(values)):
+        if run and value != run[-1] + 1:
+            parts.append(_run_text(run, dash))
+            run = []
+        run.append(value)
+    if run:
+        parts.append(_run_text(run, dash))
     return sep.join(parts)
+
+
+def _run_text(run: list[int], dash: str) -> str:
+    return str(run[0]) if len(run) == 1 else f"{run[0]}{dash}{run[-1]}"
 
 
 def join_ints(values: Iterable[int], sep: str = ",") -> str:

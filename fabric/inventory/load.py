@@ -148,4 +148,5 @@ def load_inventory(folder: str | Path) -> LoadResult:
     if spec is None or hosts_doc is None or unparsed:
         return LoadResult(None, report)  # resolving devices now would only repeat the file's error
     devices = _devices(hosts, groups, defaults, hosts_doc, report)
-    return LoadResult(Fabric(spec=spec, devices=devices, path=str(folder)), report)
+    unresolved = tuple(str(n) for n in (hosts_doc.data or {}) if str(n) not in devices)
+    return LoadResult(Fabric(spec=spec, devices=devices, path=str(folder), unresolved=unresolved), report)

@@ -287,3 +287,4 @@ class Fabric(Model):
     spec: FabricSpec
     devices: dict[str, Device]
     path: str = ""
+    unresolved: tuple[str, ...] = Field((), description="Hosts that failed to load (already reported).")

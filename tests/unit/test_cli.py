@@ -107,3 +107,11 @@ def test_every_model_field_is_described():
         if not field.description and cls.__name__ not in ("Fabric",)
     ]
     assert not undocumented
+
+
+def test_a_broken_host_does_not_cascade_into_link_errors(lab_roce):
+    edit_yaml(lab_roce / "hosts.yaml", lambda h: h["leaf1"]["data"].update({"asci": "spectrum3"}))
+    result = runner.invoke(app, ["validate", str(lab_roce)])
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert result.exit_code == 5
+    assert len(errors) == 1 and "did you mean 'asic'?" in errors[0]

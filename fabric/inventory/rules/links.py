@@ -56,6 +56,8 @@ def links(fabric: Fabric) -> Iterator[Problem]:
         for name, iface in device.interfaces.items():
             if iface.peer is None:
                 continue
+            if iface.peer.split(":", 1)[0] in fabric.unresolved:
+                continue  # the peer's own entry is broken and already reported
             found = _peer(fabric, device, name, iface)
             if isinstance(found, Problem):
                 yield found

@@ -18,7 +18,13 @@ def _matches(device: Device, pattern: str) -> bool:
 
 
 def select_devices(fabric: Fabric, patterns: list[str]) -> list[str]:
-    """Device names matching any pattern (all devices when there is none), in inventory order."""
-    if not patterns:
-        return list(fabric.devices)
-    return [n for n, d in fabric.devices.items() if any(_matches(d, p) for p in patterns)]
+    """Device names matching any pattern and no ``!pattern``, in inventory order.
+
+    Without positive patterns every device is a candidate: ``--limit '!role:server'`` keeps switches.
+    """
+    include = [p for p in patterns if not p.startswith("!")]
+    exclude = [p[1:] for p in patterns if p.startswith("!")]
+    return [
+        n for n, d in fabric.devices.items()
+        if (not include or any(_matches(d, p) for p in include)) and not any(_matches(d, p) for p in exclude)
+    ]

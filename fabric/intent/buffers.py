@@ -49,6 +49,7 @@ def build_buffers(device: Device, asic: Asic, ports: list[PortIntent], buffers: 
         model=buffers.model, asic=asic.name, cell_bytes=asic.cell_bytes, buffer_bytes=asic.buffer_bytes,
         dynamic_th=buffers.dynamic_th, lossless_mtu=buffers.lossless_mtu,
         small_packet_percentage=buffers.small_packet_percentage,
+        lossless_pool_percent=buffers.lossless_pool_percent, lossy_pool_percent=100 - buffers.lossless_pool_percent,
         profiles=sorted(profiles.values(), key=lambda p: p.name), ports=port_buffers,
         total_headroom_bytes=total, pause_threshold_bytes=pause_threshold(asic.buffer_bytes, total, buffers.dynamic_th,
                                               buffers.congested_pgs),

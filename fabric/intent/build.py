@@ -19,7 +19,7 @@ def build_ports(fabric: Fabric, device: Device) -> list[PortIntent]:
     """Every interface with its effective MTU and cable length."""
     spec = fabric.spec
     return [
-        PortIntent(name=name, speed_gbps=i.speed_gbps, mtu=port_mtu(spec, device, i), peer=i.peer,
+        PortIntent(name=name, speed_gbps=i.speed_gbps, speed_mbps=i.speed_gbps * 1000, mtu=port_mtu(spec, device, i), peer=i.peer,
                    cable_length_m=cable_length(spec, i), lossless=i.lossless and spec.transport == "roce",
                    description=i.description or (f"to {i.peer}" if i.peer else ""))
         for name, i in device.interfaces.items()
@@ -30,13 +30,13 @@ def _roce_switch(fabric: Fabric, device: Device, intent: DeviceIntent) -> Device
     spec = fabric.spec
     qos, pfc = effective_qos(spec, device), effective_pfc(spec, device)
     ports = intent.interfaces
+    asic = ASICS.get(device.asic or "")
     update = {
         "qos": build_qos(qos),
         "pfc": build_pfc(pfc, ports),
         "ecn": build_ecn(spec.ecn, ports, {n: i.ecn_profile for n, i in device.interfaces.items()},
-                         qos.lossless_priority),
+                         qos.lossless_priority, asic.cell_bytes if asic else None),
     }
-    asic = ASICS.get(device.asic or "")
     if asic is not None:
         update["buffers"] = build_buffers(device, asic, ports, spec.buffers, len(pfc.priorities))
     return intent.model_copy(update=update)

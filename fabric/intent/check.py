@@ -61,7 +61,23 @@ def headroom_budget(fabric: Fabric, intent: DeviceIntent) -> Iterator[Problem]:
                       "buffers.headroom_budget_percent")
 
 
-INTENT_RULES = [ecn_before_pfc, headroom_covers_cable, headroom_budget]
+def platform_ranges(fabric: Fabric, intent: DeviceIntent) -> Iterator[Problem]:
+    """Values a platform's CLI cannot express (ranges from its command reference)."""
+    wd = intent.pfc.watchdog if intent.pfc else None
+    if intent.platform == "nvue" and intent.buffers and not -7 <= intent.buffers.dynamic_th <= 6:
+        yield Problem("fabric.yaml:buffers.dynamic_th", f"{intent.name} (nvue): Cumulus alpha covers 2^-7..2^6, "
+                      f"not 2^{intent.buffers.dynamic_th}", "use a dynamic_th between -7 and 6")
+    if intent.platform == "huawei_ce" and wd and wd.enabled and max(wd.detect_ms, wd.restore_ms) > 1500:
+        yield Problem("fabric.yaml:pfc.watchdog", f"{intent.name} (huawei_ce): deadlock timers take 10-1500 ms",
+                      "keep detect_ms and restore_ms at or below 1500")
+    if intent.platform == "comware" and intent.ecn:
+        for profile in intent.ecn.profiles:
+            if (profile.kmax_cells or 0) > 16000:
+                yield Problem(f"{intent.name}:ecn.{profile.name}", f"high-limit {profile.kmax_cells} cells exceeds "
+                              "H3C's 16000", "lower kmax_bytes")
+
+
+INTENT_RULES = [ecn_before_pfc, headroom_covers_cable, headroom_budget, platform_ranges]
 
 
 def check_intent(fabric: Fabric, intents: dict[str, DeviceIntent]) -> ValidationReport:

@@ -19,13 +19,13 @@ def auto_profile(speed_gbps: int) -> EcnProfileIntent:
     """The automatic profile for a port speed."""
     kmin, kmax, pmax = AUTO_ECN[speed_gbps]
     return EcnProfileIntent(name=f"roce_ecn_{speed_gbps}g", kmin_bytes=kmin * KB, kmax_bytes=kmax * KB,
-                            pmax_percent=pmax, weight=0, source=AUTO_SOURCE)
+                            pmax_percent=round(pmax), weight=0, source=AUTO_SOURCE)
 
 
 def explicit_profile(name: str, profile: EcnProfile) -> EcnProfileIntent:
     """A profile from fabric.yaml ecn.profiles."""
     return EcnProfileIntent(name=name, kmin_bytes=profile.kmin_bytes, kmax_bytes=profile.kmax_bytes,
-                            pmax_percent=profile.pmax_percent, weight=profile.weight,
+                            pmax_percent=min(100, max(1, round(profile.pmax_percent))), weight=profile.weight,
                             source=f"fabric.yaml ecn.profiles.{name}")
 
 
@@ -38,8 +38,16 @@ def profile_for(ecn: EcnSpec, port: PortIntent, port_profile: str | None) -> Ecn
     return auto_profile(port.speed_gbps)
 
 
+def in_cells(profile: EcnProfileIntent, cell_bytes: int | None) -> EcnProfileIntent:
+    """The profile with its thresholds also in cells of the device's ASIC (rounded up)."""
+    if cell_bytes is None:
+        return profile
+    return profile.model_copy(update={"kmin_cells": -(-profile.kmin_bytes // cell_bytes),
+                                      "kmax_cells": -(-profile.kmax_bytes // cell_bytes)})
+
+
 def build_ecn(ecn: EcnSpec, ports: list[PortIntent], port_profiles: dict[str, str | None],
-              queue: int) -> EcnIntent:
+              queue: int, cell_bytes: int | None = None) -> EcnIntent:
     """The ``ecn`` intent: a profile per lossless port, profiles deduplicated by name."""
     profiles: dict[str, EcnProfileIntent] = {}
     assigned: dict[str, str] = {}
@@ -48,6 +56,6 @@ def build_ecn(ecn: EcnSpec, ports: list[PortIntent], port_profiles: dict[str, st
             continue
         profile = profile_for(ecn, port, port_profiles.get(port.name))
         if profile is not None:
-            profiles.setdefault(profile.name, profile)
+            profiles.setdefault(profile.name, in_cells(profile, cell_bytes))
             assigned[port.name] = profile.name
     return EcnIntent(queue=queue, profiles=sorted(profiles.values(), key=lambda p: p.name), ports=assigned)

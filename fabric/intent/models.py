@@ -20,9 +20,10 @@ class PortIntent(Model):
 
     name: str
     speed_gbps: int
+    speed_mbps: int
     mtu: int
     peer: str | None = None
-    cable_length_m: float
+    cable_length_m: int = Field(description="Whole metres, rounded up (SONiC CABLE_LENGTH takes whole metres).")
     lossless: bool
     description: str = ""
 
@@ -59,6 +60,7 @@ class WatchdogIntent(Model):
     detect_ms: int
     restore_ms: int
     poll_ms: int
+    robustness: int = Field(description="Polls per detection: ceil(detect_ms / poll_ms) (Cumulus robustness).")
     action: Literal["drop", "forward", "alert"]
 
 
@@ -78,7 +80,7 @@ class HeadroomProfile(Model):
 
     name: str
     speed_gbps: int
-    cable_length_m: float
+    cable_length_m: int
     xon_bytes: int
     xoff_bytes: int
     size_bytes: int
@@ -90,7 +92,7 @@ class PortBuffer(Model):
 
     interface: str
     profile: str
-    cable_length_m: float
+    cable_length_m: int
     xon_bytes: int
     xoff_bytes: int
     size_bytes: int
@@ -110,6 +112,8 @@ class BufferIntent(Model):
     dynamic_th: int
     lossless_mtu: int
     small_packet_percentage: int
+    lossless_pool_percent: int = Field(description="Share of the buffer for the lossless ingress pool.")
+    lossy_pool_percent: int = Field(description="The rest, for the lossy pool.")
     profiles: list[HeadroomProfile]
     ports: list[PortBuffer]
     total_headroom_bytes: int
@@ -122,7 +126,9 @@ class EcnProfileIntent(Model):
     name: str
     kmin_bytes: int
     kmax_bytes: int
-    pmax_percent: float
+    pmax_percent: int = Field(description="Whole percent, 1-100 (what every CLI accepts).")
+    kmin_cells: int | None = Field(None, description="Kmin in the ASIC's cells (queue-length CLIs such as H3C).")
+    kmax_cells: int | None = Field(None, description="Kmax in the ASIC's cells.")
     weight: int
     source: str = Field(description="Where the numbers come from (explicit profile or the auto table).")
 

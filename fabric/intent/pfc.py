@@ -16,5 +16,6 @@ def build_pfc(pfc: PfcSpec, ports: list[PortIntent]) -> PfcIntent:
     return PfcIntent(
         priorities=sorted(pfc.priorities), priority_vector=priority_vector(pfc.priorities),
         ports=[p.name for p in ports if p.lossless], link_pause=pfc.link_pause,
-        dcbx_willing=pfc.dcbx_willing, watchdog=WatchdogIntent(**pfc.watchdog.model_dump()),
+        dcbx_willing=pfc.dcbx_willing,
+        watchdog=WatchdogIntent(**pfc.watchdog.model_dump(), robustness=-(-pfc.watchdog.detect_ms // pfc.watchdog.poll_ms)),
     )

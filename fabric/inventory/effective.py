@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fabric.inventory.models import Device, FabricSpec, Interface, PfcSpec, QosSpec
 
 
@@ -24,8 +26,11 @@ def port_mtu(spec: FabricSpec, device: Device, interface: Interface) -> int:
     return spec.host_mtu if device.role in ("server", "sm") else spec.mtu
 
 
-def cable_length(spec: FabricSpec, interface: Interface) -> float:
-    """The interface's cable length, else fabric.yaml buffers.default_cable_length_m."""
-    if interface.cable_length_m is not None:
-        return interface.cable_length_m
-    return spec.buffers.default_cable_length_m
+def cable_length(spec: FabricSpec, interface: Interface) -> int:
+    """The interface's cable length, else fabric.yaml's default, in whole metres rounded up.
+
+    Switches take whole metres (SONiC CABLE_LENGTH "40m", Cumulus cable-length), and the headroom a
+    switch computes is for that length, so the intent rounds once, upwards, for every platform.
+    """
+    length = interface.cable_length_m
+    return math.ceil(spec.buffers.default_cable_length_m if length is None else length)

@@ -171,6 +171,8 @@ class BufferSpec(Model):
     dynamic_th: int = Field(0, ge=-8, le=8, description="Shared-buffer alpha exponent: threshold = 2^n x free buffer.")
     lossless_mtu: int = Field(1024, ge=64, le=9216, description="LOSSLESS_TRAFFIC_PATTERN mtu (bytes).")
     small_packet_percentage: int = Field(50, ge=0, le=100, description="LOSSLESS_TRAFFIC_PATTERN small_packet_percentage.")
+    lossless_pool_percent: int = Field(
+        50, ge=1, le=99, description="Share of the buffer for the lossless ingress pool (Cumulus traffic-pool).")
     headroom_budget_percent: int = Field(
         50, ge=1, le=100, description="Share of the ASIC buffer all lossless headroom may take together.")
     congested_pgs: int = Field(

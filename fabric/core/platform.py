@@ -36,6 +36,7 @@ class PlatformSpec:
     netmiko_device_type: str | None = None
     napalm_driver: str | None = None
     description: str = ""
+    max_mtu: int = 9216  # the largest port MTU the CLI accepts
 
 
 _SWITCH_CLI = ("interfaces.j2", "qos.j2", "pfc.j2", "buffers.j2", "ecn.j2")
@@ -52,7 +53,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
     ),
     "eos": PlatformSpec(
         "eos", "switch", ("roce",), (Output("eos.cfg", _SWITCH_CLI),),
-        napalm_driver="eos", description="Arista EOS (eAPI)",
+        napalm_driver="eos", description="Arista EOS (eAPI)", max_mtu=9214,
     ),
     "nxos": PlatformSpec(
         "nxos", "switch", ("roce",), (Output("nxos.cfg", _SWITCH_CLI),),

@@ -10,6 +10,9 @@ from fabric.intent.models import BufferIntent, HeadroomProfile, PortBuffer, Port
 from fabric.inventory.models import BufferSpec, Device
 
 
+LONG_CABLE_M = 100  # NX-OS: an ingress pause buffer is mandatory beyond 100 m (reference/lossless.md §4.1)
+
+
 def required_headroom(asic: Asic, port: PortIntent, buffers: BufferSpec) -> Headroom:
     """The headroom the port's speed, cable and MTU need on this ASIC."""
     return sonic_headroom(asic, port.speed_gbps, port.cable_length_m, port.mtu,
@@ -24,11 +27,15 @@ def _port_buffer(asic: Asic, port: PortIntent, buffers: BufferSpec, explicit_byt
     if explicit_bytes is not None:
         name = f"pg_lossless_{port.name.replace('/', '_')}_static_profile"
     cells = asic.cell_bytes
+    pause_buffer = math.ceil((size if explicit_bytes is not None else need.size) / cells) * cells
+    pause_at = (pause_buffer - xoff) // cells * cells  # what is left above it absorbs the xoff bytes
     return PortBuffer(
         interface=port.name, profile=name, cable_length_m=port.cable_length_m,
         xon_bytes=need.xon, xoff_bytes=xoff, size_bytes=size if explicit_bytes is not None else need.size,
         xon_cells=math.ceil(need.xon / cells), xoff_cells=math.ceil(xoff / cells),
         size_cells=math.ceil(size / cells), explicit=explicit_bytes is not None,
+        long_cable=port.cable_length_m > LONG_CABLE_M, pause_buffer_bytes=pause_buffer,
+        pause_threshold_bytes=pause_at, resume_threshold_bytes=max(pause_at - port.mtu, 0) // cells * cells,
     )
 
 

@@ -18,8 +18,10 @@ from fabric.inventory.models import Device, Fabric
 def build_ports(fabric: Fabric, device: Device) -> list[PortIntent]:
     """Every interface with its effective MTU and cable length."""
     spec = fabric.spec
+    max_mtu = PLATFORMS[device.platform].max_mtu if device.platform in PLATFORMS else 9216
     return [
-        PortIntent(name=name, speed_gbps=i.speed_gbps, speed_mbps=i.speed_gbps * 1000, mtu=port_mtu(spec, device, i), peer=i.peer,
+        PortIntent(name=name, speed_gbps=i.speed_gbps, speed_mbps=i.speed_gbps * 1000,
+                   mtu=min(port_mtu(spec, device, i), max_mtu), peer=i.peer,
                    cable_length_m=cable_length(spec, i), lossless=i.lossless and spec.transport == "roce",
                    description=i.description or (f"to {i.peer}" if i.peer else ""))
         for name, i in device.interfaces.items()

@@ -70,6 +70,9 @@ def platform_ranges(fabric: Fabric, intent: DeviceIntent) -> Iterator[Problem]:
     if intent.platform == "huawei_ce" and wd and wd.enabled and max(wd.detect_ms, wd.restore_ms) > 1500:
         yield Problem("fabric.yaml:pfc.watchdog", f"{intent.name} (huawei_ce): deadlock timers take 10-1500 ms",
                       "keep detect_ms and restore_ms at or below 1500")
+    if intent.platform == "eos" and wd and wd.enabled and wd.action == "forward":
+        yield Problem("fabric.yaml:pfc.watchdog.action", f"{intent.name} (eos): the EOS watchdog drops or notifies "
+                      "(alert), it cannot forward", "use action drop or alert")
     if intent.platform == "comware" and intent.ecn:
         for profile in intent.ecn.profiles:
             if (profile.kmax_cells or 0) > 16000:

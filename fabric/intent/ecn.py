@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fabric.intent.models import EcnIntent, EcnProfileIntent, PortIntent
 from fabric.inventory.models import EcnProfile, EcnSpec
+from fabric.inventory.rules.ecn import whole_percent
 
 AUTO_SOURCE = "auto: SimAI/HPCC per-speed ECN table (reference/congestion-and-tuning.md §6.1)"
 KB = 1000  # the simulators' MMU multiplies KB by 1000
@@ -25,7 +26,7 @@ def auto_profile(speed_gbps: int) -> EcnProfileIntent:
 def explicit_profile(name: str, profile: EcnProfile) -> EcnProfileIntent:
     """A profile from fabric.yaml ecn.profiles."""
     return EcnProfileIntent(name=name, kmin_bytes=profile.kmin_bytes, kmax_bytes=profile.kmax_bytes,
-                            pmax_percent=min(100, max(1, round(profile.pmax_percent))), weight=profile.weight,
+                            pmax_percent=whole_percent(profile.pmax_percent), weight=profile.weight,
                             source=f"fabric.yaml ecn.profiles.{name}")
 
 

@@ -100,6 +100,10 @@ class PortBuffer(Model):
     xoff_cells: int
     size_cells: int
     explicit: bool = Field(False, description="Set by headroom_bytes in the inventory, not computed.")
+    long_cable: bool = Field(False, description="Cable over 100 m: NX-OS then requires an ingress pause buffer.")
+    pause_buffer_bytes: int = Field(0, description="NX-OS pause buffer-size: the PG's buffer, whole cells.")
+    pause_threshold_bytes: int = Field(0, description="NX-OS pause-threshold: buffer minus the xoff headroom.")
+    resume_threshold_bytes: int = Field(0, description="NX-OS resume-threshold: one port MTU below the pause point.")
 
 
 class BufferIntent(Model):

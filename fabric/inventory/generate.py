@@ -16,6 +16,8 @@ Topologies:
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import ceil
@@ -157,7 +159,7 @@ def _platform_problems(shape: Shape) -> list[Problem]:
     for platform in shape.platforms:
         if platform not in PLATFORMS:
             problems.append(Problem("--platforms", f"unknown platform '{platform}'",
-                                    f"valid platforms: {', '.join(sorted(PLATFORMS))}"))
+                                    f"valid {shape.transport} switch platforms: {', '.join(valid)}"))
         elif platform not in valid:
             problems.append(Problem("--platforms", f"'{platform}' is not a {shape.transport} switch platform",
                                     f"use one of: {', '.join(valid)}"))
@@ -218,14 +220,19 @@ def switch_model(platform: str, ports: list[Port]) -> SwitchModel | None:
                 None)
 
 
+CAPACITY_FIX = {
+    "leaf": "use fewer spines per leaf (rail: --spine-planes) or servers per leaf, or lower speeds",
+    "spine": "use fewer leaves per spine (rail: more spines in more --spine-planes) or a lower --uplink-speed",
+}
+
+
 def _capacity_problem(node: Node) -> Problem:
     largest = SWITCH_MODELS[node.platform][-1]
     demand = sum(p.speed_gbps for p in node.ports)
-    return Problem(f"--{node.role}s", f"not enough {node.role} ports: {node.name} ({node.platform}) needs "
-                   f"{len(node.ports)} ports, {demand / 1000:g} Tb/s, but the largest {node.platform} switch "
+    return Problem(f"--{GROUPS[node.role]}", f"not enough {node.role} ports: {node.name} ({node.platform}) "
+                   f"needs {len(node.ports)} ports, {demand / 1000:g} Tb/s, but the largest {node.platform} switch "
                    f"({largest.asic or 'ASIC'}) carries {largest.capacity_gbps / 1000:g} Tb/s "
-                   f"with ports up to {largest.max_speed_gbps}G",
-                   "use fewer servers per leaf, more --spine-planes (rail), or lower speeds")
+                   f"with ports up to {largest.max_speed_gbps}G", CAPACITY_FIX[node.role])
 
 
 def capacity_problems(topology: Topology) -> list[Problem]:
@@ -454,11 +461,70 @@ def generate(kind: str, spines: int, leaves: int, servers: int, nics_per_server:
 # --------------------------------------------------------------------------- I/O
 
 
-def dump_yaml(data: Any) -> str:
-    """Block-style YAML in insertion order (libyaml's emitter when present: 10x faster)."""
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False, width=120,
-                     allow_unicode=True)
+PLAIN = re.compile(r"^[A-Za-z0-9_$][A-Za-z0-9_.,:/${}+-]*$")  # no YAML indicator, no space
+RESOLVER = yaml.resolver.Resolver()
+STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value)
+    if PLAIN.match(text) and not text.endswith(":") and _reads_as_str(text):
+        return text
+    if text.isprintable():
+        return "'" + text.replace("'", "''") + "'"
+    return json.dumps(text)  # a JSON string is a valid double-quoted YAML scalar
+
+
+def _reads_as_str(text: str) -> bool:
+    """Whether a plain scalar reads back as this string (not bool, int, float or null)."""
+    return RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == STR_TAG  # type: ignore[no-untyped-call]
+
+
+def _inline(value: Any) -> str | None:
+    """The one-line form of a scalar or an empty collection; None for a non-empty collection."""
+    if isinstance(value, dict | list):
+        return None if value else "{}" if isinstance(value, dict) else "[]"
+    return _scalar(value)
+
+
+def _emit(value: dict[Any, Any] | list[Any], indent: str, out: list[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inline = _inline(item)
+            if inline is not None:
+                out.append(f"{indent}{_scalar(key)}: {inline}")
+                continue
+            out.append(f"{indent}{_scalar(key)}:")
+            _emit(item, indent + "  " if isinstance(item, dict) else indent, out)  # PyYAML's indentless lists
+        return
+    for item in value:
+        inline = _inline(item)
+        if inline is not None:
+            out.append(f"{indent}- {inline}")
+            continue
+        if not isinstance(item, dict):
+            raise TypeError("nested lists are not supported")
+        lines: list[str] = []
+        _emit(item, indent + "  ", lines)
+        out.append(f"{indent}- {lines[0][len(indent) + 2:]}")
+        out.extend(lines[1:])
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    """Block-style YAML in insertion order, as PyYAML writes it, at the speed of string joins.
+
+    Generated inventories reach tens of MB; PyYAML's emitter (even libyaml's) takes 20 s there.
+    Only what ``generate`` produces is supported: mappings, lists, str, int, float, bool, None.
+    """
+    out: list[str] = []
+    _emit(data, "", out)
+    return "\n".join(out) + "\n"
 
 
 def write_inventory(files: dict[str, Any], folder: str | Path) -> list[Path]:

@@ -13,6 +13,11 @@ from fabric.inventory.models import Fabric
 RECOMMENDED_PMAX = (5.0, 100.0)
 
 
+def whole_percent(value: float) -> int:
+    """Round half up, never below 1 %: what the intent renders for a fractional Pmax."""
+    return min(100, max(1, int(value + 0.5)))
+
+
 def profiles(fabric: Fabric) -> Iterator[Problem]:
     """Kmin < Kmax, Pmax in (0, 100] (warn outside the vendors' range)."""
     for name, profile in fabric.spec.ecn.profiles.items():
@@ -27,6 +32,10 @@ def profiles(fabric: Fabric) -> Iterator[Problem]:
             yield Problem(f"{where}.pmax_percent",
                           f"Pmax {profile.pmax_percent:g}% is outside the vendors' published "
                           f"{RECOMMENDED_PMAX[0]:g}-{RECOMMENDED_PMAX[1]:g}%", "marking that rare reacts late",
+                          severity="warning")
+        if 0 < profile.pmax_percent <= 100 and profile.pmax_percent != int(profile.pmax_percent):
+            yield Problem(f"{where}.pmax_percent", f"Pmax {profile.pmax_percent:g}% is not a whole percent",
+                          f"switch CLIs take whole percent; it is rendered as {whole_percent(profile.pmax_percent)}",
                           severity="warning")
         if profile.kmin_bytes < fabric.spec.mtu:
             yield Problem(f"{where}.kmin_bytes", f"Kmin {profile.kmin_bytes} B is below one MTU ({fabric.spec.mtu} B)",

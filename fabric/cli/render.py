@@ -18,7 +18,8 @@ def render(
     inventory: Annotated[Path, typer.Argument(help="Inventory folder.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory for DIR/<device>/<file>.")],
     limit: Annotated[list[str] | None, typer.Option(
-        "--limit", help="Host pattern (leaf*), group (group:leaves), role (role:spine), platform (platform:eos); !PATTERN excludes; repeatable.")] = None,
+        "--limit", help="Host pattern (leaf*), group (group:leaves), role (role:spine), platform "
+        "(platform:eos); !PATTERN excludes; repeatable.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Validate, then render every selected device's configuration files."""

@@ -9,7 +9,6 @@ from fabric.core.headroom import Headroom, pause_threshold, sonic_headroom, soni
 from fabric.intent.models import BufferIntent, HeadroomProfile, PortBuffer, PortIntent
 from fabric.inventory.models import BufferSpec, Device
 
-
 LONG_CABLE_M = 100  # NX-OS: an ingress pause buffer is mandatory beyond 100 m (reference/lossless.md §4.1)
 
 

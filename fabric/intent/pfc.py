@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fabric.intent.models import PfcIntent, PortIntent, WatchdogIntent
 from fabric.inventory.models import PfcSpec
 
@@ -13,9 +15,10 @@ def priority_vector(priorities: list[int]) -> str:
 
 def build_pfc(pfc: PfcSpec, ports: list[PortIntent]) -> PfcIntent:
     """The ``pfc`` intent: PFC on every lossless port for the configured priorities."""
+    wd = pfc.watchdog
     return PfcIntent(
         priorities=sorted(pfc.priorities), priority_vector=priority_vector(pfc.priorities),
         ports=[p.name for p in ports if p.lossless], link_pause=pfc.link_pause,
         dcbx_willing=pfc.dcbx_willing,
-        watchdog=WatchdogIntent(**pfc.watchdog.model_dump(), robustness=-(-pfc.watchdog.detect_ms // pfc.watchdog.poll_ms)),
+        watchdog=WatchdogIntent(**pfc.watchdog.model_dump(), robustness=math.ceil(wd.detect_ms / wd.poll_ms)),
     )

@@ -483,7 +483,8 @@ def _scalar(value: Any) -> str:
 
 def _reads_as_str(text: str) -> bool:
     """Whether a plain scalar reads back as this string (not bool, int, float or null)."""
-    return RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == STR_TAG  # type: ignore[no-untyped-call]
+    tag = RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return bool(tag == STR_TAG)
 
 
 def _inline(value: Any) -> str | None:

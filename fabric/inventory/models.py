@@ -36,10 +36,12 @@ class Interface(Model):
     cable_length_m: Meters | None = Field(
         None, description="Cable length in metres; defaults to fabric.yaml buffers.default_cable_length_m.")
     lossless: bool = Field(True, description="Whether the port carries lossless RoCE traffic (PFC, headroom, ECN).")
-    mtu: int | None = Field(None, ge=1280, le=9216, description="Port MTU; defaults to fabric.yaml mtu (host_mtu on servers).")
+    mtu: int | None = Field(
+        None, ge=1280, le=9216, description="Port MTU; defaults to fabric.yaml mtu (host_mtu on servers).")
     headroom_bytes: Bytes | None = Field(
         None, description="Explicit per-priority headroom; omit to compute it from speed, cable and ASIC.")
-    ecn_profile: str | None = Field(None, description="Name of an ECN profile in fabric.yaml ecn.profiles for this port.")
+    ecn_profile: str | None = Field(
+        None, description="Name of an ECN profile in fabric.yaml ecn.profiles for this port.")
     rdma_device: str | None = Field(None, description="Server NICs: the RDMA device of this netdev, e.g. mlx5_0.")
     port_guid: str | None = Field(None, pattern=r"^0x[0-9a-fA-F]{16}$", description="InfiniBand: the port GUID.")
     description: str | None = Field(None, description="Free text, rendered as the port description.")
@@ -157,7 +159,8 @@ class WatchdogSpec(Model):
 class PfcSpec(Model):
     """Priority flow control."""
 
-    priorities: list[Priority] = Field([3], min_length=1, description="Priorities with PFC (normally just the lossless one).")
+    priorities: list[Priority] = Field(
+        [3], min_length=1, description="Priorities with PFC (normally just the lossless one).")
     watchdog: WatchdogSpec = Field(default_factory=WatchdogSpec, description="PFC watchdog.")
     link_pause: bool = Field(False, description="802.3x global pause; must stay off where PFC runs.")
     dcbx_willing: bool = Field(False, description="DCBX willing bit; static, non-willing config is the norm.")
@@ -170,7 +173,8 @@ class BufferSpec(Model):
     default_cable_length_m: Meters = Field(5, description="Cable length for ports that do not state one.")
     dynamic_th: int = Field(0, ge=-8, le=8, description="Shared-buffer alpha exponent: threshold = 2^n x free buffer.")
     lossless_mtu: int = Field(1024, ge=64, le=9216, description="LOSSLESS_TRAFFIC_PATTERN mtu (bytes).")
-    small_packet_percentage: int = Field(50, ge=0, le=100, description="LOSSLESS_TRAFFIC_PATTERN small_packet_percentage.")
+    small_packet_percentage: int = Field(
+        50, ge=0, le=100, description="LOSSLESS_TRAFFIC_PATTERN small_packet_percentage.")
     lossless_pool_percent: int = Field(
         50, ge=1, le=99, description="Share of the buffer for the lossless ingress pool (Cumulus traffic-pool).")
     headroom_budget_percent: int = Field(
@@ -241,7 +245,8 @@ class IbQosSpec(Model):
     max_vls: int = Field(8, ge=1, le=15, description="qos_max_vls.")
     high_limit: int = Field(0, ge=0, le=255, description="qos_high_limit.")
     vlarb_high: dict[int, int] = Field({0: 4}, description="VL -> weight, high-priority arbitration table.")
-    vlarb_low: dict[int, int] = Field({0: 0, 1: 4, 2: 4, 3: 4, 4: 4, 5: 4, 6: 4, 7: 4}, description="VL -> weight, low table.")
+    vlarb_low: dict[int, int] = Field(
+        {0: 0, 1: 4, 2: 4, 3: 4, 4: 4, 5: 4, 6: 4, 7: 4}, description="VL -> weight, low-priority table.")
     sl2vl: list[int] = Field([*list(range(15)), 7], min_length=16, max_length=16, description="VL for SL 0..15.")
 
 

@@ -80,7 +80,7 @@ def test_plaintext_password_points_to_env_form(lab_roce):
 
 
 def test_missing_files_and_folder(tmp_path):
-    assert [str(p) for p in load_inventory(tmp_path / "nope").report][0].endswith("inventory folder not found; "
+    assert next(str(p) for p in load_inventory(tmp_path / "nope").report).endswith("inventory folder not found; "
                                                                                  "fix: pass the folder holding "
                                                                                  "hosts.yaml and fabric.yaml")
     found = messages(tmp_path)

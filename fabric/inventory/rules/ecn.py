@@ -44,7 +44,9 @@ def profiles(fabric: Fabric) -> Iterator[Problem]:
 
 def _unknown(name: str, known: list[str]) -> str:
     near = difflib.get_close_matches(name, known, n=1)
-    return f"did you mean '{near[0]}'?" if near else f"define it under ecn.profiles (known: {', '.join(known) or 'none'})"
+    if near:
+        return f"did you mean '{near[0]}'?"
+    return f"define it under ecn.profiles (known: {', '.join(known) or 'none'})"
 
 
 def references(fabric: Fabric) -> Iterator[Problem]:

@@ -49,7 +49,8 @@ def qos_tables(fabric: Fabric) -> Iterator[Problem]:
     qos = ib.qos
     for sl, vl in enumerate(qos.sl2vl):
         if vl >= qos.max_vls:
-            yield Problem("fabric.yaml:infiniband.qos.sl2vl", f"SL {sl} maps to VL {vl}, not below max_vls {qos.max_vls}",
+            yield Problem("fabric.yaml:infiniband.qos.sl2vl",
+                          f"SL {sl} maps to VL {vl}, not below max_vls {qos.max_vls}",
                           "map every SL to a VL in 0..max_vls-1")
             break
     for table in ("vlarb_high", "vlarb_low"):

@@ -43,7 +43,7 @@ EAPI_PORT = 443  # napalm's eos driver speaks eAPI over HTTPS
 class SwitchModel:
     """An ASIC a platform ships with: what it can switch, and its fastest port."""
 
-    asic: str | None
+    asic: str
     capacity_gbps: int
     max_speed_gbps: int
 
@@ -59,7 +59,7 @@ SWITCH_MODELS: dict[str, tuple[SwitchModel, ...]] = {
                 SwitchModel("tomahawk5", 51_200, 800)),
     "huawei_ce": (SwitchModel("tomahawk3", 12_800, 400), SwitchModel("tomahawk4", 25_600, 400),
                   SwitchModel("tomahawk5", 51_200, 800)),
-    "ib_switch": (SwitchModel(None, 25_600, 400),),  # Quantum-2 (NDR): 64 x 400G; the SM programs it
+    "ib_switch": (SwitchModel("quantum2", 25_600, 400),),  # NDR: 64 x 400G; no data.asic, the SM programs it
 }
 
 COMWARE_PREFIX = {10: "Ten-GigabitEthernet", 25: "Twenty-FiveGigE", 40: "FortyGigE", 50: "FiftyGigE",
@@ -161,7 +161,7 @@ def _platform_problems(shape: Shape) -> list[Problem]:
             problems.append(Problem("--platforms", f"unknown platform '{platform}'",
                                     f"valid {shape.transport} switch platforms: {', '.join(valid)}"))
         elif platform not in valid:
-            problems.append(Problem("--platforms", f"'{platform}' is not a {shape.transport} switch platform",
+            problems.append(Problem("--platforms", f"'{platform}' is not a switch platform on {shape.transport}",
                                     f"use one of: {', '.join(valid)}"))
     return problems
 
@@ -207,6 +207,9 @@ def check_shape(shape: Shape) -> list[Problem]:
         return [*problems, Problem("--transport", f"unknown transport '{shape.transport}'",
                                    f"use one of: {', '.join(TRANSPORTS)}")]
     problems += _platform_problems(shape) + _count_problems(shape)
+    if shape.kind == "clos" and (shape.servers_per_leaf is not None or shape.spine_planes != 1):
+        problems.append(Problem("--kind", "--servers-per-leaf and --spine-planes shape rail fabrics only",
+                                "drop them, or use --kind rail"))
     if not problems and shape.kind == "rail":
         problems += _rail_problems(shape)
     return problems
@@ -231,7 +234,7 @@ def _capacity_problem(node: Node) -> Problem:
     demand = sum(p.speed_gbps for p in node.ports)
     return Problem(f"--{GROUPS[node.role]}", f"not enough {node.role} ports: {node.name} ({node.platform}) "
                    f"needs {len(node.ports)} ports, {demand / 1000:g} Tb/s, but the largest {node.platform} switch "
-                   f"({largest.asic or 'ASIC'}) carries {largest.capacity_gbps / 1000:g} Tb/s "
+                   f"({largest.asic}) carries {largest.capacity_gbps / 1000:g} Tb/s "
                    f"with ports up to {largest.max_speed_gbps}G", CAPACITY_FIX[node.role])
 
 
@@ -358,7 +361,7 @@ def _switch_host(node: Node, interfaces: dict[str, Any], transport: str, mgmt_in
     entry["groups"] = [GROUPS[node.role]]
     data: dict[str, Any] = {}
     model = switch_model(node.platform, node.ports)
-    if model is not None and model.asic is not None:
+    if transport == "roce" and model is not None:
         data["asic"] = model.asic
     if transport == "infiniband":
         data["node_guid"] = guid(0xA0 if node.role == "spine" else 0xB0, 0, node.index)

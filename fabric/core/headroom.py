@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from fabric.core.asic import Asic
 from fabric.core.units import ceil_to
@@ -55,6 +56,7 @@ def is_8lane(asic: Asic, speed_gbps: int) -> bool:
     return speed_gbps // asic.serdes_gbps >= 8
 
 
+@lru_cache(maxsize=4096)
 def sonic_headroom(asic: Asic, speed_gbps: int, cable_m: float, port_mtu: int, lossless_mtu: int,
                    small_packet_percentage: int, gearbox_delay_ns: float = 0,
                    shared_headroom_pool: bool = False) -> Headroom:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from fabric.intent.models import EcnIntent, EcnProfileIntent, PortIntent
 from fabric.inventory.models import EcnProfile, EcnSpec
 from fabric.inventory.rules.ecn import whole_percent
@@ -16,6 +18,7 @@ AUTO_ECN: dict[int, tuple[int, int, float]] = {
 }
 
 
+@lru_cache(maxsize=16)
 def auto_profile(speed_gbps: int) -> EcnProfileIntent:
     """The automatic profile for a port speed."""
     kmin, kmax, pmax = AUTO_ECN[speed_gbps]
@@ -39,6 +42,7 @@ def profile_for(ecn: EcnSpec, port: PortIntent, port_profile: str | None) -> Ecn
     return auto_profile(port.speed_gbps)
 
 
+@lru_cache(maxsize=256)
 def in_cells(profile: EcnProfileIntent, cell_bytes: int | None) -> EcnProfileIntent:
     """The profile with its thresholds also in cells of the device's ASIC (rounded up)."""
     if cell_bytes is None:

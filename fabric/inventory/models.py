@@ -247,7 +247,8 @@ class IbQosSpec(Model):
     vlarb_high: dict[int, int] = Field({0: 4}, description="VL -> weight, high-priority arbitration table.")
     vlarb_low: dict[int, int] = Field(
         {0: 0, 1: 4, 2: 4, 3: 4, 4: 4, 5: 4, 6: 4, 7: 4}, description="VL -> weight, low-priority table.")
-    sl2vl: list[int] = Field([*list(range(15)), 7], min_length=16, max_length=16, description="VL for SL 0..15.")
+    sl2vl: list[int] = Field(
+        [*range(8), *range(8)], min_length=16, max_length=16, description="VL for SL 0..15 (below max_vls).")
 
 
 class Partition(Model):

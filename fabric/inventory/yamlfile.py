@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,12 @@ class YamlDoc:
     error_line: int | None = None
 
 
+# libyaml's parser when present; the constructor below is ours either way (lines, duplicates).
+_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _loader_for(doc: YamlDoc) -> type[yaml.SafeLoader]:
-    class Loader(yaml.SafeLoader):
+    class Loader(_BASE):  # type: ignore[valid-type,misc]
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
             result = LineDict()
             result.lines = {}
@@ -54,6 +59,8 @@ def read_yaml(path: Path) -> YamlDoc:
     except OSError as exc:
         doc.error = f"cannot read: {exc.strerror or exc}"
         return doc
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # a large file builds millions of live objects; collecting while loading only walks them
     try:
         doc.data = yaml.load(text, Loader=_loader_for(doc))
     except yaml.MarkedYAMLError as exc:
@@ -62,6 +69,9 @@ def read_yaml(path: Path) -> YamlDoc:
         doc.error_line = mark.line + 1 if mark else None
     except yaml.YAMLError as exc:
         doc.error = f"YAML error: {exc}"
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return doc
 
 

@@ -25,7 +25,27 @@ def _peer(fabric: Fabric, device: Device, name: str, iface: Interface) -> tuple[
     return peer, peer_if, other
 
 
-def _agreement(fabric: Fabric, device: Device, name: str, iface: Interface,
+class _Effective:
+    """Effective QoS/PFC per device, computed once per run (a link rule visits each device many times)."""
+
+    def __init__(self, fabric: Fabric) -> None:
+        self.spec = fabric.spec
+        self._pfc: dict[str, list[int]] = {}
+        self._qos: dict[str, tuple[str, int, int]] = {}
+
+    def pfc(self, device: Device) -> list[int]:
+        if device.name not in self._pfc:
+            self._pfc[device.name] = sorted(effective_pfc(self.spec, device).priorities)
+        return self._pfc[device.name]
+
+    def qos(self, device: Device) -> tuple[str, int, int]:
+        if device.name not in self._qos:
+            q = effective_qos(self.spec, device)
+            self._qos[device.name] = (q.trust, q.cnp_dscp, q.cnp_priority)
+        return self._qos[device.name]
+
+
+def _agreement(fabric: Fabric, effective: _Effective, device: Device, name: str, iface: Interface,
                peer: Device, other: Interface) -> Iterator[Problem]:
     where = f"{device.name}:{name}"
     spec = fabric.spec
@@ -39,19 +59,20 @@ def _agreement(fabric: Fabric, device: Device, name: str, iface: Interface,
         yield Problem(where, f"lossless is {iface.lossless} here but {other.lossless} on {iface.peer}",
                       "a link is lossless on both ends or on neither")
     if spec.transport == "roce" and iface.lossless and other.lossless:
-        mine, theirs = sorted(effective_pfc(spec, device).priorities), sorted(effective_pfc(spec, peer).priorities)
+        mine, theirs = effective.pfc(device), effective.pfc(peer)
         if mine != theirs:
             yield Problem(where, f"PFC priorities {mine} differ from {iface.peer} ({theirs})",
                           "use the same pfc.priorities on both devices")
-        a, b = effective_qos(spec, device), effective_qos(spec, peer)
-        if (a.trust, a.cnp_dscp, a.cnp_priority) != (b.trust, b.cnp_dscp, b.cnp_priority):
-            yield Problem(where, f"trust/CNP settings ({a.trust}, DSCP {a.cnp_dscp} -> {a.cnp_priority}) differ "
-                          f"from {iface.peer} ({b.trust}, DSCP {b.cnp_dscp} -> {b.cnp_priority})",
+        a, b = effective.qos(device), effective.qos(peer)
+        if a != b:
+            yield Problem(where, f"trust/CNP settings ({a[0]}, DSCP {a[1]} -> {a[2]}) differ "
+                          f"from {iface.peer} ({b[0]}, DSCP {b[1]} -> {b[2]})",
                           "host NIC and switch port must trust and mark CNPs the same way")
 
 
 def links(fabric: Fabric) -> Iterator[Problem]:
     """Every peer exists, points back, and matches speed, MTU, lossless, PFC and CNP settings."""
+    effective = _Effective(fabric)
     for device in fabric.devices.values():
         for name, iface in device.interfaces.items():
             if iface.peer is None:
@@ -69,7 +90,7 @@ def links(fabric: Fabric) -> Iterator[Problem]:
                               f"set peer: {device.name}:{name} on {peer.name}:{peer_if}")
                 continue
             if (device.name, name) < (peer.name, peer_if):
-                yield from _agreement(fabric, device, name, iface, peer, other)
+                yield from _agreement(fabric, effective, device, name, iface, peer, other)
 
 
 RULES = [links]

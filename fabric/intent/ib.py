@@ -6,6 +6,7 @@ from fabric.intent.models import IbIntent, IbPartitionIntent
 from fabric.inventory.models import Device, InfinibandSpec, Partition
 
 KEYWORDS = ("ALL", "ALL_CAS", "ALL_SWITCHES", "ALL_ROUTERS", "SELF")
+ROOTED_ENGINES = {"ftree", "updn", "dnup"}  # engines that take root_guid_file (opensm doc/current-routing.txt)
 
 
 def port_guids(device: Device) -> list[str]:
@@ -34,9 +35,11 @@ def build_ib(ib: InfinibandSpec, devices: dict[str, Device]) -> IbIntent:
         for p in ib.partitions
     ]
     roots = [d.node_guid for d in devices.values() if d.role == "spine" and d.node_guid]
+    engines = set(ib.routing_engine.split(","))
     return IbIntent(
         routing_engine=ib.routing_engine, sm_priority=ib.sm_priority, lmc=ib.lmc,
         sweep_interval_s=ib.sweep_interval_s, qos_enabled=ib.qos.enabled, max_vls=ib.qos.max_vls,
         high_limit=ib.qos.high_limit, vlarb_high=_table(ib.qos.vlarb_high), vlarb_low=_table(ib.qos.vlarb_low),
         sl2vl=",".join(map(str, ib.qos.sl2vl)), partitions=partitions, root_guids=roots,
+        root_guid_file=bool(roots and engines & ROOTED_ENGINES),
     )

@@ -199,6 +199,8 @@ class IbIntent(Model):
     sl2vl: str
     partitions: list[IbPartitionIntent]
     root_guids: list[str]
+    root_guid_file: bool = Field(description="Whether the routing chain reads root GUIDs (ftree, updn, dnup).")
+    config_dir: str = Field("/etc/opensm", description="Where opensm.conf and the files it names live.")
 
 
 class DeviceIntent(Model):

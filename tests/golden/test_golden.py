@@ -57,7 +57,8 @@ def test_golden(inventory: str, update_golden: bool) -> None:
 def test_golden_covers_every_rendering_platform() -> None:
     from fabric.core.platform import PLATFORMS
 
-    rendered = {p.parent.name for inv in SHIPPED for p in (GOLDEN / inv / "config").glob("*/*")}
-    platforms = {yaml.safe_load((GOLDEN / inv / "intent" / f"{d}.yaml").read_text())["platform"]
-                 for inv in SHIPPED for d in rendered if (GOLDEN / inv / "intent" / f"{d}.yaml").exists()}
+    platforms = {
+        yaml.safe_load((GOLDEN / inv / "intent" / f"{config.parent.name}.yaml").read_text())["platform"]
+        for inv in SHIPPED for config in (GOLDEN / inv / "config").glob("*/*")
+    }
     assert platforms == {name for name, spec in PLATFORMS.items() if spec.outputs}

@@ -93,12 +93,12 @@ fabric_settings = st.fixed_dictionaries({
         "dynamic_th": st.integers(-2, 4), "small_packet_percentage": st.integers(0, 100),
         "lossless_mtu": st.sampled_from([1024, 4096, 9216]), "default_cable_length_m": st.integers(1, 300),
     }),
-    "watchdog": st.fixed_dictionaries({"detect_ms": st.integers(100, 1000), "action": st.sampled_from(
-        ["drop", "forward", "alert"]), "enabled": st.booleans()}),
+    "watchdog": st.fixed_dictionaries({"detect_ms": st.integers(100, 750), "action": st.sampled_from(
+        ["drop", "alert"]), "enabled": st.booleans()}),
     "ecn": st.one_of(st.just({"mode": "auto"}), st.builds(
         lambda kmin, span, pmax: {"mode": "explicit", "default_profile": "p", "profiles": {
             "p": {"kmin_bytes": kmin, "kmax_bytes": kmin + span, "pmax_percent": pmax}}},
-        st.integers(10_000, 2_000_000), st.integers(1, 4_000_000), st.floats(0.5, 100))),
+        st.integers(10_000, 1_500_000), st.integers(1, 2_500_000), st.floats(0.5, 100))),  # H3C: <= 16000 cells
 })
 
 

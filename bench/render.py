@@ -34,8 +34,9 @@ from fabric.intent import build_intent
 from fabric.intent.check import check_intent
 from fabric.inventory import load_inventory
 from fabric.inventory.check import check_fabric
-from fabric.inventory.generate import generate, write_inventory
-from fabric.render.render import TEMPLATES, environment, render_device, template_context
+from fabric.inventory.generate import generate
+from fabric.inventory.write import write_inventory
+from fabric.render.render import TEMPLATES, environment, render_fabric, template_context
 
 SWITCH_PLATFORMS = ["sonic", "nvue", "eos", "nxos", "comware", "huawei_ce"]
 FULL = {"spines": 512, "leaves": 1536, "servers": 8192, "nics_per_server": 8, "spine_planes": 8,
@@ -77,8 +78,8 @@ def pipeline(folder: Path, root: Path, times: dict[str, float]) -> dict[str, Any
     intents = timed("build_intent", times, lambda: build_intent(fabric))
     report.extend(timed("check_intent", times, lambda: check_intent(fabric, intents)).problems)
     assert report.ok, [str(p) for p in report][:5]
-    configs = timed("render", times, lambda: [render_device(i, root) for i in intents.values()])
-    times["lines"] = sum(c.lines for c in configs)
+    configs = timed("render", times, lambda: render_fabric(intents, root))
+    times["lines"] = sum(c.lines for c in configs.values())
     return intents
 
 

@@ -11,8 +11,9 @@ import typer
 from fabric.cli import exitcodes
 from fabric.cli.output import err
 from fabric.core.problems import Problem
-from fabric.inventory.generate import ShapeError, generate, write_inventory
+from fabric.inventory.generate import ShapeError, generate
 from fabric.inventory.schema import inventory_schema
+from fabric.inventory.write import AUTO_JSON_HOSTS, Style, write_inventory
 
 app = typer.Typer(no_args_is_help=True, help="Inventory tools: JSON Schema export, fabric generator.")
 
@@ -63,6 +64,9 @@ def generate_command(
         "--spine-planes", help="Rail: spine groups; rail k's leaves reach every spine of plane k mod N.")] = 1,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the inventory files of a non-empty folder.")]
     = False,
+    style: Annotated[Style, typer.Option(
+        "--style", help="hosts.yaml as block YAML, or YAML's JSON subset (loads ~50x faster); auto: JSON "
+        f"subset above {AUTO_JSON_HOSTS} hosts.")] = "auto",
 ) -> None:
     """Generate a two-tier CLOS or rail-optimised inventory (same arguments, byte-identical files)."""
     problem = _output_problem(output, force)
@@ -74,7 +78,7 @@ def generate_command(
                          server_speed, uplink_speed, servers_per_leaf, spine_planes)
     except ShapeError as exc:
         raise _fail(exc.problems) from None
-    write_inventory(files, output)
+    write_inventory(files, output, style)
     hosts = files["hosts.yaml"]
     links = sum(len(h["data"]["interfaces"]) for h in hosts.values()) // 2
     typer.echo(f"wrote {output}: {spines} spines, {leaves} leaves, {servers} servers, {links} links")

@@ -12,7 +12,8 @@ from rich.table import Table
 from fabric.core.problems import ValidationReport
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# Without a terminal rich assumes 80 columns; tables read better in a log or a pipe when wider.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 132)
 
 
 def print_report(report: ValidationReport) -> None:

@@ -11,7 +11,7 @@ from fabric.cli import exitcodes
 from fabric.cli.output import err, print_json, print_report, table
 from fabric.intent.check import validate_inventory
 from fabric.inventory.select import select_devices
-from fabric.render import render_device, write_rendered
+from fabric.render import render_fabric, write_rendered
 
 
 def render(
@@ -32,7 +32,7 @@ def render(
     if not names:
         err.print(f"--limit {' '.join(limit or [])}: matches no device", markup=False)
         raise typer.Exit(exitcodes.INVALID)
-    configs = {n: render_device(result.intents[n]) for n in names}
+    configs = render_fabric({n: result.intents[n] for n in names})
     write_rendered(configs, output)
     rows = [[c.device, c.platform, len(c.files), c.lines] for c in configs.values()]
     if json_output:

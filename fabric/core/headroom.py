@@ -81,6 +81,7 @@ def sonic_headroom(asic: Asic, speed_gbps: int, cable_m: float, port_mtu: int, l
     return Headroom(xon=xon, xoff=xoff, size=ceil_to(size, 1024))
 
 
+@lru_cache(maxsize=4096)
 def sonic_profile_name(speed_gbps: int, cable_m: float, port_mtu: int, dynamic_th: int,
                        default_dynamic_th: int = 0) -> str:
     """``pg_lossless_<speed>_<cable>[_mtu<mtu>][_th<th>]_profile``, as buffermgrd names it."""

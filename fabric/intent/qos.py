@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from fabric.intent.models import EtsClass, QosIntent
 from fabric.inventory.models import QosSpec
 
@@ -28,7 +30,16 @@ def ets_classes(qos: QosSpec) -> list[EtsClass]:
 
 
 def build_qos(qos: QosSpec) -> QosIntent:
-    """The ``qos`` intent of a device whose effective settings are ``qos``."""
+    """The ``qos`` intent of a device whose effective settings are ``qos``.
+
+    Devices share their QoS settings, so the (frozen) result is built once per distinct setting.
+    """
+    return _build_qos(qos.model_dump_json())
+
+
+@lru_cache(maxsize=64)
+def _build_qos(raw: str) -> QosIntent:
+    qos = QosSpec.model_validate_json(raw)
     table = dscp_to_tc(qos)
     groups: dict[int, list[int]] = {}
     for dscp, tc in table.items():

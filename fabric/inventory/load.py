@@ -48,7 +48,8 @@ def _read(folder: Path, name: str, report: ValidationReport, required: bool) -> 
         report.add(name, doc.error, "correct the YAML at that line", line=doc.error_line)
         return None
     for key, line in doc.duplicates:
-        report.add(f"{name}:{key}", "duplicate key", "keep one definition (names must be unique)", line=line)
+        report.add(f"{name}:{key}", "duplicate key", "keep one definition (names must be unique)",
+                   line=line or None)
     return doc
 
 

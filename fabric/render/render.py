@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,9 +44,14 @@ def environment(root: Path = TEMPLATES) -> jinja2.Environment:
 
 
 def template_context(intent: DeviceIntent) -> dict[str, Any]:
-    """What every template sees: the intent's features as plain data, plus the device itself."""
-    data = intent.model_dump(mode="python")
-    return {**data, "device": data}
+    """What every template sees: the intent's features by name, plus the device itself.
+
+    The models are passed as they are (Jinja reads attributes and dict keys alike), so rendering
+    costs no copy of the intent.
+    """
+    context: dict[str, Any] = {name: getattr(intent, name) for name in type(intent).model_fields}
+    context["device"] = intent
+    return context
 
 
 def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
@@ -56,6 +62,25 @@ def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
             into[key] = value
 
 
+def dump_tables(tables: dict[str, Any]) -> str:
+    """JSON with one table entry per line, keys sorted: diffable like indented JSON, and written by the C
+    encoder (``indent`` would force the pure-Python one, the slowest step of rendering a large fabric)."""
+    lines = ["{"]
+    for t, (table, entries) in enumerate(sorted(tables.items())):
+        if not isinstance(entries, dict) or not entries:
+            lines.append(f"  {json.dumps(table)}: {json.dumps(entries, sort_keys=True)}")
+        else:
+            lines.append(f"  {json.dumps(table)}: {{")
+            items = sorted(entries.items())
+            lines.extend(f"    {json.dumps(k)}: {json.dumps(v, sort_keys=True)}{',' if i < len(items) - 1 else ''}"
+                         for i, (k, v) in enumerate(items))
+            lines.append("  }")
+        if t < len(tables) - 1:
+            lines[-1] += ","
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def _render_output(env: jinja2.Environment, platform: str, output: Output, context: dict[str, Any]) -> str:
     parts = [env.get_template(f"{platform}/{name}").render(context) for name in output.templates]
     if output.format == "json":
@@ -63,7 +88,7 @@ def _render_output(env: jinja2.Environment, platform: str, output: Output, conte
         for part in parts:
             if part.strip():
                 _merge(merged, json.loads(part))
-        return json.dumps(merged, indent=2, sort_keys=True) + "\n"
+        return dump_tables(merged)
     return "".join(p for p in parts if p.strip())
 
 
@@ -78,7 +103,13 @@ def render_device(intent: DeviceIntent, root: Path = TEMPLATES) -> RenderedConfi
 
 def render_fabric(intents: dict[str, DeviceIntent], root: Path = TEMPLATES) -> dict[str, RenderedConfig]:
     """Render every device."""
-    return {name: render_device(intent, root) for name, intent in intents.items()}
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # rendering makes only short-lived, acyclic strings; a collection would re-walk every intent
+    try:
+        return {name: render_device(intent, root) for name, intent in intents.items()}
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def write_rendered(configs: dict[str, RenderedConfig], out: Path) -> list[Path]:

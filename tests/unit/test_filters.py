@@ -13,3 +13,19 @@ def test_formatting():
     assert kbytes(1024) == 1 and kbytes(1025) == 2 and kbytes(0) == 0
     assert number(1.0) == "1" and number(2.5) == "2.5"
     assert seconds(200) == "0.2" and seconds(1500) == "1.5"
+
+
+def test_dump_tables_is_valid_sorted_json_one_entry_per_line():
+    import json
+
+    from fabric.render.render import dump_tables
+
+    tables = {"PORT": {"Ethernet8": {"mtu": "9216"}, "Ethernet0": {"mtu": "9216", "speed": "400000"}},
+              "EMPTY": {}, "DEVICE_METADATA": {"localhost": {"buffer_model": "dynamic"}}}
+    text = dump_tables(tables)
+    assert json.loads(text) == tables
+    lines = text.splitlines()
+    assert lines[1] == '  "DEVICE_METADATA": {'
+    assert '    "Ethernet0": {"mtu": "9216", "speed": "400000"},' in lines
+    assert lines.index('    "Ethernet0": {"mtu": "9216", "speed": "400000"},') < lines.index(
+        '    "Ethernet8": {"mtu": "9216"}')

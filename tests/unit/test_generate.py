@@ -20,10 +20,9 @@ from fabric.inventory.generate import (
     SWITCH_HOSTS,
     ShapeError,
     address,
-    dump_yaml,
     generate,
-    write_inventory,
 )
+from fabric.inventory.write import dump_yaml, write_inventory
 
 runner = CliRunner()
 ALL_ROCE = ["sonic", "nvue", "eos", "nxos", "comware", "huawei_ce"]

@@ -65,7 +65,10 @@ def test_sonic_buffers_per_cable_and_speed(roce):
     names = {p.name for p in buffers.profiles}
     assert names == {"pg_lossless_400000_40m_mtu9216_profile", "pg_lossless_200000_3m_mtu9216_profile"}
     port = next(p for p in buffers.ports if p.interface == "Ethernet0")
-    assert port.xoff_cells == -(-port.xoff_bytes // 144)
+    for pb in buffers.ports:  # cells always describe the same bytes
+        assert (pb.xon_cells, pb.xoff_cells, pb.size_cells) == tuple(
+            -(-b // 144) for b in (pb.xon_bytes, pb.xoff_bytes, pb.size_bytes))
+    assert port.size_bytes > port.xon_bytes + port.xoff_bytes  # 400G on Spectrum-3 is 8 lanes: + port MTU
     assert buffers.total_headroom_bytes == sum(p.size_bytes for p in buffers.ports)
     assert 0 < buffers.pause_threshold_bytes < buffers.buffer_bytes
 

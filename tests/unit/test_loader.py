@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import yaml
+
 from fabric.inventory import load_inventory
 from tests.conftest import edit_yaml
 
@@ -91,3 +93,23 @@ def test_missing_files_and_folder(tmp_path):
 def test_unknown_group(lab_roce):
     edit_yaml(lab_roce / "hosts.yaml", lambda h: h["leaf1"].update({"groups": ["leaves", "lefs"]}))
     assert any(m.startswith("hosts.yaml:leaf1.groups: unknown group 'lefs'") for m in messages(lab_roce))
+
+
+def test_json_subset_hosts_load_like_block_yaml(lab_roce, tmp_path):
+    from fabric.inventory.write import dump_json_subset
+
+    block = load_inventory(lab_roce).fabric
+    data = yaml.safe_load((lab_roce / "hosts.yaml").read_text())
+    (lab_roce / "hosts.yaml").write_text(dump_json_subset(data))
+    assert yaml.safe_load((lab_roce / "hosts.yaml").read_text()) == data  # still YAML
+    fast = load_inventory(lab_roce)
+    assert fast.report.problems == [] and fast.fabric.devices == block.devices
+
+
+def test_json_subset_duplicates_and_bad_keys_still_reported(lab_roce):
+    text = '{\n"leaf1": {"hostname": "127.0.9.1", "platform": "sonic"},\n"leaf1": {"hostname": "127.0.9.2"},\n' \
+           '"leaf2": {"hostnme": "127.0.9.3"}\n}\n'
+    (lab_roce / "hosts.yaml").write_text(text)
+    found = messages(lab_roce)
+    assert "hosts.yaml:leaf1: duplicate key; fix: keep one definition (names must be unique)" in found
+    assert any(m.startswith("hosts.yaml:leaf2.hostnme: unknown key") for m in found)

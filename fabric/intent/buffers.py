@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Any
 
 from fabric.core.asic import Asic
 from fabric.core.headroom import Headroom, pause_threshold, sonic_headroom, sonic_profile_name
@@ -27,26 +26,25 @@ def _port_buffer(asic: Asic, port: PortIntent, buffers: BufferSpec, explicit_byt
         name = f"pg_lossless_{port.name.replace('/', '_')}_static_profile"
     else:
         name = sonic_profile_name(port.speed_gbps, port.cable_length_m, port.mtu, buffers.dynamic_th)
-    # the numbers are computed and validated once per distinct port shape; thousands of ports share them
-    return PortBuffer.model_construct(interface=port.name, profile=name, **numbers)
+    # computed and validated once per distinct port shape; thousands of ports copy it with their names
+    return numbers.model_copy(update={"interface": port.name, "profile": name})
 
 
 @lru_cache(maxsize=4096)
 def _buffer_numbers(asic: Asic, speed_gbps: int, cable_m: int, mtu: int, lossless_mtu: int,
-                    small_packet_percentage: int, explicit_bytes: int | None) -> dict[str, Any]:
+                    small_packet_percentage: int, explicit_bytes: int | None) -> PortBuffer:
     need = sonic_headroom(asic, speed_gbps, cable_m, mtu, lossless_mtu, small_packet_percentage)
     xoff = explicit_bytes if explicit_bytes is not None else need.xoff
     size = xoff + need.xon if explicit_bytes is not None else need.size
     cells = asic.cell_bytes
     pause_buffer = math.ceil(size / cells) * cells
     pause_at = (pause_buffer - xoff) // cells * cells  # what is left above it absorbs the xoff bytes
-    checked = PortBuffer(
+    return PortBuffer(
         interface="-", profile="-", cable_length_m=cable_m, xon_bytes=need.xon, xoff_bytes=xoff, size_bytes=size,
         xon_cells=math.ceil(need.xon / cells), xoff_cells=math.ceil(xoff / cells), size_cells=math.ceil(size / cells),
         explicit=explicit_bytes is not None, long_cable=cable_m > LONG_CABLE_M, pause_buffer_bytes=pause_buffer,
         pause_threshold_bytes=pause_at, resume_threshold_bytes=max(pause_at - mtu, 0) // cells * cells,
     )
-    return checked.model_dump(exclude={"interface", "profile"})
 
 
 def build_buffers(device: Device, asic: Asic, ports: list[PortIntent], buffers: BufferSpec,

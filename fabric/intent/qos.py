@@ -5,17 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fabric.intent.models import EtsClass, QosIntent
+from fabric.inventory.effective import dscp_to_tc
 from fabric.inventory.models import QosSpec
 
 PRIORITIES = range(8)
-
-
-def dscp_to_tc(qos: QosSpec) -> dict[int, int]:
-    """RoCE DSCPs to the lossless TC, the CNP DSCP to the CNP TC, everything else to the default TC."""
-    table = dict.fromkeys(range(64), qos.default_priority)
-    table.update(dict.fromkeys(qos.roce_dscp, qos.lossless_priority))
-    table[qos.cnp_dscp] = qos.cnp_priority
-    return table
 
 
 def ets_classes(qos: QosSpec) -> list[EtsClass]:

@@ -34,3 +34,11 @@ def cable_length(spec: FabricSpec, interface: Interface) -> int:
     """
     length = interface.cable_length_m
     return math.ceil(spec.buffers.default_cable_length_m if length is None else length)
+
+
+def dscp_to_tc(qos: QosSpec) -> dict[int, int]:
+    """All 64 DSCPs: RoCE DSCPs to the lossless TC, the CNP DSCP to the CNP TC, the rest to the default TC."""
+    table = dict.fromkeys(range(64), qos.default_priority)
+    table.update(dict.fromkeys(qos.roce_dscp, qos.lossless_priority))
+    table[qos.cnp_dscp] = qos.cnp_priority
+    return table

@@ -5,15 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fabric.core.problems import Problem
-from fabric.inventory.effective import effective_pfc, effective_qos
-from fabric.inventory.models import Device, Fabric, QosSpec
-
-
-def _dscp_map(qos: QosSpec) -> dict[int, int]:
-    table = dict.fromkeys(range(64), qos.default_priority)
-    table.update(dict.fromkeys(qos.roce_dscp, qos.lossless_priority))
-    table[qos.cnp_dscp] = qos.cnp_priority
-    return table
+from fabric.inventory.effective import dscp_to_tc, effective_pfc, effective_qos
+from fabric.inventory.models import Device, Fabric
 
 
 def _lossless_devices(fabric: Fabric) -> list[Device]:
@@ -53,7 +46,7 @@ def fabric_wide(fabric: Fabric) -> Iterator[Problem]:
     if fabric.spec.transport != "roce":
         return
     base_qos = fabric.spec.qos
-    base_map = _dscp_map(base_qos)
+    base_map = dscp_to_tc(base_qos)
     for device in _lossless_devices(fabric):
         qos = effective_qos(fabric.spec, device)
         where = f"hosts.yaml:{device.name}.data.qos"
@@ -61,7 +54,7 @@ def fabric_wide(fabric: Fabric) -> Iterator[Problem]:
             yield Problem(f"{where}.lossless_priority",
                           f"lossless priority {qos.lossless_priority} differs from the fabric's "
                           f"{base_qos.lossless_priority}", "the lossless priority must be the same on every hop")
-        diff = sorted(d for d, tc in _dscp_map(qos).items() if base_map[d] != tc)
+        diff = sorted(d for d, tc in dscp_to_tc(qos).items() if base_map[d] != tc)
         if diff:
             yield Problem(where, f"DSCP -> TC map differs from fabric.yaml for DSCP {diff[:8]}",
                           "remove the override: the DSCP map must be identical fabric-wide")

@@ -2,50 +2,20 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fabric.intent import build_intent
 from fabric.intent.models import DeviceIntent
-from fabric.inventory.check import load_and_check
 from fabric.render import render_device
 from tests.conftest import INVENTORIES, copy_inventory, edit_yaml
+from tests.unit.render.cliparse import SYSTEM, Blocks, intents, views
 
-Views = dict[str, list[str]]
-SYSTEM = ""  # commands typed straight into system view
-
-
-def intents(folder: Path) -> dict[str, DeviceIntent]:
-    result = load_and_check(str(folder))
-    assert result.fabric is not None
-    assert not result.report.problems, result.report.problems
-    return build_intent(result.fabric)
+Views = Blocks
 
 
 def render(intent: DeviceIntent) -> str:
     return render_device(intent).files["comware.cfg"]
-
-
-def views(text: str) -> Views:
-    """Group the config by view: 'interface X' -> its lines (all blocks merged), SYSTEM -> global commands."""
-    found: Views = defaultdict(list)
-    current: str | None = None
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        if line == "quit":
-            assert current is not None, "quit outside a view"
-            current = None
-        elif line.startswith(" "):
-            assert current is not None, f"{line!r} is not inside a view"
-            found[current].append(line.strip())
-        else:
-            current = line
-            found[SYSTEM].append(line)
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -7,43 +7,16 @@ from typing import Any
 
 import pytest
 
-from fabric.intent import build_intent
 from fabric.intent.models import DeviceIntent
-from fabric.inventory import load_inventory
 from fabric.render import render_device
 from tests.conftest import INVENTORIES, edit_yaml
+from tests.unit.render.cliparse import Blocks, blocks, intents
 
-Blocks = dict[str, list[str]]
 PROFILE = "qos profile QOS_ROCE_roce_ecn_400g"
-
-
-def intents(folder: Path) -> dict[str, DeviceIntent]:
-    fabric = load_inventory(folder).fabric
-    assert fabric is not None
-    return build_intent(fabric)
 
 
 def eos_cfg(intent: DeviceIntent) -> str:
     return render_device(intent).files["eos.cfg"]
-
-
-def blocks(text: str) -> Blocks:
-    """Mode path ('qos profile X > uc-tx-queue 3') -> its lines, merged over re-entries; '!' lines skipped."""
-    found: Blocks = {}
-    stack: list[tuple[int, str]] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("!"):
-            continue
-        indent = len(raw) - len(raw.lstrip())
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        if stack:
-            found.setdefault(" > ".join(mode for _, mode in stack), []).append(line)
-        else:
-            found.setdefault(line, [])
-        stack.append((indent, line))
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,10 @@ from typing import Any
 
 import pytest
 
-from fabric.intent import build_intent
 from fabric.intent.models import DeviceIntent
-from fabric.inventory import load_inventory
 from fabric.render import render_device
 from tests.conftest import INVENTORIES, edit_yaml
-
-
-def intents(folder: Path) -> dict[str, DeviceIntent]:
-    fabric = load_inventory(folder).fabric
-    assert fabric is not None
-    return build_intent(fabric)
+from tests.unit.render.cliparse import intents
 
 
 def nvue_lines(intent: DeviceIntent) -> list[str]:
@@ -118,7 +111,11 @@ def test_absent_features_render_nothing(leaf2: DeviceIntent) -> None:
 
 
 def test_lossy_port_has_no_pfc_or_ecn(lab_roce: Path) -> None:
-    edit_yaml(lab_roce / "hosts.yaml", lambda h: h["leaf2"]["data"]["interfaces"]["swp3"].update(lossless=False))
+    def lossy(h: Any) -> None:  # both ends of the link: the validator refuses a half-lossless link
+        h["leaf2"]["data"]["interfaces"]["swp3"]["lossless"] = False
+        h["gpu01"]["data"]["interfaces"]["ens2np0"]["lossless"] = False
+
+    edit_yaml(lab_roce / "hosts.yaml", lossy)
     lines = nvue_lines(intents(lab_roce)["leaf2"])
     assert "nv set interface swp3 link mtu 9216" in lines
     assert not [line for line in lines if line.startswith("nv set interface swp3 qos")]

@@ -8,19 +8,12 @@ from typing import Any
 
 import pytest
 
-from fabric.intent import build_intent
 from fabric.intent.models import DeviceIntent
-from fabric.inventory import load_inventory
 from fabric.render import render_device
 from tests.conftest import INVENTORIES, edit_yaml
+from tests.unit.render.cliparse import intents
 
 Tables = dict[str, Any]
-
-
-def intents(folder: Path) -> dict[str, DeviceIntent]:
-    fabric = load_inventory(folder).fabric
-    assert fabric is not None
-    return build_intent(fabric)
 
 
 def config_db(intent: DeviceIntent) -> Tables:
@@ -133,8 +126,11 @@ def test_watchdog_off_leaves_pfc_on(lab_roce: Path) -> None:
 
 
 def test_lossy_port_gets_classification_only(lab_roce: Path) -> None:
-    edit_yaml(lab_roce / "hosts.yaml",
-              lambda h: h["leaf1"]["data"]["interfaces"]["Ethernet16"].update(lossless=False))
+    def lossy(h: Any) -> None:  # both ends of the link: the validator refuses a half-lossless link
+        h["leaf1"]["data"]["interfaces"]["Ethernet16"]["lossless"] = False
+        h["gpu01"]["data"]["interfaces"]["ens1np0"]["lossless"] = False
+
+    edit_yaml(lab_roce / "hosts.yaml", lossy)
     db = config_db(intents(lab_roce)["leaf1"])
     assert db["PORT_QOS_MAP"]["Ethernet16"] == {
         "dscp_to_tc_map": "ROCE", "tc_to_queue_map": "ROCE", "tc_to_pg_map": "ROCE"}

@@ -1,0 +1,150 @@
+"""Start, stop, inspect and fault a lab from another process: the API behind ``fabric lab`` and the tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STATE_DIR = Path(os.environ.get("FABRIC_LAB_DIR", ".fabric/lab"))
+
+
+class LabError(Exception):
+    """A lab operation that cannot be done; the message is one line for the user."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Lab:
+    """A lab's state dir, and the process serving it."""
+
+    def __init__(self, state_dir: Path = DEFAULT_STATE_DIR) -> None:
+        self.state_dir = Path(state_dir)
+
+    # -- life cycle -------------------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        path = self.state_dir / "pid"
+        return int(path.read_text()) if path.exists() else None
+
+    def running(self) -> bool:
+        pid = self.pid
+        return pid is not None and _alive(pid)
+
+    def up(self, inventory: str | Path, free_ports: bool = False, timeout_s: float = 30.0) -> Lab:
+        """Start the twin process for ``inventory`` and wait until every endpoint listens."""
+        if self.running():
+            raise LabError(f"a lab is already running from {self.state_dir} (pid {self.pid}); "
+                           "run 'fabric lab down' first")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        for stale in ("ready", "control.sock", "lab.json"):
+            (self.state_dir / stale).unlink(missing_ok=True)
+        command = [sys.executable, "-m", "fabric.lab.serve", str(inventory), "--state-dir", str(self.state_dir)]
+        if free_ports:
+            command.append("--free-ports")
+        with (self.state_dir / "serve.log").open("wb") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True)
+        (self.state_dir / "pid").write_text(str(process.pid))
+        deadline = time.monotonic() + timeout_s
+        while not (self.state_dir / "ready").exists():
+            if process.poll() is not None:
+                (self.state_dir / "pid").unlink(missing_ok=True)
+                raise LabError(f"the lab did not start: {self._log_tail()}")
+            if time.monotonic() > deadline:
+                self.down()
+                raise LabError(f"the lab did not come up within {timeout_s:g} s: {self._log_tail()}")
+            time.sleep(0.05)
+        return self
+
+    def down(self, timeout_s: float = 10.0) -> bool:
+        """Stop the twin by PID (SIGTERM, then SIGKILL); True when one was running."""
+        pid = self.pid
+        if pid is None or not _alive(pid):
+            self._forget()
+            return False
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        if _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+        self._forget()
+        return True
+
+    def _forget(self) -> None:
+        for name in ("pid", "ready", "control.sock"):
+            (self.state_dir / name).unlink(missing_ok=True)
+
+    def _log_tail(self) -> str:
+        log = self.state_dir / "serve.log"
+        lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+        return lines[-1] if lines else "no output"
+
+    # -- control channel ---------------------------------------------------------------------------
+
+    def request(self, **request: Any) -> dict[str, Any]:
+        """Send one control request to the running twin; its JSON reply."""
+        if not self.running():
+            raise LabError(f"no lab is running from {self.state_dir}; run 'fabric lab up INVENTORY'")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(str(self.state_dir / "control.sock"))
+            sock.sendall(json.dumps(request).encode() + b"\n")
+            reply = sock.makefile("rb").readline()
+        answer: dict[str, Any] = json.loads(reply)
+        if not answer.get("ok"):
+            raise LabError(str(answer.get("error")))
+        return answer
+
+    def status(self) -> dict[str, Any]:
+        """Devices, endpoints, applied-config digests and active faults."""
+        return self.request(op="status")
+
+    def fault(self, device: str, kind: str, seconds: float | None = None) -> None:
+        """Inject a fault on ``device`` for ``seconds`` (until cleared when None)."""
+        self.request(op="fault", device=device, kind=kind, seconds=seconds)
+
+    def clear(self, device: str, kind: str | None = None) -> None:
+        """Clear one fault kind, or every fault, on ``device``."""
+        self.request(op="clear", device=device, kind=kind)
+
+    # -- what clients need -------------------------------------------------------------------------
+
+    def endpoint(self, device: str, protocol: str = "ssh") -> dict[str, Any]:
+        state = json.loads((self.state_dir / "lab.json").read_text())
+        for endpoint in state["devices"][device]["endpoints"]:
+            if endpoint["protocol"] == protocol:
+                return dict(endpoint)
+        raise LabError(f"{device} has no {protocol} endpoint in this lab")
+
+    @property
+    def password(self) -> str:
+        return str(json.loads((self.state_dir / "credentials.json").read_text())["password"])
+
+    @property
+    def client_key(self) -> Path:
+        return self.state_dir / "keys" / "client"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.state_dir / "known_hosts"

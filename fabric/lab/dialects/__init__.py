@@ -1,0 +1,21 @@
+"""Dialects by platform: one literal table, as netmiko's dispatch (fill order: one module per platform)."""
+
+from __future__ import annotations
+
+from fabric.lab.dialects.base import Dialect, EndSession
+from fabric.lab.dialects.linux_host import LinuxHostDialect
+
+DIALECTS: dict[str, type[Dialect]] = {
+    "linux_mlx5": LinuxHostDialect,
+}
+
+
+def dialect_for(platform: str) -> type[Dialect]:
+    """The dialect class of ``platform``; unknown platforms list the ones the lab speaks."""
+    try:
+        return DIALECTS[platform]
+    except KeyError:
+        raise KeyError(f"the lab has no dialect for {platform!r}; it speaks: {', '.join(sorted(DIALECTS))}") from None
+
+
+__all__ = ["DIALECTS", "Dialect", "EndSession", "dialect_for"]

@@ -1,0 +1,169 @@
+"""The twin process: every device of an inventory served from one asyncio loop until SIGTERM.
+
+Run by ``fabric lab up`` as ``python -m fabric.lab.serve INV --state-dir DIR [--free-ports]``. It writes
+``lab.json`` (devices and endpoints), ``known_hosts`` and finally ``ready``; it answers control requests
+(faults, status) as JSON lines on ``control.sock``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from fabric.intent.check import validate_inventory
+from fabric.lab.device import LabDevice
+from fabric.lab.dialects import DIALECTS
+from fabric.lab.secrets import LabSecrets, known_hosts_line, load_or_create
+from fabric.lab.sshserver import Credentials, start_ssh
+
+FAULTS = ("ssh-drop", "reject-config", "slow", "auth-fail", "snmp-timeout", "counter-reset", "counter-wrap",
+          "link-down")
+NO_ENDPOINTS = ("ib_switch",)  # programmed by the subnet manager: nothing to log in to
+
+
+class Twin:
+    """The running lab: devices, their listeners, and the control channel."""
+
+    def __init__(self, devices: dict[str, LabDevice], lab_secrets: LabSecrets, state_dir: Path) -> None:
+        self.devices = devices
+        self.secrets = lab_secrets
+        self.state_dir = state_dir
+        self.endpoints: dict[str, list[dict[str, Any]]] = {name: [] for name in devices}
+        self.closers: list[Any] = []
+
+    async def start(self, free_ports: bool) -> None:
+        credentials = Credentials(self.secrets.password, [self.secrets.client_key])
+        for name, device in self.devices.items():
+            if device.platform in NO_ENDPOINTS or device.platform not in DIALECTS:
+                continue
+            if free_ports:
+                device.ssh_port = 0
+            acceptor = await start_ssh(device, self.secrets.host_keys[name], credentials)
+            device.ssh_port = acceptor.sockets[0].getsockname()[1]
+            self.closers.append(acceptor)
+            self.endpoints[name].append(self._endpoint("ssh", device.address, device.ssh_port,
+                                                       device.inventory.username or "admin"))
+        await self._start_eapi(free_ports)
+        await self._start_snmp(free_ports)
+
+    async def _start_eapi(self, free_ports: bool) -> None:
+        """eos devices: the eAPI endpoint (fabric.lab.eapi)."""
+
+    async def _start_snmp(self, free_ports: bool) -> None:
+        """Switches: the SNMP agent (fabric.lab.snmp)."""
+
+    @staticmethod
+    def _endpoint(protocol: str, address: str, port: int, username: str) -> dict[str, Any]:
+        return {"protocol": protocol, "address": address, "port": port, "username": username,
+                "credentials": "credentials.json#password"}
+
+    def digest(self, device: LabDevice) -> str:
+        dialect = DIALECTS.get(device.platform)
+        text = dialect(device, "").config_digest_text() if dialect else ""
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def describe(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "devices": {
+            name: {"platform": d.platform, "address": d.address, "endpoints": self.endpoints[name],
+                   "config_digest": self.digest(d), "faults": sorted(d.faults.until)}
+            for name, d in self.devices.items()}}
+
+    def control(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "status":
+            return {"ok": True, **self.describe()}
+        device = self.devices.get(str(request.get("device")))
+        if device is None:
+            return {"ok": False, "error": f"no device {request.get('device')!r} in this lab"}
+        if op == "fault":
+            return self._fault(device, str(request.get("kind")), request.get("seconds"))
+        if op == "clear":
+            device.faults.clear(request.get("kind"))
+            device.link_down.clear()
+            return {"ok": True}
+        return {"ok": False, "error": f"unknown op {op!r}"}
+
+    def _fault(self, device: LabDevice, kind: str, seconds: float | None) -> dict[str, Any]:
+        if kind not in FAULTS:
+            return {"ok": False, "error": f"unknown fault {kind!r}; kinds: {', '.join(FAULTS)}"}
+        if kind == "counter-reset":
+            device.counters.reset()
+        device.faults.set(kind, seconds)
+        return {"ok": True}
+
+    async def serve_control(self) -> None:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while line := await reader.readline():
+                try:
+                    reply = self.control(json.loads(line))
+                except (ValueError, TypeError) as exc:
+                    reply = {"ok": False, "error": f"bad request: {exc}"}
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_unix_server(handle, path=str(self.state_dir / "control.sock"))
+        self.closers.append(server)
+
+    def write_state(self) -> None:
+        (self.state_dir / "lab.json").write_text(json.dumps(self.describe(), indent=2, sort_keys=True))
+        lines = [known_hosts_line(e["address"], e["port"], self.secrets.host_keys[name])
+                 for name, eps in self.endpoints.items() for e in eps if e["protocol"] == "ssh"]
+        (self.state_dir / "known_hosts").write_text("\n".join(lines) + "\n")
+        (self.state_dir / "ready").write_text(str(os.getpid()))
+
+    def close(self) -> None:
+        for closer in self.closers:
+            closer.close()
+
+
+def build_devices(inventory: str) -> dict[str, LabDevice]:
+    """A LabDevice per inventory device, its running config from its dialect."""
+    result = validate_inventory(inventory)
+    if result.fabric is None or not result.report.ok:
+        problems = "; ".join(str(p) for p in result.report.errors[:3])
+        raise SystemExit(f"lab: {inventory} is not a valid inventory: {problems}")
+    devices = {}
+    for name, device in result.fabric.devices.items():
+        lab_device = LabDevice(device, device.hostname, device.port or 22)
+        dialect = DIALECTS.get(device.platform)
+        if dialect is not None:
+            lab_device.config = dialect.initial_config(lab_device)
+        devices[name] = lab_device
+    return devices
+
+
+async def run(inventory: str, state_dir: Path, free_ports: bool) -> None:
+    devices = build_devices(inventory)
+    twin = Twin(devices, load_or_create(state_dir, list(devices)), state_dir)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await twin.start(free_ports)
+    await twin.serve_control()
+    twin.write_state()
+    await stop.wait()
+    twin.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fabric.lab.serve")
+    parser.add_argument("inventory")
+    parser.add_argument("--state-dir", required=True, type=Path)
+    parser.add_argument("--free-ports", action="store_true", help="listen on free ports instead of the inventory's")
+    args = parser.parse_args(argv)
+    args.state_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(run(args.inventory, args.state_dir, args.free_ports))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The twin's life cycle and SSH plumbing, through real clients (OpenSSH, netmiko)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from fabric.lab.control import Lab, LabError
+from tests.conftest import INVENTORIES
+
+
+def ssh(lab: Lab, device: str, command: str, user: str = "fabric") -> subprocess.CompletedProcess[str]:
+    ep = lab.endpoint(device)
+    return subprocess.run(
+        ["ssh", "-i", str(lab.client_key), "-o", f"UserKnownHostsFile={lab.known_hosts}",
+         "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+         "-p", str(ep["port"]), f"{user}@{ep['address']}", command],
+        capture_output=True, text=True, timeout=30)
+
+
+def test_openssh_key_login_with_strict_host_key_checking(twin: Lab) -> None:
+    result = ssh(twin, "gpu01", "hostname")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "gpu01"
+
+
+def test_netmiko_password_login(twin: Lab) -> None:
+    from netmiko import ConnectHandler
+
+    ep = twin.endpoint("gpu02")
+    with ConnectHandler(device_type="linux", host=ep["address"], port=ep["port"], username="fabric",
+                        password=twin.password, allow_agent=False, use_keys=False) as conn:
+        assert conn.send_command("hostname").strip() == "gpu02"
+
+
+def test_status_lists_endpoints_without_secrets(twin: Lab) -> None:
+    status = twin.status()
+    gpu = status["devices"]["gpu01"]
+    assert gpu["platform"] == "linux_mlx5" and gpu["address"] == "127.0.2.1"
+    assert gpu["endpoints"][0]["protocol"] == "ssh"
+    assert gpu["endpoints"][0]["credentials"] == "credentials.json#password"
+    assert twin.password not in json.dumps(status)
+    assert len(gpu["config_digest"]) == 16
+
+
+def test_credentials_are_private(twin: Lab) -> None:
+    for path in (twin.state_dir / "credentials.json", twin.client_key):
+        assert os.stat(path).st_mode & 0o077 == 0
+
+
+def test_up_twice_is_an_error(twin: Lab) -> None:
+    with pytest.raises(LabError, match="already running"):
+        Lab(twin.state_dir).up(INVENTORIES / "lab-roce", free_ports=True)
+
+
+def test_down_leaves_no_process(tmp_path) -> None:
+    lab = Lab(tmp_path / "lab").up(INVENTORIES / "lab-roce", free_ports=True)
+    pid = lab.pid
+    assert pid is not None and lab.running()
+    assert lab.down() is True
+    assert not lab.running()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert lab.down() is False
+
+
+def test_invalid_inventory_does_not_start(tmp_path) -> None:
+    with pytest.raises(LabError, match="not a valid inventory"):
+        Lab(tmp_path / "lab").up(tmp_path / "missing")
+
+
+def test_auth_fail_fault_refuses_good_credentials(fresh_twin: Lab) -> None:
+    fresh_twin.fault("gpu03", "auth-fail", 30)
+    result = ssh(fresh_twin, "gpu03", "hostname")
+    assert result.returncode == 255 and "Permission denied" in result.stderr
+    fresh_twin.clear("gpu03")
+    assert ssh(fresh_twin, "gpu03", "hostname").returncode == 0
+
+
+def test_unknown_fault_kind_is_refused(twin: Lab) -> None:
+    with pytest.raises(LabError, match="unknown fault 'melt'"):
+        twin.fault("gpu01", "melt")

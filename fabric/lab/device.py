@@ -35,12 +35,34 @@ class Faults:
         return True
 
 
+def port_counter_names() -> list[str]:
+    """The canonical per-port counter names every reader (SNMP agent, show commands) maps from.
+
+    Interface: rx_octets, tx_octets, rx_ucast_pkts, tx_ucast_pkts, rx_discards, tx_discards, rx_errors,
+    tx_errors. Per priority p (0-7): rx_pfc{p}_frames, tx_pfc{p}_frames, rx_pfc{p}_pause_us,
+    tx_pfc{p}_pause_us. Per egress queue q (0-7): q{q}_tx_pkts, q{q}_tx_bytes, q{q}_drop_pkts,
+    q{q}_drop_bytes, q{q}_ecn_marked_pkts, q{q}_wred_drop_pkts, q{q}_watermark_bytes (a gauge).
+    Host NIC ports add the mlx5 names: np_cnp_sent, rp_cnp_handled, np_ecn_marked_roce_packets.
+    """
+    names = ["rx_octets", "tx_octets", "rx_ucast_pkts", "tx_ucast_pkts", "rx_discards", "tx_discards",
+             "rx_errors", "tx_errors"]
+    for p in range(8):
+        names += [f"rx_pfc{p}_frames", f"tx_pfc{p}_frames", f"rx_pfc{p}_pause_us", f"tx_pfc{p}_pause_us"]
+    for q in range(8):
+        names += [f"q{q}_tx_pkts", f"q{q}_tx_bytes", f"q{q}_drop_pkts", f"q{q}_drop_bytes",
+                  f"q{q}_ecn_marked_pkts", f"q{q}_wred_drop_pkts", f"q{q}_watermark_bytes"]
+    return names
+
+
+HOST_COUNTERS = ["np_cnp_sent", "rp_cnp_handled", "np_ecn_marked_roce_packets"]
+
+
 @dataclass
 class Counters:
     """Per-port counter store: the source the SNMP agent and every show command read.
 
-    The congestion engine (next issue) writes here; until then ``tick`` advances plain traffic counters.
-    Keys are counter names as the platform's show commands and MIBs name them, e.g. ``rx_octets``.
+    The congestion engine (next issue) writes here; until then the lab's traffic ticker advances them.
+    Keys are the canonical names of ``port_counter_names``; every port starts with all of them at 0.
     """
 
     ports: dict[str, dict[str, int]] = field(default_factory=dict)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fabric.intent.check import validate_inventory
-from fabric.lab.device import LabDevice
+from fabric.lab.device import HOST_COUNTERS, LabDevice, port_counter_names
 from fabric.lab.dialects import DIALECTS
 from fabric.lab.secrets import LabSecrets, known_hosts_line, load_or_create
 from fabric.lab.sshserver import Credentials, start_ssh
@@ -133,6 +133,9 @@ def build_devices(inventory: str) -> dict[str, LabDevice]:
     devices = {}
     for name, device in result.fabric.devices.items():
         lab_device = LabDevice(device, device.hostname, device.port or 22)
+        for port in device.interfaces:
+            extra = HOST_COUNTERS if device.role == "server" else []
+            lab_device.counters.ports[port] = dict.fromkeys([*port_counter_names(), *extra], 0)
         dialect = DIALECTS.get(device.platform)
         if dialect is not None:
             lab_device.config = dialect.initial_config(lab_device)

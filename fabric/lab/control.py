@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -46,7 +47,7 @@ class Lab:
         pid = self.pid
         return pid is not None and _alive(pid)
 
-    def up(self, inventory: str | Path, free_ports: bool = False, timeout_s: float = 30.0) -> Lab:
+    def up(self, inventory: str | Path, free_ports: bool = False, load: float = 0.0, timeout_s: float = 30.0) -> Lab:
         """Start the twin process for ``inventory`` and wait until every endpoint listens."""
         if self.running():
             raise LabError(f"a lab is already running from {self.state_dir} (pid {self.pid}); "
@@ -57,6 +58,8 @@ class Lab:
         command = [sys.executable, "-m", "fabric.lab.serve", str(inventory), "--state-dir", str(self.state_dir)]
         if free_ports:
             command.append("--free-ports")
+        if load:
+            command += ["--load", str(load)]
         with (self.state_dir / "serve.log").open("wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True)
@@ -82,10 +85,8 @@ class Lab:
         deadline = time.monotonic() + timeout_s
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-            try:
+            with contextlib.suppress(ChildProcessError):  # reap our own child, or it lingers as a zombie
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
         if _alive(pid):
             os.killpg(pid, signal.SIGKILL)
         self._forget()
@@ -123,6 +124,11 @@ class Lab:
     def fault(self, device: str, kind: str, seconds: float | None = None) -> None:
         """Inject a fault on ``device`` for ``seconds`` (until cleared when None)."""
         self.request(op="fault", device=device, kind=kind, seconds=seconds)
+
+    def counters(self, device: str, port: str, **add: int) -> dict[str, int]:
+        """A port's counters, after adding ``add`` (name=delta) to them."""
+        counters: dict[str, int] = self.request(op="counters", device=device, port=port, add=add)["counters"]
+        return counters
 
     def clear(self, device: str, kind: str | None = None) -> None:
         """Clear one fault kind, or every fault, on ``device``."""

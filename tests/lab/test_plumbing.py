@@ -83,3 +83,28 @@ def test_auth_fail_fault_refuses_good_credentials(fresh_twin: Lab) -> None:
 def test_unknown_fault_kind_is_refused(twin: Lab) -> None:
     with pytest.raises(LabError, match="unknown fault 'melt'"):
         twin.fault("gpu01", "melt")
+
+
+def test_counters_can_be_driven_and_read(fresh_twin: Lab) -> None:
+    before = fresh_twin.counters("leaf1", "Ethernet0")
+    assert before["rx_pfc3_frames"] == 0 and "q3_ecn_marked_pkts" in before
+    after = fresh_twin.counters("leaf1", "Ethernet0", rx_pfc3_frames=5, q3_ecn_marked_pkts=7)
+    assert after["rx_pfc3_frames"] == 5 and after["q3_ecn_marked_pkts"] == 7
+    with pytest.raises(LabError, match="unknown counter"):
+        fresh_twin.counters("leaf1", "Ethernet0", bogus=1)
+
+
+def test_traffic_source_moves_counters(tmp_path) -> None:
+    from fabric.inventory import load_inventory
+    from fabric.lab.device import LabDevice
+    from fabric.lab.traffic import advance
+
+    device = load_inventory(INVENTORIES / "lab-roce").fabric.devices["leaf1"]
+    lab_device = LabDevice(device, device.hostname, 22)
+    advance(lab_device, 1.0, 0.5)
+    port = lab_device.counters.ports["Ethernet0"]  # 400G at 50 % for one second
+    assert port["tx_octets"] == 25_000_000_000 and port["q3_tx_bytes"] == 20_000_000_000
+    lab_device.link_down.add("Ethernet8")
+    advance(lab_device, 1.0, 0.5)
+    assert lab_device.counters.ports["Ethernet8"]["tx_octets"] == 25_000_000_000  # the second tick skipped it
+    assert lab_device.counters.ports["Ethernet0"]["tx_octets"] == 50_000_000_000

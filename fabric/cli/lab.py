@@ -1,0 +1,112 @@
+"""fabric lab up | down | status | fault: the digital twin of an inventory."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from fabric.cli import exitcodes
+from fabric.cli.output import err, print_json, table
+from fabric.lab.control import DEFAULT_STATE_DIR, Lab, LabError
+from fabric.lab.serve import FAULTS
+
+app = typer.Typer(no_args_is_help=True, help="The digital twin: every device as real SSH/eAPI/SNMP endpoints.")
+
+StateDir = Annotated[Path, typer.Option("--state-dir", help="Where the lab keeps its PID, keys and state.",
+                                        envvar="FABRIC_LAB_DIR")]
+
+
+def _fail(exc: LabError) -> typer.Exit:
+    err.print(f"error: {exc}", markup=False)
+    return typer.Exit(exitcodes.INVALID)
+
+
+@app.command()
+def up(
+    inventory: Annotated[Path, typer.Argument(help="Inventory folder to bring up.")],
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    detach: Annotated[bool, typer.Option("--detach", help="Return once the lab is up; stop it with 'lab down'.")]
+    = False,
+    free_ports: Annotated[bool, typer.Option(
+        "--free-ports", help="Listen on free ports of each device address instead of the inventory's.")] = False,
+    load: Annotated[float, typer.Option("--load", help="Steady traffic on every link, fraction of line rate.")] = 0.0,
+) -> None:
+    """Bring every device of INVENTORY up on its own loopback address; Ctrl-C (or 'lab down') stops it."""
+    lab = Lab(state_dir)
+    started = time.monotonic()
+    try:
+        lab.up(inventory, free_ports=free_ports, load=load)
+        devices = lab.status()["devices"]
+    except LabError as exc:
+        raise _fail(exc) from None
+    endpoints = sum(len(d["endpoints"]) for d in devices.values())
+    err.print(f"lab up: {len(devices)} devices, {endpoints} endpoints in {time.monotonic() - started:.1f} s "
+              f"(state {state_dir}, pid {lab.pid})", markup=False)
+    if detach:
+        return
+    err.print("serving; Ctrl-C stops the lab", markup=False)
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        lab.down()
+        err.print("lab down", markup=False)
+
+
+@app.command()
+def down(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
+    """Stop the lab (by PID) and every process it started."""
+    stopped = Lab(state_dir).down()
+    err.print("lab down" if stopped else f"no lab was running from {state_dir}", markup=False)
+
+
+@app.command()
+def status(
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+    show_credentials: Annotated[bool, typer.Option(
+        "--show-credentials", help="Also print the lab password and client key path (secrets!).")] = False,
+) -> None:
+    """Devices, endpoints (protocol, address, port, credentials reference), config digests, faults."""
+    lab = Lab(state_dir)
+    try:
+        state: dict[str, Any] = lab.status()
+    except LabError as exc:
+        raise _fail(exc) from None
+    if show_credentials:
+        state["credentials"] = {"password": lab.password, "client_key": str(lab.client_key),
+                                "known_hosts": str(lab.known_hosts)}
+    if json_output:
+        print_json(state)
+        return
+    rows = [[name, d["platform"], " ".join(f"{e['protocol']}://{e['address']}:{e['port']}" for e in d["endpoints"]),
+             d["config_digest"], ",".join(d["faults"]) or "-"] for name, d in state["devices"].items()]
+    table(f"lab {state_dir} (pid {state['pid']})", ["device", "platform", "endpoints", "config", "faults"], rows)
+    if show_credentials:
+        err.print(f"password: {lab.password}  client key: {lab.client_key}  known_hosts: {lab.known_hosts}",
+                  markup=False)
+
+
+@app.command()
+def fault(
+    device: Annotated[str, typer.Argument(help="Device name.")],
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(FAULTS)}.")],
+    seconds: Annotated[float | None, typer.Option("--for", help="Clear by itself after this many seconds.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Clear this fault kind ('all' clears every fault).")]
+    = False,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+) -> None:
+    """Inject (or --clear) a fault on one device of the running lab."""
+    lab = Lab(state_dir)
+    try:
+        if clear:
+            lab.clear(device, None if kind == "all" else kind)
+        else:
+            lab.fault(device, kind, seconds)
+    except LabError as exc:
+        raise _fail(exc) from None
+    action = "cleared" if clear else f"injected{f' for {seconds:g} s' if seconds else ''}"
+    err.print(f"{device}: {kind} {action}", markup=False)

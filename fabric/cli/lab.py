@@ -12,7 +12,7 @@ import typer
 from fabric.cli import exitcodes
 from fabric.cli.output import err, print_json, table
 from fabric.lab.control import DEFAULT_STATE_DIR, Lab, LabError
-from fabric.lab.serve import FAULTS
+from fabric.lab.device import FAULTS
 
 app = typer.Typer(no_args_is_help=True, help="The digital twin: every device as real SSH/eAPI/SNMP endpoints.")
 

@@ -9,6 +9,10 @@ from typing import Any
 from fabric.inventory.models import Device
 
 
+FAULTS = ("ssh-drop", "reject-config", "slow", "auth-fail", "snmp-timeout", "counter-reset", "counter-wrap",
+          "link-down")
+
+
 @dataclass
 class Faults:
     """Faults injected on one device; each has an expiry (monotonic seconds), or 0 for none."""

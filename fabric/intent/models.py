@@ -166,6 +166,7 @@ class NicIntent(Model):
     cnp_dscp: int
     cnp_priority: int
     dscp2prio: dict[int, int] = Field(description="DSCP -> priority entries that differ from DSCP/8.")
+    prio_tc: list[int] = Field(description="TC of priority 0..7 for mlnx_qos --prio_tc (priority n in TC n).")
     ets_bandwidth: list[int] = Field(description="Per-TC DWRR share for mlnx_qos --tcbw.")
     ets_tsa: list[str] = Field(description="Per-TC scheduler for mlnx_qos --tsa.")
     np_enable_priorities: list[int]

@@ -57,7 +57,7 @@ def build_nic(device: Device, ports: list[PortIntent], qos: QosSpec, dcqcn: Dcqc
     return NicIntent(
         trust=qos.trust, ports=nic_ports, roce_dscp=min(qos.roce_dscp), roce_tos=roce_tos(min(qos.roce_dscp)),
         lossless_priority=qos.lossless_priority, cnp_dscp=qos.cnp_dscp, cnp_priority=qos.cnp_priority,
-        dscp2prio=dscp2prio, ets_bandwidth=bandwidth, ets_tsa=tsa,
+        dscp2prio=dscp2prio, prio_tc=list(range(8)), ets_bandwidth=bandwidth, ets_tsa=tsa,
         np_enable_priorities=[qos.lossless_priority], rp_enable_priorities=[qos.lossless_priority],
         rp_params=rp_params(dcqcn), np_params=np_params(dcqcn, qos),
     )

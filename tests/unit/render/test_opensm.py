@@ -1,5 +1,6 @@
 """opensm: options, partitions, QoS policy and root GUIDs from the lab-ib intent."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,13 +10,25 @@ from fabric.inventory import load_inventory
 from fabric.render import render_device
 from tests.conftest import edit_yaml
 
+# doc/partition-config.txt: Name=PKey[,flag[=value]]... : PortGUID[=full|limited], ... ;
+PARTITION_LINE = re.compile(r"^\w+=0x[0-9a-f]{4}(, ipoib)?(, sl=\d+)? : ((0x[0-9a-f]{16}|ALL)=(full|limited)(, )?)* ;$")
+# osm_subnet.c opt_tbl keys fabric sets; anything else would be ignored by opensm with a warning
+OPENSM_KEYS = {
+    "routing_engine", "root_guid_file", "sm_priority", "lmc", "sweep_interval", "partition_config_file", "qos",
+    "qos_policy_file", "qos_max_vls", "qos_high_limit", "qos_vlarb_high", "qos_vlarb_low", "qos_sl2vl",
+}
+
 
 def files(inventory: Path) -> dict[str, str]:
     return render_device(build_intent(load_inventory(inventory).fabric)["sm1"]).files
 
 
+def body(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
 def options(text: str) -> dict[str, str]:
-    return dict(line.split(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    return dict(line.split(" ", 1) for line in body(text))
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +38,7 @@ def sm1() -> dict[str, str]:
 
 def test_opensm_conf(sm1):
     conf = options(sm1["opensm.conf"])
+    assert set(conf) == OPENSM_KEYS
     assert conf["routing_engine"] == "ftree,updn"
     assert conf["root_guid_file"] == "/etc/opensm/root_guids.conf"
     assert conf["sm_priority"] == "15" and conf["lmc"] == "0" and conf["sweep_interval"] == "10"
@@ -36,21 +50,23 @@ def test_opensm_conf(sm1):
 
 
 def test_partitions(sm1):
-    lines = [line for line in sm1["partitions.conf"].splitlines() if not line.startswith("#")]
+    lines = body(sm1["partitions.conf"])
+    # without a Default rule, a partitions file would leave every port a limited member of 0x7fff
     assert lines[0] == "Default=0x7fff, ipoib : ALL=full ;"
     training = next(line for line in lines if line.startswith("training="))
-    assert training.startswith("training=0x8001, ipoib, sl=1 : 0x00c1000000000001=full, ")
-    assert training.endswith("0x00c1000000000008=full ;") and training.count("=full") == 8
-    assert "storage=0x8002, sl=2 : 0x00c1000000000001=limited, 0x00c1000000000002=limited ;" in lines
+    assert training == "training=0x8001, ipoib, sl=1 : " + ", ".join(
+        f"0x00c100000000000{n}=full" for n in range(1, 9)) + " ;"
+    assert "storage=0x8002, sl=2 : 0x00c1000000000001=full, 0x00c1000000000002=full ;" in lines
+    assert len(lines) == 3 and all(PARTITION_LINE.match(line) for line in lines)
 
 
 def test_qos_policy_maps_partitions_to_their_sl(sm1):
-    body = [line.strip() for line in sm1["qos-policy.conf"].splitlines() if not line.startswith("#")]
-    assert body == ["qos-ulps", "default : 0", "any, pkey 0x8001 : 1", "any, pkey 0x8002 : 2", "end-qos-ulps"]
+    lines = [line.strip() for line in body(sm1["qos-policy.conf"])]
+    assert lines == ["qos-ulps", "default : 0", "any, pkey 0x8001 : 1", "any, pkey 0x8002 : 2", "end-qos-ulps"]
 
 
 def test_root_guids_are_the_spines(sm1):
-    assert sm1["root_guids.conf"].split() == ["0x00a0000000000001", "0x00a0000000000002"]
+    assert body(sm1["root_guids.conf"]) == ["0x00a0000000000001", "0x00a0000000000002"]
 
 
 def test_engine_without_roots_drops_root_guid_file(lab_ib):
@@ -59,5 +75,17 @@ def test_engine_without_roots_drops_root_guid_file(lab_ib):
     rendered = files(lab_ib)
     conf = options(rendered["opensm.conf"])
     assert "root_guid_file" not in conf and conf["sm_priority"] == "7" and conf["routing_engine"] == "minhop"
-    assert [ln for ln in rendered["partitions.conf"].splitlines() if not ln.startswith("#")] == [
-        "Default=0x7fff, ipoib : ALL=full ;"]
+    assert body(rendered["partitions.conf"]) == ["Default=0x7fff, ipoib : ALL=full ;"]
+    assert [line.strip() for line in body(rendered["qos-policy.conf"])] == ["qos-ulps", "default : 0", "end-qos-ulps"]
+
+
+def test_qos_off_and_partition_without_sl(lab_ib):
+    def change(f):
+        f["infiniband"]["qos"]["enabled"] = False
+        del f["infiniband"]["partitions"][1]["sl"]
+    edit_yaml(lab_ib / "fabric.yaml", change)
+    rendered = files(lab_ib)
+    assert options(rendered["opensm.conf"])["qos"] == "FALSE"
+    assert "storage=0x8002 : 0x00c1000000000001=full, 0x00c1000000000002=full ;" in body(
+        rendered["partitions.conf"])
+    assert "any, pkey 0x8002 : 2" not in rendered["qos-policy.conf"]

@@ -1,4 +1,4 @@
 #!/bin/bash
-# fabric: lossless RoCE settings for gpu01 (reference/lossless.md §6); every line sets a value, so a re-run changes nothing.
+# fabric: lossless RoCE host settings for gpu01 (reference/lossless.md §6); one command per line, each sets an absolute value, so a second run leaves the same state.
 set -euo pipefail
-# infiniband host: QoS, SL2VL and partitions are programmed by the subnet manager; nothing to set here.
+# gpu01 is an InfiniBand host: QoS (SL2VL, VL arbitration) and partitions are programmed by the subnet manager; nothing to set here.

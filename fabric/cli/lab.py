@@ -97,6 +97,7 @@ def fault(
     seconds: Annotated[float | None, typer.Option("--for", help="Clear by itself after this many seconds.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Clear this fault kind ('all' clears every fault).")]
     = False,
+    port: Annotated[str | None, typer.Option("--port", help="link-down: only this port (until cleared).")] = None,
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
     """Inject (or --clear) a fault on one device of the running lab."""
@@ -105,7 +106,7 @@ def fault(
         if clear:
             lab.clear(device, None if kind == "all" else kind)
         else:
-            lab.fault(device, kind, seconds)
+            lab.fault(device, kind, seconds, port)
     except LabError as exc:
         raise _fail(exc) from None
     action = "cleared" if clear else f"injected{f' for {seconds:g} s' if seconds else ''}"

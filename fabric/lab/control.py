@@ -121,9 +121,9 @@ class Lab:
         """Devices, endpoints, applied-config digests and active faults."""
         return self.request(op="status")
 
-    def fault(self, device: str, kind: str, seconds: float | None = None) -> None:
-        """Inject a fault on ``device`` for ``seconds`` (until cleared when None)."""
-        self.request(op="fault", device=device, kind=kind, seconds=seconds)
+    def fault(self, device: str, kind: str, seconds: float | None = None, port: str | None = None) -> None:
+        """Inject a fault on ``device`` for ``seconds`` (until cleared when None); ``link-down`` may name a port."""
+        self.request(op="fault", device=device, kind=kind, seconds=seconds, port=port)
 
     def counters(self, device: str, port: str, **add: int) -> dict[str, int]:
         """A port's counters, after adding ``add`` (name=delta) to them."""

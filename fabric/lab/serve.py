@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from fabric.intent.check import validate_inventory
-from fabric.lab.device import HOST_COUNTERS, LabDevice, port_counter_names
+from fabric.lab.device import FAULTS, HOST_COUNTERS, LabDevice, port_counter_names
 from fabric.lab.dialects import DIALECTS
 from fabric.lab.secrets import LabSecrets, known_hosts_line, load_or_create
 from fabric.lab.sshserver import Credentials, start_ssh
+from fabric.lab.traffic import run_traffic
 
-FAULTS = ("ssh-drop", "reject-config", "slow", "auth-fail", "snmp-timeout", "counter-reset", "counter-wrap",
-          "link-down")
 NO_ENDPOINTS = ("ib_switch",)  # programmed by the subnet manager: nothing to log in to
 
 
@@ -55,9 +54,29 @@ class Twin:
 
     async def _start_eapi(self, free_ports: bool) -> None:
         """eos devices: the eAPI endpoint (fabric.lab.eapi)."""
+        from fabric.lab.eapi import eapi_port, start_eapi
+
+        for name, device in self.devices.items():
+            if device.platform != "eos":
+                continue
+            has_ssh = any(e["protocol"] == "ssh" for e in self.endpoints[name])
+            port = 0 if free_ports else eapi_port(device, device.ssh_port if has_ssh else None)
+            server = await start_eapi(device, self.secrets.password, port)
+            self.closers.append(server)
+            self.endpoints[name].append(self._endpoint("eapi", device.address, server.sockets[0].getsockname()[1],
+                                                       device.inventory.username or "admin"))
 
     async def _start_snmp(self, free_ports: bool) -> None:
         """Switches: the SNMP agent (fabric.lab.snmp)."""
+        from fabric.lab.snmp import V3_USER, derive_credentials, endpoint_keys
+        from fabric.lab.snmp.agent import start_snmp
+        from fabric.lab.snmp.identity import has_agent
+
+        switches = [device for device in self.devices.values() if has_agent(device)]
+        agent = start_snmp(switches, derive_credentials(self.secrets.password), free_ports)
+        self.closers.append(agent)
+        for name, (address, port) in agent.ports.items():
+            self.endpoints[name].append({**self._endpoint("snmp", address, port, V3_USER), **endpoint_keys()})
 
     @staticmethod
     def _endpoint(protocol: str, address: str, port: int, username: str) -> dict[str, Any]:
@@ -82,13 +101,39 @@ class Twin:
         device = self.devices.get(str(request.get("device")))
         if device is None:
             return {"ok": False, "error": f"no device {request.get('device')!r} in this lab"}
+        if op == "fault" and request.get("port") is not None:
+            return self._port_down(device, str(request.get("kind")), str(request.get("port")))
         if op == "fault":
             return self._fault(device, str(request.get("kind")), request.get("seconds"))
         if op == "clear":
             device.faults.clear(request.get("kind"))
             device.link_down.clear()
             return {"ok": True}
+        if op == "counters":
+            return self._counters(device, request)
         return {"ok": False, "error": f"unknown op {op!r}"}
+
+    @staticmethod
+    def _counters(device: LabDevice, request: dict[str, Any]) -> dict[str, Any]:
+        """Read a port's counters, after adding ``add`` ({name: delta}) to them (tests drive counters so)."""
+        port = str(request.get("port"))
+        if port not in device.counters.ports:
+            return {"ok": False, "error": f"{device.name} has no port {port!r}"}
+        for name, delta in dict(request.get("add") or {}).items():
+            if name not in device.counters.ports[port]:
+                return {"ok": False, "error": f"unknown counter {name!r}"}
+            device.counters.add(port, name, int(delta))
+        return {"ok": True, "counters": dict(device.counters.ports[port])}
+
+    @staticmethod
+    def _port_down(device: LabDevice, kind: str, port: str) -> dict[str, Any]:
+        """One port's link down (until cleared): the only fault that takes a port."""
+        if kind != "link-down":
+            return {"ok": False, "error": f"only link-down takes a port, not {kind!r}"}
+        if port not in device.inventory.interfaces:
+            return {"ok": False, "error": f"{device.name} has no port {port!r}"}
+        device.link_down.add(port)
+        return {"ok": True}
 
     def _fault(self, device: LabDevice, kind: str, seconds: float | None) -> dict[str, Any]:
         if kind not in FAULTS:
@@ -143,7 +188,7 @@ def build_devices(inventory: str) -> dict[str, LabDevice]:
     return devices
 
 
-async def run(inventory: str, state_dir: Path, free_ports: bool) -> None:
+async def run(inventory: str, state_dir: Path, free_ports: bool, load: float) -> None:
     devices = build_devices(inventory)
     twin = Twin(devices, load_or_create(state_dir, list(devices)), state_dir)
     stop = asyncio.Event()
@@ -152,8 +197,11 @@ async def run(inventory: str, state_dir: Path, free_ports: bool) -> None:
         loop.add_signal_handler(sig, stop.set)
     await twin.start(free_ports)
     await twin.serve_control()
+    traffic = asyncio.create_task(run_traffic(list(devices.values()), load)) if load > 0 else None
     twin.write_state()
     await stop.wait()
+    if traffic is not None:
+        traffic.cancel()
     twin.close()
 
 
@@ -162,9 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("inventory")
     parser.add_argument("--state-dir", required=True, type=Path)
     parser.add_argument("--free-ports", action="store_true", help="listen on free ports instead of the inventory's")
+    parser.add_argument("--load", type=float, default=0.0, help="steady traffic, fraction of line rate (0: none)")
     args = parser.parse_args(argv)
     args.state_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(run(args.inventory, args.state_dir, args.free_ports))
+    asyncio.run(run(args.inventory, args.state_dir, args.free_ports, args.load))
     return 0
 
 

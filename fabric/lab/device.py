@@ -44,17 +44,20 @@ def port_counter_names() -> list[str]:
 
     Interface: rx_octets, tx_octets, rx_ucast_pkts, tx_ucast_pkts, rx_discards, tx_discards, rx_errors,
     tx_errors. Per priority p (0-7): rx_pfc{p}_frames, tx_pfc{p}_frames, rx_pfc{p}_pause_us,
-    tx_pfc{p}_pause_us. Per egress queue q (0-7): q{q}_tx_pkts, q{q}_tx_bytes, q{q}_drop_pkts,
-    q{q}_drop_bytes, q{q}_ecn_marked_pkts, q{q}_wred_drop_pkts, q{q}_watermark_bytes (a gauge).
+    tx_pfc{p}_pause_us, rx_pg{p}_pkts, rx_pg{p}_bytes (ingress priority group). Per egress queue q (0-7):
+    q{q}_tx_pkts, q{q}_tx_bytes, q{q}_drop_pkts, q{q}_drop_bytes, q{q}_ecn_marked_pkts, q{q}_ecn_marked_bytes,
+    q{q}_wred_drop_pkts, q{q}_wred_drop_bytes, and the gauges q{q}_watermark_bytes and q{q}_occupancy_bytes.
     Host NIC ports add the mlx5 names: np_cnp_sent, rp_cnp_handled, np_ecn_marked_roce_packets.
     """
     names = ["rx_octets", "tx_octets", "rx_ucast_pkts", "tx_ucast_pkts", "rx_discards", "tx_discards",
              "rx_errors", "tx_errors"]
     for p in range(8):
-        names += [f"rx_pfc{p}_frames", f"tx_pfc{p}_frames", f"rx_pfc{p}_pause_us", f"tx_pfc{p}_pause_us"]
+        names += [f"rx_pfc{p}_frames", f"tx_pfc{p}_frames", f"rx_pfc{p}_pause_us", f"tx_pfc{p}_pause_us",
+                  f"rx_pg{p}_pkts", f"rx_pg{p}_bytes"]
     for q in range(8):
         names += [f"q{q}_tx_pkts", f"q{q}_tx_bytes", f"q{q}_drop_pkts", f"q{q}_drop_bytes",
-                  f"q{q}_ecn_marked_pkts", f"q{q}_wred_drop_pkts", f"q{q}_watermark_bytes"]
+                  f"q{q}_ecn_marked_pkts", f"q{q}_ecn_marked_bytes", f"q{q}_wred_drop_pkts",
+                  f"q{q}_wred_drop_bytes", f"q{q}_watermark_bytes", f"q{q}_occupancy_bytes"]
     return names
 
 

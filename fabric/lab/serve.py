@@ -85,7 +85,7 @@ class Twin:
 
     def digest(self, device: LabDevice) -> str:
         dialect = DIALECTS.get(device.platform)
-        text = dialect(device, "").config_digest_text() if dialect else ""
+        text = dialect(device, "").config_digest_text() if dialect else str(device.config or "")
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def describe(self) -> dict[str, Any]:

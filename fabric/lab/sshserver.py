@@ -93,5 +93,5 @@ async def start_ssh(device: LabDevice, host_key: asyncssh.SSHKey, credentials: C
     return await asyncssh.create_server(
         lambda: DeviceSSHServer(device, credentials), device.address, device.ssh_port,
         server_host_keys=[host_key], process_factory=_session(device), encoding="utf-8",
-        line_editor=True, reuse_address=True,
+        line_editor=True, max_line_length=4095, reuse_address=True,  # a Linux terminal's line limit
     )

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from fabric.lab.dialects.base import Dialect, EndSession
+from fabric.lab.dialects.comware import ComwareDialect
+from fabric.lab.dialects.huawei_ce import HuaweiCeDialect
 from fabric.lab.dialects.linux_host import LinuxHostDialect
+from fabric.lab.dialects.nvue import NvueDialect
+from fabric.lab.dialects.nxos import NxosDialect
+from fabric.lab.dialects.opensm_host import OpensmHostDialect
+from fabric.lab.dialects.sonic import SonicDialect
 
 DIALECTS: dict[str, type[Dialect]] = {
+    "comware": ComwareDialect,
+    "huawei_ce": HuaweiCeDialect,
     "linux_mlx5": LinuxHostDialect,
+    "opensm": OpensmHostDialect,
+    "nvue": NvueDialect,
+    "nxos": NxosDialect,
+    "sonic": SonicDialect,
 }
 
 

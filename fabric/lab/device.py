@@ -8,7 +8,6 @@ from typing import Any
 
 from fabric.inventory.models import Device
 
-
 FAULTS = ("ssh-drop", "reject-config", "slow", "auth-fail", "snmp-timeout", "counter-reset", "counter-wrap",
           "link-down")
 

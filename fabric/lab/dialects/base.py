@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from fabric.lab.device import LabDevice
 
 
-class EndSession(Exception):  # noqa: N818 - a signal, not an error
+class EndSession(Exception):
     """Raised by ``handle`` when the user logs out (``exit``/``quit``/``logout`` at the top level)."""
 
 

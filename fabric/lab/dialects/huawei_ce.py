@@ -75,8 +75,10 @@ INTERFACE = [
     C(f"{BUFFER} dynamic <int:0-10>", key=5),
 ]
 DSDOMAIN = [*IN_SYSTEM,
-            C(f"ip-dscp-inbound <int:0-63> phb {PHB}", key=2), C(f"ip-dscp-inbound <int:0-63> phb {PHB} {COLOR}", key=2),
-            C(f"8021p-inbound <int:0-7> phb {PHB}", key=2), C(f"8021p-inbound <int:0-7> phb {PHB} {COLOR}", key=2)]
+            C(f"ip-dscp-inbound <int:0-63> phb {PHB}", key=2),
+            C(f"ip-dscp-inbound <int:0-63> phb {PHB} {COLOR}", key=2),
+            C(f"8021p-inbound <int:0-7> phb {PHB}", key=2),
+            C(f"8021p-inbound <int:0-7> phb {PHB} {COLOR}", key=2)]
 DCB_PFC = [*IN_SYSTEM,
            C("priority <ints:0-7>", key=1),
            C("priority <int:0-7> deadlock-detect time <int:1-15> deadlock-recovery time <int:0-31>", key=3),

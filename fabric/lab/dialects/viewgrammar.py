@@ -136,7 +136,8 @@ class Grammar:
 
 def _match(specs: tuple[Spec, ...], siblings: list[set[str]], line: Line,
            resolve: Resolver) -> tuple[list[Value], int, str]:
-    words, values, i = line.words, [], 0
+    words, i = line.words, 0
+    values: list[Value] = []
     for n, spec in enumerate(specs):
         if i >= len(words):
             return values, i, "incomplete"

@@ -129,8 +129,9 @@ class ViewDialect(Dialect):
         if command.mode == "action":
             assert command.run is not None
             return command.run(self, values)
-        if self.device.faults.active("reject-config"):
-            return self.refused()
+        opens_existing = command.mode == "enter" and not found.undo and render(values) in self.edit_config().sections
+        if self.device.faults.active("reject-config") and not opens_existing:
+            return self.refused()  # entering an existing view changes nothing, so even a locked device allows it
         view = self.stack[-1]
         if command.mode == "enter":
             view = self.stack[0]
@@ -138,8 +139,9 @@ class ViewDialect(Dialect):
         problem = self.check(self.edit_config(), view, command, values, found.undo)
         if problem:
             return problem
-        apply(self.edit_config(), view, command, values, found.undo)
-        self.recorded(view, command, values, found.undo)
+        if not opens_existing:
+            apply(self.edit_config(), view, command, values, found.undo)
+            self.recorded(view, command, values, found.undo)
         if command.mode == "enter" and not found.undo:
             label = command.label(values) if command.label else render(values)
             self.stack.append(View(command.view, render(values), label))

@@ -108,3 +108,38 @@ def test_traffic_source_moves_counters(tmp_path) -> None:
     advance(lab_device, 1.0, 0.5)
     assert lab_device.counters.ports["Ethernet8"]["tx_octets"] == 25_000_000_000  # the second tick skipped it
     assert lab_device.counters.ports["Ethernet0"]["tx_octets"] == 50_000_000_000
+
+
+def test_ssh_drop_closes_the_session_mid_conversation(fresh_twin: Lab) -> None:
+    from netmiko import ConnectHandler
+
+    ep = fresh_twin.endpoint("gpu04")
+    conn = ConnectHandler(device_type="linux", host=ep["address"], port=ep["port"], username="fabric",
+                          password=fresh_twin.password, allow_agent=False, use_keys=False)
+    try:
+        assert conn.send_command("hostname").strip() == "gpu04"
+        fresh_twin.fault("gpu04", "ssh-drop", 30)
+        with pytest.raises(Exception) as raised:  # netmiko raises OSError or its ReadException
+            conn.send_command("hostname", read_timeout=5)
+        assert not conn.is_alive(), f"session survived a drop ({raised.value!r})"
+    finally:
+        conn.disconnect()
+    fresh_twin.clear("gpu04")
+    assert ssh(fresh_twin, "gpu04", "hostname").stdout.strip() == "gpu04"
+
+
+def test_slow_delays_every_reply(fresh_twin: Lab) -> None:
+    import time
+
+    from netmiko import ConnectHandler
+
+    ep = fresh_twin.endpoint("gpu05")
+    with ConnectHandler(device_type="linux", host=ep["address"], port=ep["port"], username="fabric",
+                        password=fresh_twin.password, allow_agent=False, use_keys=False) as conn:
+        start = time.monotonic()
+        conn.send_command("hostname")
+        fast = time.monotonic() - start
+        fresh_twin.fault("gpu05", "slow", 30)
+        start = time.monotonic()
+        assert conn.send_command("hostname", read_timeout=20).strip() == "gpu05"
+        assert time.monotonic() - start >= 1.0 > fast

@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/twin.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,14 +1,17 @@
-"""Shared fixtures: repository paths, inventory copies to mutate, and the --update-golden switch."""
+"""Shared fixtures: repository paths, inventory copies to mutate, the --update-golden switch, and lab twins
+(session ``twin`` and per-test ``fresh_twin`` of inventories/lab-roce, on free ports, stopped by PID after)."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from fabric.lab.control import Lab
 
 ROOT = Path(__file__).resolve().parents[1]
 INVENTORIES = ROOT / "inventories"
@@ -45,3 +48,23 @@ def lab_roce(tmp_path: Path) -> Path:
 @pytest.fixture
 def lab_ib(tmp_path: Path) -> Path:
     return copy_inventory("lab-ib", tmp_path)
+
+@pytest.fixture(scope="session")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """The lab-roce twin: ``twin.endpoint(device, protocol)``, ``twin.password``, ``twin.client_key``,
+    ``twin.known_hosts``, ``twin.fault(device, kind, seconds)``, ``twin.clear(device)``."""
+    lab = Lab(tmp_path_factory.mktemp("twin")).up(INVENTORIES / "lab-roce", free_ports=True)
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+@pytest.fixture
+def fresh_twin(tmp_path: Path) -> Iterator[Lab]:
+    """A twin of its own for a test that changes device state or injects faults it cannot clear."""
+    lab = Lab(tmp_path / "twin").up(INVENTORIES / "lab-roce", free_ports=True)
+    try:
+        yield lab
+    finally:
+        lab.down()

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from fabric.cli import exitcodes
+from fabric.cli.collect import collect
 from fabric.cli.demo import demo
 from fabric.cli.inventory import app as inventory_app
 from fabric.cli.lab import app as lab_app
@@ -20,6 +21,7 @@ app = typer.Typer(
 app.command()(validate)
 app.command()(render)
 app.command()(demo)
+app.command()(collect)
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(lab_app, name="lab")
 

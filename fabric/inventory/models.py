@@ -273,6 +273,21 @@ class InfinibandSpec(Model):
     partitions: list[Partition] = Field(default_factory=list, description="Partitions beyond the default.")
 
 
+class AlertSpec(Model):
+    """Thresholds of the alert rules `fabric collect` runs every cycle (DESIGN §7)."""
+
+    pfc_storm_frames_per_s: float = Field(
+        10_000, ge=0, description="PFC frames per second received on one port above which it is a pause storm.")
+    lossless_drop_pkts_per_s: float = Field(
+        0, ge=0, description="Drops per second on a lossless queue above which to alert (lossless means 0).")
+
+
+class TelemetrySpec(Model):
+    """Telemetry collection settings."""
+
+    alerts: AlertSpec = Field(default_factory=AlertSpec, description="Alert thresholds.")
+
+
 class FabricSpec(Model):
     """fabric.yaml: the fabric-wide intent."""
 
@@ -286,6 +301,7 @@ class FabricSpec(Model):
     ecn: EcnSpec = Field(default_factory=EcnSpec, description="ECN marking.")
     dcqcn: DcqcnSpec = Field(default_factory=DcqcnSpec, description="DCQCN NIC knobs.")
     tuner: TunerSpec = Field(default_factory=TunerSpec, description="Tuner guard rails.")
+    telemetry: TelemetrySpec = Field(default_factory=TelemetrySpec, description="Collection and alert thresholds.")
     infiniband: InfinibandSpec | None = Field(None, description="Subnet manager intent (transport infiniband).")
 
 

@@ -1,0 +1,128 @@
+"""fabric collect: poll every switch's SNMP agent, derive rates and alerts, write to one or more sinks.
+
+Credentials: SNMPv3 authPriv (SHA/AES) when ``FABRIC_SNMP_USER`` is set (keys in ``FABRIC_SNMP_AUTH_KEY`` /
+``FABRIC_SNMP_PRIV_KEY``), else v2c with ``FABRIC_SNMP_COMMUNITY``. Secrets come from the environment only,
+never from flags, files or output. ``--lab STATE_DIR`` polls a running twin instead (its endpoints and keys).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fabric.cli import exitcodes
+from fabric.cli.output import err
+from fabric.collect.alerts import AlertThresholds
+from fabric.collect.run import Collector
+from fabric.collect.snmp import SnmpAuth, SnmpTarget
+from fabric.collect.table import snmp_groups
+from fabric.inventory.models import Fabric
+from fabric.sink import Sink, SinkError, open_sinks
+
+
+def _fabric(inventory: Path) -> Fabric:
+    from fabric.inventory.check import load_and_check
+
+    loaded = load_and_check(str(inventory))
+    if loaded.fabric is None or not loaded.report.ok:
+        first = loaded.report.problems[0] if loaded.report.problems else None
+        err.print(f"error: {inventory}: invalid inventory ({first}); run 'fabric validate {inventory}'",
+                  markup=False)
+        raise typer.Exit(exitcodes.INVALID)
+    return loaded.fabric
+
+
+def _env_auth() -> SnmpAuth:
+    env = os.environ
+    if env.get("FABRIC_SNMP_USER"):
+        if not env.get("FABRIC_SNMP_AUTH_KEY") or not env.get("FABRIC_SNMP_PRIV_KEY"):
+            err.print("error: FABRIC_SNMP_USER is set but FABRIC_SNMP_AUTH_KEY/FABRIC_SNMP_PRIV_KEY are not; "
+                      "set both (SNMPv3 authPriv SHA/AES)", markup=False)
+            raise typer.Exit(exitcodes.USAGE)
+        return SnmpAuth(user=env["FABRIC_SNMP_USER"], auth_key=env["FABRIC_SNMP_AUTH_KEY"],
+                        priv_key=env["FABRIC_SNMP_PRIV_KEY"])
+    if not env.get("FABRIC_SNMP_COMMUNITY"):
+        err.print("error: no SNMP credentials; set FABRIC_SNMP_COMMUNITY (v2c) or FABRIC_SNMP_USER, "
+                  "FABRIC_SNMP_AUTH_KEY, FABRIC_SNMP_PRIV_KEY (v3)", markup=False)
+        raise typer.Exit(exitcodes.USAGE)
+    return SnmpAuth(community=env["FABRIC_SNMP_COMMUNITY"])
+
+
+def _targets(fabric: Fabric, lab_dir: Path | None, v3: bool) -> tuple[list[SnmpTarget], SnmpAuth | None]:
+    switches = [d for d in fabric.devices.values() if snmp_groups(d.platform)]
+    if lab_dir is None:
+        return [SnmpTarget(d.name, d.platform, d.hostname, 161) for d in switches], None
+    from fabric.lab.control import Lab, LabError
+    from fabric.lab.snmp import load_credentials
+
+    lab = Lab(lab_dir)
+    try:
+        endpoints = {d.name: lab.endpoint(d.name, "snmp") for d in switches}
+        creds = load_credentials(lab)
+    except LabError as exc:
+        err.print(f"error: --lab {lab_dir}: {exc}; start it with 'fabric lab up'", markup=False)
+        raise typer.Exit(exitcodes.UNREACHABLE) from None
+    auth = (SnmpAuth(user=creds.user, auth_key=creds.auth_key, priv_key=creds.priv_key) if v3
+            else SnmpAuth(community=creds.community))
+    return [SnmpTarget(d.name, d.platform, endpoints[d.name]["address"], int(endpoints[d.name]["port"]))
+            for d in switches], auth
+
+
+def collect(
+    inventory: Annotated[Path, typer.Argument(help="Inventory folder (fabric.yaml, hosts.yaml).")],
+    sink: Annotated[list[str], typer.Option(
+        "--sink", help="influx | jsonl:PATH | lineprotocol:PATH | stdout; repeat for several.")] = ["stdout"],  # noqa: B006
+    once: Annotated[bool, typer.Option("--once", help="One cycle, then exit (cron, systemd timers).")] = False,
+    interval: Annotated[float, typer.Option("--interval", min=0.1, help="Seconds between aligned cycles.")] = 10.0,
+    duration: Annotated[float | None, typer.Option("--duration", help="Stop after this many seconds.")] = None,
+    deadline: Annotated[float, typer.Option("--deadline", help="Per-device time limit per cycle, seconds.")]
+    = 5.0,
+    lab: Annotated[Path | None, typer.Option("--lab", help="Poll the running twin of this state dir.")] = None,
+    v3: Annotated[bool, typer.Option("--v3", help="With --lab: SNMPv3 authPriv instead of v2c.")] = False,
+    influx_url: Annotated[str | None, typer.Option("--influx-url", help="Or FABRIC_INFLUX_URL.")] = None,
+    influx_org: Annotated[str | None, typer.Option("--influx-org", help="Or FABRIC_INFLUX_ORG.")] = None,
+    influx_bucket: Annotated[str | None, typer.Option("--influx-bucket", help="Or FABRIC_INFLUX_BUCKET.")] = None,
+    spool: Annotated[Path | None, typer.Option("--spool", help="Spool folder while InfluxDB is down.")] = None,
+) -> None:
+    """Collect per-port congestion counters (SNMP) with rates and alerts. Token: FABRIC_INFLUX_TOKEN only."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    fabric = _fabric(inventory)
+    targets, lab_auth = _targets(fabric, lab, v3)
+    auth = lab_auth or _env_auth()
+    try:
+        sinks: list[Sink] = open_sinks(sink, os.environ, {"url": influx_url, "org": influx_org,
+                                                          "bucket": influx_bucket,
+                                                          "spool": str(spool) if spool else None})
+    except SinkError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(exitcodes.USAGE) from None
+    alerts = fabric.spec.telemetry.alerts
+    thresholds = AlertThresholds(alerts.pfc_storm_frames_per_s, alerts.lossless_drop_pkts_per_s,
+                                 tuple(fabric.spec.pfc.priorities))
+    collector = Collector(targets, auth, sinks, thresholds, deadline)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, collector.stop.set)
+        await collector.run(None if once else interval, duration)
+
+    try:
+        asyncio.run(main())
+    finally:
+        for s in sinks:
+            s.close()
+    failed = {d for r in collector.reports for d in r.failed}
+    cycles = len(collector.reports)
+    samples = sum(r.samples for r in collector.reports)
+    alerts_raised = sum(len(r.alerts) for r in collector.reports)
+    err.print(f"collect: {cycles} cycle(s), {len(targets)} devices, {samples} samples, {alerts_raised} alerts, "
+              f"{len(failed)} device(s) failed{': ' + ', '.join(sorted(failed)) if failed else ''}", markup=False)
+    if failed:
+        raise typer.Exit(exitcodes.SOME_FAILED)

@@ -1,0 +1,80 @@
+"""Rates from raw counters (DESIGN §7): both kept, a rate field ``<counter>_per_s`` next to each raw counter.
+
+A modular delta (32- or 64-bit, by the source's width table) counts as a wrap only when it is below half the
+counter's range; anything else — a sysUpTime that went backwards (reboot), a counter that fell by more than a
+plausible wrap, or a jump of more than half the range — is a discontinuity: the sample keeps its raw values,
+gets no rate and ``discontinuity=true``. A missing sample just makes the next interval longer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from fabric.core.sample import FieldValue, Sample
+
+SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+@dataclass
+class RateState:
+    """Last raw counters per series and last sysUpTime per device, carried across cycles."""
+
+    widths: dict[tuple[str, str], int]
+    last: dict[SeriesKey, tuple[int, dict[str, FieldValue]]] = field(default_factory=dict)
+    uptime: dict[str, int] = field(default_factory=dict)
+    discontinuities: int = 0
+
+    def apply(self, samples: list[Sample]) -> list[Sample]:
+        """The cycle's samples with rate fields added; call once per cycle with every device's samples."""
+        rebooted = self._reboots(samples)
+        out: list[Sample] = []
+        for sample in samples:
+            counters = {k: v for k, v in sample.fields.items() if (sample.measurement, k) in self.widths}
+            if not counters:
+                out.append(sample)
+                continue
+            key = (sample.measurement, tuple(sorted(sample.tags.items())))
+            previous = self.last.get(key)
+            self.last[key] = (sample.ts_ns, dict(counters))
+            if previous is None:
+                out.append(sample)
+                continue
+            ts, before = previous
+            elapsed_s = (sample.ts_ns - ts) / 1e9
+            rates = None if sample.tags.get("device") in rebooted or elapsed_s <= 0 else \
+                self._rates(sample.measurement, counters, before, elapsed_s)
+            if rates is None:
+                self.discontinuities += 1
+                out.append(replace(sample, fields={**sample.fields, "discontinuity": True}))
+            else:
+                out.append(replace(sample, fields={**sample.fields, **rates}))
+        return out
+
+    def _reboots(self, samples: list[Sample]) -> set[str]:
+        rebooted: set[str] = set()
+        for sample in samples:
+            if sample.measurement == "device" and "uptime_ticks" in sample.fields:
+                device, ticks = sample.tags["device"], int(sample.fields["uptime_ticks"])
+                if device in self.uptime and ticks < self.uptime[device]:
+                    rebooted.add(device)
+                self.uptime[device] = ticks
+        return rebooted
+
+    def _rates(self, measurement: str, now: dict[str, FieldValue], before: dict[str, FieldValue],
+               elapsed_s: float) -> dict[str, FieldValue] | None:
+        rates: dict[str, FieldValue] = {}
+        for name, value in now.items():
+            if name not in before:
+                continue
+            delta = counter_delta(int(before[name]), int(value), self.widths[(measurement, name)])
+            if delta is None:
+                return None
+            rates[f"{name}_per_s"] = delta / elapsed_s
+        return rates
+
+
+def counter_delta(before: int, now: int, bits: int) -> int | None:
+    """Events between two reads of a ``bits``-wide counter, or None for a discontinuity (reset or absurd jump)."""
+    span = 1 << bits
+    delta = (now - before) % span
+    return delta if delta < span // 2 else None

@@ -1,0 +1,115 @@
+"""InfluxDB v2 sink through influxdb-client: batches of pre-serialised line protocol (5x faster than ``Point``
+objects, toolchain.md), gzip, retry with backoff, and a bounded on-disk spool while the server is away.
+
+Order guarantee: once anything is spooled, new batches go behind it, and the spool drains oldest first before
+anything new is posted directly — so points reach the server in write order. Records are always lists (the
+batching ``WriteApi`` + default tags + generator combination silently writes nothing; we use SYNCHRONOUS writes
+and our own batching instead). The token is read from ``FABRIC_INFLUX_TOKEN`` only, never from a flag.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fabric.core.sample import Sample
+from fabric.sink.base import SinkError
+from fabric.sink.spool import Spool
+
+log = logging.getLogger("fabric.sink.influx")
+
+DEFAULT_SPOOL_BYTES = 256 * 1024 * 1024
+
+
+class InfluxSink:
+    def __init__(self, url: str, org: str, bucket: str, token: str, spool_dir: Path,
+                 spool_bytes: int = DEFAULT_SPOOL_BYTES, batch_points: int = 5000, attempts: int = 3,
+                 backoff_s: float = 0.2, timeout_s: float = 10.0) -> None:
+        from influxdb_client.client.influxdb_client import InfluxDBClient
+        from influxdb_client.client.write_api import SYNCHRONOUS
+        from influxdb_client.domain.write_precision import WritePrecision
+
+        self.url, self.org, self.bucket = url, org, bucket
+        self.batch_points, self.attempts, self.backoff_s = batch_points, attempts, backoff_s
+        self.client = InfluxDBClient(url=url, token=token, org=org, enable_gzip=True,
+                                     timeout=int(timeout_s * 1000), retries=False)
+        self.precision: Any = WritePrecision.NS  # a str constant the stubs type as str
+        self.api = self.client.write_api(write_options=SYNCHRONOUS)
+        self.spool = Spool(spool_dir, spool_bytes)
+        self.written = self.failed_posts = 0
+        self._reported_drops = 0
+
+    @classmethod
+    def from_settings(cls, env: Mapping[str, str], options: Mapping[str, str | None]) -> InfluxSink:
+        """Flags override ``FABRIC_INFLUX_URL/ORG/BUCKET``; the token comes from ``FABRIC_INFLUX_TOKEN`` only."""
+        def pick(key: str, default: str | None = None) -> str | None:
+            return options.get(key) or env.get(f"FABRIC_INFLUX_{key.upper()}") or default
+
+        url = pick("url")
+        if not url:
+            raise SinkError("--sink influx: no server; pass --influx-url or set FABRIC_INFLUX_URL")
+        token = env.get("FABRIC_INFLUX_TOKEN", "")
+        spool = pick("spool") or str(Path(tempfile.gettempdir()) / "fabric-collect-spool")
+        spool_mb = float(pick("spool_mb") or DEFAULT_SPOOL_BYTES / 2**20)
+        return cls(url, pick("org", "fabric") or "fabric", pick("bucket", "fabric") or "fabric", token,
+                   Path(spool), int(spool_mb * 2**20))
+
+    def _post(self, lines: list[str], attempts: int) -> bool:
+        delay = self.backoff_s
+        for attempt in range(attempts):
+            try:
+                self.api.write(bucket=self.bucket, org=self.org, record=lines, write_precision=self.precision)
+                return True
+            except Exception as exc:
+                self.failed_posts += 1
+                log.warning("influx %s: write failed (%s), attempt %d/%d", self.url, _reason(exc), attempt + 1,
+                            attempts)
+                if attempt + 1 < attempts:
+                    time.sleep(delay)
+                    delay *= 2
+        return False
+
+    def _drain(self) -> bool:
+        """Replay spooled batches oldest first; stop at the first failure (one attempt each)."""
+        for batch in self.spool.batches():
+            lines = batch.read_text(encoding="utf-8").split("\n")
+            if not self._post(lines, 1):
+                return False
+            batch.unlink()
+            self.written += len(lines)
+        return True
+
+    def write(self, samples: list[Sample]) -> None:
+        lines = [s.line() for s in samples]
+        batches = [lines[i:i + self.batch_points] for i in range(0, len(lines), self.batch_points)]
+        drained = self._drain()
+        for n, batch in enumerate(batches):
+            if drained and self._post(batch, self.attempts):
+                self.written += len(batch)
+                continue
+            for rest in batches[n:]:
+                self.spool.push(rest)
+            break
+        if self.spool.dropped_points > self._reported_drops:
+            log.error("influx %s: spool over its bound, %d points dropped so far", self.url,
+                      self.spool.dropped_points)
+            self._reported_drops = self.spool.dropped_points
+
+    def close(self) -> None:
+        """One last drain attempt; what is still spooled stays on disk for the next run."""
+        self._drain()
+        self.api.close()  # type: ignore[no-untyped-call]
+        self.client.close()  # type: ignore[no-untyped-call]
+
+    def health(self) -> dict[str, int]:
+        return {"written": self.written, "spool_points": self.spool.depth(),
+                "spool_dropped": self.spool.dropped_points, "failed_posts": self.failed_posts}
+
+
+def _reason(exc: Any) -> str:
+    status = getattr(exc, "status", None)
+    return f"HTTP {status}" if status else type(exc).__name__

@@ -1,0 +1,46 @@
+"""A bounded on-disk FIFO of line-protocol batches: one file per batch, named by a monotonically increasing
+sequence number, so replay is in write order and survives a collector restart. Over the bound, the oldest
+batches are dropped and their points counted (never silently)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class Spool:
+    def __init__(self, folder: Path, max_bytes: int) -> None:
+        self.folder, self.max_bytes = folder, max_bytes
+        folder.mkdir(parents=True, exist_ok=True)
+        self.dropped_points = 0
+        found = self._files()
+        self._next = int(found[-1].stem) + 1 if found else 0
+
+    def _files(self) -> list[Path]:
+        return sorted(self.folder.glob("*.lp"), key=lambda p: int(p.stem))
+
+    def push(self, lines: list[str]) -> None:
+        """Append one batch durably (write to a temp name, fsync, rename), then enforce the bound."""
+        final = self.folder / f"{self._next:012d}.lp"
+        temp = final.with_suffix(".tmp")
+        with open(temp, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.rename(final)
+        self._next += 1
+        files = self._files()
+        total = sum(p.stat().st_size for p in files)
+        while total > self.max_bytes and len(files) > 1:
+            oldest = files.pop(0)
+            total -= oldest.stat().st_size
+            self.dropped_points += len(oldest.read_text(encoding="utf-8").split("\n"))
+            oldest.unlink()
+
+    def batches(self) -> list[Path]:
+        """Spooled batches, oldest first."""
+        return self._files()
+
+    def depth(self) -> int:
+        """Points waiting in the spool."""
+        return sum(len(p.read_text(encoding="utf-8").split("\n")) for p in self._files())

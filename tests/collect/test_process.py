@@ -1,0 +1,83 @@
+"""Rates across 32/64-bit wraps, reboots and counter resets: never a negative or absurd rate."""
+
+from __future__ import annotations
+
+from fabric.collect.alerts import AlertThresholds, evaluate
+from fabric.collect.process import RateState, counter_delta
+from fabric.core.sample import Sample
+
+S = 1_000_000_000
+WIDTHS = {("interface", "rx_errors"): 32, ("interface", "rx_octets"): 64, ("pfc", "rx_pfc_frames"): 64,
+          ("queue", "drop_pkts"): 64}
+
+
+def port(ts_s: float, uptime: int, **fields: int) -> list[Sample]:
+    ts = int(ts_s * S)
+    return [Sample("device", {"device": "d1"}, {"uptime_ticks": uptime}, ts),
+            Sample("interface", {"device": "d1", "interface": "e1"}, dict(fields), ts)]
+
+
+def test_counter_delta_wraps_and_discontinuities() -> None:
+    assert counter_delta(10, 25, 32) == 15
+    assert counter_delta(2**32 - 100, 50, 32) == 150
+    assert counter_delta(2**64 - 1, 4, 64) == 5
+    assert counter_delta(5_000_000, 10, 32) is None  # fell by far more than a wrap could explain
+    assert counter_delta(5_000_000, 10, 64) is None  # a 64-bit counter that fell: a reset
+    assert counter_delta(10, 2**32 - 1000, 32) is None  # a jump of more than half the range
+
+
+def test_rates_are_kept_next_to_raw_counters() -> None:
+    state = RateState(WIDTHS)
+    first = state.apply(port(0, 100, rx_errors=10, rx_octets=1000))
+    assert "rx_octets_per_s" not in first[1].fields
+    second = state.apply(port(2, 300, rx_errors=30, rx_octets=5000))
+    assert second[1].fields == {"rx_errors": 30, "rx_octets": 5000, "rx_errors_per_s": 10.0,
+                                "rx_octets_per_s": 2000.0}
+
+
+def test_32_bit_wrap_gives_the_true_rate() -> None:
+    state = RateState(WIDTHS)
+    state.apply(port(0, 100, rx_errors=2**32 - 500, rx_octets=0))
+    fields = state.apply(port(1, 200, rx_errors=500, rx_octets=0))[1].fields
+    assert fields["rx_errors_per_s"] == 1000.0 and "discontinuity" not in fields
+
+
+def test_reboot_is_a_discontinuity_not_a_rate() -> None:
+    state = RateState(WIDTHS)
+    state.apply(port(0, 100_000, rx_errors=10, rx_octets=10**12))
+    rebooted = state.apply(port(1, 50, rx_errors=12, rx_octets=10**12 + 5))[1].fields
+    assert rebooted["discontinuity"] is True and not any(k.endswith("_per_s") for k in rebooted)
+    after = state.apply(port(2, 150, rx_errors=14, rx_octets=10**12 + 10))[1].fields
+    assert after["rx_errors_per_s"] == 2.0 and after["rx_octets_per_s"] == 5.0
+    assert state.discontinuities == 1
+
+
+def test_a_decreasing_64_bit_counter_without_reboot_is_a_discontinuity() -> None:
+    state = RateState(WIDTHS)
+    state.apply(port(0, 100, rx_errors=10, rx_octets=10**9))
+    fields = state.apply(port(1, 200, rx_errors=11, rx_octets=5))[1].fields
+    assert fields["discontinuity"] is True and "rx_octets_per_s" not in fields
+
+
+def test_missing_cycles_make_a_longer_interval() -> None:
+    state = RateState(WIDTHS)
+    state.apply(port(0, 100, rx_errors=0, rx_octets=0))
+    assert state.apply(port(10, 1100, rx_errors=100, rx_octets=0))[1].fields["rx_errors_per_s"] == 10.0
+
+
+def test_alerts_pfc_storm_and_lossless_drop_only_on_lossless_queues() -> None:
+    thresholds = AlertThresholds(pfc_storm_frames_per_s=100, lossless_drop_pkts_per_s=0, lossless_queues=(3,))
+    samples = [Sample("pfc", {"device": "d", "interface": "e1", "priority": "3"}, {"rx_pfc_frames_per_s": 500.0}),
+               Sample("pfc", {"device": "d", "interface": "e2", "priority": "3"}, {"rx_pfc_frames_per_s": 50.0}),
+               Sample("queue", {"device": "d", "interface": "e1", "queue": "3"}, {"drop_pkts_per_s": 1.0}),
+               Sample("queue", {"device": "d", "interface": "e1", "queue": "0"}, {"drop_pkts_per_s": 9.0})]
+    alerts = evaluate(samples, thresholds)
+    assert [(a.tags["rule"], a.tags["interface"]) for a in alerts] == [("pfc_storm", "e1"), ("lossless_drop", "e1")]
+    assert alerts[1].tags["queue"] == "3" and "lossless_drop" in str(alerts[1].fields["message"])
+
+
+def test_line_protocol_escapes_and_types() -> None:
+    sample = Sample("alert", {"device": "d 1", "rule": "a,b"}, {"value": 1.5, "n": 3, "message": 'say "x"',
+                                                               "flag": True}, 7)
+    assert sample.line() == 'alert,device=d\\ 1,rule=a\\,b value=1.5,n=3i,message="say \\"x\\"",flag=true 7'
+    assert Sample.from_dict(sample.as_dict()) == sample

@@ -1,0 +1,146 @@
+"""The SNMP source against the twin's agents through pysnmp: exact values, v2c and v3, every switch platform,
+and the faults a real fleet throws at a collector (timeout, slow agent, reboot, 32-bit wrap)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from fabric.collect.process import RateState
+from fabric.collect.run import Collector
+from fabric.collect.snmp import WIDTHS, PollResult, SnmpAuth, SnmpPoller, SnmpTarget
+from fabric.collect.table import snmp_groups
+from fabric.core.sample import Sample
+from fabric.inventory.load import load_inventory
+from fabric.lab.control import Lab
+from fabric.lab.snmp import load_credentials
+from fabric.sink.base import Sink
+from tests.conftest import INVENTORIES
+
+SWITCHES = {"spine1": "nxos", "spine2": "huawei_ce", "leaf1": "sonic", "leaf2": "nvue", "leaf3": "eos",
+            "leaf4": "comware"}
+
+
+def targets(lab: Lab, devices: dict[str, str] = SWITCHES) -> list[SnmpTarget]:
+    return [SnmpTarget(d, p, lab.endpoint(d, "snmp")["address"], int(lab.endpoint(d, "snmp")["port"]))
+            for d, p in devices.items()]
+
+
+def auth(lab: Lab, v3: bool = False) -> SnmpAuth:
+    c = load_credentials(lab)
+    return SnmpAuth(user=c.user, auth_key=c.auth_key, priv_key=c.priv_key) if v3 else SnmpAuth(c.community)
+
+
+def poll(lab: Lab, devices: dict[str, str] = SWITCHES, v3: bool = False, deadline_s: float = 5.0
+         ) -> dict[str, PollResult]:
+    async def run() -> list[PollResult]:
+        poller = SnmpPoller(auth(lab, v3), timeout_s=1.0, retries=0)
+        try:
+            return await poller.poll_all(targets(lab, devices), deadline_s)
+        finally:
+            poller.close()
+    return {r.device: r for r in asyncio.run(run())}
+
+
+def find(samples: list[Sample], measurement: str, **tags: str) -> Sample:
+    [found] = [s for s in samples if s.measurement == measurement and all(s.tags.get(k) == v for k, v in tags.items())]
+    return found
+
+
+@pytest.mark.parametrize("v3", [False, True], ids=["v2c", "v3"])
+def test_every_switch_every_port_with_exact_values(twin: Lab, v3: bool) -> None:
+    twin.counters("leaf1", "Ethernet0", rx_pfc3_frames=7, tx_pfc3_frames=5, q3_drop_pkts=2, rx_errors=3)
+    twin.counters("leaf3", "Ethernet1/1", rx_pfc3_frames=4)
+    results = poll(twin, v3=v3)
+    assert {d: r.error for d, r in results.items()} == dict.fromkeys(SWITCHES)
+    inventory = load_inventory(INVENTORIES / "lab-roce").fabric.devices  # type: ignore[union-attr]
+    for device, result in results.items():
+        ports = {s.tags["interface"] for s in result.samples if s.measurement == "interface"}
+        assert ports == set(inventory[device].interfaces)
+        has_cisco = "cisco_pfc" in snmp_groups(SWITCHES[device])
+        assert any(s.measurement == "pfc" for s in result.samples) == has_cisco
+        assert any(s.measurement == "queue" for s in result.samples) == has_cisco
+    leaf1 = results["leaf1"].samples
+    truth = twin.counters("leaf1", "Ethernet0")
+    interface = find(leaf1, "interface", interface="Ethernet0").fields
+    assert interface["rx_errors"] == truth["rx_errors"] and interface["rx_pfc_frames"] == sum(
+        truth[f"rx_pfc{p}_frames"] for p in range(8))
+    assert find(leaf1, "pfc", interface="Ethernet0", priority="3").fields == {
+        "tx_pfc_frames": truth["tx_pfc3_frames"], "rx_pfc_frames": truth["rx_pfc3_frames"]}
+    assert find(leaf1, "queue", interface="Ethernet0", queue="3").fields["drop_pkts"] == truth["q3_drop_pkts"]
+    eos = find(results["leaf3"].samples, "interface", interface="Ethernet1/1").fields
+    assert eos["rx_pfc_frames"] == sum(twin.counters("leaf3", "Ethernet1/1")[f"rx_pfc{p}_frames"] for p in range(8))
+
+
+def test_a_timed_out_agent_fails_alone_within_its_deadline(fresh_twin: Lab) -> None:
+    fresh_twin.fault("leaf2", "snmp-timeout", 30)
+    start = time.monotonic()
+    results = poll(fresh_twin, deadline_s=2.0)
+    assert time.monotonic() - start < 10  # generous: the point is "not waiting for retries forever"
+    assert results["leaf2"].error is not None and not results["leaf2"].samples
+    assert all(r.error is None and r.samples for d, r in results.items() if d != "leaf2")
+
+
+def test_a_slow_agent_past_the_deadline_does_not_hold_the_cycle(fresh_twin: Lab) -> None:
+    fresh_twin.fault("leaf4", "slow", 30)
+    results = poll(fresh_twin, deadline_s=3.0)
+    assert all(r.error is None for d, r in results.items() if d != "leaf4")
+    assert results["leaf4"].seconds <= 3.5
+
+
+class Memory:
+    """A sink that keeps what it was given (a real object with the Sink contract, no transport to fake)."""
+
+    def __init__(self) -> None:
+        self.samples: list[Sample] = []
+
+    def write(self, samples: list[Sample]) -> None:
+        self.samples.extend(samples)
+
+    def close(self) -> None:
+        pass
+
+    def health(self) -> dict[str, int]:
+        return {}
+
+
+def cycles(lab: Lab, collector: Collector, before_each: list[object]) -> None:
+    async def run() -> None:
+        poller = SnmpPoller(collector.auth, timeout_s=1.0, retries=0)
+        try:
+            for action in before_each:
+                if callable(action):
+                    action()
+                await collector.cycle(poller)
+                await asyncio.sleep(0.3)
+        finally:
+            poller.close()
+    asyncio.run(run())
+
+
+def rates(samples: list[Sample], device: str, port: str) -> list[dict[str, object]]:
+    return [s.fields for s in samples if s.measurement == "interface" and s.tags == {"device": device,
+                                                                                     "interface": port}]
+
+
+def test_reset_and_wrap_never_give_a_negative_or_absurd_rate(fresh_twin: Lab) -> None:
+    memory = Memory()
+    sink: Sink = memory
+    leaf1 = {"leaf1": "sonic"}
+    collector = Collector(targets(fresh_twin, leaf1), auth(fresh_twin), [sink])
+    step = lambda **add: (lambda: fresh_twin.counters("leaf1", "Ethernet0", **add))  # noqa: E731
+    cycles(fresh_twin, collector, [
+        step(rx_errors=100), step(rx_errors=100),
+        lambda: fresh_twin.fault("leaf1", "counter-reset"), step(rx_errors=10), step(rx_errors=10),
+        lambda: fresh_twin.fault("leaf1", "counter-wrap", 60), step(rx_errors=600), step(rx_errors=600)])
+    seen = rates(memory.samples, "leaf1", "Ethernet0")
+    assert len(seen) == 8
+    per_s = [f.get("rx_errors_per_s") for f in seen]
+    assert all(r is None or 0 <= float(str(r)) < 10_000 for r in per_s), per_s
+    assert seen[2].get("discontinuity") is True  # the reboot
+    assert seen[5].get("discontinuity") is True  # the wrap fault's jump of ~2^32 is not a rate
+    assert int(str(seen[7]["rx_errors"])) < int(str(seen[6]["rx_errors"]))  # the 32-bit counter wrapped ...
+    assert float(str(seen[7]["rx_errors_per_s"])) > 0 and "discontinuity" not in seen[7]  # ... the rate survived
+    assert isinstance(collector.state, RateState) and collector.state.widths == WIDTHS

@@ -127,7 +127,7 @@ class SnmpPoller:
         from pysnmp.hlapi.v3arch.asyncio import ContextData, ObjectIdentity, ObjectType, get_cmd
 
         transport = await self._transport(target)
-        ts_ns = time.time_ns()
+        started_ns = time.time_ns()
         error, status, _, binds = await get_cmd(self.engine, self._auth_data, transport, ContextData(),
                                                 ObjectType(ObjectIdentity(SYS_UPTIME)), lookupMib=False)
         if error or status:
@@ -135,6 +135,7 @@ class SnmpPoller:
         uptime = int(binds[0][1])
         columns = [col for group in snmp_groups(target.platform) for col in COLUMNS[group]]
         rows = await self._walk(target, transport, [col[0] for col in columns])
+        ts_ns = (started_ns + time.time_ns()) // 2  # the middle of the walk: the counters' best common time
         return [Sample("device", {"device": target.device}, {"uptime_ticks": uptime}, ts_ns),
                 *assemble(target.device, columns, rows, ts_ns)]
 

@@ -8,9 +8,11 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,13 +51,20 @@ class Victoria:
             self.process.wait(timeout=15)
             self.process = None
 
-    def export(self, match: str) -> list[dict[str, object]]:
-        """Every stored series matching ``match`` with values and timestamps, after a forced flush."""
-        urllib.request.urlopen(urllib.request.Request(f"{self.url}/internal/force_flush", method="POST"),
-                               timeout=10).read()
-        query = urllib.parse.urlencode({"match[]": match})
-        body = urllib.request.urlopen(f"{self.url}/api/v1/export?{query}", timeout=30).read().decode()
-        return [json.loads(line) for line in body.splitlines() if line]
+    def export(self, match: str, points: int | None = None) -> list[dict[str, Any]]:
+        """Every stored series matching ``match`` with values and timestamps, after a forced flush; with
+        ``points``, waits (up to 15 s) until that many values are visible: new series reach the index a
+        moment after the write is acknowledged, even after force_flush."""
+        deadline = time.monotonic() + 15
+        while True:
+            urllib.request.urlopen(urllib.request.Request(f"{self.url}/internal/force_flush", method="POST"),
+                                   timeout=10).read()
+            query = urllib.parse.urlencode({"match[]": match})
+            body = urllib.request.urlopen(f"{self.url}/api/v1/export?{query}", timeout=30).read().decode()
+            rows = [json.loads(line) for line in body.splitlines() if line]
+            if points is None or sum(len(r["values"]) for r in rows) >= points or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.2)
 
 
 @pytest.fixture

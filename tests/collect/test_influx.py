@@ -15,7 +15,6 @@ from fabric.sink.influx import InfluxSink
 from tests.collect.conftest import Victoria
 from tests.conftest import INVENTORIES
 
-
 BASE_NS = (time.time_ns() // 10**9 - 3600) * 10**9  # within the server's default retention
 
 

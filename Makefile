@@ -29,6 +29,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/twin.py
+	$(BIN)/python bench/collect.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -28,14 +28,14 @@ DEFAULT_SPOOL_BYTES = 256 * 1024 * 1024
 class InfluxSink:
     def __init__(self, url: str, org: str, bucket: str, token: str, spool_dir: Path,
                  spool_bytes: int = DEFAULT_SPOOL_BYTES, batch_points: int = 5000, attempts: int = 3,
-                 backoff_s: float = 0.2, timeout_s: float = 10.0) -> None:
+                 backoff_s: float = 0.2, timeout_s: float = 10.0, gzip: bool = True) -> None:
         from influxdb_client.client.influxdb_client import InfluxDBClient
         from influxdb_client.client.write_api import SYNCHRONOUS
         from influxdb_client.domain.write_precision import WritePrecision
 
         self.url, self.org, self.bucket = url, org, bucket
         self.batch_points, self.attempts, self.backoff_s = batch_points, attempts, backoff_s
-        self.client = InfluxDBClient(url=url, token=token, org=org, enable_gzip=True,
+        self.client = InfluxDBClient(url=url, token=token, org=org, enable_gzip=gzip,
                                      timeout=int(timeout_s * 1000), retries=False)
         self.precision: Any = WritePrecision.NS  # a str constant the stubs type as str
         self.api = self.client.write_api(write_options=SYNCHRONOUS)
@@ -62,7 +62,8 @@ class InfluxSink:
         delay = self.backoff_s
         for attempt in range(attempts):
             try:
-                self.api.write(bucket=self.bucket, org=self.org, record=lines, write_precision=self.precision)
+                body = "\n".join(lines)  # one str record: the client then sends it as is, no per-line work
+                self.api.write(bucket=self.bucket, org=self.org, record=body, write_precision=self.precision)
                 return True
             except Exception as exc:
                 self.failed_posts += 1

@@ -144,3 +144,19 @@ def test_reset_and_wrap_never_give_a_negative_or_absurd_rate(fresh_twin: Lab) ->
     assert int(str(seen[7]["rx_errors"])) < int(str(seen[6]["rx_errors"]))  # the 32-bit counter wrapped ...
     assert float(str(seen[7]["rx_errors_per_s"])) > 0 and "discontinuity" not in seen[7]  # ... the rate survived
     assert isinstance(collector.state, RateState) and collector.state.widths == WIDTHS
+
+
+def test_alerts_fire_from_real_counters_and_only_where_they_moved(fresh_twin: Lab) -> None:
+    memory = Memory()
+    collector = Collector(targets(fresh_twin, {"leaf1": "sonic"}), auth(fresh_twin), [memory])
+    burst = lambda: fresh_twin.counters("leaf1", "Ethernet8", rx_pfc3_frames=5_000_000, q3_drop_pkts=40)  # noqa: E731
+    cycles(fresh_twin, collector, [None, burst])
+    first, second = collector.reports
+    assert first.alerts == []
+    raised = sorted((a.tags["rule"], a.tags["interface"], a.tags.get("priority", a.tags.get("queue", "")))
+                    for a in second.alerts)
+    assert raised == [("lossless_drop", "Ethernet8", "3"), ("pfc_storm", "Ethernet8", ""),
+                      ("pfc_storm", "Ethernet8", "3")]
+    assert [s for s in memory.samples if s.measurement == "alert"] == second.alerts
+    health = [s for s in memory.samples if s.measurement == "collector"]
+    assert [h.fields["alerts"] for h in health] == [0, 3] and health[-1].fields["devices_ok"] == 1

@@ -1,0 +1,59 @@
+"""The pure CLI parsers on fixture folders of real command outputs (captured from the twin's dialects)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fabric.collect.cli_parsers import (
+    ethtool_stats,
+    nvue_roce_counters,
+    sonic_tables,
+    sonic_watermark,
+    sonic_wredcounters,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture(platform: str, name: str) -> str:
+    return (FIXTURES / platform / name).read_text()
+
+
+def test_sonic_wredcounters_every_port_and_queue() -> None:
+    samples = sonic_wredcounters(fixture("sonic", "show_queue_wredcounters.txt"), "leaf1", 5)
+    assert len(samples) == 10 * 8 and {s.measurement for s in samples} == {"queue"}
+    by_key = {(s.tags["interface"], s.tags["queue"]): s.fields for s in samples}
+    assert by_key[("Ethernet0", "3")] == {"wred_drop_pkts": 7, "wred_drop_bytes": 0, "ecn_marked_pkts": 1234,
+                                          "ecn_marked_bytes": 5054464}
+    assert by_key[("Ethernet8", "0")]["wred_drop_pkts"] == 3
+    assert sum(int(f["ecn_marked_pkts"]) for f in by_key.values()) == 1234
+
+
+def test_sonic_watermark_is_a_gauge_per_queue() -> None:
+    samples = sonic_watermark(fixture("sonic", "show_queue_watermark_unicast.txt"), "leaf1", 5)
+    assert len(samples) == 80
+    marks = {(s.tags["interface"], s.tags["queue"]): s.fields["watermark_bytes"] for s in samples}
+    assert marks[("Ethernet0", "3")] == 262144 and sum(int(v) for v in marks.values()) == 262144
+
+
+def test_sonic_tables_keep_spaced_headers_and_comma_numbers() -> None:
+    text = "   Port Rx    PFC0\n----------  ------\n Ethernet0   1,234\n\n"
+    assert sonic_tables(text) == [[{"Port Rx": "Ethernet0", "PFC0": "1,234"}]]
+
+
+def test_nvue_roce_counters() -> None:
+    samples = nvue_roce_counters(fixture("nvue", "nv_show_interface_swp1_qos_roce_counters.json"), "leaf2", "swp1",
+                                 3, 3, 5)
+    assert [(s.measurement, s.tags, s.fields) for s in samples] == [
+        ("pfc", {"device": "leaf2", "interface": "swp1", "priority": "3"},
+         {"rx_pause_duration_us": 880, "tx_pause_duration_us": 120}),
+        ("queue", {"device": "leaf2", "interface": "swp1", "queue": "3"},
+         {"ecn_marked_pkts": 321, "watermark_bytes": 131072})]
+
+
+def test_ethtool_stats_keep_driver_names() -> None:
+    [sample] = ethtool_stats(fixture("linux_mlx5", "ethtool_-S_ens1np0.txt"), "gpu01", "ens1np0", 5)
+    assert sample.measurement == "nic_rdma" and sample.tags == {"device": "gpu01", "interface": "ens1np0"}
+    assert sample.fields["rx_pause_ctrl_phy"] == 11 and sample.fields["tx_pause_ctrl_phy"] == 22
+    assert int(sample.fields["tx_prio3_packets"]) > 0 and "rx_prio3_discards" in sample.fields
+    assert ethtool_stats("Cannot get stats\n", "gpu01", "x", 5) == []

@@ -31,7 +31,7 @@ def sonic_tables(text: str) -> list[list[dict[str, str]]]:
 
         def cut(row: str, spans: list[tuple[int, int]] = spans) -> list[str]:
             edges = [s for s, _ in spans[1:]] + [max(len(row), spans[-1][1])]
-            starts = [0] + edges[:-1]
+            starts = [0, *edges[:-1]]
             return [row[a:b].strip() for a, b in zip(starts, edges, strict=True)]
 
         names = cut(header)

@@ -19,6 +19,7 @@ import typer
 from fabric.cli import exitcodes
 from fabric.cli.output import err
 from fabric.collect.alerts import AlertThresholds
+from fabric.collect.cli_source import CLI_COMMANDS, SshLogin, SshTarget
 from fabric.collect.run import Collector
 from fabric.collect.snmp import SnmpAuth, SnmpTarget
 from fabric.collect.table import snmp_groups
@@ -74,6 +75,33 @@ def _targets(fabric: Fabric, lab_dir: Path | None, v3: bool) -> tuple[list[SnmpT
             for d in switches], auth
 
 
+def _cli_targets(fabric: Fabric, lab_dir: Path | None) -> tuple[list[SshTarget], SshLogin | None]:
+    """SSH targets of the platforms with CLI collectors; the lab's login with --lab, else the inventory's
+    usernames and ``FABRIC_SSH_PASSWORD`` (no password: the CLI collectors are skipped, with a warning)."""
+    devices = [d for d in fabric.devices.values() if d.platform in CLI_COMMANDS]
+    if lab_dir is None:
+        password = os.environ.get("FABRIC_SSH_PASSWORD")
+        if not password:
+            if devices:
+                err.print("warning: FABRIC_SSH_PASSWORD is not set; CLI collectors (ECN marks, watermarks, host "
+                          "NIC counters) skipped", markup=False)
+            return [], None
+        return [SshTarget(d.name, d.platform, d.hostname, d.port or 22, d.username or "admin",
+                          tuple(d.interfaces)) for d in devices], SshLogin(password)
+    from fabric.lab.control import Lab, LabError
+
+    lab = Lab(lab_dir)
+    targets = []
+    for d in devices:
+        try:
+            ep = lab.endpoint(d.name, "ssh")
+        except LabError:
+            continue
+        targets.append(SshTarget(d.name, d.platform, ep["address"], int(ep["port"]), ep["username"],
+                                 tuple(d.interfaces)))
+    return targets, SshLogin(lab.password, lab.known_hosts)
+
+
 def collect(
     inventory: Annotated[Path, typer.Argument(help="Inventory folder (fabric.yaml, hosts.yaml).")],
     sink: Annotated[list[str], typer.Option(
@@ -85,6 +113,7 @@ def collect(
     = 5.0,
     lab: Annotated[Path | None, typer.Option("--lab", help="Poll the running twin of this state dir.")] = None,
     v3: Annotated[bool, typer.Option("--v3", help="With --lab: SNMPv3 authPriv instead of v2c.")] = False,
+    cli: Annotated[bool, typer.Option("--cli/--no-cli", help="Also run the CLI collectors over SSH.")] = True,
     influx_url: Annotated[str | None, typer.Option("--influx-url", help="Or FABRIC_INFLUX_URL.")] = None,
     influx_org: Annotated[str | None, typer.Option("--influx-org", help="Or FABRIC_INFLUX_ORG.")] = None,
     influx_bucket: Annotated[str | None, typer.Option("--influx-bucket", help="Or FABRIC_INFLUX_BUCKET.")] = None,
@@ -104,8 +133,9 @@ def collect(
         raise typer.Exit(exitcodes.USAGE) from None
     alerts = fabric.spec.telemetry.alerts
     thresholds = AlertThresholds(alerts.pfc_storm_frames_per_s, alerts.lossless_drop_pkts_per_s,
-                                 tuple(fabric.spec.pfc.priorities))
-    collector = Collector(targets, auth, sinks, thresholds, deadline)
+                                 tuple(fabric.spec.pfc.priorities), alerts.ecn_absent_pause_frames_per_s)
+    cli_targets, login = _cli_targets(fabric, lab) if cli else ([], None)
+    collector = Collector(targets, auth, sinks, thresholds, deadline, cli_targets, login)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -122,7 +152,8 @@ def collect(
     cycles = len(collector.reports)
     samples = sum(r.samples for r in collector.reports)
     alerts_raised = sum(len(r.alerts) for r in collector.reports)
-    err.print(f"collect: {cycles} cycle(s), {len(targets)} devices, {samples} samples, {alerts_raised} alerts, "
+    devices = len({t.device for t in targets} | {t.device for t in cli_targets})
+    err.print(f"collect: {cycles} cycle(s), {devices} devices, {samples} samples, {alerts_raised} alerts, "
               f"{len(failed)} device(s) failed{': ' + ', '.join(sorted(failed)) if failed else ''}", markup=False)
     if failed:
         raise typer.Exit(exitcodes.SOME_FAILED)
@@ -151,7 +182,8 @@ def demo_collect(inventory: Path, cycles: int = 3, interval_s: float = 1.0, top:
             specs = [f"jsonl:{Path(scratch) / 'samples.jsonl'}"] + (["influx"] if os.environ.get(
                 "FABRIC_INFLUX_URL") else [])
             sinks = open_sinks(specs, os.environ, {"spool": str(Path(scratch) / "spool")})
-            collector = Collector(targets, auth, sinks)
+            cli_targets, login = _cli_targets(fabric, lab.state_dir)
+            collector = Collector(targets, auth, sinks, cli_targets=cli_targets, login=login)
             asyncio.run(collector.run(interval_s, interval_s * (cycles - 1) + interval_s / 2))
             for s in sinks:
                 s.close()

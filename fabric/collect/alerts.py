@@ -1,8 +1,9 @@
 """Alert rules run every cycle over the processed samples; each hit is an ``alert`` sample (and a log line).
 
 Rules (DESIGN §7): PFC storm (pause frames per second received on a port above the threshold), drops on a
-lossless queue, lossless drops counted by the port (discards) while PFC pauses. Thresholds come from the
-``telemetry.alerts`` section of fabric.yaml (:class:`AlertThresholds` holds the defaults).
+lossless queue, ECN absent while PFC pauses (the port sends pauses on a lossless priority, its lossless queue
+marked nothing). Thresholds come from the ``telemetry.alerts`` section of fabric.yaml (:class:`AlertThresholds`
+holds the defaults).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class AlertThresholds:
     pfc_storm_frames_per_s: float = 10_000.0
     lossless_drop_pkts_per_s: float = 0.0
     lossless_queues: tuple[int, ...] = (3,)
+    ecn_absent_pause_frames_per_s: float = 100.0
 
 
 def evaluate(samples: list[Sample], thresholds: AlertThresholds) -> list[Sample]:
@@ -34,7 +36,25 @@ def evaluate(samples: list[Sample], thresholds: AlertThresholds) -> list[Sample]
             rate = fields.get("drop_pkts_per_s")
             if isinstance(rate, float) and rate > thresholds.lossless_drop_pkts_per_s:
                 alerts.append(_alert("lossless_drop", sample, rate, thresholds.lossless_drop_pkts_per_s))
-    return alerts
+    return alerts + ecn_absent(samples, thresholds)
+
+
+def ecn_absent(samples: list[Sample], thresholds: AlertThresholds) -> list[Sample]:
+    """ECN must mark before PFC pauses (reference/lossless.md): a port sending pauses on a lossless priority
+    while its lossless queue marked nothing this interval means ECN thresholds sit above the PFC xoff point."""
+    pausing: dict[tuple[str, str, str], Sample] = {}
+    marked: dict[tuple[str, str, str], float] = {}
+    for sample in samples:
+        tags, fields = sample.tags, sample.fields
+        if sample.measurement == "pfc" and int(tags.get("priority", "-1")) in thresholds.lossless_queues:
+            rate = fields.get("tx_pfc_frames_per_s")
+            if isinstance(rate, float) and rate > thresholds.ecn_absent_pause_frames_per_s:
+                pausing[(tags["device"], tags["interface"], tags["priority"])] = sample
+        if sample.measurement == "queue" and isinstance(fields.get("ecn_marked_pkts_per_s"), float):
+            marked[(tags["device"], tags["interface"], tags["queue"])] = float(fields["ecn_marked_pkts_per_s"])
+    return [_alert("ecn_absent", sample, float(sample.fields["tx_pfc_frames_per_s"]),
+                   thresholds.ecn_absent_pause_frames_per_s)
+            for key, sample in pausing.items() if marked.get(key) == 0.0]
 
 
 def _alert(rule: str, sample: Sample, value: float, threshold: float) -> Sample:

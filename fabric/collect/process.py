@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from fabric.core.sample import FieldValue, Sample
 
-SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
+SeriesKey = tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]
 
 
 @dataclass
@@ -29,11 +29,12 @@ class RateState:
         rebooted = self._reboots(samples)
         out: list[Sample] = []
         for sample in samples:
-            counters = {k: v for k, v in sample.fields.items() if (sample.measurement, k) in self.widths}
+            counters = {k: v for k, v in sample.fields.items() if self.width(sample.measurement, k)}
             if not counters:
                 out.append(sample)
                 continue
-            key = (sample.measurement, tuple(sorted(sample.tags.items())))
+            # the field names are part of the key: SNMP and CLI may both report a queue, with different counters
+            key = (sample.measurement, tuple(sorted(sample.tags.items())), tuple(sorted(counters)))
             previous = self.last.get(key)
             self.last[key] = (sample.ts_ns, dict(counters))
             if previous is None:
@@ -49,6 +50,11 @@ class RateState:
             else:
                 out.append(replace(sample, fields={**sample.fields, **rates}))
         return out
+
+    def width(self, measurement: str, name: str) -> int:
+        """The counter's width in bits; 0 for a gauge. ``(measurement, "*")`` covers a whole measurement whose
+        field names come from the device (ethtool -S), which are all 64-bit counters."""
+        return self.widths.get((measurement, name), self.widths.get((measurement, "*"), 0))
 
     def _reboots(self, samples: list[Sample]) -> set[str]:
         rebooted: set[str] = set()
@@ -66,7 +72,7 @@ class RateState:
         for name, value in now.items():
             if name not in before:
                 continue
-            delta = counter_delta(int(before[name]), int(value), self.widths[(measurement, name)])
+            delta = counter_delta(int(before[name]), int(value), self.width(measurement, name))
             if delta is None:
                 return None
             rates[f"{name}_per_s"] = delta / elapsed_s

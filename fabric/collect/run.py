@@ -15,7 +15,9 @@ import random
 import time
 from dataclasses import dataclass, field
 
+from fabric.collect import cli_parsers
 from fabric.collect.alerts import AlertThresholds, evaluate
+from fabric.collect.cli_source import CliPoller, SshLogin, SshTarget
 from fabric.collect.process import RateState
 from fabric.collect.snmp import WIDTHS, SnmpAuth, SnmpPoller, SnmpTarget
 from fabric.core.sample import Sample
@@ -37,23 +39,30 @@ class CycleReport:
 
 class Collector:
     def __init__(self, targets: list[SnmpTarget], auth: SnmpAuth, sinks: list[Sink],
-                 thresholds: AlertThresholds | None = None, deadline_s: float = 5.0) -> None:
+                 thresholds: AlertThresholds | None = None, deadline_s: float = 5.0,
+                 cli_targets: list[SshTarget] | None = None, login: SshLogin | None = None) -> None:
         self.targets, self.auth, self.sinks, self.deadline_s = targets, auth, sinks, deadline_s
+        self.cli_targets = cli_targets or []
+        self.cli = CliPoller(login) if login is not None and self.cli_targets else None
         self.thresholds = thresholds or AlertThresholds()
-        self.state = RateState(dict(WIDTHS))
+        self.state = RateState({**WIDTHS, **cli_parsers.WIDTHS, ("nic_rdma", "*"): 64})
         self.stop = asyncio.Event()
         self.reports: list[CycleReport] = []
 
     async def cycle(self, poller: SnmpPoller) -> CycleReport:
         start = time.monotonic()
-        results = await poller.poll_all(self.targets, self.deadline_s)
+        polls = [poller.poll_all(self.targets, self.deadline_s)]
+        if self.cli is not None:
+            polls.append(self.cli.poll_all(self.cli_targets, self.deadline_s))
+        results = [r for batch in await asyncio.gather(*polls) for r in batch]
         raw = [s for r in results for s in r.samples]
         processed = self.state.apply(raw)
         alerts = evaluate(processed, self.thresholds)
         for alert in alerts:
             log.warning("alert %s", alert.fields["message"])
-        report = CycleReport(len(processed) + len(alerts), [r.device for r in results if r.error is None],
-                             {r.device: r.error for r in results if r.error is not None}, alerts)
+        failed = {r.device: r.error for r in results if r.error is not None}
+        ok = sorted({r.device for r in results} - set(failed))
+        report = CycleReport(len(processed) + len(alerts), ok, failed, alerts)
         for device, error in report.failed.items():
             log.warning("%s: %s", device, error)
         report.seconds = time.monotonic() - start

@@ -280,6 +280,9 @@ class AlertSpec(Model):
         10_000, ge=0, description="PFC frames per second received on one port above which it is a pause storm.")
     lossless_drop_pkts_per_s: float = Field(
         0, ge=0, description="Drops per second on a lossless queue above which to alert (lossless means 0).")
+    ecn_absent_pause_frames_per_s: float = Field(
+        100, ge=0, description="PFC frames per second sent on a lossless priority above which zero ECN marks on "
+        "its queue raise ecn_absent.")
 
 
 class TelemetrySpec(Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -12,7 +13,7 @@ from fabric.collect.process import RateState
 from fabric.collect.run import Collector
 from fabric.collect.snmp import WIDTHS, PollResult, SnmpAuth, SnmpPoller, SnmpTarget
 from fabric.collect.table import snmp_groups
-from fabric.core.sample import Sample
+from fabric.core.sample import FieldValue, Sample
 from fabric.inventory.load import load_inventory
 from fabric.lab.control import Lab
 from fabric.lab.snmp import load_credentials
@@ -85,9 +86,9 @@ def test_a_timed_out_agent_fails_alone_within_its_deadline(fresh_twin: Lab) -> N
 
 def test_a_slow_agent_past_the_deadline_does_not_hold_the_cycle(fresh_twin: Lab) -> None:
     fresh_twin.fault("leaf4", "slow", 30)
-    results = poll(fresh_twin, deadline_s=3.0)
+    results = poll(fresh_twin, deadline_s=1.5)  # leaf4 answers each request 1 s late: its walk cannot finish
     assert all(r.error is None for d, r in results.items() if d != "leaf4")
-    assert results["leaf4"].seconds <= 3.5
+    assert results["leaf4"].error == "no answer within 1.5 s" and results["leaf4"].seconds < 3
 
 
 class Memory:
@@ -120,7 +121,7 @@ def cycles(lab: Lab, collector: Collector, before_each: list[object]) -> None:
     asyncio.run(run())
 
 
-def rates(samples: list[Sample], device: str, port: str) -> list[dict[str, object]]:
+def rates(samples: list[Sample], device: str, port: str) -> list[dict[str, FieldValue]]:
     return [s.fields for s in samples if s.measurement == "interface" and s.tags == {"device": device,
                                                                                      "interface": port}]
 
@@ -130,7 +131,9 @@ def test_reset_and_wrap_never_give_a_negative_or_absurd_rate(fresh_twin: Lab) ->
     sink: Sink = memory
     leaf1 = {"leaf1": "sonic"}
     collector = Collector(targets(fresh_twin, leaf1), auth(fresh_twin), [sink])
-    step = lambda **add: (lambda: fresh_twin.counters("leaf1", "Ethernet0", **add))  # noqa: E731
+    def step(**add: int) -> Callable[[], object]:
+        return lambda: fresh_twin.counters("leaf1", "Ethernet0", **add)
+
     cycles(fresh_twin, collector, [
         step(rx_errors=100), step(rx_errors=100),
         lambda: fresh_twin.fault("leaf1", "counter-reset"), step(rx_errors=10), step(rx_errors=10),
@@ -143,7 +146,7 @@ def test_reset_and_wrap_never_give_a_negative_or_absurd_rate(fresh_twin: Lab) ->
     assert seen[5].get("discontinuity") is True  # the wrap fault's jump of ~2^32 is not a rate
     assert int(str(seen[7]["rx_errors"])) < int(str(seen[6]["rx_errors"]))  # the 32-bit counter wrapped ...
     assert float(str(seen[7]["rx_errors_per_s"])) > 0 and "discontinuity" not in seen[7]  # ... the rate survived
-    assert isinstance(collector.state, RateState) and collector.state.widths == WIDTHS
+    assert isinstance(collector.state, RateState) and WIDTHS.items() <= collector.state.widths.items()
 
 
 def test_alerts_fire_from_real_counters_and_only_where_they_moved(fresh_twin: Lab) -> None:

@@ -8,6 +8,7 @@ all, not even to v3 engine discovery.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,8 @@ V2C, USM = 2, 3
 
 
 class DeviceUdpTransport(udp.UdpAsyncioTransport):  # type: ignore[misc]
-    """A switch's UDP socket; silent while the switch has an ``snmp-timeout`` fault."""
+    """A switch's UDP socket; silent while the switch has an ``snmp-timeout`` fault, and answering each request
+    ``faults.slow_s`` late under ``slow`` (a busy control plane delays SNMP as it delays the CLI)."""
 
     def __init__(self, device: LabDevice) -> None:
         super().__init__()
@@ -38,6 +40,10 @@ class DeviceUdpTransport(udp.UdpAsyncioTransport):  # type: ignore[misc]
 
     def datagram_received(self, datagram: bytes, address: Any) -> None:
         if self.device.faults.active("snmp-timeout"):
+            return
+        if self.device.faults.active("slow"):
+            asyncio.get_running_loop().call_later(self.device.faults.slow_s, super().datagram_received, datagram,
+                                                  address)
             return
         super().datagram_received(datagram, address)
 

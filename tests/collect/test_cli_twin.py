@@ -1,0 +1,70 @@
+"""The CLI source over SSH against the twin's dialects (SONiC, NVUE, ConnectX hosts), and the ECN-before-PFC
+alert, which needs both sources: PFC pauses from SNMP and ECN marks from the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from fabric.collect.alerts import AlertThresholds
+from fabric.collect.cli_source import CliPoller, SshLogin, SshTarget
+from fabric.collect.run import Collector
+from fabric.collect.snmp import PollResult
+from fabric.inventory.load import load_inventory
+from fabric.lab.control import Lab
+from tests.collect.test_snmp_twin import Memory, auth, cycles, targets
+from tests.conftest import INVENTORIES
+
+
+def ssh_targets(lab: Lab, devices: list[str]) -> list[SshTarget]:
+    fabric = load_inventory(INVENTORIES / "lab-roce").fabric
+    assert fabric is not None
+    found = []
+    for name in devices:
+        d, ep = fabric.devices[name], lab.endpoint(name, "ssh")
+        found.append(SshTarget(name, d.platform, ep["address"], int(ep["port"]), ep["username"],
+                               tuple(d.interfaces)))
+    return found
+
+
+def poll(lab: Lab, devices: list[str], deadline_s: float = 10.0) -> dict[str, PollResult]:
+    poller = CliPoller(SshLogin(lab.password, lab.known_hosts))
+    return {r.device: r for r in asyncio.run(poller.poll_all(ssh_targets(lab, devices), deadline_s))}
+
+
+def test_cli_collectors_read_the_true_counters(twin: Lab) -> None:
+    twin.counters("leaf1", "Ethernet16", q3_ecn_marked_pkts=77, q3_watermark_bytes=4096)
+    twin.counters("leaf2", "swp2", q3_ecn_marked_pkts=55, tx_pfc3_pause_us=900)
+    results = poll(twin, ["leaf1", "leaf2", "gpu02"])
+    assert {d: r.error for d, r in results.items()} == {"leaf1": None, "leaf2": None, "gpu02": None}
+    sonic = {(s.tags["interface"], s.tags["queue"], k): v
+             for s in results["leaf1"].samples for k, v in s.fields.items()}
+    truth = twin.counters("leaf1", "Ethernet16")
+    assert sonic[("Ethernet16", "3", "ecn_marked_pkts")] == truth["q3_ecn_marked_pkts"]
+    assert sonic[("Ethernet16", "3", "watermark_bytes")] == truth["q3_watermark_bytes"]
+    nvue = {(s.measurement, s.tags["interface"]): s.fields for s in results["leaf2"].samples}
+    truth = twin.counters("leaf2", "swp2")
+    assert nvue[("queue", "swp2")]["ecn_marked_pkts"] == sum(truth[f"q{q}_ecn_marked_pkts"] for q in range(8))
+    assert nvue[("pfc", "swp2")]["tx_pause_duration_us"] == truth["tx_pfc3_pause_us"]
+    nics = {s.tags["interface"]: s.fields for s in results["gpu02"].samples}
+    assert set(nics) == {"ens1np0", "ens2np0"} and all(s.measurement == "nic_rdma" for s in results["gpu02"].samples)
+
+
+def test_a_dead_ssh_device_fails_alone(fresh_twin: Lab) -> None:
+    fresh_twin.fault("leaf1", "auth-fail", 30)
+    results = poll(fresh_twin, ["leaf1", "leaf2"], deadline_s=5.0)
+    assert results["leaf1"].error is not None and results["leaf2"].error is None
+
+
+def test_ecn_absent_while_pfc_pauses_needs_both_sources(fresh_twin: Lab) -> None:
+    memory = Memory()
+    login = SshLogin(fresh_twin.password, fresh_twin.known_hosts)
+    collector = Collector(targets(fresh_twin, {"leaf1": "sonic"}), auth(fresh_twin), [memory],
+                          AlertThresholds(ecn_absent_pause_frames_per_s=100), 10.0,
+                          ssh_targets(fresh_twin, ["leaf1"]), login)
+    def pause(**more: int) -> Callable[[], object]:
+        return lambda: fresh_twin.counters("leaf1", "Ethernet24", tx_pfc3_frames=100_000, **more)
+
+    cycles(fresh_twin, collector, [None, pause(), pause(q3_ecn_marked_pkts=5000)])
+    rules = [[(a.tags["rule"], a.tags["interface"]) for a in r.alerts] for r in collector.reports]
+    assert rules == [[], [("ecn_absent", "Ethernet24")], []]

@@ -133,7 +133,8 @@ def collect(
         raise typer.Exit(exitcodes.USAGE) from None
     alerts = fabric.spec.telemetry.alerts
     thresholds = AlertThresholds(alerts.pfc_storm_frames_per_s, alerts.lossless_drop_pkts_per_s,
-                                 tuple(fabric.spec.pfc.priorities), alerts.ecn_absent_pause_frames_per_s)
+                                 tuple(fabric.spec.pfc.priorities), alerts.ecn_absent_pause_frames_per_s,
+                                 alerts.cnp_surge_per_s)
     cli_targets, login = _cli_targets(fabric, lab) if cli else ([], None)
     collector = Collector(targets, auth, sinks, thresholds, deadline, cli_targets, login)
 

@@ -2,8 +2,8 @@
 
 Rules (DESIGN §7): PFC storm (pause frames per second received on a port above the threshold), drops on a
 lossless queue, ECN absent while PFC pauses (the port sends pauses on a lossless priority, its lossless queue
-marked nothing). Thresholds come from the ``telemetry.alerts`` section of fabric.yaml (:class:`AlertThresholds`
-holds the defaults).
+marked nothing), CNP surge (CNPs/s a host NIC sends). Thresholds come from the ``telemetry.alerts``
+section of fabric.yaml (:class:`AlertThresholds` holds the defaults).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ class AlertThresholds:
     lossless_drop_pkts_per_s: float = 0.0
     lossless_queues: tuple[int, ...] = (3,)
     ecn_absent_pause_frames_per_s: float = 100.0
+    cnp_surge_per_s: float = 50_000.0
 
 
 def evaluate(samples: list[Sample], thresholds: AlertThresholds) -> list[Sample]:
@@ -36,6 +37,10 @@ def evaluate(samples: list[Sample], thresholds: AlertThresholds) -> list[Sample]
             rate = fields.get("drop_pkts_per_s")
             if isinstance(rate, float) and rate > thresholds.lossless_drop_pkts_per_s:
                 alerts.append(_alert("lossless_drop", sample, rate, thresholds.lossless_drop_pkts_per_s))
+        if sample.measurement == "nic_rdma":
+            rate = fields.get("np_cnp_sent_per_s")
+            if isinstance(rate, float) and rate > thresholds.cnp_surge_per_s:
+                alerts.append(_alert("cnp_surge", sample, rate, thresholds.cnp_surge_per_s))
     return alerts + ecn_absent(samples, thresholds)
 
 
@@ -59,7 +64,7 @@ def ecn_absent(samples: list[Sample], thresholds: AlertThresholds) -> list[Sampl
 
 def _alert(rule: str, sample: Sample, value: float, threshold: float) -> Sample:
     tags = {"rule": rule, **{k: v for k, v in sample.tags.items() if k in ("device", "interface", "queue",
-                                                                            "priority")}}
+                                                                            "priority", "rdma_device", "port")}}
     where = " ".join(f"{k}={v}" for k, v in tags.items() if k != "rule")
     return Sample("alert", tags, {"value": value, "threshold": threshold,
                                   "message": f"{rule}: {where} {value:.1f}/s > {threshold:g}/s"}, sample.ts_ns)

@@ -13,6 +13,7 @@ from fabric.core.sample import FieldValue, Sample
 SONIC_WRED = {"WredDrp/pkts": "wred_drop_pkts", "WredDrp/bytes": "wred_drop_bytes",
               "EcnMarked/pkts": "ecn_marked_pkts", "EcnMarked/bytes": "ecn_marked_bytes"}
 ETHTOOL_LINE = re.compile(r"^\s+([\w.\-]+):\s+(-?\d+)\s*$")
+HW_COUNTER_LINE = re.compile(r"^/sys/class/infiniband/([^/]+)/ports/(\d+)/hw_counters/(\w+):(\d+)$")
 # counter widths for rate processing: every CLI counter is 64-bit; watermarks are gauges (no rate)
 WIDTHS: dict[tuple[str, str], int] = {("queue", f): 64 for f in SONIC_WRED.values()}
 WIDTHS |= {("pfc", f): 64 for f in ("rx_pause_duration_us", "tx_pause_duration_us")}
@@ -105,3 +106,16 @@ def ethtool_stats(text: str, device: str, interface: str, ts_ns: int) -> list[Sa
         if match:
             fields[match.group(1).replace("-", "_").replace(".", "_")] = int(match.group(2))
     return [Sample("nic_rdma", {"device": device, "interface": interface}, fields, ts_ns)] if fields else []
+
+
+def rdma_hw_counters(text: str, device: str, ts_ns: int) -> list[Sample]:
+    """``grep -H . /sys/class/infiniband/*/ports/*/hw_counters/*``: one ``nic_rdma`` sample per RDMA port, the
+    file names as field names (``np_cnp_sent``, ``rp_cnp_handled``...), as Telegraf's infiniband input reads them."""
+    ports: dict[tuple[str, str], dict[str, FieldValue]] = {}
+    for line in text.split("\n"):
+        match = HW_COUNTER_LINE.match(line.strip())
+        if match:
+            rdma, port, name, value = match.groups()
+            ports.setdefault((rdma, port), {})[name] = int(value)
+    return [Sample("nic_rdma", {"device": device, "rdma_device": rdma, "port": port}, fields, ts_ns)
+            for (rdma, port), fields in ports.items()]

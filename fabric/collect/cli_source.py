@@ -13,7 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fabric.collect.cli_parsers import ethtool_stats, nvue_roce_counters, sonic_watermark, sonic_wredcounters
+from fabric.collect.cli_parsers import (
+    ethtool_stats,
+    nvue_roce_counters,
+    rdma_hw_counters,
+    sonic_watermark,
+    sonic_wredcounters,
+)
 from fabric.collect.snmp import PollResult
 from fabric.core.sample import Sample
 
@@ -26,7 +32,9 @@ CLI_COMMANDS: dict[str, tuple[tuple[str, Parse], ...]] = {
               ("show queue watermark unicast", lambda t, d, _p, ts: sonic_watermark(t, d, ts))),
     "nvue": (("nv show interface {port} qos roce counters -o json",
               lambda t, d, p, ts: nvue_roce_counters(t, d, p, LOSSLESS_PRIORITY, LOSSLESS_PRIORITY, ts)),),
-    "linux_mlx5": (("ethtool -S {port}", lambda t, d, p, ts: ethtool_stats(t, d, p, ts)),),
+    "linux_mlx5": (("ethtool -S {port}", lambda t, d, p, ts: ethtool_stats(t, d, p, ts)),
+                   ("grep -H . /sys/class/infiniband/*/ports/*/hw_counters/*",
+                    lambda t, d, _p, ts: rdma_hw_counters(t, d, ts))),
 }
 
 

@@ -283,6 +283,8 @@ class AlertSpec(Model):
     ecn_absent_pause_frames_per_s: float = Field(
         100, ge=0, description="PFC frames per second sent on a lossless priority above which zero ECN marks on "
         "its queue raise ecn_absent.")
+    cnp_surge_per_s: float = Field(
+        50_000, ge=0, description="CNPs per second a host RDMA port sends (np_cnp_sent) above which to alert.")
 
 
 class TelemetrySpec(Model):

@@ -7,6 +7,7 @@ from pathlib import Path
 from fabric.collect.cli_parsers import (
     ethtool_stats,
     nvue_roce_counters,
+    rdma_hw_counters,
     sonic_tables,
     sonic_watermark,
     sonic_wredcounters,
@@ -57,3 +58,11 @@ def test_ethtool_stats_keep_driver_names() -> None:
     assert sample.fields["rx_pause_ctrl_phy"] == 11 and sample.fields["tx_pause_ctrl_phy"] == 22
     assert int(sample.fields["tx_prio3_packets"]) > 0 and "rx_prio3_discards" in sample.fields
     assert ethtool_stats("Cannot get stats\n", "gpu01", "x", 5) == []
+
+
+def test_rdma_hw_counters_one_sample_per_rdma_port() -> None:
+    samples = rdma_hw_counters(fixture("linux_mlx5", "grep_hw_counters.txt"), "gpu01", 5)
+    assert [(s.tags["rdma_device"], s.tags["port"]) for s in samples] == [("mlx5_0", "1"), ("mlx5_1", "1")]
+    first = samples[0].fields
+    assert first["np_cnp_sent"] == 42 and first["np_ecn_marked_roce_packets"] == 99
+    assert len(first) == 27 and all(isinstance(v, int) for v in first.values())

@@ -81,3 +81,12 @@ def test_line_protocol_escapes_and_types() -> None:
                                                                "flag": True}, 7)
     assert sample.line() == 'alert,device=d\\ 1,rule=a\\,b value=1.5,n=3i,message="say \\"x\\"",flag=true 7'
     assert Sample.from_dict(sample.as_dict()) == sample
+
+
+def test_cnp_surge_on_a_host_rdma_port() -> None:
+    samples = [Sample("nic_rdma", {"device": "gpu1", "rdma_device": "mlx5_0", "port": "1"},
+                      {"np_cnp_sent_per_s": 9e4}),
+               Sample("nic_rdma", {"device": "gpu2", "rdma_device": "mlx5_0", "port": "1"},
+                      {"np_cnp_sent_per_s": 10.0})]
+    [alert] = evaluate(samples, AlertThresholds(cnp_surge_per_s=50_000))
+    assert alert.tags == {"rule": "cnp_surge", "device": "gpu1", "rdma_device": "mlx5_0", "port": "1"}

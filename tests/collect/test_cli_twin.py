@@ -46,8 +46,10 @@ def test_cli_collectors_read_the_true_counters(twin: Lab) -> None:
     truth = twin.counters("leaf2", "swp2")
     assert nvue[("queue", "swp2")]["ecn_marked_pkts"] == sum(truth[f"q{q}_ecn_marked_pkts"] for q in range(8))
     assert nvue[("pfc", "swp2")]["tx_pause_duration_us"] == truth["tx_pfc3_pause_us"]
-    nics = {s.tags["interface"]: s.fields for s in results["gpu02"].samples}
-    assert set(nics) == {"ens1np0", "ens2np0"} and all(s.measurement == "nic_rdma" for s in results["gpu02"].samples)
+    host = results["gpu02"].samples
+    assert {s.tags.get("interface") or s.tags["rdma_device"] for s in host} == {"ens1np0", "ens2np0", "mlx5_0",
+                                                                                "mlx5_1"}
+    assert all(s.measurement == "nic_rdma" for s in host)
 
 
 def test_a_dead_ssh_device_fails_alone(fresh_twin: Lab) -> None:

@@ -34,7 +34,7 @@ def _fabric(inventory: Path) -> Fabric:
     if loaded.fabric is None or not loaded.report.ok:
         first = loaded.report.problems[0] if loaded.report.problems else None
         err.print(f"error: {inventory}: invalid inventory ({first}); run 'fabric validate {inventory}'",
-                  markup=False)
+                  markup=False, emoji=False)
         raise typer.Exit(exitcodes.INVALID)
     return loaded.fabric
 
@@ -44,13 +44,13 @@ def _env_auth() -> SnmpAuth:
     if env.get("FABRIC_SNMP_USER"):
         if not env.get("FABRIC_SNMP_AUTH_KEY") or not env.get("FABRIC_SNMP_PRIV_KEY"):
             err.print("error: FABRIC_SNMP_USER is set but FABRIC_SNMP_AUTH_KEY/FABRIC_SNMP_PRIV_KEY are not; "
-                      "set both (SNMPv3 authPriv SHA/AES)", markup=False)
+                      "set both (SNMPv3 authPriv SHA/AES)", markup=False, emoji=False)
             raise typer.Exit(exitcodes.USAGE)
         return SnmpAuth(user=env["FABRIC_SNMP_USER"], auth_key=env["FABRIC_SNMP_AUTH_KEY"],
                         priv_key=env["FABRIC_SNMP_PRIV_KEY"])
     if not env.get("FABRIC_SNMP_COMMUNITY"):
         err.print("error: no SNMP credentials; set FABRIC_SNMP_COMMUNITY (v2c) or FABRIC_SNMP_USER, "
-                  "FABRIC_SNMP_AUTH_KEY, FABRIC_SNMP_PRIV_KEY (v3)", markup=False)
+                  "FABRIC_SNMP_AUTH_KEY, FABRIC_SNMP_PRIV_KEY (v3)", markup=False, emoji=False)
         raise typer.Exit(exitcodes.USAGE)
     return SnmpAuth(community=env["FABRIC_SNMP_COMMUNITY"])
 
@@ -67,7 +67,7 @@ def _targets(fabric: Fabric, lab_dir: Path | None, v3: bool) -> tuple[list[SnmpT
         endpoints = {d.name: lab.endpoint(d.name, "snmp") for d in switches}
         creds = load_credentials(lab)
     except LabError as exc:
-        err.print(f"error: --lab {lab_dir}: {exc}; start it with 'fabric lab up'", markup=False)
+        err.print(f"error: --lab {lab_dir}: {exc}; start it with 'fabric lab up'", markup=False, emoji=False)
         raise typer.Exit(exitcodes.UNREACHABLE) from None
     auth = (SnmpAuth(user=creds.user, auth_key=creds.auth_key, priv_key=creds.priv_key) if v3
             else SnmpAuth(community=creds.community))
@@ -84,7 +84,7 @@ def _cli_targets(fabric: Fabric, lab_dir: Path | None) -> tuple[list[SshTarget],
         if not password:
             if devices:
                 err.print("warning: FABRIC_SSH_PASSWORD is not set; CLI collectors (ECN marks, watermarks, host "
-                          "NIC counters) skipped", markup=False)
+                          "NIC counters) skipped", markup=False, emoji=False)
             return [], None
         return [SshTarget(d.name, d.platform, d.hostname, d.port or 22, d.username or "admin",
                           tuple(d.interfaces)) for d in devices], SshLogin(password)
@@ -129,7 +129,7 @@ def collect(
                                                           "bucket": influx_bucket,
                                                           "spool": str(spool) if spool else None})
     except SinkError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}", markup=False, emoji=False)
         raise typer.Exit(exitcodes.USAGE) from None
     alerts = fabric.spec.telemetry.alerts
     thresholds = AlertThresholds(alerts.pfc_storm_frames_per_s, alerts.lossless_drop_pkts_per_s,
@@ -155,7 +155,8 @@ def collect(
     alerts_raised = sum(len(r.alerts) for r in collector.reports)
     devices = len({t.device for t in targets} | {t.device for t in cli_targets})
     err.print(f"collect: {cycles} cycle(s), {devices} devices, {samples} samples, {alerts_raised} alerts, "
-              f"{len(failed)} device(s) failed{': ' + ', '.join(sorted(failed)) if failed else ''}", markup=False)
+              f"{len(failed)} device(s) failed{': ' + ', '.join(sorted(failed)) if failed else ''}",
+              markup=False, emoji=False)
     if failed:
         raise typer.Exit(exitcodes.SOME_FAILED)
 
@@ -175,7 +176,7 @@ def demo_collect(inventory: Path, cycles: int = 3, interval_s: float = 1.0, top:
         try:
             lab.up(inventory, free_ports=True, load=0.3)
         except LabError as exc:
-            err.print(f"error: lab: {exc}", markup=False)
+            err.print(f"error: lab: {exc}", markup=False, emoji=False)
             raise typer.Exit(exitcodes.UNREACHABLE) from None
         try:
             targets, auth = _targets(fabric, lab.state_dir, v3=False)
@@ -199,7 +200,7 @@ def demo_collect(inventory: Path, cycles: int = 3, interval_s: float = 1.0, top:
                 last[(row["tags"]["device"], row["tags"]["interface"])] = row["fields"]
     alerts = [a for r in collector.reports for a in r.alerts]
     err.print(f"      {len(collector.reports)} cycles of {len(targets)} switches, "
-              f"{sum(r.samples for r in collector.reports)} samples, {len(alerts)} alerts", markup=False)
+              f"{sum(r.samples for r in collector.reports)} samples, {len(alerts)} alerts", markup=False, emoji=False)
 
     def rows(key: str) -> list[list[object]]:
         ranked = sorted(last.items(), key=lambda item: -item[1].get(key, 0.0))[:top]
@@ -209,4 +210,4 @@ def demo_collect(inventory: Path, cycles: int = 3, interval_s: float = 1.0, top:
     table("top ports by PFC pause frames received /s", ["device", "port", "pfc rx/s", "rx Gb/s", "discards/s"],
           rows("rx_pfc_frames_per_s"))
     for alert in alerts[:top]:
-        err.print(f"      alert {alert.fields['message']}", markup=False)
+        err.print(f"      alert {alert.fields['message']}", markup=False, emoji=False)

@@ -1,0 +1,65 @@
+"""``fabric collect`` as a process: SIGTERM finishes the cycle and exits 0; bad input is one line and an exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fabric.lab.control import Lab
+from tests.conftest import INVENTORIES
+
+FABRIC = str(Path(sys.executable).parent / "fabric")
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("FABRIC_SNMP", "FABRIC_INFLUX"))}
+    return subprocess.run([FABRIC, "collect", *args], capture_output=True, text=True, timeout=60,
+                          env={**clean, **(env or {})})
+
+
+def test_sigterm_flushes_and_exits_zero(twin: Lab, tmp_path: Path) -> None:
+    out = tmp_path / "samples.jsonl"
+    process = subprocess.Popen([FABRIC, "collect", str(INVENTORIES / "lab-roce"), "--lab", str(twin.state_dir),
+                                "--interval", "1", "--no-cli", "--sink", f"jsonl:{out}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (out.exists() and '"collector"' in out.read_text()):
+            assert time.monotonic() < deadline and process.poll() is None, "no cycle written"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]  # every line whole: nothing cut mid-write
+    cycles = sum(r["measurement"] == "collector" for r in rows)
+    assert cycles >= 1 and f"collect: {cycles} cycle(s)" in stderr
+
+
+def test_unknown_sink_is_a_usage_error(twin: Lab) -> None:
+    result = run(str(INVENTORIES / "lab-roce"), "--lab", str(twin.state_dir), "--once", "--sink", "kafka:x")
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
+        "error: --sink kafka:x: unknown sink; use influx, jsonl:PATH, lineprotocol:PATH or stdout"]
+
+
+def test_missing_snmp_credentials_name_the_variables() -> None:
+    result = run(str(INVENTORIES / "lab-roce"), "--once", "--no-cli")
+    assert result.returncode == 2 and "FABRIC_SNMP_COMMUNITY" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_influx_without_url_and_token_never_printed(twin: Lab) -> None:
+    result = run(str(INVENTORIES / "lab-roce"), "--lab", str(twin.state_dir), "--once", "--sink", "influx",
+                 env={"FABRIC_INFLUX_TOKEN": "tok-123-secret"})
+    assert result.returncode == 2 and "FABRIC_INFLUX_URL" in result.stderr and "tok-123" not in result.stderr
+
+
+def test_invalid_inventory_exits_5(tmp_path: Path) -> None:
+    result = run(str(tmp_path / "nowhere"), "--once")
+    assert result.returncode == 5 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr

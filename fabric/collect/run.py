@@ -48,6 +48,7 @@ class Collector:
         self.state = RateState({**WIDTHS, **cli_parsers.WIDTHS, ("nic_rdma", "*"): 64})
         self.stop = asyncio.Event()
         self.reports: list[CycleReport] = []
+        self._dropped = 0
 
     async def cycle(self, poller: SnmpPoller) -> CycleReport:
         start = time.monotonic()
@@ -66,7 +67,17 @@ class Collector:
         for device, error in report.failed.items():
             log.warning("%s: %s", device, error)
         report.seconds = time.monotonic() - start
-        out = processed + alerts + [self._health(report)]
+        health = self._health(report)
+        dropped = int(health.fields.get("spool_dropped", 0))
+        if dropped > self._dropped:  # the spool hit its bound: say so in the data, not only in the log
+            overflow = Sample("alert", {"rule": "spool_overflow"}, {
+                "value": float(dropped - self._dropped), "threshold": 0.0,
+                "message": f"spool_overflow: {dropped - self._dropped} points dropped ({dropped} in total)"},
+                health.ts_ns)
+            log.error("alert %s", overflow.fields["message"])
+            alerts.append(overflow)
+            self._dropped = dropped
+        out = processed + alerts + [health]
         for sink in self.sinks:
             sink.write(out)
         self.reports.append(report)

@@ -3,14 +3,18 @@ values read back, and an outage of >= 10 s mid-run after which every sample has 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from fabric.collect.run import Collector, CycleReport
+from fabric.collect.snmp import SnmpAuth, SnmpPoller
 from fabric.core.sample import Sample
 from fabric.lab.control import Lab
+from fabric.sink.base import JsonlSink
 from fabric.sink.influx import InfluxSink
 from tests.collect.conftest import Victoria
 from tests.conftest import INVENTORIES
@@ -94,3 +98,27 @@ def test_collect_interval_against_the_twin_into_victoria(victoria: Victoria, tmp
     assert all(v > 0 for v in rows[0]["values"])
     health = victoria.export("collector_devices_ok", cycles)
     assert [int(v) for v in health[0]["values"]] == [polled] * cycles
+
+
+async def one(collector: Collector) -> CycleReport:
+    poller = SnmpPoller(collector.auth)
+    try:
+        return await collector.cycle(poller)
+    finally:
+        poller.close()
+
+
+def test_spool_overflow_is_an_alert_in_the_data(tmp_path: Path) -> None:
+    """The collector turns the sink's drop count into an ``alert`` sample, written to every sink."""
+    dead = InfluxSink("http://127.0.0.1:9", "fabric", "fabric", "", tmp_path / "spool", spool_bytes=2_000,
+                      attempts=1, backoff_s=0)
+    dead.write(batch("pre", 0))
+    dead.write(batch("pre", 1))  # one spool file per write: the second pushes the first out
+    local = tmp_path / "local.jsonl"
+    with open(local, "a") as stream:
+        collector = Collector([], SnmpAuth(community="unused"), [dead, JsonlSink(stream, owned=False)])
+        report = asyncio.run(one(collector))
+
+    [alert] = report.alerts
+    assert alert.tags == {"rule": "spool_overflow"} and alert.fields["value"] == 50.0  # dropped before this cycle
+    assert '"spool_overflow"' in local.read_text()

@@ -119,7 +119,8 @@ def collect(
     influx_bucket: Annotated[str | None, typer.Option("--influx-bucket", help="Or FABRIC_INFLUX_BUCKET.")] = None,
     spool: Annotated[Path | None, typer.Option("--spool", help="Spool folder while InfluxDB is down.")] = None,
 ) -> None:
-    """Collect per-port congestion counters (SNMP) with rates and alerts. Token: FABRIC_INFLUX_TOKEN only."""
+    """Collect per-port congestion counters (SNMP, CLI over SSH) with rates and alerts. Token: FABRIC_INFLUX_TOKEN
+    only."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     fabric = _fabric(inventory)
     targets, lab_auth = _targets(fabric, lab, v3)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fabric.collect.cli_parsers import (
     ethtool_stats,
@@ -59,6 +60,7 @@ class SshLogin:
 class CliPoller:
     def __init__(self, login: SshLogin) -> None:
         self.login = login
+        self._connections: dict[SshTarget, Any] = {}
 
     async def poll_all(self, targets: list[SshTarget], deadline_s: float) -> list[PollResult]:
         return list(await asyncio.gather(*(self.poll(t, deadline_s) for t in targets)))
@@ -73,19 +75,40 @@ class CliPoller:
         except Exception as exc:  # asyncssh/OS errors of many types: one device's failure stays its own
             return PollResult(target.device, [], f"ssh: {type(exc).__name__}: {exc}", time.monotonic() - start)
 
-    async def _poll(self, target: SshTarget) -> list[Sample]:
+    async def _connection(self, target: SshTarget) -> Any:
+        """One SSH connection per device, kept across cycles (a handshake costs more than the commands)."""
         import asyncssh
 
+        connection = self._connections.get(target)
+        if connection is None or connection.is_closed():
+            trust = {"known_hosts": str(self.login.known_hosts)} if self.login.known_hosts else {}
+            connection = await asyncssh.connect(target.address, port=target.port, username=target.username,
+                                                password=self.login.password, client_keys=None, **trust)
+            self._connections[target] = connection
+        return connection
+
+    async def _poll(self, target: SshTarget) -> list[Sample]:
         samples: list[Sample] = []
-        trust = {"known_hosts": str(self.login.known_hosts)} if self.login.known_hosts else {}
-        async with asyncssh.connect(target.address, port=target.port, username=target.username,
-                                    password=self.login.password, client_keys=None, **trust) as connection:
+        try:
+            connection = await self._connection(target)
             for command, parse in CLI_COMMANDS.get(target.platform, ()):
                 ports = target.ports if "{port}" in command else ("",)
                 for port in ports:
                     result = await connection.run(command.format(port=port), check=True)
                     samples += parse(str(result.stdout), target.device, port, time.time_ns())
+        except BaseException:
+            self._drop(target)  # a failed or timed-out device reconnects next cycle
+            raise
         return samples
+
+    def _drop(self, target: SshTarget) -> None:
+        connection = self._connections.pop(target, None)
+        if connection is not None:
+            connection.close()
+
+    def close(self) -> None:
+        for target in list(self._connections):
+            self._drop(target)
 
 
 def cli_platforms() -> set[str]:

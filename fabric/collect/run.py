@@ -114,3 +114,5 @@ class Collector:
             return self.reports
         finally:
             poller.close()
+            if self.cli is not None:
+                self.cli.close()

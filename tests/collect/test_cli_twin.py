@@ -28,8 +28,13 @@ def ssh_targets(lab: Lab, devices: list[str]) -> list[SshTarget]:
 
 
 def poll(lab: Lab, devices: list[str], deadline_s: float = 10.0) -> dict[str, PollResult]:
-    poller = CliPoller(SshLogin(lab.password, lab.known_hosts))
-    return {r.device: r for r in asyncio.run(poller.poll_all(ssh_targets(lab, devices), deadline_s))}
+    async def run() -> list[PollResult]:
+        poller = CliPoller(SshLogin(lab.password, lab.known_hosts))
+        try:
+            return await poller.poll_all(ssh_targets(lab, devices), deadline_s)
+        finally:
+            poller.close()
+    return {r.device: r for r in asyncio.run(run())}
 
 
 def test_cli_collectors_read_the_true_counters(twin: Lab) -> None:

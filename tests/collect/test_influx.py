@@ -84,7 +84,7 @@ def test_collect_interval_against_the_twin_into_victoria(victoria: Victoria, tmp
         env = {**os.environ, "FABRIC_INFLUX_URL": victoria.url, "FABRIC_INFLUX_TOKEN": "secret-token-x"}
         result = subprocess.run(
             [str(Path(sys.executable).parent / "fabric"), "collect", str(INVENTORIES / "lab-roce"), "--lab",
-             str(lab.state_dir), "--interval", "1", "--duration", "2.5", "--sink", "influx", "--sink",
+             str(lab.state_dir), "--interval", "2", "--duration", "4.5", "--sink", "influx", "--sink",
              f"jsonl:{tmp_path / 'c.jsonl'}", "--spool", str(tmp_path / "spool")],
             capture_output=True, text=True, timeout=120, env=env)
     finally:

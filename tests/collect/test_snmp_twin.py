@@ -118,6 +118,8 @@ def cycles(lab: Lab, collector: Collector, before_each: list[object]) -> None:
                 await asyncio.sleep(0.3)
         finally:
             poller.close()
+            if collector.cli is not None:
+                collector.cli.close()
     asyncio.run(run())
 
 

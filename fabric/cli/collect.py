@@ -189,28 +189,41 @@ def demo_collect(inventory: Path, cycles: int = 3, interval_s: float = 1.0, top:
             sinks = open_sinks(specs, os.environ, {"spool": str(Path(scratch) / "spool")})
             cli_targets, login = _cli_targets(fabric, lab.state_dir)
             collector = Collector(targets, auth, sinks, cli_targets=cli_targets, login=login)
-            asyncio.run(collector.run(interval_s, interval_s * (cycles - 1) + interval_s / 2))
+            asyncio.run(collector.run(interval_s, interval_s * cycles))
             for s in sinks:
                 s.close()
         finally:
             lab.down()
         import json
 
-        last: dict[tuple[str, str], dict[str, float]] = {}
+        ports: dict[tuple[str, str], dict[str, float]] = {}
         for line in (Path(scratch) / "samples.jsonl").read_text().splitlines():
             row = json.loads(line)
-            if row["measurement"] == "interface" and "rx_octets_per_s" in row["fields"]:
-                last[(row["tags"]["device"], row["tags"]["interface"])] = row["fields"]
+            tags, fields = row["tags"], row["fields"]
+            if "interface" not in tags or row["measurement"] not in ("interface", "pfc", "queue"):
+                continue
+            port = ports.setdefault((tags["device"], tags["interface"]), {})
+            lossless = tags.get("queue", tags.get("priority")) in {str(p) for p in fabric.spec.pfc.priorities}
+            for field, key in (("rx_pfc_frames_per_s", "pfc"), ("rx_pause_duration_us_per_s", "pause"),
+                               ("ecn_marked_pkts_per_s", "ecn"), ("drop_pkts_per_s", "drops"),
+                               ("rx_octets_per_s", "rx")):
+                if field not in fields or (key == "drops" and not lossless):
+                    continue
+                if key == "pfc" and row["measurement"] != "interface":
+                    continue  # the port total; the per-priority rows would double it
+                port[f"{key}:{tags.get('queue', '')}"] = fields[field]  # per queue; the last cycle's rate wins
+        for port in ports.values():
+            for key in ("pfc", "pause", "ecn", "drops", "rx"):
+                port[key] = sum(v for k, v in port.items() if k.startswith(f"{key}:"))
     alerts = [a for r in collector.reports for a in r.alerts]
-    err.print(f"      {len(collector.reports)} cycles of {len(targets)} switches, "
-              f"{sum(r.samples for r in collector.reports)} samples, {len(alerts)} alerts", markup=False, emoji=False)
-
-    def rows(key: str) -> list[list[object]]:
-        ranked = sorted(last.items(), key=lambda item: -item[1].get(key, 0.0))[:top]
-        return [[d, p, f"{f.get(key, 0.0):.0f}", f"{f['rx_octets_per_s'] * 8 / 1e9:.1f}",
-                 f"{f.get('rx_discards_per_s', 0.0):.0f}"] for (d, p), f in ranked]
-
-    table("top ports by PFC pause frames received /s", ["device", "port", "pfc rx/s", "rx Gb/s", "discards/s"],
-          rows("rx_pfc_frames_per_s"))
+    err.print(f"      {len(collector.reports)} cycles of {len(targets)} switches (SNMP) and {len(cli_targets)} "
+              f"devices (CLI), {sum(r.samples for r in collector.reports)} samples, {len(alerts)} alerts",
+              markup=False, emoji=False)
+    ranked = sorted(ports.items(), key=lambda item: (-item[1].get("pause", 0.0), -item[1].get("pfc", 0.0),
+                                                     -item[1].get("ecn", 0.0), -item[1].get("rx", 0.0)))[:top]
+    table("congestion at a glance: top ports by PFC pause time, pauses, ECN marks",
+          ["device", "port", "pause us/s", "pfc rx/s", "ecn marks/s", "lossless drops/s", "rx Gb/s"],
+          [[d, p, f"{f.get('pause', 0.0):.0f}", f"{f.get('pfc', 0.0):.0f}", f"{f.get('ecn', 0.0):.0f}",
+            f"{f.get('drops', 0.0):.0f}", f"{f.get('rx', 0.0) * 8 / 1e9:.1f}"] for (d, p), f in ranked])
     for alert in alerts[:top]:
         err.print(f"      alert {alert.fields['message']}", markup=False, emoji=False)

@@ -77,10 +77,10 @@ class InfluxSink:
     def _drain(self) -> bool:
         """Replay spooled batches oldest first; stop at the first failure (one attempt each)."""
         for batch in self.spool.batches():
-            lines = batch.read_text(encoding="utf-8").split("\n")
+            lines = self.spool.read(batch)
             if not self._post(lines, 1):
                 return False
-            batch.unlink()
+            self.spool.remove(batch, len(lines))
             self.written += len(lines)
         return True
 

@@ -15,6 +15,7 @@ class Spool:
         self.dropped_points = 0
         found = self._files()
         self._next = int(found[-1].stem) + 1 if found else 0
+        self._points = sum(_count(p) for p in found)  # kept in memory: depth() runs every cycle
 
     def _files(self) -> list[Path]:
         return sorted(self.folder.glob("*.lp"), key=lambda p: int(p.stem))
@@ -29,18 +30,33 @@ class Spool:
             os.fsync(handle.fileno())
         temp.rename(final)
         self._next += 1
+        self._points += len(lines)
         files = self._files()
         total = sum(p.stat().st_size for p in files)
         while total > self.max_bytes and len(files) > 1:
             oldest = files.pop(0)
             total -= oldest.stat().st_size
-            self.dropped_points += len(oldest.read_text(encoding="utf-8").split("\n"))
+            dropped = _count(oldest)
             oldest.unlink()
+            self.dropped_points += dropped
+            self._points -= dropped
 
     def batches(self) -> list[Path]:
         """Spooled batches, oldest first."""
         return self._files()
 
+    def read(self, batch: Path) -> list[str]:
+        return batch.read_text(encoding="utf-8").split("\n")
+
+    def remove(self, batch: Path, points: int) -> None:
+        """Forget a batch the server has accepted."""
+        batch.unlink()
+        self._points -= points
+
     def depth(self) -> int:
         """Points waiting in the spool."""
-        return sum(len(p.read_text(encoding="utf-8").split("\n")) for p in self._files())
+        return self._points
+
+
+def _count(batch: Path) -> int:
+    return len(batch.read_text(encoding="utf-8").split("\n"))

@@ -189,7 +189,7 @@ def demo_collect(inventory: Path, cycles: int = 3, interval_s: float = 1.0, top:
             sinks = open_sinks(specs, os.environ, {"spool": str(Path(scratch) / "spool")})
             cli_targets, login = _cli_targets(fabric, lab.state_dir)
             collector = Collector(targets, auth, sinks, cli_targets=cli_targets, login=login)
-            asyncio.run(collector.run(interval_s, interval_s * cycles))
+            asyncio.run(collector.run(interval_s, None, cycles))
             for s in sinks:
                 s.close()
         finally:

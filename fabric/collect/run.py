@@ -94,8 +94,9 @@ class Collector:
                     fields[key] = value
         return Sample("collector", {"collector": "snmp"}, fields, time.time_ns())
 
-    async def run(self, interval_s: float | None, duration_s: float | None) -> list[CycleReport]:
-        """One cycle (``interval_s`` None) or aligned cycles until ``duration_s`` or a stop request."""
+    async def run(self, interval_s: float | None, duration_s: float | None,
+                  cycles: int | None = None) -> list[CycleReport]:
+        """One cycle (``interval_s`` None) or aligned cycles until ``duration_s``, ``cycles`` or a stop request."""
         poller = SnmpPoller(self.auth, timeout_s=min(self.deadline_s / 2, 2.0), retries=1)
         try:
             if interval_s is None:
@@ -105,6 +106,8 @@ class Collector:
             end = None if duration_s is None else time.time() + duration_s
             while not self.stop.is_set():
                 await self.cycle(poller)
+                if cycles is not None and len(self.reports) >= cycles:
+                    break
                 now = time.time()
                 next_tick = (now // interval_s + 1) * interval_s + jitter
                 if end is not None and next_tick >= end:

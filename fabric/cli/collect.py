@@ -19,7 +19,7 @@ import typer
 from fabric.cli import exitcodes
 from fabric.cli.output import err
 from fabric.collect.alerts import AlertThresholds
-from fabric.collect.cli_source import CLI_COMMANDS, SshLogin, SshTarget
+from fabric.collect.cli_source import CLI_COMMANDS, CLI_TRANSPORT, SshLogin, SshTarget
 from fabric.collect.run import Collector
 from fabric.collect.snmp import SnmpAuth, SnmpTarget
 from fabric.collect.table import snmp_groups
@@ -76,8 +76,9 @@ def _targets(fabric: Fabric, lab_dir: Path | None, v3: bool) -> tuple[list[SnmpT
 
 
 def _cli_targets(fabric: Fabric, lab_dir: Path | None) -> tuple[list[SshTarget], SshLogin | None]:
-    """SSH targets of the platforms with CLI collectors; the lab's login with --lab, else the inventory's
-    usernames and ``FABRIC_SSH_PASSWORD`` (no password: the CLI collectors are skipped, with a warning)."""
+    """CLI targets of the platforms with CLI collectors (SSH, or eAPI for EOS: HTTPS on the inventory port or 443,
+    the lab's HTTP endpoint with --lab); the lab's login with --lab, else the inventory's usernames and
+    ``FABRIC_SSH_PASSWORD`` (no password: the CLI collectors are skipped, with a warning)."""
     devices = [d for d in fabric.devices.values() if d.platform in CLI_COMMANDS]
     if lab_dir is None:
         password = os.environ.get("FABRIC_SSH_PASSWORD")
@@ -86,19 +87,24 @@ def _cli_targets(fabric: Fabric, lab_dir: Path | None) -> tuple[list[SshTarget],
                 err.print("warning: FABRIC_SSH_PASSWORD is not set; CLI collectors (ECN marks, watermarks, host "
                           "NIC counters) skipped", markup=False, emoji=False)
             return [], None
-        return [SshTarget(d.name, d.platform, d.hostname, d.port or 22, d.username or "admin",
-                          tuple(d.interfaces)) for d in devices], SshLogin(password)
+        targets = []
+        for d in devices:
+            transport = CLI_TRANSPORT.get(d.platform, "ssh")
+            targets.append(SshTarget(d.name, d.platform, d.hostname, d.port or (22 if transport == "ssh" else 443),
+                                     d.username or "admin", tuple(d.interfaces), transport))
+        return targets, SshLogin(password)
     from fabric.lab.control import Lab, LabError
 
     lab = Lab(lab_dir)
     targets = []
     for d in devices:
+        transport = "ssh" if CLI_TRANSPORT.get(d.platform, "ssh") == "ssh" else "http"  # the lab's eAPI is HTTP
         try:
-            ep = lab.endpoint(d.name, "ssh")
+            ep = lab.endpoint(d.name, "ssh" if transport == "ssh" else "eapi")
         except LabError:
             continue
         targets.append(SshTarget(d.name, d.platform, ep["address"], int(ep["port"]), ep["username"],
-                                 tuple(d.interfaces)))
+                                 tuple(d.interfaces), transport))
     return targets, SshLogin(lab.password, lab.known_hosts)
 
 

@@ -84,3 +84,20 @@ def counter_delta(before: int, now: int, bits: int) -> int | None:
     span = 1 << bits
     delta = (now - before) % span
     return delta if delta < span // 2 else None
+
+
+def drop_overlap(primary: list[Sample], secondary: list[Sample]) -> list[Sample]:
+    """``secondary``'s samples without the fields ``primary`` already reported for the same point (measurement
+    and tags): a switch's CLI fills what its SNMP agent lacks (NX-OS queue ECN marks and depth) and stands in
+    for it when the agent failed this cycle, without writing every counter twice."""
+    seen: dict[tuple[str, tuple[tuple[str, str], ...]], set[str]] = {}
+    for sample in primary:
+        seen.setdefault((sample.measurement, tuple(sorted(sample.tags.items()))), set()).update(sample.fields)
+    kept: list[Sample] = []
+    for sample in secondary:
+        taken = seen.get((sample.measurement, tuple(sorted(sample.tags.items()))))
+        if not taken:
+            kept.append(sample)
+        elif fields := {k: v for k, v in sample.fields.items() if k not in taken}:
+            kept.append(replace(sample, fields=fields))
+    return kept

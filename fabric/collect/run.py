@@ -15,10 +15,10 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from fabric.collect import cli_parsers
+from fabric.collect import cli_parsers, switch_parsers
 from fabric.collect.alerts import AlertThresholds, evaluate
 from fabric.collect.cli_source import CliPoller, SshLogin, SshTarget
-from fabric.collect.process import RateState
+from fabric.collect.process import RateState, drop_overlap
 from fabric.collect.snmp import WIDTHS, SnmpAuth, SnmpPoller, SnmpTarget
 from fabric.core.sample import Sample
 from fabric.sink.base import Sink
@@ -45,7 +45,10 @@ class Collector:
         self.cli_targets = cli_targets or []
         self.cli = CliPoller(login) if login is not None and self.cli_targets else None
         self.thresholds = thresholds or AlertThresholds()
-        self.state = RateState({**WIDTHS, **cli_parsers.WIDTHS, ("nic_rdma", "*"): 64})
+        self.state = RateState({**switch_parsers.WIDTHS, **WIDTHS, **cli_parsers.WIDTHS, ("nic_rdma", "*"): 64})
+        # the health sample names the sources that ran: a CLI-only collector must not look like SNMP
+        self.sources = "+".join(name for name, ran in (("snmp", bool(targets)), ("cli", self.cli is not None))
+                                if ran) or "none"
         self.stop = asyncio.Event()
         self.reports: list[CycleReport] = []
         self._dropped = 0
@@ -55,8 +58,10 @@ class Collector:
         polls = [poller.poll_all(self.targets, self.deadline_s)]
         if self.cli is not None:
             polls.append(self.cli.poll_all(self.cli_targets, self.deadline_s))
-        results = [r for batch in await asyncio.gather(*polls) for r in batch]
-        raw = [s for r in results for s in r.samples]
+        batches = await asyncio.gather(*polls)
+        results = [r for batch in batches for r in batch]
+        by_snmp = [s for r in batches[0] for s in r.samples]
+        raw = by_snmp + drop_overlap(by_snmp, [s for batch in batches[1:] for r in batch for s in r.samples])
         processed = self.state.apply(raw)
         alerts = evaluate(processed, self.thresholds)
         for alert in alerts:
@@ -92,7 +97,7 @@ class Collector:
             for key, value in sink.health().items():
                 if key.startswith("spool") or key == "failed_posts":
                     fields[key] = value
-        return Sample("collector", {"collector": "snmp"}, fields, time.time_ns())
+        return Sample("collector", {"collector": self.sources}, fields, time.time_ns())
 
     async def run(self, interval_s: float | None, duration_s: float | None,
                   cycles: int | None = None) -> list[CycleReport]:

@@ -1,0 +1,278 @@
+"""Pure parsers of switch show commands for the platforms whose MIBs stop at port totals (EOS, NX-OS, Comware,
+CloudEngine): per-priority PFC frames, per-queue packets/bytes/drops, ECN marks and queue depth.
+
+Real devices vary in column widths, spacing, thousands separators and interface abbreviations between releases,
+so the text parsers key on header words and row shapes, never on column offsets, and expand abbreviated port
+names to the full names SNMP's ifName reports. ntc-templates (9.3) has no template for any of these commands,
+hence hand-written parsers; each is tested on ``tests/collect/fixtures/<platform>/`` (the twin's output and
+real-layout variants, each with the samples it must give).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from fabric.core.sample import FieldValue, Sample
+
+# Comware prints interfaces abbreviated in tables (HGE1/0/1); SNMP and the inventory use the full name
+COMWARE_ABBREVIATIONS = {"FH": "FourHundredGigE", "HGE": "HundredGigE", "FGE": "FortyGigE", "WGE": "Twenty-FiveGigE",
+                         "XGE": "Ten-GigabitEthernet", "GE": "GigabitEthernet"}
+NXOS_ABBREVIATIONS = {"Eth": "Ethernet", "Po": "port-channel"}
+NUMBER = re.compile(r"-?\d[\d,]*")
+# NX-OS ``show queuing interface`` box rows: label -> field (unicast column); "Q Depth Byts" is the queue's
+# current depth (a gauge), not a watermark
+NXOS_QUEUE_ROWS = {"tx pkts": "tx_pkts", "tx byts": "tx_bytes", "wred/afd & tail drop pkts": "drop_pkts",
+                   "wred/afd & tail drop byts": "drop_bytes", "wred & tail drop pkts": "drop_pkts",
+                   "wred & tail drop byts": "drop_bytes", "tail drop pkts": "drop_pkts", "tail drop byts": "drop_bytes",
+                   "q depth byts": "depth_bytes", "ecn marked pkts": "ecn_marked_pkts"}
+EOS_QUEUE = {"enqueuedPackets": "tx_pkts", "enqueuedBytes": "tx_bytes", "droppedPackets": "drop_pkts",
+             "droppedBytes": "drop_bytes"}
+# widths for rate processing: every CLI counter here is 64-bit; depth_bytes is a gauge (no rate)
+WIDTHS: dict[tuple[str, str], int] = {("queue", f): 64 for f in (*EOS_QUEUE.values(), "ecn_marked_pkts")}
+WIDTHS |= {("pfc", "rx_pfc_frames"): 64, ("pfc", "tx_pfc_frames"): 64, ("interface", "ecn_marked_pkts"): 64}
+
+
+def number(text: str) -> int | None:
+    """``1,234`` -> 1234; anything that is not a whole number (``--``, ``-``, ``N/A``) -> None."""
+    return int(text.replace(",", "")) if NUMBER.fullmatch(text) else None
+
+
+def expand(port: str, abbreviations: dict[str, str]) -> str:
+    """An abbreviated port name in full (``HGE1/0/1`` -> ``HundredGigE1/0/1``); full names pass unchanged."""
+    match = re.fullmatch(r"([A-Za-z\-]+)(\d.*)", port)
+    if match and match.group(1) in abbreviations:
+        return abbreviations[match.group(1)] + match.group(2)
+    return port
+
+
+def _sample(measurement: str, device: str, port: str, fields: dict[str, FieldValue], ts_ns: int,
+            **tags: str) -> Sample:
+    return Sample(measurement, {"device": device, "interface": port, **tags}, fields, ts_ns)
+
+
+# -- Arista EOS (eAPI JSON) --------------------------------------------------------------------------
+
+def eos_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
+    """``show priority-flow-control counters detail``: PFC frames per port and priority (``interfaces.<port>
+    .priorities.<p>.rxFrames/txFrames``); without ``detail`` (``interfaceCounters``), the port totals."""
+    doc = json.loads(text)
+    samples = []
+    for port, entry in doc.get("interfaces", {}).items():
+        for priority, counts in entry.get("priorities", {}).items():
+            samples.append(_sample("pfc", device, port, {"rx_pfc_frames": int(counts["rxFrames"]),
+                                                         "tx_pfc_frames": int(counts["txFrames"])},
+                                   ts_ns, priority=str(priority)))
+    for port, counts in doc.get("interfaceCounters", {}).items():
+        samples.append(_sample("interface", device, port, {"rx_pfc_frames": int(counts["rxFrames"]),
+                                                           "tx_pfc_frames": int(counts["txFrames"])}, ts_ns))
+    return samples
+
+
+def eos_queues(text: str, device: str, ts_ns: int) -> list[Sample]:
+    """``show interfaces counters queue``: unicast egress queues (``egressQueueCounters.interfaces.<port>
+    .ucastQueues.trafficClasses.TC<n>``), enqueued and dropped packets/bytes. Platforms that count drops per
+    drop precedence only (``dropPrecedences.DP<n>``) are summed over the precedences."""
+    doc = json.loads(text)
+    samples = []
+    for port, entry in doc.get("egressQueueCounters", {}).get("interfaces", {}).items():
+        for tc, counts in entry.get("ucastQueues", {}).get("trafficClasses", {}).items():
+            counts = _eos_totals(counts)
+            fields: dict[str, FieldValue] = {name: int(counts[key]) for key, name in EOS_QUEUE.items() if key in counts}
+            if fields:
+                samples.append(_sample("queue", device, port, fields, ts_ns, queue=str(tc).removeprefix("TC")))
+    return samples
+
+
+def _eos_totals(counts: dict[str, Any]) -> dict[str, Any]:
+    if all(key in counts for key in EOS_QUEUE) or "dropPrecedences" not in counts:
+        return counts
+    totals: dict[str, Any] = {}
+    for per_dp in counts["dropPrecedences"].values():
+        for key, value in per_dp.items():
+            totals[key] = totals.get(key, 0) + int(value)
+    return {**totals, **counts}
+
+
+def eos_ecn(text: str, device: str, ts_ns: int) -> list[Sample]:
+    """``show qos interfaces ecn counters queue``: ECN-marked packets per port and queue
+    (``intfQueueCounters.<port>.queueCounters.<q>``)."""
+    doc = json.loads(text)
+    return [_sample("queue", device, port, {"ecn_marked_pkts": int(marked)}, ts_ns, queue=str(queue))
+            for port, entry in doc.get("intfQueueCounters", {}).items()
+            for queue, marked in entry.get("queueCounters", {}).items()]
+
+
+# -- Cisco NX-OS ---------------------------------------------------------------------------------------
+
+def nxos_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
+    """``show interface priority-flow-control``: the PFC frame totals per port (RxPPP/TxPPP, in the header's
+    order); the Oper column may hold spaces (``On  (8)``), so the counters are the row's last two numbers."""
+    lines = text.splitlines()
+    header = next((line for line in lines if "RxPPP" in line and "TxPPP" in line), None)
+    if header is None:
+        return []
+    rx_first = header.index("RxPPP") < header.index("TxPPP")
+    samples = []
+    for line in lines:
+        words = line.split()
+        if len(words) < 3 or not re.match(r"[A-Za-z]", words[0]) or words[0] == "Port":
+            continue
+        first, second = number(words[-2]), number(words[-1])
+        if first is None or second is None:
+            continue
+        rx, tx = (first, second) if rx_first else (second, first)
+        samples.append(_sample("interface", device, expand(words[0], NXOS_ABBREVIATIONS),
+                               {"rx_pfc_frames": rx, "tx_pfc_frames": tx}, ts_ns))
+    return samples
+
+
+def nxos_queuing(text: str, device: str, port: str, ts_ns: int) -> list[Sample]:
+    """``show queuing interface PORT``: per QoS group the unicast Tx packets/bytes, WRED/AFD and tail drops, ECN
+    marks and current depth (the ``QOS GROUP n`` boxes), and PFC frames per CoS (the ``PFC Statistics`` table)."""
+    queues: dict[str, dict[str, FieldValue]] = {}
+    group: str | None = None
+    pfc_columns: list[str] | None = None
+    samples = []
+    for line in text.splitlines():
+        box = re.search(r"QOS GROUP\s+(\d+)", line)
+        if box:
+            group = box.group(1)
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if group is not None and len(cells) >= 2:
+            name, value = NXOS_QUEUE_ROWS.get(cells[0].lower()), number(cells[1])
+            if name is not None and value is not None:
+                queues.setdefault(group, {}).setdefault(name, value)  # the first drop row wins over totals
+            continue
+        words = line.split()
+        if words[:1] == ["PFC_COS"]:
+            pfc_columns = words
+            continue
+        if pfc_columns is not None and words and words[0].isdigit():
+            samples.append(_nxos_pfc_row(words, pfc_columns, device, port, ts_ns))
+        elif pfc_columns is not None and words and not line.startswith("-"):
+            pfc_columns = None
+    return [*(_sample("queue", device, port, fields, ts_ns, queue=q) for q, fields in queues.items()), *samples]
+
+
+def _nxos_pfc_row(words: list[str], columns: list[str], device: str, port: str, ts_ns: int) -> Sample:
+    """One ``PFC_COS QOS_Group TxPause TxCount RxPause RxCount`` row; the counts are the row's numbers after the
+    first two, in the header's Tx/Rx order."""
+    counts = [n for n in (number(w) for w in words[2:]) if n is not None]
+    tx_first = columns.index("TxCount") < columns.index("RxCount") if {"TxCount", "RxCount"} <= set(columns) else True
+    tx, rx = (counts[0], counts[1]) if tx_first else (counts[1], counts[0])
+    return _sample("pfc", device, port, {"rx_pfc_frames": rx, "tx_pfc_frames": tx}, ts_ns, priority=words[0])
+
+
+# -- H3C Comware ---------------------------------------------------------------------------------------
+
+def comware_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
+    """``display priority-flow-control interface``: PFC frames received/sent per port and no-drop priority. A
+    port's first row carries its name and settings, the next rows only the priority's columns, so columns are
+    counted from the row's end (``Prio Recv Send ...`` per the header); ``--`` rows (PFC off) give nothing."""
+    lines = text.splitlines()
+    header = next((line.split() for line in lines if "Prio" in line.split() and "Recv" in line.split()), None)
+    if header is None:
+        return []
+    tail = len(header) - header.index("Prio")
+    recv, send = header.index("Recv") - header.index("Prio"), header.index("Send") - header.index("Prio")
+    samples, port = [], None
+    for line in lines:
+        words = line.split()
+        if not words or words == header or set(line.strip()) <= {"-"}:
+            continue
+        if not line[0].isspace():
+            port = expand(words[0], COMWARE_ABBREVIATIONS)
+        if port is None or len(words) < tail:
+            continue
+        row = words[-tail:]
+        prio, rx, tx = number(row[0]), number(row[recv]), number(row[send])
+        if prio is not None and rx is not None and tx is not None:
+            samples.append(_sample("pfc", device, port, {"rx_pfc_frames": rx, "tx_pfc_frames": tx}, ts_ns,
+                                   priority=str(prio)))
+    return samples
+
+
+def comware_queues(text: str, device: str, ts_ns: int) -> list[Sample]:
+    """``display qos queue-statistics interface outbound``: per port (``Interface: X``) and queue (``Queue n``)
+    the forwarded and dropped packets/bytes; inbound blocks and the port totals above the queues are skipped."""
+    samples: list[Sample] = []
+    port, outbound, queue = None, True, None
+    for line in text.splitlines():
+        if m := re.match(r"\s*Interface:\s*(\S+)", line):
+            port, outbound, queue = expand(m.group(1), COMWARE_ABBREVIATIONS), True, None
+        elif m := re.match(r"\s*Direction:\s*(\w+)", line):
+            outbound = m.group(1).lower() == "outbound"
+        elif m := re.match(r"\s*Queue\s+(\d+)", line):
+            queue = m.group(1)
+        elif port and outbound and queue is not None and \
+                (m := re.match(r"\s*(Forwarded|Dropped):\s*([\d,]+)\s+packets,\s*([\d,]+)\s+bytes", line)):
+            prefix = "tx" if m.group(1) == "Forwarded" else "drop"
+            fields = {f"{prefix}_pkts": number(m.group(2)) or 0, f"{prefix}_bytes": number(m.group(3)) or 0}
+            if samples and samples[-1].tags == {"device": device, "interface": port, "queue": queue}:
+                samples[-1].fields.update(fields)
+            else:
+                samples.append(_sample("queue", device, port, dict(fields), ts_ns, queue=queue))
+    return samples
+
+
+# -- Huawei CloudEngine -------------------------------------------------------------------------------
+
+def huawei_dcb_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
+    """``display dcb pfc``: per port and lossless queue, received frames on the first row (``[port] queue received
+    rate deadlocks``) and transmitted frames on the second (``transmitted rate recoveries``)."""
+    samples, port = [], None
+    pending: tuple[str, int] | None = None
+    for line in text.splitlines():
+        words = line.split()
+        if not words or set(line.strip()) <= {"-"} or words[0] in ("Interface", "Transmitted(Frames)"):
+            continue
+        if not line[0].isspace() and not NUMBER.fullmatch(words[0]):
+            port, words = words[0], words[1:]
+        values = [number(w) for w in words]
+        if port is None or None in values:
+            continue
+        if pending is None and len(values) >= 3:
+            pending = (str(values[0]), int(values[1] or 0))
+        elif pending is not None:
+            queue, received = pending
+            fields: dict[str, FieldValue] = {"rx_pfc_frames": received, "tx_pfc_frames": int(values[0] or 0)}
+            samples.append(_sample("pfc", device, port, fields, ts_ns, priority=queue))
+            pending = None
+    return samples
+
+
+def huawei_queues(text: str, device: str, port: str, ts_ns: int) -> list[Sample]:
+    """``display qos queue statistics interface PORT``: per queue, passed/dropped packets on the first row
+    (``queue CIR passed rate dropped rate drop-time``; the drop time may hold a space) and bytes on the second
+    (``PIR passed-bytes rate dropped-bytes rate``)."""
+    samples = []
+    pending: tuple[str, int, int] | None = None
+    for line in text.splitlines():
+        words = line.split()
+        if not words or not words[0][0].isdigit():  # rules and headers; CIR/PIR may be a percentage
+            continue
+        numbers = [number(w) for w in words]
+        if pending is None:  # the packets row: queue, CIR, passed, rate, dropped, rate, drop time
+            if len(words) >= 6 and None not in (numbers[0], numbers[2], numbers[4]):
+                pending = (words[0], int(numbers[2] or 0), int(numbers[4] or 0))
+            continue
+        if len(words) >= 4 and None not in (numbers[1], numbers[3]):  # the bytes row: PIR, passed, rate, dropped
+            queue, passed, dropped = pending
+            samples.append(_sample("queue", device, port, {"tx_pkts": passed, "tx_bytes": int(numbers[1] or 0),
+                                                           "drop_pkts": dropped, "drop_bytes": int(numbers[3] or 0)},
+                                   ts_ns, queue=queue))
+            pending = None
+    return samples
+
+
+def huawei_ecn(text: str, device: str, ts_ns: int) -> list[Sample]:
+    """``display qos ecn statistics``: ECN-marked packets per port (all queues together)."""
+    samples = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) == 2 and not NUMBER.fullmatch(words[0]) and (marked := number(words[1])) is not None:
+            samples.append(_sample("interface", device, words[0], {"ecn_marked_pkts": marked}, ts_ns))
+    return samples

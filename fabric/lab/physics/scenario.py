@@ -73,6 +73,7 @@ class Scenario:
     hop_ingress: I64
     hop_pg: I64
     notes: dict[str, str] = field(default_factory=dict)
+    flow_group: list[str] = field(default_factory=list)  # collective/step id per flow (ground truth: CCT); optional
 
     @property
     def n_ports(self) -> int:

@@ -65,7 +65,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
     ),
     "huawei_ce": PlatformSpec(
         "huawei_ce", "switch", ("roce",), (Output("huawei_ce.cfg", _SWITCH_CLI),),
-        netmiko_device_type="huawei", description="Huawei CloudEngine",
+        netmiko_device_type="huawei_vrpv8", description="Huawei CloudEngine",
     ),
     "linux_mlx5": PlatformSpec(
         "linux_mlx5", "host", ("roce", "infiniband"),

@@ -1,0 +1,1 @@
+"""Safe deploy: diff, push, verify, roll back (fabric deploy)."""

@@ -1,0 +1,126 @@
+"""Comware and Huawei CloudEngine: view-based CLIs driven over netmiko, diffed as hierarchical config trees.
+
+Both show ``display current-configuration`` with one-space indents and ``#`` separators, enter sub-views by
+context and leave them with ``quit``, and negate with ``undo``. Comware applies each line at once (``save force``
+keeps it); CloudEngine collects a candidate until ``commit``. Neither netmiko driver notices every error the
+devices print, so the output is checked here for the devices' own error lines.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fabric.deploy.diff import commands, differences, missing, parse_tree, render_ops, restore_ops, to_push
+from fabric.deploy.driver import DeployError, Target, check_output, classify
+from fabric.deploy.ssh import connect, disconnect
+
+PROMPT = r"(?:[\]>]|\]:)\s*$"  # a view prompt, or a [Y/N]: question
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the two view CLIs."""
+
+    errors: tuple[str, ...]
+    commit: str | None  # two-stage: the word that applies the candidate
+    save: str
+
+
+COMWARE = Dialect(errors=(" % ", "% "), commit=None, save="save force")
+HUAWEI_CE = Dialect(errors=("Error:",), commit="commit", save="save")
+
+
+class ViewCliDriver:
+    """comware / huawei_ce over netmiko: diff = the candidate's lines the running tree lacks."""
+
+    backup_suffix = ".cfg"
+
+    def __init__(self, target: Target, dialect: Dialect) -> None:
+        self.target, self.dialect = target, dialect
+        self.conn: Any = None
+        self.pending: list[str] = []
+
+    def open(self) -> None:
+        self.conn = connect(self.target)
+
+    def _send(self, line: str) -> str:
+        try:
+            output = str(self.conn.send_command(line, expect_string=PROMPT, read_timeout=self.target.timeout_s))
+        except Exception as exc:  # a library error is a one-line reason
+            raise classify(exc) from None
+        first, _, rest = output.partition("\n")
+        return rest if first.endswith(line) else output  # the echo, when the prompt pattern matched inside it
+
+    def get_running(self) -> str:
+        return self._send("display current-configuration")
+
+    def diff(self, candidate: str) -> list[str]:
+        ops = to_push(candidate, parse_tree(self.get_running()), "undo")
+        self.pending = commands(ops, " ", "quit")
+        return render_ops(ops)
+
+    def push(self) -> None:
+        self._apply(self.pending, "configuration")
+
+    def _apply(self, lines: list[str], what: str, tolerated: list[str] | None = None) -> None:
+        """Type ``tolerated`` (refusals expected: removals) then ``lines`` (no error allowed) in system view,
+        commit (two-stage CLIs), leave, save."""
+        self._send("system-view")
+        try:
+            if tolerated:
+                self._batch(tolerated)
+            if lines:
+                check_output(self._batch(lines), self.dialect.errors, what)
+            if self.dialect.commit:
+                check_output(self._send(self.dialect.commit), (*self.dialect.errors, "Failed"), what)
+        finally:
+            self._leave()
+        answer = self._send(self.dialect.save)
+        if answer.rstrip().endswith("]:"):  # "Are you sure to continue?[Y/N]:"
+            self._send("y")
+
+    def _batch(self, lines: list[str]) -> str:
+        """Every line written at once, then read until each has its prompt back: the round trip per line is
+        what makes a push slow, and netmiko's batch mode waits for seconds of silence instead."""
+        prompts = re.compile(r"[\[<][~*]?" + re.escape(self.conn.base_prompt) + r"[^\]>\n]*[\]>]")
+        deadline = time.monotonic() + self.target.timeout_s
+        output = ""
+        try:
+            self.conn.write_channel("".join(line + self.conn.RETURN for line in lines))
+            while len(prompts.findall(output)) < len(lines):
+                if time.monotonic() > deadline:
+                    raise DeployError("timeout", f"no prompt back within {self.target.timeout_s:g} s while pushing")
+                chunk = self.conn.read_channel()
+                output += chunk
+                if not chunk:
+                    time.sleep(0.005)
+        except DeployError:
+            raise
+        except Exception as exc:  # a library error is a one-line reason
+            raise classify(exc) from None
+        return output
+
+    def _leave(self) -> None:
+        """Back to the user view; uncommitted candidate lines (after an error) are dropped, not committed."""
+        answer = self._send("return")
+        if "[Y/N]" in answer or answer.rstrip().endswith(":"):
+            self._send("n")
+
+    def verify(self, candidate: str) -> list[str]:
+        return render_ops(missing(parse_tree(candidate), parse_tree(self.get_running()), "undo"))
+
+    def restore(self, backup: str) -> None:
+        removals, additions = restore_ops(parse_tree(self.get_running()), parse_tree(backup), "undo")
+        if removals or additions:
+            self._apply(commands(additions, " ", "quit"), "restore", commands(removals, " ", "quit"))
+        left = differences(parse_tree(self.get_running()), parse_tree(backup))
+        if left:
+            raise DeployError("error", f"rollback incomplete: {left[0].strip()}")
+
+    def close(self) -> None:
+        disconnect(self.conn)
+
+

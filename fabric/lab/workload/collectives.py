@@ -1,0 +1,134 @@
+"""Event-driven phases: incast bursts, ring all-reduce, all-to-all (and, in llm.py, training iterations).
+
+Each phase builds a *template* once per host list: a ``FlowBatch`` of one launch, with start times relative to
+the launch and group names as suffixes. A launch stamps the template at an event time and names its groups
+``"<tag>@<launch time, s>"`` + suffix, so every collective instance and step has a unique, readable id.
+
+Dependencies are modelled as groups, not as pre-computed start times: step k+1 of a ring all-reduce carries
+``after = <step k's group>`` and the engine starts it when the last flow of step k is done (a per-step
+barrier: conservative against NCCL, which pipelines chunks, but it makes collective completion time the
+fabric's doing). Its ``start_s`` is the launch time, a lower bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fabric.lab.workload.errors import WorkloadError
+from fabric.lab.workload.flows import FlowBatch
+from fabric.lab.workload.hosts import Host, select
+from fabric.lab.workload.schema import AllreducePhase, AlltoallPhase, HostSelect, IncastPhase, Phase
+from fabric.lab.workload.timeline import Clock, event_times
+
+F64 = NDArray[np.float64]
+Row = tuple[int, int, int, int, float, float, int, int]  # src host, src NIC, dst host, dst NIC, bytes, offset s,
+#                                                           group, after
+
+
+def template(flows: list[Row], suffixes: list[str]) -> FlowBatch:
+    """A launch template from rows (src host, src NIC, dst host, dst NIC, bytes, offset s, group, after)."""
+    cols = list(zip(*flows, strict=True)) if flows else [()] * 8
+    ints = [np.array(cols[k], dtype=np.int64) for k in (0, 1, 2, 3, 6, 7)]
+    return FlowBatch(ints[0], ints[1], ints[2], ints[3], np.array(cols[4], dtype=float),
+                     np.array(cols[5], dtype=float), np.zeros(len(flows), dtype=np.int64),
+                     np.zeros(len(flows), dtype=np.int64), ints[4], ints[5], [""], suffixes)
+
+
+def ring(members: list[int], rails: int, size_bytes: float, offset_s: float = 0.0, first_group: int = 0) -> list[Row]:
+    """Rows of a ring all-reduce of ``size_bytes`` per member over ``rails`` parallel rings: 2(N-1) steps,
+    member i -> member i+1, ``size_bytes / (N x rails)`` per flow; groups ``first_group + step``."""
+    n = len(members)
+    chunk = size_bytes / (n * rails)
+    return [(members[i], r, members[(i + 1) % n], r, chunk, offset_s, first_group + k,
+             first_group + k - 1 if k else -1)
+            for k in range(2 * (n - 1)) for r in range(rails) for i in range(n)]
+
+
+def ring_suffixes(n: int, name: str = "") -> list[str]:
+    return [f"{name}/s{k}" for k in range(2 * (n - 1))]
+
+
+def launch(tpl: FlowBatch, times: F64, tag: str, dscp: int) -> FlowBatch:
+    """The template stamped at every time of ``times``."""
+    e, n, g = len(times), len(tpl), len(tpl.groups)
+    event = np.repeat(np.arange(e, dtype=np.int64), n)
+    after = np.tile(tpl.after, e)
+    return FlowBatch(np.tile(tpl.src_host, e), np.tile(tpl.src_nic, e), np.tile(tpl.dst_host, e),
+                     np.tile(tpl.dst_nic, e), np.tile(tpl.bytes, e), np.tile(tpl.start_s, e) + np.repeat(times, n),
+                     np.full(e * n, dscp, dtype=np.int64), np.zeros(e * n, dtype=np.int64),
+                     np.tile(tpl.group, e) + event * g, np.where(after >= 0, after + event * g, -1), [tag],
+                     [f"{tag}@{t:.6f}{s}" for t in times.tolist() for s in tpl.groups])
+
+
+def members_of(hosts: Sequence[Host], sel: HostSelect, where: str, at_least: int = 2) -> list[int]:
+    picked = select(hosts, sel)
+    if len(picked) < at_least:
+        raise WorkloadError.at(where, f"selects {len(picked)} servers of this inventory, needs at least {at_least}",
+                               "widen the names/pods selection")
+    return picked
+
+
+def rails_of(hosts: Sequence[Host], members: list[int]) -> int:
+    """Parallel rings/rails: NIC k of every member talks to NIC k; as many as the member with fewest NICs."""
+    return min(len(hosts[i].nics) for i in members)
+
+
+class EventGen:
+    """A phase whose flows are a template stamped at event times (subclasses build the template)."""
+
+    period_s: float | None = None
+
+    def __init__(self, phase: Phase, tag: str, clock: Clock, tpl: FlowBatch) -> None:
+        self.phase, self.tag, self.clock, self.tpl = phase, tag, clock, tpl
+        self.span_s = float(tpl.start_s.max()) if len(tpl) else 0.0
+
+    def batch(self, t0: float, t1: float, seed: int) -> FlowBatch:
+        """Flows starting in [t0, t1): launches since t0 - span (the template's latest offset) may reach in."""
+        times = event_times(self.phase, self.clock, self.period_s, t0 - self.span_s, t1)
+        out = launch(self.tpl, times, self.tag, self.phase.dscp)
+        return out.mask((out.start_s >= t0) & (out.start_s < t1))
+
+
+def incast_senders(hosts: Sequence[Host], servers: list[int], nic: int) -> list[tuple[int, int]]:
+    """Sender NICs, rail-major: NIC ``nic`` of every server first (same rail as the target), then the next
+    rail of every server, and so on; so 16:1 fits a 16-server inventory whose servers have two NICs."""
+    most = max((len(hosts[i].nics) for i in servers), default=0)
+    rails = [(nic + r) % most for r in range(most)] if most else []
+    return [(i, k) for k in rails for i in servers if k < len(hosts[i].nics)]
+
+
+class IncastGen(EventGen):
+    def __init__(self, phase: IncastPhase, index: int, tag: str, clock: Clock, hosts: Sequence[Host],
+                 where: str) -> None:
+        target = members_of(hosts, phase.target, f"{where}.target", 1)[0]
+        senders = incast_senders(hosts, [i for i in select(hosts, phase.senders) if i != target], phase.nic)
+        if len(senders) < phase.fan_in:
+            raise WorkloadError.at(f"{where}.fan_in", f"{phase.fan_in} sender NICs needed besides the target's "
+                                   f"server, the selection offers {len(senders)}", "lower fan_in or widen senders")
+        dst = (target, phase.nic % len(hosts[target].nics))
+        rows = [(s, k, *dst, float(phase.size_bytes), 0.0, 0, -1) for s, k in senders[:phase.fan_in]]
+        self.period_s = phase.period_s
+        super().__init__(phase, tag, clock, template(rows, [""]))
+
+
+class AllreduceGen(EventGen):
+    def __init__(self, phase: AllreducePhase, index: int, tag: str, clock: Clock, hosts: Sequence[Host],
+                 where: str) -> None:
+        members = members_of(hosts, phase.members, f"{where}.members")
+        rows = ring(members, rails_of(hosts, members), float(phase.size_bytes))
+        self.period_s = phase.period_s
+        super().__init__(phase, tag, clock, template(rows, ring_suffixes(len(members))))
+
+
+class AlltoallGen(EventGen):
+    def __init__(self, phase: AlltoallPhase, index: int, tag: str, clock: Clock, hosts: Sequence[Host],
+                 where: str) -> None:
+        members = members_of(hosts, phase.members, f"{where}.members")
+        rails = rails_of(hosts, members)
+        chunk = float(phase.size_bytes) / (len(members) * rails)
+        rows = [(a, r, b, r, chunk, 0.0, 0, -1) for a in members for b in members if a != b for r in range(rails)]
+        self.period_s = phase.period_s
+        super().__init__(phase, tag, clock, template(rows, [""]))

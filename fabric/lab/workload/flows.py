@@ -1,0 +1,122 @@
+"""What a workload hands the engine: flows, as objects (``FlowSpec``) or as columns (``FlowBatch``).
+
+``FlowBatch`` is the vectorised form every generator fills (thousands of hosts x thousands of flows per
+second do not fit in per-flow Python objects); ``FlowBatch.specs`` turns it into the contract's list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fabric.lab.workload.hosts import Host
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSpec:
+    """One flow: (device, interface) endpoints, size (inf: long-lived), earliest start, class and grouping.
+
+    ``group`` is the collective instance/step the flow belongs to (a collective completes when the last flow
+    of its group is done); ``after`` (additive to the engine contract) names a group that must be complete
+    before this flow may start: the engine holds the flow until then, and ``start_s`` is only a lower bound.
+
+    >>> FlowSpec(("gpu02", "ens1np0"), ("gpu01", "ens1np0"), 5e5, 0.005, 26, "incast", "incast/1")
+    ... # doctest: +ELLIPSIS
+    FlowSpec(src=('gpu02', 'ens1np0'), dst=('gpu01', 'ens1np0'), bytes=500000.0, start_s=0.005, ...)
+    """
+
+    src: tuple[str, str]
+    dst: tuple[str, str]
+    bytes: float
+    start_s: float
+    dscp: int
+    tag: str
+    group: str
+    after: str = ""
+
+
+def _i64(values: Sequence[int] | I64) -> I64:
+    return np.asarray(values, dtype=np.int64)
+
+
+@dataclass
+class FlowBatch:
+    """Flows of one or more phases as parallel columns. Hosts are indices into the ``hosts`` list given to
+    ``Workload.flows``; NICs are indices into that host's NIC list; ``group``/``after`` index ``groups``
+    (``after`` -1: no dependency); ``tag`` indexes ``tags``."""
+
+    src_host: I64
+    src_nic: I64
+    dst_host: I64
+    dst_nic: I64
+    bytes: F64
+    start_s: F64
+    dscp: I64
+    tag: I64
+    group: I64
+    after: I64
+    tags: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.start_s)
+
+    @classmethod
+    def empty(cls) -> FlowBatch:
+        z, f = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return cls(z, z, z, z, f, f, z, z, z, z)
+
+    @classmethod
+    def of(cls, src: tuple[I64, I64], dst: tuple[I64, I64], size: F64, start: F64, dscp: int, tag: str,
+           groups: list[str], group: I64, after: I64 | None = None) -> FlowBatch:
+        """One phase's flows; ``group``/``after`` index ``groups``."""
+        n = len(start)
+        return cls(_i64(src[0]), _i64(src[1]), _i64(dst[0]), _i64(dst[1]), np.asarray(size, dtype=float),
+                   np.asarray(start, dtype=float), np.full(n, dscp, dtype=np.int64), np.zeros(n, dtype=np.int64),
+                   _i64(group), np.full(n, -1, dtype=np.int64) if after is None else _i64(after), [tag], groups)
+
+    def mask(self, keep: NDArray[np.bool_] | I64) -> FlowBatch:
+        """The flows a boolean mask or an index array picks."""
+        return FlowBatch(self.src_host[keep], self.src_nic[keep], self.dst_host[keep], self.dst_nic[keep],
+                         self.bytes[keep], self.start_s[keep], self.dscp[keep], self.tag[keep], self.group[keep],
+                         self.after[keep], self.tags, self.groups)
+
+    @staticmethod
+    def concat(batches: Sequence[FlowBatch]) -> FlowBatch:
+        """Join batches (tag and group indices renumbered), ordered by start time (stable: ties keep order)."""
+        batches = [b for b in batches if len(b)]
+        if not batches:
+            return FlowBatch.empty()
+        tags: list[str] = []
+        groups: list[str] = []
+        tag_cols, group_cols, after_cols = [], [], []
+        for b in batches:
+            tag_cols.append(b.tag + len(tags))
+            group_cols.append(b.group + len(groups))
+            after_cols.append(np.where(b.after >= 0, b.after + len(groups), -1))
+            tags += b.tags
+            groups += b.groups
+        def col(name: str) -> Any:
+            return np.concatenate([getattr(b, name) for b in batches])
+        out = FlowBatch(col("src_host"), col("src_nic"), col("dst_host"), col("dst_nic"), col("bytes"),
+                        col("start_s"), col("dscp"), np.concatenate(tag_cols), np.concatenate(group_cols),
+                        np.concatenate(after_cols), tags, groups)
+        return out.mask(np.argsort(out.start_s, kind="stable"))
+
+    def specs(self, hosts: Sequence[Host]) -> list[FlowSpec]:
+        """The contract's list of ``FlowSpec``."""
+        names = [h.name for h in hosts]
+        nics = [h.nics for h in hosts]
+        return [FlowSpec((names[sh], nics[sh][sn]), (names[dh], nics[dh][dn]), b, t, d, self.tags[tg],
+                         self.groups[g], self.groups[a] if a >= 0 else "")
+                for sh, sn, dh, dn, b, t, d, tg, g, a in zip(
+                    self.src_host.tolist(), self.src_nic.tolist(), self.dst_host.tolist(), self.dst_nic.tolist(),
+                    self.bytes.tolist(), self.start_s.tolist(), self.dscp.tolist(), self.tag.tolist(),
+                    self.group.tolist(), self.after.tolist(), strict=True)]

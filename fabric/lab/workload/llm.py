@@ -1,0 +1,98 @@
+"""``llm_training``: one 3D-parallel (TP x PP x DP) training job, laid out as the seed describes.
+
+Layout:
+
+- TP (``tp`` GPUs) is one server: tensor-parallel traffic stays on NVLink, never on the fabric. ``tp`` is
+  the server's GPU count; its R NICs (R = fewest NICs among the job's servers) each serve tp/R GPUs.
+- PP: replica r's ``pp`` stages are the first ``pp`` servers of one pod (inventory order); stage i sends
+  activations to stage i+1 and activation gradients back, point to point, NIC k to NIC k.
+- DP: replica r lives in the r-th pod that has at least ``pp`` servers; stage i of every replica joins a
+  ring all-reduce of its gradients across the ``dp`` pods, one ring per rail (NIC k to NIC k).
+
+Message sizes (b = ``bytes_per_value``, P = ``parameters``):
+
+- DP, per server and iteration: the stage holds P/pp parameters (its TP ranks' shards add up to that), so it
+  all-reduces G = b x P / pp bytes, split evenly over its R rails: each rail's ring carries G/R, in
+  2(dp-1) steps of G/(R x dp) per flow (NCCL ring: 2(n-1)/n bytes per byte).
+- PP, per microbatch and stage boundary: the hidden state A = micro_batch_size x seq_len x hidden_size x b
+  bytes forward, and the same size of activation gradient backward, split over the R rails (Megatron's
+  scatter/gather optimisation already splits it over the TP ranks, hence over the NICs).
+
+Schedule of one iteration (times relative to its start, f = ``stage_compute_s``, m = ``microbatches``):
+GPipe: forward of microbatch j on stage i ends at (i + j + 1) f and its activations leave then; backwards
+take 2f and start when every forward is done, T_f = (m + pp - 1) f, last stage first, so stage i sends the
+gradient of microbatch j to stage i-1 at T_f + (pp - i + j) 2f; stage i's gradients are ready (DP launch)
+at T_f + (pp - 1 - i + m) 2f. Point-to-point flows leave at those times (compute is not modelled, only its
+duration); DP rings are released step by step by the engine (groups with ``after``).
+
+Assumptions: plain data parallelism (no ZeRO/FSDP sharding, no parameter all-gather), no overlap of DP
+with the backward pass, no optimiser or data-loading traffic, one job per phase. Iterations longer than
+``iteration_s`` overlap the next one (the phase does not check: it is the user's pacing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fabric.lab.workload.collectives import EventGen, Row, members_of, rails_of, ring, ring_suffixes, template
+from fabric.lab.workload.errors import WorkloadError
+from fabric.lab.workload.hosts import Host
+from fabric.lab.workload.schema import LlmPhase
+from fabric.lab.workload.timeline import Clock
+
+
+def layout(hosts: Sequence[Host], members: list[int], pp: int, dp: int, where: str) -> list[list[int]]:
+    """``replicas[r][i]``: the server of stage i of replica r (first ``dp`` pods with >= ``pp`` servers)."""
+    pods: dict[int, list[int]] = {}
+    for i in members:
+        pods.setdefault(hosts[i].pod, []).append(i)
+    replicas = [servers[:pp] for servers in pods.values() if len(servers) >= pp][:dp]
+    if len(replicas) < dp:
+        sizes = sorted((len(s) for s in pods.values()), reverse=True)
+        raise WorkloadError.at(f"{where}.dp", f"needs {dp} pods of >= {pp} servers (pp); the selected servers "
+                               f"form pods of {sizes}", "lower dp or pp, or select more servers")
+    return replicas
+
+
+def _pipeline(p: LlmPhase, replicas: list[list[int]], rails: int, suffixes: list[str]) -> list[Row]:
+    f, m, pp = p.stage_compute_s, p.microbatches, p.pp
+    per_rail = p.micro_batch_size * p.seq_len * p.hidden_size * p.bytes_per_value / rails
+    t_fwd = (m + pp - 1) * f
+    rows: list[Row] = []
+    for r, stages in enumerate(replicas):
+        for j in range(m):
+            for i in range(pp - 1):  # forward: stage i -> i+1
+                rows += [(stages[i], k, stages[i + 1], k, per_rail, (i + j + 1) * f, len(suffixes), -1)
+                         for k in range(rails)]
+                suffixes.append(f"/pp/r{r}/fwd{j}.{i}")
+            for i in range(1, pp):  # backward: stage i -> i-1
+                rows += [(stages[i], k, stages[i - 1], k, per_rail, t_fwd + (pp - i + j) * 2 * f, len(suffixes), -1)
+                         for k in range(rails)]
+                suffixes.append(f"/pp/r{r}/bwd{j}.{i}")
+    return rows
+
+
+def _data_parallel(p: LlmPhase, replicas: list[list[int]], rails: int, suffixes: list[str]) -> list[Row]:
+    f, m, pp, dp = p.stage_compute_s, p.microbatches, p.pp, p.dp
+    t_fwd = (m + pp - 1) * f
+    rows: list[Row] = []
+    for i in range(pp if dp > 1 else 0):
+        ready = t_fwd + (pp - 1 - i + m) * 2 * f
+        rows += ring([stages[i] for stages in replicas], rails, p.bytes_per_value * p.parameters / pp, ready,
+                     len(suffixes))
+        suffixes += ring_suffixes(dp, f"/dp/st{i}")
+    return rows
+
+
+class LlmGen(EventGen):
+    """One training iteration per ``iteration_s`` while the phase is active."""
+
+    def __init__(self, phase: LlmPhase, index: int, tag: str, clock: Clock, hosts: Sequence[Host],
+                 where: str) -> None:
+        members = members_of(hosts, phase.members, f"{where}.members", 1)
+        replicas = layout(hosts, members, phase.pp, phase.dp, where)
+        rails = rails_of(hosts, [s for stages in replicas for s in stages])
+        suffixes: list[str] = []
+        rows = _pipeline(phase, replicas, rails, suffixes) + _data_parallel(phase, replicas, rails, suffixes)
+        self.period_s = phase.iteration_s
+        super().__init__(phase, tag, clock, template(rows, suffixes))

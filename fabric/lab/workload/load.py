@@ -1,0 +1,161 @@
+"""Read a workload file, check it, and turn it into flows for a list of hosts.
+
+``load_workload`` checks what the file alone can tell (schema, CDFs, phase names, schedules);
+``Workload.flows`` checks the fit to an inventory (enough servers, pods, NICs) the first time it meets a
+host list, and raises ``WorkloadError`` naming the file and key either way.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from fabric.core.problems import Problem
+from fabric.inventory.yamlfile import line_of, read_yaml
+from fabric.lab.workload.cdf import CDFS, cdf_problem
+from fabric.lab.workload.collectives import AllreduceGen, AlltoallGen, IncastGen
+from fabric.lab.workload.errors import WorkloadError
+from fabric.lab.workload.flows import FlowBatch, FlowSpec
+from fabric.lab.workload.hosts import Host, as_hosts
+from fabric.lab.workload.llm import LlmGen
+from fabric.lab.workload.mixes import PoissonGen
+from fabric.lab.workload.schema import KINDS, AnyPhase, MixPhase, StoragePhase, WorkloadSpec
+from fabric.lab.workload.timeline import Clock
+
+
+class PhaseGen(Protocol):
+    def batch(self, t0: float, t1: float, seed: int) -> FlowBatch: ...
+
+
+GENERATORS: dict[str, Any] = {"websearch": PoissonGen, "hadoop": PoissonGen, "storage": PoissonGen,
+                              "incast": IncastGen, "allreduce": AllreduceGen, "alltoall": AlltoallGen,
+                              "llm_training": LlmGen}
+
+
+def _key(loc: Sequence[Any]) -> str:
+    """``('phases', 2, 'incast', 'fan_in')`` -> ``phases[2].fan_in`` (the discriminator's tag dropped)."""
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not (part in KINDS and i and isinstance(loc[i - 1], int)):
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _fix(err: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "remove it (see workloads/README.md for the keys of each kind)"
+    if kind == "missing":
+        return "add it"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return f"set kind to one of {', '.join(KINDS)}"
+    if kind.startswith(("greater", "less")):
+        return "use a value inside the documented range"
+    return "see workloads/README.md"
+
+
+def _schema_problems(exc: ValidationError, file: str, raw: Any) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"unknown key '{loc[-1]}'"
+        elif err["type"] not in ("missing", "union_tag_invalid", "union_tag_not_found") and \
+                not isinstance(err.get("input"), dict | list):
+            message += f" (got {err.get('input')!r})"
+        problems.append(Problem(f"{file}:{_key(loc)}", message, _fix(err), line=line_of(raw, loc)))
+    return problems
+
+
+def _phase_problems(spec: WorkloadSpec, file: str, raw: Any) -> list[Problem]:
+    """What pydantic cannot see field by field: CDFs, schedules, duplicate names."""
+    problems, seen = [], set()
+    for i, phase in enumerate(spec.phases):
+        where = f"{file}:phases[{i}]"
+        line = line_of(raw, ("phases", i))
+        def add(key: str, msg: str, fix: str) -> None:
+            problems.append(Problem(f"{where}.{key}", msg, fix, line=line))  # noqa: B023 (called at once)
+        tag = phase.name or phase.kind
+        if tag in seen:
+            add("name", f"phase name '{tag}' is used twice", "give each phase a unique name")
+        seen.add(tag)
+        if phase.stop_s is not None and phase.stop_s <= phase.start_s:
+            add("stop_s", "must be after start_s", "raise stop_s or lower start_s")
+        if phase.start_s >= spec.duration_s:
+            add("start_s", "starts after the workload's duration_s", "lower start_s or raise duration_s")
+        if phase.cycle is not None and not 0 < phase.cycle.on_s <= phase.cycle.period_s:
+            add("cycle.on_s", "must be > 0 and <= cycle.period_s", "shorten on_s or lengthen period_s")
+        if isinstance(phase, MixPhase | StoragePhase) and phase.cdf is not None:
+            if isinstance(phase.cdf, str) and phase.cdf not in CDFS:
+                near = difflib.get_close_matches(phase.cdf, CDFS, n=1)
+                add("cdf", f"unknown CDF '{phase.cdf}'", f"did you mean '{near[0]}'?" if near else
+                    f"use one of {', '.join(CDFS)}")
+            elif not isinstance(phase.cdf, str) and (why := cdf_problem(tuple(phase.cdf))):
+                add("cdf", why, "write [[bytes, percent], ...] from [0, 0] to [max, 100]")
+    return problems
+
+
+class Workload:
+    """A checked workload file. ``flows`` is deterministic for (hosts, seed) and window-independent."""
+
+    def __init__(self, spec: WorkloadSpec, path: str) -> None:
+        self.spec, self.path = spec, path
+        self.clock = Clock(spec.duration_s, spec.repeat)
+        self.tags = [p.name or p.kind for p in spec.phases]
+        self._gens: tuple[int, list[PhaseGen]] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def generators(self, hosts: Sequence[Host]) -> list[PhaseGen]:
+        """One generator per phase for this host list (built once, checked against the inventory)."""
+        key = hash(tuple((h, h.nic_gbps) for h in hosts))
+        if self._gens is None or self._gens[0] != key:
+            self._gens = (key, [self._generator(i, p, hosts) for i, p in enumerate(self.spec.phases)])
+        return self._gens[1]
+
+    def _generator(self, i: int, phase: AnyPhase, hosts: Sequence[Host]) -> PhaseGen:
+        gen: PhaseGen = GENERATORS[phase.kind](phase, i, self.tags[i], self.clock, hosts, f"{self.path}:phases[{i}]")
+        return gen
+
+    def flow_batch(self, hosts: Iterable[Sequence[Any]], t0_s: float, t1_s: float,
+                   seed: int | None = None) -> FlowBatch:
+        """The flows starting in [t0_s, t1_s) as columns (host/NIC indices into ``hosts``)."""
+        hosts = as_hosts(hosts)
+        seed = self.spec.seed if seed is None else seed
+        return FlowBatch.concat([g.batch(t0_s, t1_s, seed) for g in self.generators(hosts)])
+
+    def flows(self, hosts: Iterable[Sequence[Any]], t0_s: float, t1_s: float,
+              seed: int | None = None) -> list[FlowSpec]:
+        """The flows that start in [t0_s, t1_s), in start order; ``seed`` overrides the file's seed."""
+        hosts = as_hosts(hosts)
+        return self.flow_batch(hosts, t0_s, t1_s, seed).specs(hosts)
+
+
+def load_workload(path: str | Path) -> Workload:
+    """Read and check ``path``; raises ``WorkloadError`` with every problem, one line each."""
+    file = str(path)
+    doc = read_yaml(Path(path))
+    if doc.error is not None:
+        raise WorkloadError([Problem(file, doc.error, "fix the YAML", line=doc.error_line)])
+    if doc.duplicates:
+        key, line = doc.duplicates[0]
+        raise WorkloadError([Problem(f"{file}:{key}", "duplicate key", "keep one", line=line or None)])
+    if not isinstance(doc.data, dict):
+        raise WorkloadError([Problem(file, "not a workload (expected a mapping)", "start from a file of workloads/")])
+    try:
+        spec = WorkloadSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        raise WorkloadError(_schema_problems(exc, file, doc.data)) from None
+    problems = _phase_problems(spec, file, doc.data)
+    if problems:
+        raise WorkloadError(problems)
+    return Workload(spec, file)

@@ -1,0 +1,118 @@
+"""Poisson flow-size mixes (websearch, hadoop) and storage I/O, generated in fixed time chunks.
+
+As in HPCC's ``traffic_gen.py``, each source NIC is a Poisson process of rate ``load x line rate / mean
+size``; a size comes from the CDF and a destination is uniform over the NICs of the other servers of the
+destination set. Time is cut into ``CHUNK_S`` chunks, each drawn from its own ``SeedSequence((seed, phase,
+chunk))``: a chunk's flows do not depend on which window asked for them, and the last chunk is cached so an
+engine pulling millisecond epochs draws each chunk once. Given a chunk's arrival count, Poisson arrival
+times are independent uniforms over the chunk, which is what makes the draw one vectorised call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fabric.lab.workload.cdf import CDFS, Cdf, mean_bytes, sample_bytes
+from fabric.lab.workload.errors import WorkloadError
+from fabric.lab.workload.flows import FlowBatch
+from fabric.lab.workload.hosts import Host, select
+from fabric.lab.workload.schema import HostSelect, MixPhase, StoragePhase
+from fabric.lab.workload.timeline import Clock, active, intervals
+
+CHUNK_S = 0.01
+MAX_REDRAWS = 64
+I64 = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """NICs of a set of servers, flattened: server index, NIC index, line rate in bytes/s."""
+
+    host: I64
+    nic: I64
+    rate_bps: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, hosts: Sequence[Host], picked: list[int]) -> Endpoints:
+        pairs = [(i, k, hosts[i].nic_gbps[k]) for i in picked for k in range(len(hosts[i].nics))]
+        return cls(np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64),
+                   np.array([p[2] * 1e9 / 8 for p in pairs], dtype=float))
+
+
+def phase_cdf(cdf: str | list[tuple[float, float]] | None, default: str) -> Cdf:
+    """The CDF a phase asked for (validated at load time)."""
+    if cdf is None:
+        return CDFS[default]
+    return CDFS[cdf] if isinstance(cdf, str) else tuple(cdf)
+
+
+def _endpoints(hosts: Sequence[Host], sel: HostSelect, where: str, exclude: set[int] | None = None) -> Endpoints:
+    picked = [i for i in select(hosts, sel) if not exclude or i not in exclude]
+    if not picked:
+        raise WorkloadError.at(where, "selects no server of this inventory", "widen the names/pods selection")
+    return Endpoints.of(hosts, picked)
+
+
+def pick_peers(rng: np.random.Generator, peers: Endpoints, src_host: I64) -> I64:
+    """A uniformly random peer NIC per source, never on the source's own server (redrawn until it is not)."""
+    choice = rng.integers(0, len(peers.host), len(src_host))
+    for _ in range(MAX_REDRAWS):
+        same = np.flatnonzero(peers.host[choice] == src_host)
+        if not len(same):
+            break
+        choice[same] = rng.integers(0, len(peers.host), len(same))
+    return choice
+
+
+class PoissonGen:
+    """Flows of a websearch/hadoop/storage phase for one host list."""
+
+    def __init__(self, phase: MixPhase | StoragePhase, index: int, tag: str, clock: Clock,
+                 hosts: Sequence[Host], where: str) -> None:
+        self.phase, self.index, self.tag, self.clock = phase, index, tag, clock
+        if isinstance(phase, StoragePhase):
+            self.cdf = phase_cdf(phase.cdf, "storage")
+            targets = _endpoints(hosts, phase.targets, f"{where}.targets")
+            self.src = _endpoints(hosts, phase.clients, f"{where}.clients", set(targets.host.tolist()))
+            self.dst = targets
+        else:
+            self.cdf = phase_cdf(phase.cdf, phase.kind)
+            self.src = _endpoints(hosts, phase.src, f"{where}.src")
+            self.dst = _endpoints(hosts, phase.dst, f"{where}.dst")
+            receivers = set(self.dst.host.tolist())
+            if len(receivers) < 2 and receivers <= set(self.src.host.tolist()):
+                raise WorkloadError.at(f"{where}.dst", "needs a server other than the sender",
+                                       "select at least two servers")
+        self.rate = phase.load * self.src.rate_bps / mean_bytes(self.cdf)  # flows/s per source NIC
+        self._cache: tuple[tuple[int, int], FlowBatch] | None = None
+
+    def batch(self, t0: float, t1: float, seed: int) -> FlowBatch:
+        spans = intervals(self.phase, self.clock, t0, t1)
+        chunks = sorted({c for a, b in spans
+                         for c in range(math.floor(max(a, t0) / CHUNK_S), math.ceil(min(b, t1) / CHUNK_S))})
+        out = FlowBatch.concat([self._chunk(c, seed) for c in chunks])
+        return out.mask((out.start_s >= t0) & (out.start_s < t1))
+
+    def _chunk(self, c: int, seed: int) -> FlowBatch:
+        if self._cache is not None and self._cache[0] == (seed, c):
+            return self._cache[1]
+        rng = np.random.default_rng(np.random.SeedSequence((seed, self.index, c)))
+        src = np.repeat(np.arange(len(self.rate)), rng.poisson(self.rate * CHUNK_S))
+        start = (c + rng.random(len(src))) * CHUNK_S
+        size = sample_bytes(rng, self.cdf, len(src))
+        dst = pick_peers(rng, self.dst, self.src.host[src])
+        sh, sn, dh, dn = self.src.host[src], self.src.nic[src], self.dst.host[dst], self.dst.nic[dst]
+        if isinstance(self.phase, StoragePhase):  # a read carries the bytes from the target to the client
+            read = rng.random(len(src)) < self.phase.read_fraction
+            sh, dh = np.where(read, dh, sh), np.where(read, sh, dh)
+            sn, dn = np.where(read, dn, sn), np.where(read, sn, dn)
+        out = FlowBatch.of((sh, sn), (dh, dn), size, start, self.phase.dscp, self.tag, [self.tag],
+                           np.zeros(len(src), np.int64))
+        out = out.mask(active(self.phase, self.clock, out.start_s))
+        self._cache = ((seed, c), out)
+        return out

@@ -111,6 +111,10 @@ class Twin:
             return {"ok": True}
         if op == "counters":
             return self._counters(device, request)
+        if op == "knobs":  # what the device has applied, in the engine's units (fabric.lab.applied)
+            from fabric.lab.applied import applied_knobs, knobs_to_json
+
+            return {"ok": True, "knobs": knobs_to_json(applied_knobs(device))}
         return {"ok": False, "error": f"unknown op {op!r}"}
 
     @staticmethod

@@ -88,8 +88,7 @@ class EventGen:
     def batch(self, t0: float, t1: float, seed: int) -> FlowBatch:
         """Flows starting in [t0, t1): launches since t0 - span (the template's latest offset) may reach in."""
         times = event_times(self.phase, self.clock, self.period_s, t0 - self.span_s, t1)
-        out = launch(self.tpl, times, self.tag, self.phase.dscp)
-        return out.mask((out.start_s >= t0) & (out.start_s < t1))
+        return launch(self.tpl, times, self.tag, self.phase.dscp).window(t0, t1)
 
 
 def incast_senders(hosts: Sequence[Host], servers: list[int], nic: int) -> list[tuple[int, int]]:

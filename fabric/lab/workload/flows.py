@@ -82,8 +82,10 @@ class FlowBatch:
                    np.asarray(start, dtype=float), np.full(n, dscp, dtype=np.int64), np.zeros(n, dtype=np.int64),
                    _i64(group), np.full(n, -1, dtype=np.int64) if after is None else _i64(after), [tag], groups)
 
-    def mask(self, keep: NDArray[np.bool_] | I64) -> FlowBatch:
-        """The flows a boolean mask or an index array picks."""
+    def mask(self, keep: NDArray[np.bool_] | I64 | slice) -> FlowBatch:
+        """The flows a boolean mask, an index array or a slice picks (a slice copies nothing)."""
+        if isinstance(keep, np.ndarray) and keep.dtype == np.bool_ and keep.all():
+            return self
         return FlowBatch(self.src_host[keep], self.src_nic[keep], self.dst_host[keep], self.dst_nic[keep],
                          self.bytes[keep], self.start_s[keep], self.dscp[keep], self.tag[keep], self.group[keep],
                          self.after[keep], self.tags, self.groups)
@@ -94,6 +96,8 @@ class FlowBatch:
         batches = [b for b in batches if len(b)]
         if not batches:
             return FlowBatch.empty()
+        if len(batches) == 1:
+            return batches[0].sorted()
         tags: list[str] = []
         groups: list[str] = []
         tag_cols, group_cols, after_cols = [], [], []
@@ -108,7 +112,19 @@ class FlowBatch:
         out = FlowBatch(col("src_host"), col("src_nic"), col("dst_host"), col("dst_nic"), col("bytes"),
                         col("start_s"), col("dscp"), np.concatenate(tag_cols), np.concatenate(group_cols),
                         np.concatenate(after_cols), tags, groups)
-        return out.mask(np.argsort(out.start_s, kind="stable"))
+        return out.sorted()
+
+    def window(self, t0: float, t1: float) -> FlowBatch:
+        """The flows starting in [t0, t1), as a view of the time-ordered batch."""
+        ordered = self.sorted()
+        lo, hi = np.searchsorted(ordered.start_s, (t0, t1), side="left")
+        return ordered.mask(slice(int(lo), int(hi)))
+
+    def sorted(self) -> FlowBatch:
+        """Ordered by start time (stable); free when already ordered, as chunk after chunk of one phase is."""
+        if len(self) < 2 or bool(np.all(self.start_s[1:] >= self.start_s[:-1])):
+            return self
+        return self.mask(np.argsort(self.start_s, kind="stable"))
 
     def specs(self, hosts: Sequence[Host]) -> list[FlowSpec]:
         """The contract's list of ``FlowSpec``."""

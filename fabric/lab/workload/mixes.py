@@ -95,8 +95,7 @@ class PoissonGen:
         spans = intervals(self.phase, self.clock, t0, t1)
         chunks = sorted({c for a, b in spans
                          for c in range(math.floor(max(a, t0) / CHUNK_S), math.ceil(min(b, t1) / CHUNK_S))})
-        out = FlowBatch.concat([self._chunk(c, seed) for c in chunks])
-        return out.mask((out.start_s >= t0) & (out.start_s < t1))
+        return FlowBatch.concat([self._chunk(c, seed) for c in chunks]).window(t0, t1)
 
     def _chunk(self, c: int, seed: int) -> FlowBatch:
         if self._cache is not None and self._cache[0] == (seed, c):
@@ -113,6 +112,6 @@ class PoissonGen:
             sn, dn = np.where(read, dn, sn), np.where(read, sn, dn)
         out = FlowBatch.of((sh, sn), (dh, dn), size, start, self.phase.dscp, self.tag, [self.tag],
                            np.zeros(len(src), np.int64))
-        out = out.mask(active(self.phase, self.clock, out.start_s))
+        out = out.mask(active(self.phase, self.clock, out.start_s)).sorted()
         self._cache = ((seed, c), out)
         return out

@@ -97,3 +97,9 @@ def check_output(output: str, markers: tuple[str, ...], what: str) -> None:
     for line in output.splitlines():
         if any(marker in line for marker in markers):
             raise DeployError("rejected", f"{what} refused: {line.strip()[:160]}")
+
+
+def last_line(output: str) -> str:
+    """The line a device ends a refusal with, shortened for a one-line reason."""
+    lines = output.strip().splitlines()
+    return lines[-1].strip()[:160] if lines else "no answer"

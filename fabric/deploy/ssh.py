@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import re
+import time
 from typing import Any
 
 from fabric.core.platform import get_platform
@@ -62,3 +64,33 @@ def upload(conn: Any, text: str, path: str) -> None:
         output = conn.send_command(line)
         if output.strip():
             raise DeployError("rejected", f"upload of {path} failed: {output.strip().splitlines()[0][:160]}")
+
+
+def send_batch(conn: Any, lines: list[str], prompt: str, timeout_s: float) -> str:
+    """Every line written at once, then read until each has had its ``prompt`` (a regex) back. The round
+    trip per line is what makes a push slow, and netmiko's own batch mode waits for seconds of silence."""
+    pattern = re.compile(prompt)
+    deadline = time.monotonic() + timeout_s
+    output = ""
+    try:
+        conn.write_channel("".join(line + conn.RETURN for line in lines))
+        while len(pattern.findall(output)) < len(lines):
+            if time.monotonic() > deadline:
+                raise DeployError("timeout", f"no prompt back within {timeout_s:g} s while typing {len(lines)} lines")
+            chunk = conn.read_channel()
+            output += chunk
+            if not chunk:
+                time.sleep(0.005)
+    except DeployError:
+        raise
+    except Exception as exc:  # a library error is a one-line reason
+        raise classify(exc) from None
+    return output
+
+
+def send(conn: Any, line: str, timeout_s: float, expect: str | None = None) -> str:
+    """One command's output (netmiko ``send_command``); library errors become DeployError."""
+    try:
+        return str(conn.send_command(line, expect_string=expect, read_timeout=timeout_s))
+    except Exception as exc:  # a library error is a one-line reason
+        raise classify(exc) from None

@@ -9,13 +9,12 @@ devices print, so the output is checked here for the devices' own error lines.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from fabric.deploy.diff import commands, differences, missing, parse_tree, render_ops, restore_ops, to_push
 from fabric.deploy.driver import DeployError, Target, check_output, classify
-from fabric.deploy.ssh import connect, disconnect
+from fabric.deploy.ssh import connect, disconnect, send_batch
 
 PROMPT = r"(?:[\]>]|\]:)\s*$"  # a view prompt, or a [Y/N]: question
 
@@ -83,25 +82,8 @@ class ViewCliDriver:
             self._send("y")
 
     def _batch(self, lines: list[str]) -> str:
-        """Every line written at once, then read until each has its prompt back: the round trip per line is
-        what makes a push slow, and netmiko's batch mode waits for seconds of silence instead."""
-        prompts = re.compile(r"[\[<][~*]?" + re.escape(self.conn.base_prompt) + r"[^\]>\n]*[\]>]")
-        deadline = time.monotonic() + self.target.timeout_s
-        output = ""
-        try:
-            self.conn.write_channel("".join(line + self.conn.RETURN for line in lines))
-            while len(prompts.findall(output)) < len(lines):
-                if time.monotonic() > deadline:
-                    raise DeployError("timeout", f"no prompt back within {self.target.timeout_s:g} s while pushing")
-                chunk = self.conn.read_channel()
-                output += chunk
-                if not chunk:
-                    time.sleep(0.005)
-        except DeployError:
-            raise
-        except Exception as exc:  # a library error is a one-line reason
-            raise classify(exc) from None
-        return output
+        prompt = r"[\[<][~*]?" + re.escape(self.conn.base_prompt) + r"[^\]>\n]*[\]>]"
+        return send_batch(self.conn, lines, prompt, self.target.timeout_s)
 
     def _leave(self) -> None:
         """Back to the user view; uncommitted candidate lines (after an error) are dropped, not committed."""

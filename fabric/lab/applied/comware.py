@@ -87,9 +87,9 @@ def _port(lines: list[list[str]], tables: dict[str, list[list[str]]], glob: list
 def _watchdog(glob: list[list[str]], cos: int) -> WatchdogKnobs:
     precision, interval, delay, action = "normal", DEFAULT_INTERVAL, DEFAULT_DELAY, "forward"
     for words in glob:
-        if words[:3] != ["priority-flow-control", "deadlock"]:
+        if words[:2] != ["priority-flow-control", "deadlock"]:
             continue
-        rest = words[3:]
+        rest = words[2:]
         if rest[:1] == ["precision"]:
             precision = rest[1]
         elif rest[:2] == ["cos", str(cos)] and rest[2] == "interval":

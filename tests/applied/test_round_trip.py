@@ -184,7 +184,8 @@ def test_sonic_reads_profiles_and_the_dynamic_pool(pushed: Pushed) -> None:
     assert intent.buffers is not None
     for port in intent.buffers.ports:
         got = applied.ports[port.interface]
-        assert (got.xon_bytes, got.xoff_bytes, got.dynamic_alpha) == (port.xon_bytes, None, 2.0 ** intent.buffers.dynamic_th)
+        alpha = 2.0 ** intent.buffers.dynamic_th
+        assert (got.xon_bytes, got.xoff_bytes, got.dynamic_alpha) == (port.xon_bytes, None, alpha), port.interface
     assert applied.buffer_bytes == intent.buffers.buffer_bytes - intent.buffers.total_headroom_bytes
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 from fabric.core.asic import Asic
 from fabric.core.headroom import Headroom, pause_threshold, sonic_headroom, sonic_profile_name
-from fabric.intent.models import BufferIntent, HeadroomProfile, PortBuffer, PortIntent
+from fabric.intent.models import BufferIntent, PortBuffer, PortIntent
 from fabric.inventory.models import BufferSpec, Device
 
 LONG_CABLE_M = 100  # NX-OS: an ingress pause buffer is mandatory beyond 100 m (reference/lossless.md §4.1)
@@ -19,15 +20,17 @@ def required_headroom(asic: Asic, port: PortIntent, buffers: BufferSpec) -> Head
                           buffers.lossless_mtu, buffers.small_packet_percentage)
 
 
-def _port_buffer(asic: Asic, port: PortIntent, buffers: BufferSpec, explicit_bytes: int | None) -> PortBuffer:
-    numbers = _buffer_numbers(asic, port.speed_gbps, port.cable_length_m, port.mtu, buffers.lossless_mtu,
-                              buffers.small_packet_percentage, explicit_bytes)
-    if explicit_bytes is not None:
-        name = f"pg_lossless_{port.name.replace('/', '_')}_static_profile"
-    else:
-        name = sonic_profile_name(port.speed_gbps, port.cable_length_m, port.mtu, buffers.dynamic_th)
-    # computed and validated once per distinct port shape; thousands of ports copy it with their names
-    return numbers.model_copy(update={"interface": port.name, "profile": name})
+# (speed Gb/s, cable m, MTU, explicit headroom bytes): ports of one shape share every number but their name.
+Shape = tuple[int, int, int, int | None]
+
+
+def _shape_numbers(asic: Asic, shape: Shape, buffers: BufferSpec) -> dict[str, Any]:
+    """Every PortBuffer field but ``interface`` (and ``profile`` for explicit headroom) of one port shape."""
+    speed_gbps, cable_m, mtu, explicit_bytes = shape
+    numbers = _buffer_numbers(asic, speed_gbps, cable_m, mtu, buffers.lossless_mtu,
+                              buffers.small_packet_percentage, explicit_bytes).model_dump(exclude={"interface"})
+    numbers["profile"] = sonic_profile_name(speed_gbps, cable_m, mtu, buffers.dynamic_th)
+    return numbers
 
 
 @lru_cache(maxsize=4096)
@@ -47,25 +50,44 @@ def _buffer_numbers(asic: Asic, speed_gbps: int, cable_m: int, mtu: int, lossles
     )
 
 
+def _headroom_profile(port_buffer: dict[str, Any], speed_gbps: int, dynamic_th: int) -> dict[str, Any]:
+    """HeadroomProfile fields of the profile a port buffer names."""
+    return {"name": port_buffer["profile"], "speed_gbps": speed_gbps, "cable_length_m": port_buffer["cable_length_m"],
+            "xon_bytes": port_buffer["xon_bytes"], "xoff_bytes": port_buffer["xoff_bytes"],
+            "size_bytes": port_buffer["size_bytes"], "dynamic_th": dynamic_th}
+
+
 def build_buffers(device: Device, asic: Asic, ports: list[PortIntent], buffers: BufferSpec,
                   lossless_pgs: int) -> BufferIntent:
-    """The ``buffers`` intent of a switch: one PortBuffer per lossless port, shared profiles by name."""
-    port_buffers = [
-        _port_buffer(asic, p, buffers, device.interfaces[p.name].headroom_bytes) for p in ports if p.lossless
-    ]
-    profiles: dict[str, HeadroomProfile] = {}
-    for pb, port in zip(port_buffers, [p for p in ports if p.lossless], strict=True):
-        profiles.setdefault(pb.profile, HeadroomProfile(
-            name=pb.profile, speed_gbps=port.speed_gbps, cable_length_m=port.cable_length_m,
-            xon_bytes=pb.xon_bytes, xoff_bytes=pb.xoff_bytes, size_bytes=pb.size_bytes,
-            dynamic_th=buffers.dynamic_th))
-    total = sum(pb.size_bytes for pb in port_buffers) * lossless_pgs
-    return BufferIntent(
-        model=buffers.model, asic=asic.name, cell_bytes=asic.cell_bytes, buffer_bytes=asic.buffer_bytes,
-        dynamic_th=buffers.dynamic_th, lossless_mtu=buffers.lossless_mtu,
-        small_packet_percentage=buffers.small_packet_percentage,
-        lossless_pool_percent=buffers.lossless_pool_percent, lossy_pool_percent=100 - buffers.lossless_pool_percent,
-        profiles=sorted(profiles.values(), key=lambda p: p.name), ports=port_buffers,
-        total_headroom_bytes=total, pause_threshold_bytes=pause_threshold(asic.buffer_bytes, total, buffers.dynamic_th,
-                                              buffers.congested_pgs),
-    )
+    """The ``buffers`` intent of a switch: one PortBuffer per lossless port, shared profiles by name.
+
+    The numbers are computed once per port shape; the intent is built as plain fields and validated in
+    one call, which costs half of building one model per port.
+    """
+    shapes: dict[Shape, dict[str, Any]] = {}
+    port_buffers: list[dict[str, Any]] = []
+    profiles: dict[str, dict[str, Any]] = {}
+    for port in ports:
+        if not port.lossless:
+            continue
+        explicit_bytes = device.interfaces[port.name].headroom_bytes
+        shape = (port.speed_gbps, port.cable_length_m, port.mtu, explicit_bytes)
+        if shape not in shapes:
+            shapes[shape] = _shape_numbers(asic, shape, buffers)
+        entry = {**shapes[shape], "interface": port.name}
+        if explicit_bytes is not None:
+            entry["profile"] = f"pg_lossless_{port.name.replace('/', '_')}_static_profile"
+        port_buffers.append(entry)
+        if entry["profile"] not in profiles:
+            profiles[entry["profile"]] = _headroom_profile(entry, port.speed_gbps, buffers.dynamic_th)
+    total = sum(pb["size_bytes"] for pb in port_buffers) * lossless_pgs
+    return BufferIntent.model_validate({
+        "model": buffers.model, "asic": asic.name, "cell_bytes": asic.cell_bytes, "buffer_bytes": asic.buffer_bytes,
+        "dynamic_th": buffers.dynamic_th, "lossless_mtu": buffers.lossless_mtu,
+        "small_packet_percentage": buffers.small_packet_percentage,
+        "lossless_pool_percent": buffers.lossless_pool_percent,
+        "lossy_pool_percent": 100 - buffers.lossless_pool_percent,
+        "profiles": [profiles[name] for name in sorted(profiles)], "ports": port_buffers,
+        "total_headroom_bytes": total,
+        "pause_threshold_bytes": pause_threshold(asic.buffer_bytes, total, buffers.dynamic_th, buffers.congested_pgs),
+    })

@@ -54,13 +54,17 @@ def in_cells(profile: EcnProfileIntent, cell_bytes: int | None) -> EcnProfileInt
 def build_ecn(ecn: EcnSpec, ports: list[PortIntent], port_profiles: dict[str, str | None],
               queue: int, cell_bytes: int | None = None) -> EcnIntent:
     """The ``ecn`` intent: a profile per lossless port, profiles deduplicated by name."""
-    profiles: dict[str, EcnProfileIntent] = {}
+    chosen: dict[tuple[str | None, int], EcnProfileIntent | None] = {}  # by (port's own profile, speed)
     assigned: dict[str, str] = {}
     for port in ports:
         if not port.lossless:
             continue
-        profile = profile_for(ecn, port, port_profiles.get(port.name))
+        key = (port_profiles.get(port.name), port.speed_gbps)
+        if key not in chosen:
+            found = profile_for(ecn, port, key[0])
+            chosen[key] = in_cells(found, cell_bytes) if found is not None else None
+        profile = chosen[key]
         if profile is not None:
-            profiles.setdefault(profile.name, in_cells(profile, cell_bytes))
             assigned[port.name] = profile.name
-    return EcnIntent(queue=queue, profiles=sorted(profiles.values(), key=lambda p: p.name), ports=assigned)
+    profiles = {p.name: p for p in chosen.values() if p is not None}
+    return EcnIntent(queue=queue, profiles=[profiles[name] for name in sorted(profiles)], ports=assigned)

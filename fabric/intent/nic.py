@@ -6,7 +6,7 @@ rp/np parameter names of the MLNX_OFED sysfs tree.
 
 from __future__ import annotations
 
-from fabric.intent.models import NicIntent, NicPort, PortIntent
+from fabric.intent.models import NicIntent, PortIntent
 from fabric.inventory.models import DcqcnSpec, Device, QosSpec
 
 ECT0 = 0b10
@@ -47,17 +47,18 @@ def _ets(qos: QosSpec) -> tuple[list[int], list[str]]:
 
 def build_nic(device: Device, ports: list[PortIntent], qos: QosSpec, dcqcn: DcqcnSpec) -> NicIntent:
     """The ``nic`` intent of a RoCE server: every interface with an RDMA device."""
-    nic_ports = [
-        NicPort(interface=p.name, rdma_device=device.interfaces[p.name].rdma_device or "",
-                speed_gbps=p.speed_gbps, mtu=p.mtu, peer=p.peer)
+    nic_ports = [  # NicPort fields, validated with the NicIntent in one call
+        {"interface": p.name, "rdma_device": device.interfaces[p.name].rdma_device,
+         "speed_gbps": p.speed_gbps, "mtu": p.mtu, "peer": p.peer}
         for p in ports if device.interfaces[p.name].rdma_device
     ]
     dscp2prio = dict.fromkeys(sorted(qos.roce_dscp), qos.lossless_priority) | {qos.cnp_dscp: qos.cnp_priority}
     bandwidth, tsa = _ets(qos)
-    return NicIntent(
-        trust=qos.trust, ports=nic_ports, roce_dscp=min(qos.roce_dscp), roce_tos=roce_tos(min(qos.roce_dscp)),
-        lossless_priority=qos.lossless_priority, cnp_dscp=qos.cnp_dscp, cnp_priority=qos.cnp_priority,
-        dscp2prio=dscp2prio, prio_tc=list(range(8)), ets_bandwidth=bandwidth, ets_tsa=tsa,
-        np_enable_priorities=[qos.lossless_priority], rp_enable_priorities=[qos.lossless_priority],
-        rp_params=rp_params(dcqcn), np_params=np_params(dcqcn, qos),
-    )
+    return NicIntent.model_validate({
+        "trust": qos.trust, "ports": nic_ports, "roce_dscp": min(qos.roce_dscp),
+        "roce_tos": roce_tos(min(qos.roce_dscp)), "lossless_priority": qos.lossless_priority,
+        "cnp_dscp": qos.cnp_dscp, "cnp_priority": qos.cnp_priority, "dscp2prio": dscp2prio,
+        "prio_tc": list(range(8)), "ets_bandwidth": bandwidth, "ets_tsa": tsa,
+        "np_enable_priorities": [qos.lossless_priority], "rp_enable_priorities": [qos.lossless_priority],
+        "rp_params": rp_params(dcqcn), "np_params": np_params(dcqcn, qos),
+    })

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from fabric.core.gcpause import paused_gc
 from fabric.core.problems import Problem, ValidationReport
 from fabric.inventory.load import LoadResult, load_inventory
 from fabric.inventory.models import Fabric
@@ -19,8 +20,9 @@ RULES: list[Rule] = [*devices.RULES, *links.RULES, *qos.RULES, *ecn.RULES, *infi
 def check_fabric(fabric: Fabric) -> ValidationReport:
     """Run every rule; a rule that finds nothing adds nothing."""
     report = ValidationReport()
-    for rule in RULES:
-        report.extend(rule(fabric))
+    with paused_gc():  # rules build per-device lookups that stay alive until the run ends
+        for rule in RULES:
+            report.extend(rule(fabric))
     return report
 
 

@@ -8,13 +8,17 @@ from fabric.inventory.models import Device, FabricSpec, Interface, PfcSpec, QosS
 
 
 def effective_qos(spec: FabricSpec, device: Device) -> QosSpec:
-    """fabric.yaml qos with the device's ``data.qos`` overrides."""
+    """fabric.yaml qos with the device's ``data.qos`` overrides (fabric.yaml's own object when there are none)."""
+    if not device.qos.model_fields_set:  # nearly every device: skip dumping an empty override
+        return spec.qos
     overrides = device.qos.model_dump(exclude_none=True)
     return spec.qos.model_copy(update=overrides) if overrides else spec.qos
 
 
 def effective_pfc(spec: FabricSpec, device: Device) -> PfcSpec:
-    """fabric.yaml pfc with the device's ``data.pfc`` overrides."""
+    """fabric.yaml pfc with the device's ``data.pfc`` overrides (fabric.yaml's own object when there are none)."""
+    if not device.pfc.model_fields_set:
+        return spec.pfc
     overrides = device.pfc.model_dump(exclude_none=True)
     return spec.pfc.model_copy(update=overrides) if overrides else spec.pfc
 

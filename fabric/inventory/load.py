@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from fabric.core.gcpause import paused_gc
 from fabric.core.problems import ValidationReport
 from fabric.inventory.errors import problems_from
 from fabric.inventory.models import (
@@ -127,7 +128,11 @@ def _devices(hosts: dict[str, HostEntry], groups: dict[str, GroupEntry], default
 
 def load_inventory(folder: str | Path) -> LoadResult:
     """Read and type-check every file of the inventory at ``folder``; report all problems at once."""
-    folder = Path(folder)
+    with paused_gc():  # every model built here stays alive: collecting meanwhile only re-walks them
+        return _load(Path(folder))
+
+
+def _load(folder: Path) -> LoadResult:
     report = ValidationReport()
     if not folder.is_dir():
         report.add(str(folder), "inventory folder not found", "pass the folder holding hosts.yaml and fabric.yaml")

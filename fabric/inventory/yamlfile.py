@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from fabric.core.gcpause import paused_gc
 
 
 class LineDict(dict[Any, Any]):
@@ -88,19 +89,15 @@ def read_yaml(path: Path) -> YamlDoc:
         return doc
     if _read_json_subset(text, doc):
         return doc
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # a large file builds millions of live objects; collecting while loading only walks them
     try:
-        doc.data = yaml.load(text, Loader=_loader_for(doc))
+        with paused_gc():  # a large file builds millions of live objects; collecting meanwhile only walks them
+            doc.data = yaml.load(text, Loader=_loader_for(doc))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         doc.error = f"YAML syntax error: {exc.problem or exc.context}"
         doc.error_line = mark.line + 1 if mark else None
     except yaml.YAMLError as exc:
         doc.error = f"YAML error: {exc}"
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return doc
 
 

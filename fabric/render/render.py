@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -11,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from fabric.core.gcpause import paused_gc
 from fabric.core.platform import Output, get_platform
 from fabric.intent.models import DeviceIntent
 from fabric.render.filters import FILTERS
@@ -62,18 +62,20 @@ def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
             into[key] = value
 
 
+# One encoder for every entry: json.dumps(..., sort_keys=True) would build a new JSONEncoder per call.
+_ENCODE = json.JSONEncoder(sort_keys=True).encode
+
+
 def dump_tables(tables: dict[str, Any]) -> str:
     """JSON with one table entry per line, keys sorted: diffable like indented JSON, and written by the C
     encoder (``indent`` would force the pure-Python one, the slowest step of rendering a large fabric)."""
     lines = ["{"]
     for t, (table, entries) in enumerate(sorted(tables.items())):
         if not isinstance(entries, dict) or not entries:
-            lines.append(f"  {json.dumps(table)}: {json.dumps(entries, sort_keys=True)}")
+            lines.append(f"  {_ENCODE(table)}: {_ENCODE(entries)}")
         else:
-            lines.append(f"  {json.dumps(table)}: {{")
-            items = sorted(entries.items())
-            lines.extend(f"    {json.dumps(k)}: {json.dumps(v, sort_keys=True)}{',' if i < len(items) - 1 else ''}"
-                         for i, (k, v) in enumerate(items))
+            lines.append(f"  {_ENCODE(table)}: {{")
+            lines.append(",\n".join(f"    {_ENCODE(k)}: {_ENCODE(v)}" for k, v in sorted(entries.items())))
             lines.append("  }")
         if t < len(tables) - 1:
             lines[-1] += ","
@@ -81,35 +83,54 @@ def dump_tables(tables: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _render_output(env: jinja2.Environment, platform: str, output: Output, context: dict[str, Any]) -> str:
-    parts = [env.get_template(f"{platform}/{name}").render(context) for name in output.templates]
+def _blank(text: str) -> bool:
+    """Whether a rendered part is empty or whitespace only (without copying it, as strip() would)."""
+    return not text or text.isspace()
+
+
+# The templates of each output file of one platform, in order.
+PlatformTemplates = tuple[tuple[Output, tuple[jinja2.Template, ...]], ...]
+
+
+def platform_templates(env: jinja2.Environment, platform: str) -> PlatformTemplates:
+    """Load (compile, or take from the environment's cache) every template a platform's outputs use."""
+    spec = get_platform(platform)
+    return tuple((o, tuple(env.get_template(f"{spec.name}/{name}") for name in o.templates)) for o in spec.outputs)
+
+
+def _render_output(output: Output, templates: tuple[jinja2.Template, ...], context: dict[str, Any]) -> str:
+    parts = [template.render(context) for template in templates]
     if output.format == "json":
         merged: dict[str, Any] = {}
         for part in parts:
-            if part.strip():
+            if not _blank(part):
                 _merge(merged, json.loads(part))
         return dump_tables(merged)
-    return "".join(p for p in parts if p.strip())
+    return "".join(p for p in parts if not _blank(p))
+
+
+def _render(intent: DeviceIntent, templates: PlatformTemplates) -> RenderedConfig:
+    context = template_context(intent)
+    files = {o.file: _render_output(o, ts, context) for o, ts in templates}
+    return RenderedConfig(intent.name, intent.platform, files)
 
 
 def render_device(intent: DeviceIntent, root: Path = TEMPLATES) -> RenderedConfig:
     """Render every output file of the device's platform."""
-    spec = get_platform(intent.platform)
-    env = environment(root)
-    context = template_context(intent)
-    files = {o.file: _render_output(env, spec.name, o, context) for o in spec.outputs}
-    return RenderedConfig(intent.name, intent.platform, files)
+    return _render(intent, platform_templates(environment(root), intent.platform))
 
 
 def render_fabric(intents: dict[str, DeviceIntent], root: Path = TEMPLATES) -> dict[str, RenderedConfig]:
-    """Render every device."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # rendering makes only short-lived, acyclic strings; a collection would re-walk every intent
-    try:
-        return {name: render_device(intent, root) for name, intent in intents.items()}
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    """Render every device; each platform's templates are looked up once per call, not once per device."""
+    env = environment(root)
+    templates: dict[str, PlatformTemplates] = {}
+    configs: dict[str, RenderedConfig] = {}
+    with paused_gc():  # rendering makes only short-lived, acyclic strings; a collection would re-walk every intent
+        for name, intent in intents.items():
+            if intent.platform not in templates:
+                templates[intent.platform] = platform_templates(env, intent.platform)
+            configs[name] = _render(intent, templates[intent.platform])
+    return configs
 
 
 def write_rendered(configs: dict[str, RenderedConfig], out: Path) -> list[Path]:

@@ -181,58 +181,82 @@ def knob_arrays(net: Network, knobs: Mapping[str, DeviceKnobs]) -> dict[str, np.
     return arrays
 
 
+class Builder:
+    """Scenarios over one ``Network`` with one set of applied knobs. The port and knob arrays are built once
+    and shared by every Scenario it returns (the live engine adds a batch of flows per epoch); routed hop
+    rows are cached per (source, destination, DSCP, hash key), so a repeated flow costs a dict lookup.
+    ``slow_receivers``: NIC ports that drain at 25 %."""
+
+    def __init__(self, net: Network, knobs: Mapping[str, DeviceKnobs], slow_receivers: Iterable[int] = ()) -> None:
+        self.net = net
+        self.knobs = {name: knobs.get(name) or DeviceKnobs(device=name) for name in dict.fromkeys(net.device)}
+        capacity = np.array(net.speed_gbps) * 1e9 / 8
+        capacity[list(net.down)] = 0.0
+        sink = np.where(np.array(net.is_host), capacity, 0.0)
+        sink[list(slow_receivers)] *= 0.25
+        switch_index = {name: i for i, name in enumerate(net.switches)}
+        arrays = knob_arrays(net, self.knobs)
+        i64 = np.int64
+        self.ports: dict[str, object] = dict(
+            device=list(net.device), interface=list(net.interface), peer=np.array(net.peer, dtype=i64),
+            is_host=np.array(net.is_host, dtype=bool),
+            switch_of=np.array([switch_index.get(d, -1) for d in net.device], dtype=i64),
+            capacity=capacity, delay_s=np.array(net.cable_m) / LIGHT_SPEED_IN_FIBRE, sink_capacity=sink,
+            buffer_bytes=np.array([float(self.knobs[s].buffer_bytes) for s in net.switches]), **arrays)
+        self._rows: dict[tuple[int, int, int, str], tuple[list[int], list[int], list[int], list[int]]] = {}
+
+    def _row(self, s: int, d: int, dscp: int, key: str) -> tuple[list[int], list[int], list[int], list[int]]:
+        """(ports, queues, ingresses, PGs) of one flow; a flow with no path up keeps its source NIC hop only
+        (and ends at a dead port: it gets no rate)."""
+        cached = self._rows.get((s, d, dscp, key))
+        if cached is None:
+            net = self.net
+            path = net.route(s, d, key) or [s]
+            ports, queues, ingress, pgs = [], [], [], []
+            before = -1
+            for p in path:
+                dev = self.knobs[net.device[p]]
+                ports.append(p)
+                queues.append(dev.queue_of(dscp))
+                ingress.append(before)
+                pgs.append(dev.dscp_to_tc.get(dscp, 0) if dev.trust == "dscp" else 0)
+                before = net.peer[p]
+            cached = self._rows[(s, d, dscp, key)] = (ports, queues, ingress, pgs)
+        return cached
+
+    def build(self, src: Sequence[int], dst: Sequence[int], size: Sequence[float], start: Sequence[float],
+              dscp: Sequence[int], keys: Sequence[str], tags: Sequence[str], groups: Sequence[str]) -> Scenario:
+        """The Scenario of these flows (columns; ports are indices of ``net``; ``keys`` feed the ECMP hash)."""
+        hop_flow: list[int] = []
+        cols: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
+        for f, (s, d, c, k) in enumerate(zip(src, dst, dscp, keys, strict=True)):
+            row = self._row(int(s), int(d), int(c), k)
+            hop_flow += [f] * len(row[0])
+            for out, part in zip(cols, row, strict=True):
+                out += part
+        i64 = np.int64
+        src_a = np.asarray(src, dtype=i64)
+        return Scenario(
+            **self.ports,  # type: ignore[arg-type]
+            flow_src=src_a, flow_dst=np.asarray(dst, dtype=i64), flow_bytes=np.asarray(size, dtype=float),
+            flow_start_s=np.asarray(start, dtype=float), flow_dscp=np.asarray(dscp, dtype=i64),
+            flow_tag=list(tags), flow_group=list(groups),
+            dcqcn=[self.knobs[self.net.device[s]].dcqcn or DEFAULT_DCQCN for s in src_a.tolist()],
+            hop_flow=np.array(hop_flow, dtype=i64), hop_port=np.array(cols[0], dtype=i64),
+            hop_queue=np.array(cols[1], dtype=i64), hop_ingress=np.array(cols[2], dtype=i64),
+            hop_pg=np.array(cols[3], dtype=i64), notes={"builder": "topology", "hash": "crc32 per switch"})
+
+
 def scenario(net: Network, knobs: Mapping[str, DeviceKnobs], flows: Sequence[FlowLike],
              first_ordinal: int = 0, slow_receivers: Iterable[int] = ()) -> Scenario:
     """The Scenario of ``flows`` over ``net`` with ``knobs`` applied. A flow's queue at each hop comes from
-    that device's DSCP->TC->queue map and its PG from the DSCP->TC map of the device it arrives at; a flow
-    with no path up keeps its source NIC hop only (and ends at a dead port: it gets no rate). Ports that are
-    down get capacity 0. ``slow_receivers``: NIC ports that drain at 25 %."""
-    capacity = np.array(net.speed_gbps) * 1e9 / 8
-    capacity[list(net.down)] = 0.0
-    sink = np.where(np.array(net.is_host), capacity, 0.0)
-    sink[list(slow_receivers)] *= 0.25
-    switch_index = {name: i for i, name in enumerate(net.switches)}
-    defaults = {name: knobs.get(name) or DeviceKnobs(device=name) for name in set(net.device)}
-    hop_flow: list[int] = []
-    hop_port: list[int] = []
-    hop_queue: list[int] = []
-    hop_ingress: list[int] = []
-    hop_pg: list[int] = []
-    src, dst = [], []
-    for f, flow in enumerate(flows):
-        s, d = net.port(*flow.src), net.port(*flow.dst)
-        src.append(s)
-        dst.append(d)
-        path = net.route(s, d, flow_key(flow, first_ordinal + f)) or [s]
-        ingress = -1
-        for p in path:
-            dev = defaults[net.device[p]]
-            hop_flow.append(f)
-            hop_port.append(p)
-            hop_queue.append(dev.queue_of(flow.dscp))
-            hop_ingress.append(ingress)
-            hop_pg.append(dev.dscp_to_tc.get(flow.dscp, 0) if dev.trust == "dscp" else 0)
-            ingress = net.peer[p]
-    arrays = knob_arrays(net, knobs)
-    i64 = np.int64
-    return Scenario(
-        device=list(net.device), interface=list(net.interface), peer=np.array(net.peer, dtype=i64),
-        is_host=np.array(net.is_host, dtype=bool),
-        switch_of=np.array([switch_index.get(d, -1) for d in net.device], dtype=i64),
-        capacity=capacity, delay_s=np.array(net.cable_m) / LIGHT_SPEED_IN_FIBRE, sink_capacity=sink,
-        mtu=arrays["mtu"], ecn_kmin=arrays["ecn_kmin"], ecn_kmax=arrays["ecn_kmax"], ecn_pmax=arrays["ecn_pmax"],
-        pfc_enabled=arrays["pfc_enabled"], xoff=arrays["xoff"], xon=arrays["xon"], alpha=arrays["alpha"],
-        headroom=arrays["headroom"], watchdog_detect_s=arrays["watchdog_detect_s"],
-        watchdog_restore_s=arrays["watchdog_restore_s"],
-        buffer_bytes=np.array([float(defaults[s].buffer_bytes) for s in net.switches]),
-        flow_src=np.array(src, dtype=i64), flow_dst=np.array(dst, dtype=i64),
-        flow_bytes=np.array([float(f.bytes) for f in flows]), flow_start_s=np.array([f.start_s for f in flows]),
-        flow_dscp=np.array([f.dscp for f in flows], dtype=i64), flow_tag=[f.tag for f in flows],
-        flow_group=[f.group for f in flows],
-        dcqcn=[defaults[f.src[0]].dcqcn or DEFAULT_DCQCN for f in flows],
-        hop_flow=np.array(hop_flow, dtype=i64), hop_port=np.array(hop_port, dtype=i64),
-        hop_queue=np.array(hop_queue, dtype=i64), hop_ingress=np.array(hop_ingress, dtype=i64),
-        hop_pg=np.array(hop_pg, dtype=i64), notes={"builder": "topology", "hash": "crc32 per switch"})
+    that device's DSCP->TC->queue map and its PG from the DSCP->TC map of the device it arrives at; ports
+    that are down get capacity 0 (see ``Builder``)."""
+    return Builder(net, knobs, slow_receivers).build(
+        [net.port(*f.src) for f in flows], [net.port(*f.dst) for f in flows], [float(f.bytes) for f in flows],
+        [f.start_s for f in flows], [f.dscp for f in flows],
+        [flow_key(f, first_ordinal + i) for i, f in enumerate(flows)], [f.tag for f in flows],
+        [f.group for f in flows])
 
 
 def cable_headroom_need(net: Network, p: int, mtu: int) -> float:

@@ -1,0 +1,140 @@
+"""Tier E directions and faults on small shapes: each test changes one knob and checks the counters move the
+way the physics says (reference §A.2 gates, DESIGN §6)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fabric.lab.physics import shapes
+from fabric.lab.physics.epoch import EpochEngine, dcqcn_fixed_point
+from fabric.lab.physics.knobs import DcqcnKnobs, EcnKnobs, PortKnobs, WatchdogKnobs
+from fabric.lab.physics.scenario import CounterFrame, Scenario
+
+DCQCN_ON = DcqcnKnobs(np_enabled_priorities=frozenset({3}), rp_enabled_priorities=frozenset({3}))
+OFF = DcqcnKnobs()
+
+
+def lossless(**change: object) -> PortKnobs:
+    knobs: dict[str, object] = {"mtu": 1000, "speed_gbps": 100, "pfc_priorities": frozenset({3}),
+                                "xoff_bytes": 300_000, "headroom_bytes": 200_000,
+                                "ecn": {3: EcnKnobs(100_000, 400_000, 0.2)}}
+    knobs.update(change)
+    return PortKnobs(**knobs)  # type: ignore[arg-type]
+
+
+def incast(port: PortKnobs, dcqcn: DcqcnKnobs = DCQCN_ON, n: int = 16, bursts: int = 6,
+           **shape: object) -> tuple[Scenario, CounterFrame, int]:
+    """n senders x 500 KB onto one receiver every 5 ms; returns the frame and the receiver's switch port."""
+    flows = [shapes.ShapeFlow((f"h{i}", "eth0"), ("r0", "eth0"), 500e3, start_s=k * 5e-3)
+             for k in range(bursts) for i in range(n)]
+    sc = shapes.star(n, speed_gbps=100, flows=flows,
+                     knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port, dcqcn=dcqcn, **shape))  # type: ignore[arg-type]
+    frame = EpochEngine(sc).advance(bursts * 5e-3)
+    return sc, frame, sc.port_index("sw", f"Ethernet{n}")
+
+
+def test_long_flows_share_the_bottleneck_at_the_dcqcn_operating_point() -> None:
+    port = lossless(speed_gbps=40, ecn={3: EcnKnobs(5_000, 200_000, 0.01)})
+    for n in (2, 10):
+        sc = shapes.star(n, speed_gbps=40, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port, dcqcn=DCQCN_ON))
+        engine = EpochEngine(sc)
+        engine.advance(0.001)  # the start-up burst (all flows at line rate) is the first epoch's
+        frame = engine.advance(0.05)
+        out = sc.port_index("sw", f"Ethernet{n}")
+        gbps = frame.queue["q{}_tx_bytes"][out, 3] * 8 / 0.05 / 1e9
+        assert 0.94 * 40 <= gbps <= 40, gbps
+        rates = [f["rate_gbps"] for f in engine.truth()["per_flow"]]
+        assert len(rates) == n and max(rates) - min(rates) < 1e-6  # fair share
+        marked = frame.queue["q{}_ecn_marked_pkts"][out, 3] / frame.queue["q{}_tx_pkts"][out, 3]
+        c_pkts = 40e9 / 8 / 1000
+        p_star = float(dcqcn_fixed_point(np.array(float(n)), np.array(c_pkts), np.array(5e6 / 8 / 1000),
+                                         np.array(1e-6), np.array(300e-6), np.array(32.767)))
+        assert math.isclose(marked, p_star, rel_tol=1e-6)
+        assert frame.port["np_cnp_sent"][sc.port_index("r0", "eth0")] > 0
+        assert frame.port["rp_cnp_handled"][sc.port_index("h0", "eth0")] > 0
+
+
+def test_lower_kmin_queues_less_under_incast() -> None:
+    """DCQCN reacts once the queue passes Kmin, so the incast peak is Kmin + a reaction term. Marks: tier E's
+    steady mark fraction is the fixed point p* (independent of Kmin) and a burst marks the bytes that cross
+    the RED ramp, slightly fewer with a lower peak, so the mark counts stay close (tier F has the dynamics)."""
+    _, low, r = incast(lossless(ecn={3: EcnKnobs(50_000, 400_000, 0.2)}))
+    _, high, _ = incast(lossless(ecn={3: EcnKnobs(200_000, 400_000, 0.2)}))
+    assert low.gauge["q{}_watermark_bytes"][r, 3] < high.gauge["q{}_watermark_bytes"][r, 3]
+    low_marks, high_marks = low.queue["q{}_ecn_marked_pkts"][r, 3], high.queue["q{}_ecn_marked_pkts"][r, 3]
+    assert low_marks > 0 and high_marks > 0 and 0.75 < low_marks / high_marks < 1.25
+
+
+def test_lower_xoff_pauses_more_and_headroom_below_the_cable_need_drops() -> None:
+    _, low, _ = incast(lossless(xoff_bytes=50_000, ecn={}), OFF)
+    _, high, _ = incast(lossless(xoff_bytes=400_000, ecn={}), OFF)
+    assert low.prio["tx_pfc{}_frames"][:, 3].sum() > high.prio["tx_pfc{}_frames"][:, 3].sum() > 0
+    assert low.prio["tx_pfc{}_pause_us"][:, 3].sum() > high.prio["tx_pfc{}_pause_us"][:, 3].sum()
+    sc, _, _ = incast(lossless(), OFF)
+    need = shapes.headroom_need_bytes(100, 2.0, 1000)
+    _, short, _ = incast(lossless(xoff_bytes=50_000, headroom_bytes=int(need * 0.5), ecn={}), OFF)
+    _, enough, _ = incast(lossless(xoff_bytes=50_000, headroom_bytes=int(need * 1.1), ecn={}), OFF)
+    assert short.port["rx_discards"].sum() > 0
+    assert enough.port["rx_discards"].sum() == 0 and enough.queue["q{}_drop_pkts"].sum() == 0
+    assert sc.n_flows == 16 * 6
+
+
+def test_pfc_storm_spreads_two_hops_upstream_and_the_watchdog_stops_it() -> None:
+    wd = WatchdogKnobs(detect_ms=20, restore_ms=100)
+    port = lossless(ecn={}, watchdog=wd)
+    flows = [shapes.ShapeFlow((f"h{k}", "eth0"), ("h0", "eth0")) for k in range(4, 8)]  # leaf1 hosts -> h0
+    flows += [shapes.ShapeFlow((f"h{k}", "eth0"), ("h1", "eth0")) for k in range(4, 8)]  # victims -> h1
+    sc = shapes.leaf_spine(2, 2, 4, flows=flows, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port,
+                                                                          dcqcn=OFF))
+    engine = EpochEngine(sc)
+    engine.advance(0.005)
+    engine.set_pfc_storm(sc.port_index("h0", "eth0"))
+    frame = engine.advance(0.015)  # before the watchdog's 20 ms
+    rx_pause = frame.prio["rx_pfc{}_pause_us"][:, 3]
+    spine_ports = [p for p in range(sc.n_ports) if sc.device[p].startswith("spine")]
+    leaf1_uplinks = [p for p in range(sc.n_ports) if sc.device[p] == "leaf1" and sc.device[sc.peer[p]] != "h4"
+                     and sc.device[sc.peer[p]].startswith("spine")]
+    senders = [sc.port_index(f"h{k}", "eth0") for k in range(4, 8)]
+    assert rx_pause[sc.port_index("leaf0", "Ethernet0")] > 10_000  # leaf0 -> h0: paused by the NIC
+    assert rx_pause[spine_ports].sum() > 0  # hop 1: spines paused by leaf0
+    assert rx_pause[leaf1_uplinks].sum() > 0  # hop 2: leaf1 paused by the spines
+    assert rx_pause[senders].sum() > 0  # and the senders' NICs
+    victims = [f for f in engine.truth()["per_flow"] if f["dst"] == "h1:eth0"]
+    assert sum(f["rate_gbps"] for f in victims) < 100 * 0.9  # head-of-line blocking slows the h1 flows
+    frame = engine.advance(0.010)
+    assert frame.port["pfcwd_storm_detected"].sum() >= 1
+    after = engine.advance(0.020)
+    assert after.prio["rx_pfc{}_pause_us"][spine_ports, 3].sum() == 0
+    assert after.queue["q{}_drop_pkts"][sc.port_index("leaf0", "Ethernet0"), 3] > 0  # the watchdog drops
+
+
+def test_dscp_mismapped_into_a_lossy_queue_drops_there_and_not_in_the_lossless_one() -> None:
+    flows = [shapes.ShapeFlow((f"h{i}", "eth0"), ("r0", "eth0")) for i in range(4)]
+    mapping = {d: d >> 3 for d in range(64)} | {26: 1}
+    port = lossless(ecn={})
+    sc = shapes.star(4, speed_gbps=100, flows=flows, knobs=shapes.ShapeKnobs(
+        switch_port=port, nic_port=port, dcqcn=OFF, dscp_to_tc=mapping))
+    frame = EpochEngine(sc).advance(0.01)
+    out = sc.port_index("sw", "Ethernet4")
+    assert frame.queue["q{}_drop_pkts"][out, 1] > 0
+    assert frame.queue["q{}_drop_pkts"][:, 3].sum() == 0 and frame.port["rx_discards"].sum() == 0
+    good = shapes.star(4, speed_gbps=100, flows=flows, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port,
+                                                                             dcqcn=OFF))
+    ok = EpochEngine(good).advance(0.01)
+    assert ok.queue["q{}_drop_pkts"].sum() == 0 and ok.prio["tx_pfc{}_pause_us"][:, 3].sum() > 0
+
+
+def test_slow_receiver_pauses_its_leaf_port_and_link_counters_balance() -> None:
+    port = lossless(ecn={})
+    sc = shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port, dcqcn=OFF))
+    engine = EpochEngine(sc)
+    r0 = sc.port_index("r0", "eth0")
+    engine.set_slow_receiver(r0, 0.25)
+    frame = engine.advance(0.01)
+    out = sc.peer[r0]
+    gbps = frame.queue["q{}_tx_bytes"][out, 3] * 8 / 0.01 / 1e9
+    assert math.isclose(gbps, 25, rel_tol=1e-6)
+    assert frame.prio["tx_pfc{}_pause_us"][r0, 3] > 0 and frame.prio["rx_pfc{}_pause_us"][out, 3] > 0
+    assert np.allclose(frame.port["rx_octets"], frame.port["tx_octets"][sc.peer])

@@ -26,6 +26,13 @@ import numpy as np
 from fabric.lab.physics.fluid_state import Counters, DcqcnArrays, Layout, frame_from, scatter
 from fabric.lab.physics.scenario import F64, CounterFrame, Scenario
 
+THRESHOLD_EVERY = 4  # steps between refreshes of the dynamic PFC / tail-drop thresholds
+
+
+def _group(steps: Any, flows: Any) -> list[tuple[int, Any]]:
+    """(arrival step, flow indices) pairs of one CNP emission, one pair per distinct step."""
+    return [(int(step), flows[steps == step]) for step in np.unique(steps)]
+
 
 class FluidEngine:
     """``FluidEngine(scenario, dt_s=1e-6, seed=0).advance(seconds) -> CounterFrame``; state persists between
@@ -57,9 +64,13 @@ class FluidEngine:
         self.delivered = np.zeros(f)
         self.done = np.zeros(f, dtype=bool)
         self.completion = np.full(f, np.nan)
-        self.cnp_ring = np.zeros((lay.cnp_ring, f), dtype=bool)
-        self.np_pending = np.zeros(f, dtype=bool)
+        self.marks = np.zeros(f)  # expected marked packets received since the flow's last CNP
+        self.mark_at = np.where(self.rp.enabled, self.rng.exponential(size=f), np.inf)
         self.next_cnp = np.zeros(f)
+        self.cnp_due: dict[int, list[Any]] = {}  # step -> flow index arrays whose CNP arrives then
+        self.no_cnp = np.zeros(f, dtype=bool)
+        self.pfc_live = bool(lay.lossless.any())
+        self._thresholds()
         self.acc = Counters(lay)
 
     # -- faults (§A.2 step 8) -------------------------------------------------------------------------
@@ -68,6 +79,8 @@ class FluidEngine:
         s = self.scenario
         prios = s.pfc_enabled[port] | s.pfc_enabled[s.peer[port]]
         self.fault_pause[port * 8: port * 8 + 8] = prios & on
+        self.pfc_live = self.pfc_live or bool(self.fault_pause.any())
+        self._thresholds()
 
     def set_slow_receiver(self, port: int, factor: float = 0.25) -> None:
         """The NIC of ``port`` drains at ``factor`` of its Scenario sink capacity (1.0 clears the fault)."""
@@ -78,6 +91,12 @@ class FluidEngine:
         self.caps = np.concatenate((self.lay.capacity, self.sink_capacity)) * self.dt  # bytes per step
         self.caps_floor = np.maximum(self.caps, 1e-30)
 
+    def set_rates(self, rate_bytes_s: F64) -> None:
+        """Start every reaction point at ``rate_bytes_s`` (RC = RT): a warm start at a known operating point
+        (the validation gates start at the CoNEXT fixed point instead of at line rate)."""
+        self.rp.rc = np.minimum(np.asarray(rate_bytes_s, dtype=np.float64), self.rp.line)
+        self.rp.rt = self.rp.rc.copy()
+
     # -- running ----------------------------------------------------------------------------------------
     @property
     def time_s(self) -> float:
@@ -87,7 +106,7 @@ class FluidEngine:
         """Run ``round(seconds / dt)`` steps and return the counter increments of those steps."""
         for _ in range(round(seconds / self.dt)):
             self._step()
-        return frame_from(self.acc, self.lay, self.scenario, self.dt)
+        return frame_from(self.acc, self.lay, self.scenario, self.dt, self.marks)
 
     def truth(self) -> dict[str, Any]:
         """Per-flow ground truth: ``rate_bytes_s`` (the reaction point's current rate, 0 when not sending),
@@ -102,8 +121,7 @@ class FluidEngine:
         x = self.ring[slot]  # 1 arrivals this step (a view: the row is cleared at the end of the step)
         if t >= self.next_start:
             self._start(t)
-        inject = self._inject()
-        x[lay.first] += inject
+        x[lay.first] = self._inject()  # nothing else ever feeds a source hop
         if lay.key_delay_same is not None:
             seen = self.pause_hist[(n - lay.key_delay_same) % lay.ring]
         else:
@@ -119,23 +137,27 @@ class FluidEngine:
             lost = fwd * self.storm[lay.key_next[: lay.n_real]]
             fwd = fwd - lost
             acc.wd_drop += lost
-        if lay.hop_delay_same is not None:
-            self.ring[(n + lay.hop_delay_same) % lay.ring, lay.next_hop] += fwd
+        if lay.hop_delay_same is not None:  # each row is written by exactly one step
+            self.ring[(n + lay.hop_delay_same) % lay.ring, lay.next_hop] = fwd
         else:
             self.ring[(n + lay.hop_delay) % lay.ring, lay.next_hop] += fwd
         delivered = d[lay.n_real:]
         self.delivered += delivered
         if self.finite:
             self._finish(t)
-        p_flow = self._mark(fwd)  # 3 ECN at dequeue
+        if lay.red.any:  # 3 ECN at dequeue, NP counts what it receives marked
+            self.marks += delivered * self._mark(fwd) * lay.inv_mtu
+        else:
+            self._occupancy()
         if self.rp.any_enabled:  # 4 NP, 5 RP
-            self._notify(t, delivered, p_flow)
-            self._react(t, inject)
+            self._notify(t)
+            self._react(t, x[lay.first])
+        if n % THRESHOLD_EVERY == 0:
+            self._thresholds()
         self._pfc(seen)  # 6 PFC, drops
         if lay.has_watchdog:
             self._watchdog(seen)
         acc.tx += fwd
-        acc.rx += x
         x[:] = 0.0
         self.n += 1
 
@@ -161,55 +183,74 @@ class FluidEngine:
             self.sending &= ~finished
             self.completion[finished] = t + self.dt
 
-    def _mark(self, fwd: F64) -> F64:
-        """ECN on each egress queue's occupancy; returns each flow's end-to-end mark probability (the sum
-        over its hops, exact to first order in p and capped at 1)."""
-        lay, acc = self.lay, self.acc
-        occ = scatter(lay.queue_index, self.q[: lay.n_real], lay.n_queues)
+    def _occupancy(self) -> F64:
+        """Egress queue occupancy (bytes per port x queue), also the frame's gauges."""
+        acc = self.acc
+        occ = scatter(self.lay.queue_index, self.q[: self.lay.n_real], self.lay.n_queues)
         np.maximum(acc.watermark, occ, out=acc.watermark)
         acc.occupancy = occ
-        if not lay.red.any:
-            return lay.zero_flows
-        p_hop = lay.red(occ)[lay.queue_index]
-        acc.marked += fwd * p_hop
-        return np.minimum(scatter(lay.hop_flow, p_hop, lay.n_flows), 1.0)
+        return occ
 
-    def _notify(self, t: float, delivered: F64, p_flow: F64) -> None:
-        """Step 4: marked packets among the delivered ones (Bernoulli per step), one CNP per CNP interval,
-        reaching the reaction point after the flow's one-way path delay."""
-        lay, rp = self.lay, self.rp
-        marks = delivered * p_flow / lay.flow_mtu
-        self.acc.np_marked += marks
-        self.np_pending |= self.rng.random(lay.n_flows) < -np.expm1(-marks)
-        emit = self.np_pending & rp.enabled & (t >= self.next_cnp)
-        self.next_cnp = np.where(emit, t + rp.cnp_interval - 1e-12, self.next_cnp)
-        self.np_pending &= ~emit
-        self.acc.cnp_sent += emit
-        self.cnp_ring[(self.n + lay.cnp_delay) % lay.cnp_ring, lay.flow_range] |= emit
+    def _mark(self, fwd: F64) -> F64:
+        """ECN on each egress queue's occupancy; returns each flow's end-to-end mark probability (the sum
+        over its hops: exact to first order in p, and a rate of a Poisson process either way)."""
+        p_hop = self.lay.red(self._occupancy())[self.lay.queue_index]
+        self.acc.marked += fwd * p_hop
+        return scatter(self.lay.hop_flow, p_hop, self.lay.n_flows)
+
+    def _notify(self, t: float) -> None:
+        """Step 4: marked packets among the delivered ones form a Poisson process per flow; the first mark
+        since the last CNP is when its cumulative mean crosses an Exp(1) draw (one comparison per step, no
+        random numbers per step). A flow with a mark sends a CNP as soon as its CNP interval allows."""
+        emit = (self.marks >= self.mark_at) & (t >= self.next_cnp)
+        if emit.any():
+            self._emit(t, emit)
+
+    def _emit(self, t: float, emit: Any) -> None:
+        rp, idx = self.rp, np.flatnonzero(emit)
+        self.acc.np_marked[idx] += self.marks[idx]
+        self.marks[idx] = 0.0
+        self.mark_at[idx] = self.rng.exponential(size=len(idx))
+        self.next_cnp[idx] = t + rp.cnp_interval[idx] - 1e-12
+        self.acc.cnp_sent[idx] += 1
+        for step, flows in _group(self.n + self.lay.cnp_delay[idx], idx):
+            self.cnp_due.setdefault(step, []).append(flows)
 
     def _react(self, t: float, inject: F64) -> None:
-        row = self.n % self.lay.cnp_ring
-        cnp_in = self.cnp_ring[row].copy()
-        self.cnp_ring[row] = False
-        self.acc.cnp_handled += cnp_in
-        self.rp.react(t, cnp_in, inject)
+        cnp_in = self.no_cnp
+        arriving = self.cnp_due.pop(self.n, None)
+        if arriving is not None:
+            cnp_in = np.zeros(self.lay.n_flows, dtype=bool)
+            for flows in arriving:
+                cnp_in[flows] = True
+            self.acc.cnp_handled += cnp_in
+        self.rp.react(t, cnp_in, inject, arriving is not None)
 
-    def _pfc(self, seen: Any) -> None:
-        """Step 6: ingress occupancy per key -> drops past the limit, pause with XOFF/XON hysteresis."""
-        lay, acc = self.lay, self.acc
-        occ = scatter(lay.key_in, self.q, lay.n_keys)
+    def _thresholds(self) -> None:
+        """Dynamic XOFF = alpha x free buffer of the device (lossy keys: their tail-drop limit). Refreshed
+        every ``THRESHOLD_EVERY`` steps: the shared buffer moves slowly next to a microsecond step."""
+        lay = self.lay
         used = scatter(lay.hop_device, self.q, lay.n_devices)
         xoff = np.where(lay.static, lay.xoff, lay.alpha * np.maximum(lay.buffer - used, 0.0)[lay.key_device])
-        limit = xoff + lay.headroom
-        over = occ > limit
+        self.limit = xoff + lay.headroom
+        self.xoff_on = np.where(self.fault_pause, -np.inf, np.where(lay.lossless, xoff, np.inf))
+        self.xon_on = np.where(lay.static_xon, lay.xon, xoff - lay.two_mtu)
+
+    def _pfc(self, seen: Any) -> None:
+        """Step 6: ingress occupancy per key -> drops past the limit (XOFF + headroom on lossless keys, the
+        dynamic threshold on lossy ones), pause with XOFF/XON hysteresis (a storm fault asserts always)."""
+        lay, acc = self.lay, self.acc
+        occ = scatter(lay.key_in, self.q, lay.n_keys)
+        over = occ > self.limit
         if over.any():
-            keep = np.where(over, limit / np.maximum(occ, 1e-30), 1.0)[lay.key_in]
+            keep = np.where(over, self.limit / np.maximum(occ, 1e-30), 1.0)[lay.key_in]
             dropped = self.q * (1.0 - keep)
             self.q -= dropped
             acc.drop += dropped
             self.remaining += scatter(lay.flow_of_hop, dropped, lay.n_flows)
-        xon = np.where(lay.static_xon, lay.xon, xoff - lay.two_mtu)
-        state = (lay.lossless & ((occ >= xoff) | (self.pause & (occ > xon)))) | self.fault_pause
+        if not self.pfc_live:
+            return
+        state = (occ >= self.xoff_on) | (self.pause & (occ > self.xon_on))
         acc.edges += state != self.pause
         acc.paused += state
         acc.seen += seen

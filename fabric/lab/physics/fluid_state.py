@@ -32,7 +32,6 @@ class Layout:
         self.flow_of_hop = np.concatenate((s.hop_flow, np.arange(n_flows)))
         self.flow_range = np.arange(n_flows)
         self.key_range = np.arange(self.n_keys)
-        self.zero_flows = np.zeros(n_flows)
         self._paths(s)
         last_pg = np.zeros(n_flows, dtype=np.int64)
         last = self.next_hop >= n_real
@@ -50,7 +49,6 @@ class Layout:
         self.key_delay_same = _same(self.key_delay[:-1])
         one_way = scatter(s.hop_flow, s.delay_s[s.hop_port], n_flows)
         self.cnp_delay = np.maximum(1, np.round(one_way / dt)).astype(np.int64)
-        self.cnp_ring = int(self.cnp_delay.max(initial=1)) + 1
         self.capacity = s.capacity.astype(np.float64)
         self.cap_index = np.concatenate((s.hop_port, n_ports + s.flow_dst))
         self.n_caps = 2 * n_ports
@@ -58,6 +56,7 @@ class Layout:
         self.n_queues = n_ports * QUEUES
         self.red = RedRamp(s.ecn_kmin.ravel(), s.ecn_kmax.ravel(), s.ecn_pmax.ravel())
         self.flow_mtu = s.mtu[s.flow_src].astype(np.float64)
+        self.inv_mtu = 1.0 / self.flow_mtu
         self.nic_backlog = NIC_BACKLOG_MTUS * self.flow_mtu
         self._thresholds(s, key_port, dummy)
         self._devices(s, key_port)
@@ -143,12 +142,12 @@ class DcqcnArrays:
         self.next_alpha = float(self.alpha_due.min(initial=np.inf)) - 1e-12
         self.next_timer = float(self.timer_due.min(initial=np.inf)) - 1e-12
 
-    def react(self, t: float, cnp: Any, sent: F64, g: float = 1.0 / 256) -> None:
+    def react(self, t: float, cnp: Any, sent: F64, any_cnp: bool, g: float = 1.0 / 256) -> None:
         """CNPs arm a cut (at most one per cut period) and set alpha's flag; alpha ticks every alpha period;
         the timer and the byte counter count stages since the last cut: fast recovery while both are at
         most F (``rpg_threshold``), hyper increase once both are past F, additive increase otherwise.
         Scalar "next due" times skip the per-flow work on steps where nothing can happen."""
-        if cnp.any():
+        if any_cnp:
             self.cut_pending |= cnp
             self.alpha_flag |= cnp
             self.pending = True
@@ -200,21 +199,25 @@ class Counters:
 
     def __init__(self, lay: Layout) -> None:
         self.lay = lay
+        self.marks_counted = np.zeros(lay.n_flows)  # pending marks already reported by the last frame
         self.reset(np.zeros(lay.n_queues))
 
     def reset(self, occupancy: F64) -> None:
         lay = self.lay
         self.tx, self.marked, self.wd_drop = np.zeros(lay.n_real), np.zeros(lay.n_real), np.zeros(lay.n_real)
-        self.rx, self.drop = np.zeros(lay.n_hops), np.zeros(lay.n_hops)
+        self.drop = np.zeros(lay.n_hops)
         self.edges, self.paused, self.seen = (np.zeros(lay.n_keys) for _ in range(3))
         self.wd_detected, self.wd_restored = np.zeros(lay.n_keys), np.zeros(lay.n_keys)
         self.np_marked, self.cnp_sent, self.cnp_handled = (np.zeros(lay.n_flows) for _ in range(3))
         self.occupancy, self.watermark = occupancy, occupancy.copy()
-        self.steps = 0
 
 
-def frame_from(acc: Counters, lay: Layout, s: Scenario, dt: float) -> CounterFrame:
-    """Scatter the accumulated sums onto ports/queues/priorities (canonical counter names) and reset them."""
+def frame_from(acc: Counters, lay: Layout, s: Scenario, dt: float, pending_marks: F64) -> CounterFrame:
+    """Scatter the accumulated sums onto ports/queues/priorities (canonical counter names) and reset them.
+
+    Received bytes are the bytes each hop's predecessor sent in the frame (a hop's rx counter lags its
+    upstream tx by the link's in-flight bytes, as on a real link); marks not yet turned into a CNP
+    (``pending_marks``) are counted now and subtracted from the next frame's."""
     n = s.n_ports
     frame = CounterFrame.zeros(n)
     mtu = s.mtu.astype(np.float64)[:, None]
@@ -229,7 +232,9 @@ def frame_from(acc: Counters, lay: Layout, s: Scenario, dt: float) -> CounterFra
         return values[:-1].reshape(n, QUEUES)
 
     tx, drop, marked = by_queue(acc.tx), by_queue(acc.drop[: lay.n_real] + acc.wd_drop), by_queue(acc.marked)
-    rx, ingress_drop = by_key(acc.rx), by_key(acc.drop)
+    received = np.zeros(lay.n_hops)
+    received[lay.next_hop] = acc.tx
+    rx, ingress_drop = by_key(received), by_key(acc.drop)
     frames = key_rows(acc.edges + acc.paused * dt / lay.refresh_s)
     q, p, pr = frame.queue, frame.port, frame.prio
     q["q{}_tx_bytes"], q["q{}_tx_pkts"] = tx, tx / mtu

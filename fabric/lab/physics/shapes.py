@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from fabric.lab.physics.knobs import DEFAULT_DSCP_TO_TC, DcqcnKnobs, DeviceKnobs, PortKnobs
+from fabric.lab.physics.knobs import DEFAULT_DSCP_TO_TC, DcqcnKnobs, DeviceKnobs, EcnKnobs, PortKnobs
 from fabric.lab.physics.scenario import Scenario
 from fabric.lab.physics.topology import LIGHT_SPEED_IN_FIBRE, Network, scenario
 
@@ -140,6 +140,28 @@ def leaf_spine(n_leaves: int = 4, n_spines: int = 4, hosts_per_leaf: int = 16, *
         flows = [ShapeFlow((f"h{k}", "eth0"), (f"h{(k + hosts_per_leaf) % n_hosts}", "eth0"), flow_bytes,
                            dscp=dscp) for k in range(n_hosts)]
     return _build(net, knobs or ShapeKnobs(), flows, "leaf_spine")
+
+
+def paper_dcqcn(alpha: float = 1.0) -> DcqcnKnobs:
+    """The CoNEXT'16 DCQCN parameters as NIC knobs: CNP interval tau 50 us, one cut per CNP, alpha period
+    tau' = T = 55 us, B = 10 MB, F = 5, R_AI 40 Mb/s (no hyper increase in the fluid model: R_HAI = R_AI),
+    no cut floor; DCQCN on priority 3. ``alpha`` starts the flows' alpha (a warm start skips ~14 ms of
+    alpha convergence)."""
+    on = frozenset({3})
+    return DcqcnKnobs(np_enabled_priorities=on, rp_enabled_priorities=on, min_time_between_cnps_us=50.0,
+                      rate_reduce_monitor_period_us=0.0, dce_tcp_rtt_us=55.0, rpg_time_reset_us=55.0,
+                      rpg_byte_reset=10_000_000, rpg_threshold=5, rpg_ai_rate_mbps=40.0, rpg_hai_rate_mbps=40.0,
+                      rpg_min_dec_fac=0, initial_alpha_value=max(1, round(alpha * 1023)))
+
+
+def conext_star(n_flows: int, *, tau_star_s: float = 4e-6, kmin_bytes: int = 5_000, kmax_bytes: int = 200_000,
+                pmax: float = 0.01, speed_gbps: float = 40.0, alpha: float = 1.0) -> Scenario:
+    """The CoNEXT'16 setting on the engine: N long flows into one 40G receiver, 1 KB packets (MTU 1000),
+    paper DCQCN knobs, ECN on queue 3, no PFC; cables sized so the loop delay (twice the one-way path of
+    two links) is ``tau_star_s``."""
+    knobs = ShapeKnobs(switch_port=PortKnobs(mtu=1000, ecn={3: EcnKnobs(kmin_bytes, kmax_bytes, pmax)}),
+                       nic_port=PortKnobs(mtu=1000), dcqcn=paper_dcqcn(alpha))
+    return star(n_flows, knobs=knobs, speed_gbps=speed_gbps, cable_m=cable_m_for_delay(tau_star_s / 4))
 
 
 def _build(net: Network, knobs: ShapeKnobs, flows: Sequence[ShapeFlow], name: str) -> Scenario:

@@ -9,6 +9,7 @@ commands are expanded over the device's inventory ports.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -109,6 +110,16 @@ class CliPoller:
             return PollResult(target.device, [], f"ssh: no answer within {deadline_s:g} s", time.monotonic() - start)
         except Exception as exc:  # asyncssh/OS errors of many types: one device's failure stays its own
             return PollResult(target.device, [], f"ssh: {type(exc).__name__}: {exc}", time.monotonic() - start)
+
+    async def connect_all(self, targets: list[SshTarget], deadline_s: float) -> None:
+        """Open every SSH connection before the first cycle, so the first cycle's deadline measures the devices'
+        answers rather than a burst of key exchanges; a device that does not connect here is retried (and
+        reported) by the cycle."""
+        async def connect(target: SshTarget) -> None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._connection(target), deadline_s)
+
+        await asyncio.gather(*(connect(t) for t in targets if t.transport == "ssh"))
 
     async def _connection(self, target: SshTarget) -> Any:
         """One SSH connection per device, kept across cycles (a handshake costs more than the commands)."""

@@ -104,6 +104,8 @@ class Collector:
         """One cycle (``interval_s`` None) or aligned cycles until ``duration_s``, ``cycles`` or a stop request."""
         poller = SnmpPoller(self.auth, timeout_s=min(self.deadline_s / 2, 2.0), retries=1)
         try:
+            if self.cli is not None:
+                await self.cli.connect_all(self.cli_targets, self.deadline_s)
             if interval_s is None:
                 await self.cycle(poller)
                 return self.reports

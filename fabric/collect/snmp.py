@@ -90,7 +90,7 @@ class SnmpPoller:
         self.varbinds_per_pdu = varbinds_per_pdu
         self.engine = SnmpEngine()
         self._auth_data = self._make_auth()
-        self._targets: dict[SnmpTarget, Any] = {}
+        self._targets: dict[SnmpTarget, str] = {}
 
     def _make_auth(self) -> Any:
         from pysnmp.hlapi.v3arch.asyncio import CommunityData, UsmUserData, usmAesCfb128Protocol, usmHMACSHAAuthProtocol
@@ -117,51 +117,67 @@ class SnmpPoller:
         except SnmpError as exc:
             return PollResult(target.device, [], str(exc), time.monotonic() - start)
 
-    async def _transport(self, target: SnmpTarget) -> Any:
+    async def _transport(self, target: SnmpTarget) -> str:
+        """The engine's target name for ``target``, configured once (hlapi's LCD: transport, auth, params)."""
         from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
+        from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
 
         if target not in self._targets:
-            self._targets[target] = await UdpTransportTarget.create(
+            transport = await UdpTransportTarget.create(
                 (target.address, target.port), timeout=self.timeout_s, retries=self.retries)
-        return self._targets[target]
+            self._targets[target] = LCD.configure(self.engine, self._auth_data, transport, b"")[0]
+        return str(self._targets[target])
+
+    async def _request(self, target: SnmpTarget, name: str, oids: list[Oid], repetitions: int = 0) -> list[Any]:
+        """One GET (``repetitions`` 0) or GETBULK with raw OIDs, through pysnmp's command generators directly:
+        hlapi would resolve every OID against the MIB tree on each request (and build pysmi's MIB compiler on the
+        first, over a second of CPU), work a poller that never prints names does not need. (name, value) pairs."""
+        from pysnmp.entity.rfc3413 import cmdgen
+        from pysnmp.proto.rfc1902 import Null, ObjectName
+
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+
+        def done(_engine: Any, _handle: Any, error: Any, status: Any, _index: Any, binds: Any, _ctx: Any) -> None:
+            if future.cancelled():
+                return
+            if error or status:
+                future.set_exception(SnmpError(f"{target.device}: {error or status.prettyPrint()}"))
+            else:
+                future.set_result(list(binds))
+
+        binds = [(ObjectName(oid), Null("")) for oid in oids]
+        if repetitions:
+            cmdgen.BulkCommandGenerator().send_varbinds(self.engine, name, None, b"", 0, repetitions, binds, done)
+        else:
+            cmdgen.GetCommandGenerator().send_varbinds(self.engine, name, None, b"", binds, done)
+        return await future
 
     async def _poll(self, target: SnmpTarget) -> list[Sample]:
-        from pysnmp.hlapi.v3arch.asyncio import ContextData, ObjectIdentity, ObjectType, get_cmd
-
-        transport = await self._transport(target)
+        name = await self._transport(target)
         started_ns = time.time_ns()
-        error, status, _, binds = await get_cmd(self.engine, self._auth_data, transport, ContextData(),
-                                                ObjectType(ObjectIdentity(SYS_UPTIME)), lookupMib=False)
-        if error or status:
-            raise SnmpError(f"{target.device}: {error or status.prettyPrint()}")
+        binds = await self._request(target, name, [SYS_UPTIME])
         uptime = int(binds[0][1])
         columns = [col for group in snmp_groups(target.platform) for col in COLUMNS[group]]
-        rows = await self._walk(target, transport, [col[0] for col in columns])
+        rows = await self._walk(target, name, [col[0] for col in columns])
         ts_ns = (started_ns + time.time_ns()) // 2  # the middle of the walk: the counters' best common time
         return [Sample("device", {"device": target.device}, {"uptime_ticks": uptime}, ts_ns),
                 *assemble(target.device, columns, rows, ts_ns)]
 
-    async def _walk(self, target: SnmpTarget, transport: Any, roots: list[Oid]) -> list[dict[Oid, Any]]:
+    async def _walk(self, target: SnmpTarget, name: str, roots: list[Oid]) -> list[dict[Oid, Any]]:
         """GETBULK every column in step until each leaves its subtree; {index suffix: value} per column."""
-        from pysnmp.hlapi.v3arch.asyncio import ContextData, ObjectIdentity, ObjectType, bulk_cmd
-
         found: list[dict[Oid, Any]] = [{} for _ in roots]
         cursor: dict[int, Oid] = dict(enumerate(roots))
         while cursor:
             active = list(cursor)
             # keep each response near the same size as the columns finish (the deep queue table walks last)
             repetitions = max(self.max_repetitions, self.varbinds_per_pdu // len(active))
-            error, status, _, binds = await bulk_cmd(
-                self.engine, self._auth_data, transport, ContextData(), 0, repetitions,
-                *(ObjectType(ObjectIdentity(cursor[k])) for k in active), lookupMib=False)
-            if error or status:
-                raise SnmpError(f"{target.device}: {error or status.prettyPrint()}")
+            binds = await self._request(target, name, [cursor[k] for k in active], repetitions)
             done: set[int] = set()
-            for n, (name, value) in enumerate(binds):
+            for n, (oid_value, value) in enumerate(binds):
                 k = active[n % len(active)]
                 if k in done:
                     continue
-                oid, root = tuple(name), roots[k]
+                oid, root = oid_value.asTuple(), roots[k]
                 if oid[:len(root)] != root or value.tagSet in _END_TAGS:
                     done.add(k)
                     continue

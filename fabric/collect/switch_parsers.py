@@ -136,9 +136,9 @@ def nxos_queuing(text: str, device: str, port: str, ts_ns: int) -> list[Sample]:
     pfc_columns: list[str] | None = None
     samples = []
     for line in text.splitlines():
-        box = re.search(r"QOS GROUP\s+(\d+)", line)
-        if box:
-            group = box.group(1)
+        if "QOS GROUP" in line:  # "QOS GROUP n"; CONTROL/SPAN QOS GROUP boxes are not egress queues
+            box = re.fullmatch(r"\|?\s*QOS GROUP\s+(\d+)\s*\|?", line.strip())
+            group = box.group(1) if box else None
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if group is not None and len(cells) >= 2:

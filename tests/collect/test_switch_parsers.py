@@ -1,0 +1,83 @@
+"""The switch CLI parsers (EOS eAPI JSON, NX-OS, Comware, CloudEngine) on fixture folders, napalm style: each
+``<name>.expected.json`` names the command (looked up in the collector's own table, so the wiring is tested
+too), the port for per-port commands, and the samples the output must give. ``*.variant.*`` outputs are
+real-device layouts the twin does not print (other column widths, ``1,234`` numbers, abbreviated and
+sub-interface names, drop-time stamps with a space, CONTROL QoS boxes, inbound blocks, drop precedences)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fabric.collect.cli_source import CLI_COMMANDS
+from fabric.collect.switch_parsers import eos_ecn, eos_pfc, eos_queues, expand, number, nxos_pfc, nxos_queuing
+from fabric.core.sample import Sample
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXPECTED = sorted(FIXTURES.glob("*/*.expected.json"))
+
+
+def rows(samples: list[Sample]) -> list[tuple[str, dict[str, str], dict[str, object]]]:
+    return [(s.measurement, s.tags, s.fields) for s in samples]
+
+
+@pytest.mark.parametrize("expected", EXPECTED, ids=lambda p: f"{p.parent.name}/{p.name.split('.expected')[0]}")
+def test_fixture_gives_the_expected_samples(expected: Path) -> None:
+    spec = json.loads(expected.read_text())
+    stem = expected.name.removesuffix(".expected.json")
+    [output] = [p for p in (expected.parent / f"{stem}.txt", expected.parent / f"{stem}.json") if p.exists()]
+    parse = dict(CLI_COMMANDS[expected.parent.name])[spec["command"]]
+    got = parse(output.read_text(), "dev", spec["port"], 5)
+    assert rows(got) == [(s["measurement"], s["tags"], s["fields"]) for s in spec["samples"]]
+    assert all(s.ts_ns == 5 for s in got)
+
+
+def test_every_switch_fixture_folder_has_expected_samples() -> None:
+    assert {p.parent.name for p in EXPECTED} == {"eos", "nxos", "comware", "huawei_ce"}
+    assert len(EXPECTED) >= 10
+
+
+def test_eos_eapi_results_from_the_twin() -> None:
+    pfc = {(s.tags["interface"], s.tags["priority"]): s.fields
+           for s in eos_pfc((FIXTURES / "eos/show_priority-flow-control_counters_detail.json").read_text(), "d", 5)}
+    assert len(pfc) == 10 * 8 and pfc[("Ethernet2/1", "3")] == {"rx_pfc_frames": 31337, "tx_pfc_frames": 7}
+    queues = {(s.tags["interface"], s.tags["queue"]): s.fields
+              for s in eos_queues((FIXTURES / "eos/show_interfaces_counters_queue.json").read_text(), "d", 5)}
+    assert len(queues) == 80 and queues[("Ethernet2/1", "3")] == {
+        "tx_pkts": 516571574, "tx_bytes": 2115877534991, "drop_pkts": 9, "drop_bytes": 9000}
+    ecn = {(s.tags["interface"], s.tags["queue"]): s.fields["ecn_marked_pkts"]
+           for s in eos_ecn((FIXTURES / "eos/show_qos_interfaces_ecn_counters_queue.json").read_text(), "d", 5)}
+    assert ecn[("Ethernet2/1", "3")] == 4444 and sum(int(v) for v in ecn.values()) == 4444
+    totals = eos_pfc(json.dumps({"interfaceCounters": {"Ethernet1/1": {"rxFrames": 3, "txFrames": 4}}}), "d", 5)
+    assert rows(totals) == [("interface", {"device": "d", "interface": "Ethernet1/1"},
+                             {"rx_pfc_frames": 3, "tx_pfc_frames": 4})]
+
+
+def test_nxos_queuing_from_the_twin() -> None:
+    text = (FIXTURES / "nxos/show_queuing_interface_Ethernet1_2.txt").read_text()
+    got = {(s.measurement, s.tags.get("queue", s.tags.get("priority"))): s.fields
+           for s in nxos_queuing(text, "spine1", "Ethernet1/2", 5)}
+    assert len(got) == 16
+    assert got[("queue", "3")] == {"tx_pkts": 516571574, "tx_bytes": 2115877534991, "drop_pkts": 12, "drop_bytes": 0,
+                                   "depth_bytes": 65536, "ecn_marked_pkts": 777}
+    assert got[("pfc", "3")] == {"rx_pfc_frames": 9876, "tx_pfc_frames": 54321}
+    totals = nxos_pfc((FIXTURES / "nxos/show_interface_priority-flow-control.txt").read_text(), "spine1", 5)
+    assert [s.fields for s in totals if s.tags["interface"] == "Ethernet1/2"] == [
+        {"rx_pfc_frames": 9876, "tx_pfc_frames": 54321}]
+
+
+def test_numbers_and_names() -> None:
+    assert [number(t) for t in ("1,234", "0", "--", "-", "12%", "N/A")] == [1234, 0, None, None, None, None]
+    assert expand("HGE1/0/1", {"HGE": "HundredGigE"}) == "HundredGigE1/0/1"
+    assert expand("HundredGigE1/0/1", {"HGE": "HundredGigE"}) == "HundredGigE1/0/1"
+    assert expand("Eth1/2", {"Eth": "Ethernet"}) == "Ethernet1/2" and expand("mgmt0", {"Eth": "Ethernet"}) == "mgmt0"
+
+
+def test_unrelated_or_empty_output_gives_nothing() -> None:
+    for platform, commands in CLI_COMMANDS.items():
+        if platform in ("nxos", "comware", "huawei_ce"):
+            for _, parse in commands:
+                assert parse("% Invalid input detected at '^' marker.\n", "d", "p", 5) == []
+                assert parse("", "d", "p", 5) == []

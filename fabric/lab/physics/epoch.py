@@ -226,6 +226,17 @@ def _take(a: _Flows, keep: B) -> _Flows:
     return _Flows(**out)
 
 
+def _add(frame: CounterFrame, epoch: CounterFrame, times: int) -> None:
+    """Add ``times`` copies of one epoch's counters; gauges: last occupancy, max watermark."""
+    for kind in ("port", "prio", "queue"):
+        acc, add = getattr(frame, kind), getattr(epoch, kind)
+        for name, values in add.items():
+            acc[name] += values * times
+    frame.gauge["q{}_occupancy_bytes"] = epoch.gauge["q{}_occupancy_bytes"]
+    frame.gauge["q{}_watermark_bytes"] = np.maximum(frame.gauge["q{}_watermark_bytes"],
+                                                    epoch.gauge["q{}_watermark_bytes"])
+
+
 class EpochEngine:
     """Tier E over a Scenario. ``advance(seconds)`` runs whole epochs and returns their summed CounterFrame;
     ``truth()`` is the ground truth (FCT slowdown, collective completion, goodput, per-flow rates).
@@ -251,12 +262,14 @@ class EpochEngine:
         self.rate = np.zeros(scenario.n_flows)
         self.q_mean = np.zeros(n * QUEUES)
         self._carry = 0.0
+        self._steady: tuple[CounterFrame, I64, F64] | None = None  # last epoch's counters, flows, bytes
 
     # -- live changes -----------------------------------------------------------------------------
 
     def add_flows(self, batch: Scenario, members: F64 | None = None) -> None:
         """Append the flows (and hops) of ``batch``, a Scenario over the same ports; ``members``: how many
         workload flows each row aggregates (its size is their total; truth weighs it by this count)."""
+        self._steady = None
         if batch.n_flows:
             new = _flows_of(batch)
             if members is not None:
@@ -266,10 +279,12 @@ class EpochEngine:
 
     def set_ports(self, scenario: Scenario) -> None:
         """New port/knob arrays (same ports); flows and their state stay."""
+        self._steady = None
         self.sc = scenario
 
     def reroute(self, scenario: Scenario) -> None:
         """New hops for the current flows (``scenario`` lists them in the engine's order); state stays."""
+        self._steady = None
         new = _flows_of(scenario)
         for name in ("port", "queue", "jp", "sink", "rtt_s"):
             setattr(self.fl, name, getattr(new, name))
@@ -277,10 +292,12 @@ class EpochEngine:
 
     def set_pfc_storm(self, port: int, on: bool = True) -> None:
         """The NIC of ``port`` asserts pause forever on the lossless priorities of its link (tier F's hook)."""
+        self._steady = None
         self.storm[port] = on
 
     def set_slow_receiver(self, port: int, factor: float = 0.25) -> None:
         """The NIC of ``port`` drains at ``factor`` of its sink capacity (1.0 clears the fault)."""
+        self._steady = None
         self.sink_factor[port] = factor
 
     def live(self) -> B:
@@ -289,6 +306,7 @@ class EpochEngine:
 
     def compact(self) -> B:
         """Forget finished flows (their truth is recorded); returns the kept mask."""
+        self._steady = None
         keep = self.live()
         self.fl = _take(self.fl, keep)
         self.rate = self.rate[keep]
@@ -297,14 +315,56 @@ class EpochEngine:
     # -- running ----------------------------------------------------------------------------------
 
     def advance(self, seconds: float) -> CounterFrame:
-        """Run ``seconds`` (whole epochs; a remainder carries into the next call)."""
+        """Run ``seconds`` (whole epochs; a remainder carries into the next call). Epochs in which nothing
+        can change (same active flows, no start, completion or watchdog event, pauses settled) repeat the
+        last epoch's counters instead of recomputing them: a steady fabric costs almost nothing."""
         frame = CounterFrame.zeros(self.sc.n_ports)
         self._carry += seconds
         steps = int(self._carry / self.epoch_s + 1e-9)
         self._carry -= steps * self.epoch_s
-        for _ in range(steps):
-            self._epoch(self.epoch_s, frame)
+        while steps > 0:
+            k = min(steps, self._steady_epochs())
+            if k > 0:
+                self._repeat(k, frame)
+            else:
+                k = 1
+                self._epoch(self.epoch_s, frame)
+            steps -= k
         return frame
+
+    def _steady_epochs(self) -> int:
+        """How many coming epochs are copies of the last one (0: compute the next one)."""
+        if self._steady is None:
+            return 0
+        dt, t0 = self.epoch_s, self.epochs * self.epoch_s
+        _, idx, delivered = self._steady
+        fl = self.fl
+        later = fl.start[(fl.start >= t0) & (fl.remaining > 0)]
+        k = int((later.min() - t0) / dt) if later.size else 1 << 30
+        moving = delivered > 0
+        finite = moving & np.isfinite(fl.remaining[idx])
+        if finite.any():
+            k = min(k, int((fl.remaining[idx][finite] / delivered[finite]).min()) - 1)
+        detect = np.repeat(self.sc.watchdog_detect_s, QUEUES)
+        counting = self.wd_paused_s > 0
+        if counting.any():
+            k = min(k, int(((detect - self.wd_paused_s)[counting]).min() / dt) - 1)
+        ending = self.wd_until > t0
+        if ending.any():
+            k = min(k, int((self.wd_until[ending].min() - t0) / dt) - 1)
+        return max(k, 0)
+
+    def _repeat(self, k: int, frame: CounterFrame) -> None:
+        """Fast-forward ``k`` epochs identical to the last computed one."""
+        assert self._steady is not None
+        last, idx, delivered = self._steady
+        _add(frame, last, k)
+        self.fl.remaining[idx] = np.maximum(self.fl.remaining[idx] - delivered * k, 0.0)
+        self.fl.delivered[idx] += delivered * k
+        self.delivered_total += float(delivered.sum()) * k
+        self.wd_paused_s = np.where(self.wd_paused_s > 0, self.wd_paused_s + k * self.epoch_s, 0.0)
+        self.epochs += k
+        self.t = self.epochs * self.epoch_s
 
     def _capacities(self, t0: float) -> tuple[F64, F64, B]:
         sc = self.sc
@@ -318,11 +378,20 @@ class EpochEngine:
         return cap, u_rx, stormed
 
     def _epoch(self, dt: float, frame: CounterFrame) -> None:
+        """One computed epoch; remembers it as steady when the next one would be a copy."""
+        last = CounterFrame.zeros(self.sc.n_ports)
+        u_before = self.u_jp
+        idx, delivered, eventful = self._compute(dt, last)
+        _add(frame, last, 1)
+        settled = not eventful and np.array_equal(u_before, self.u_jp)
+        self._steady = (last, idx, delivered) if settled else None
+
+    def _compute(self, dt: float, frame: CounterFrame) -> tuple[I64, F64, bool]:
         sc, fl, n = self.sc, self.fl, self.sc.n_ports
         npq = n * QUEUES
         t0, t1 = self.epochs * dt, (self.epochs + 1) * dt
         cap, u_rx, stormed = self._capacities(t0)
-        self._watchdog(u_rx, stormed, t0, t1, frame)
+        eventful = self._watchdog(u_rx, stormed, t0, t1, frame)
         act = (fl.start < t1) & (fl.remaining > 0) & (fl.port[:, 0] >= 0)
         frac = np.where(act, np.clip((t1 - np.maximum(fl.start, t0)) / dt, 0.0, 1.0), 0.0)
         idx = np.flatnonzero(act & (frac > 1e-9))
@@ -559,6 +628,8 @@ class EpochEngine:
                     del getattr(c, name)[:-COMPLETED_KEEP]
         self.t = t1
         self.epochs += 1
+        eventful = eventful or bool(new.any()) or bool(finished.any()) or bool((fr < 1).any())
+        return idx, delivered, eventful
 
     def _bursts(self, fidx: I64, pq: I64, jp: I64, egress: B, cap: F64, xoff: F64, xon: F64, need: F64,
                 headroom: F64, lossless: B, lossy_limit: F64, mtu_q: F64, dt: float, frame: CounterFrame,
@@ -628,7 +699,7 @@ class EpochEngine:
         seen = np.minimum(bytes_q, held * (r0_q / np.maximum(r0_q - c, 1.0) + 1))
         marks_out[:] = np.where(hot, seen / mtu_q * ramp, 0.0)
 
-    def _watchdog(self, u_rx: F64, stormed: B, t0: float, t1: float, frame: CounterFrame) -> None:
+    def _watchdog(self, u_rx: F64, stormed: B, t0: float, t1: float, frame: CounterFrame) -> bool:
         """Queues paused for a whole detect interval become storms for restore; counters on the port."""
         sc = self.sc
         detect = np.repeat(sc.watchdog_detect_s, QUEUES)
@@ -643,6 +714,7 @@ class EpochEngine:
         n = sc.n_ports
         frame.port["pfcwd_storm_detected"] += fire.reshape(n, QUEUES).sum(axis=1)
         frame.port["pfcwd_storm_restored"] += ended.reshape(n, QUEUES).sum(axis=1)
+        return bool(fire.any() or ended.any())
 
     # -- ground truth -----------------------------------------------------------------------------
 

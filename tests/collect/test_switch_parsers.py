@@ -13,13 +13,13 @@ import pytest
 
 from fabric.collect.cli_source import CLI_COMMANDS
 from fabric.collect.switch_parsers import eos_ecn, eos_pfc, eos_queues, expand, number, nxos_pfc, nxos_queuing
-from fabric.core.sample import Sample
+from fabric.core.sample import FieldValue, Sample
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED = sorted(FIXTURES.glob("*/*.expected.json"))
 
 
-def rows(samples: list[Sample]) -> list[tuple[str, dict[str, str], dict[str, object]]]:
+def rows(samples: list[Sample]) -> list[tuple[str, dict[str, str], dict[str, FieldValue]]]:
     return [(s.measurement, s.tags, s.fields) for s in samples]
 
 

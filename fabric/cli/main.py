@@ -9,6 +9,7 @@ import typer
 from fabric.cli import exitcodes
 from fabric.cli.collect import collect
 from fabric.cli.demo import demo
+from fabric.cli.deploy import deploy_command
 from fabric.cli.inventory import app as inventory_app
 from fabric.cli.lab import app as lab_app
 from fabric.cli.render import render
@@ -22,6 +23,7 @@ app.command()(validate)
 app.command()(render)
 app.command()(demo)
 app.command()(collect)
+app.command("deploy")(deploy_command)
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(lab_app, name="lab")
 

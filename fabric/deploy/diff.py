@@ -34,6 +34,8 @@ def flatten(text: str, comments: tuple[str, ...] = ("!", "#")) -> list[Op]:
     stack: list[tuple[int, str]] = []
     for raw in text.splitlines():
         line = raw.strip()
+        if line in comments and raw[:1] in comments:
+            stack.clear()  # a bare separator ends every block (Comware/VRP show " sysname x" after "#")
         if not line or line.startswith(comments) or line in NAVIGATION:
             continue
         indent = len(raw) - len(raw.lstrip())

@@ -83,10 +83,11 @@ def classify(exc: BaseException) -> DeployError:
         return DeployError("hostkey", f"SSH host key not trusted ({text[:120]}); check known_hosts")
     if name == "ReadTimeout" or (isinstance(exc, TimeoutError | socket.timeout) and "connect" not in lowered):
         return DeployError("timeout", f"no answer in time ({text[:120]})")
-    if isinstance(exc, ConnectionRefusedError) or "refused" in lowered or "TCP connection to device failed" in text:
-        return DeployError("unreachable", f"unreachable: {text[:160]}")
+    if isinstance(exc, ConnectionRefusedError) or "refused" in lowered or "TCP connection to device failed" in text \
+            or ("connect" in lowered and "timed out" in lowered):
+        return DeployError("unreachable", f"unreachable: {text.split('.')[0][:160]}")
     if name == "NetmikoTimeoutException" or "timed out" in lowered:
-        return DeployError("unreachable", f"unreachable: {text[:160]}")
+        return DeployError("timeout", f"no answer in time ({text.split('.')[0][:120]})")
     if isinstance(exc, EOFError | OSError) or "socket" in lowered or "closed" in lowered or "banner" in lowered:
         return DeployError("dropped", f"connection dropped: {text[:160]}")
     return DeployError("error", f"{name}: {text[:200]}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Callable
 from typing import Any
 
 from fabric.deploy.driver import DeployError, Target, check_output
@@ -22,6 +21,7 @@ ERRORS = ("rror", "No such", "not permitted", "Invalid", "Bad value", "command n
           "RTNETLINK")
 ROOT_PROMPT = r"@[\w.-]+:[^\n#$]*#"
 Settings = dict[str, str]
+MARK = "@@fabric@@"  # separates the outputs of the read-back commands run as one line
 TC_ROW = re.compile(r"tc: (\d) ratelimit: [^,]+, tsa: (\w+)(?:, bw: (\d+)%)?\n((?:\t priority:\s+\d\n?)*)")
 
 
@@ -132,20 +132,26 @@ class HostDriver:
         return send(self.conn, line, self.target.timeout_s)
 
     def read(self, keys: list[str]) -> Settings:
-        """The current value of each key (``none`` for a DSCP with no mapping)."""
-        found: Settings = {}
+        """The current value of each key (``none`` for a DSCP with no mapping), in one command line."""
         files = [key[6:] for key in keys if key.startswith("sysfs ")]
+        groups = _groups(keys)
+        commands = ([f"grep -H . {' '.join(files)}"] if files else []) + \
+            [f"mlnx_qos -i {i}" for i in groups["qos"]] + [f"ethtool -a {i}" for i in groups["pause"]] + \
+            [f"sudo cma_roce_tos -d {d}" for d in groups["tos"]]
+        outputs = self._run(f" ; echo {MARK} ; ".join(commands)).split(MARK)
+        if len(outputs) != len(commands):
+            raise DeployError("error", f"reading the settings back failed: {outputs[0].strip()[:120]}")
+        found: Settings = {}
         if files:
-            for row in self._run("grep -H . " + " ".join(files)).splitlines():
+            for row in outputs.pop(0).strip().splitlines():
                 path, _, value = row.partition(":")
                 found[f"sysfs {path}"] = value.strip()
-        readers: dict[str, Callable[[str], Settings]] = {
-            "qos": lambda i: parse_qos(i, self._run(f"mlnx_qos -i {i}")),
-            "pause": lambda i: parse_pause(i, self._run(f"ethtool -a {i}")),
-            "tos": lambda d: {f"tos {d}": self._run(f"sudo cma_roce_tos -d {d}").strip().splitlines()[-1]}}
-        for kind, names in _groups(keys).items():
-            for name in names:
-                found.update(readers[kind](name))
+        for i in groups["qos"]:
+            found.update(parse_qos(i, outputs.pop(0).strip("\n")))
+        for i in groups["pause"]:
+            found.update(parse_pause(i, outputs.pop(0)))
+        for d in groups["tos"]:
+            found[f"tos {d}"] = outputs.pop(0).strip().splitlines()[-1]
         return {key: found.get(key, "none") for key in keys}
 
     def get_running(self) -> str:

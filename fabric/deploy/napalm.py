@@ -14,7 +14,7 @@ from typing import Any
 from fabric.core.platform import get_platform
 from fabric.deploy.diff import commands, differences, parse_tree, render_ops, restore_ops, to_push
 from fabric.deploy.driver import DeployError, Target, check_output, classify
-from fabric.deploy.ssh import netmiko_params
+from fabric.deploy.ssh import fix_base_prompt, netmiko_params
 
 
 class NapalmDriver:
@@ -44,6 +44,8 @@ class NapalmDriver:
             self.device.open()
         except Exception as exc:  # a library error is a one-line reason
             raise classify(exc) from None
+        if self.driver_name != "eos":
+            fix_base_prompt(self.device.device)
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         try:

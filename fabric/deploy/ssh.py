@@ -41,9 +41,26 @@ def connect(target: Target, device_type: str | None = None) -> Any:
     from netmiko import ConnectHandler
 
     try:
-        return ConnectHandler(**netmiko_params(target, device_type))
+        conn = ConnectHandler(**netmiko_params(target, device_type))
     except Exception as exc:  # every library error becomes a one-line reason
         raise classify(exc) from None
+    fix_base_prompt(conn)
+    return conn
+
+
+def fix_base_prompt(conn: Any) -> None:
+    """On a loaded machine netmiko's prompt probe can read several prompts at once ("spine1# spine1#") and
+    keep them all, as the base prompt or as the pattern a ``send_command`` waits for, which no reply matches
+    again; the last of them is the prompt."""
+    if conn.base_prompt and " " in conn.base_prompt.strip():
+        conn.base_prompt = conn.base_prompt.split()[-1].rstrip("#>$")
+    probe = conn.find_prompt
+
+    def find_prompt(*args: Any, **kwargs: Any) -> str:
+        words = str(probe(*args, **kwargs)).split()
+        return words[-1] if words else ""
+
+    conn.find_prompt = find_prompt
 
 
 def disconnect(conn: Any) -> None:

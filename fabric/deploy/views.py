@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fabric.deploy.diff import commands, differences, missing, parse_tree, render_ops, restore_ops, to_push
-from fabric.deploy.driver import DeployError, Target, check_output, classify
-from fabric.deploy.ssh import connect, disconnect, send_batch
+from fabric.deploy.driver import DeployError, Target, check_output
+from fabric.deploy.ssh import connect, disconnect, send, send_batch
 
 PROMPT = r"(?:[\]>]|\]:)\s*$"  # a view prompt, or a [Y/N]: question
 
@@ -46,12 +46,11 @@ class ViewCliDriver:
         self.conn = connect(self.target)
 
     def _send(self, line: str) -> str:
-        try:
-            output = str(self.conn.send_command(line, expect_string=PROMPT, read_timeout=self.target.timeout_s))
-        except Exception as exc:  # a library error is a one-line reason
-            raise classify(exc) from None
-        first, _, rest = output.partition("\n")
-        return rest if first.endswith(line) else output  # the echo, when the prompt pattern matched inside it
+        """One command's output without prompt lines (a prompt, or a prompt and the echoed command, shows up
+        depending on how the reply was split into reads)."""
+        output = send(self.conn, line, self.target.timeout_s, PROMPT)
+        prompt = re.compile(r"^[<\[][~*]?" + re.escape(self.conn.base_prompt) + r"[^\]>\n]*[\]>]")
+        return "\n".join(row for row in output.splitlines() if not prompt.match(row) and not row.endswith(line))
 
     def get_running(self) -> str:
         return self._send("display current-configuration")

@@ -17,6 +17,7 @@ from fabric.deploy.driver import DeployError, Target, check_output
 from fabric.deploy.ssh import connect, disconnect, send, send_batch
 
 PROMPT = r"(?:[\]>]|\]:)\s*$"  # a view prompt, or a [Y/N]: question
+END_OF_CONFIG = r"\nreturn\s+[<\[][^\n]*[>\]]\s*$"  # a displayed configuration ends with "return", then a prompt
 
 
 @dataclass(frozen=True)
@@ -45,15 +46,20 @@ class ViewCliDriver:
     def open(self) -> None:
         self.conn = connect(self.target)
 
-    def _send(self, line: str) -> str:
+    def _send(self, line: str, expect: str = PROMPT) -> str:
         """One command's output without prompt lines (a prompt, or a prompt and the echoed command, shows up
         depending on how the reply was split into reads)."""
-        output = send(self.conn, line, self.target.timeout_s, PROMPT)
+        output = send(self.conn, line, self.target.timeout_s, expect)
         prompt = re.compile(r"^[<\[][~*]?" + re.escape(self.conn.base_prompt) + r"[^\]>\n]*[\]>]")
         return "\n".join(row for row in output.splitlines() if not prompt.match(row) and not row.endswith(line))
 
     def get_running(self) -> str:
-        return self._send("display current-configuration")
+        """``display current-configuration``, read up to its closing ``return`` (a prompt pattern alone can
+        match the echo's prompt and cut the read short: an empty "running config" would back up nothing)."""
+        shown = self._send("display current-configuration", END_OF_CONFIG)
+        if not shown.rstrip().endswith("return"):
+            raise DeployError("error", "display current-configuration: incomplete output (no closing 'return')")
+        return shown
 
     def diff(self, candidate: str) -> list[str]:
         ops = to_push(candidate, parse_tree(self.get_running()), "undo")

@@ -123,7 +123,9 @@ def collect(
     influx_url: Annotated[str | None, typer.Option("--influx-url", help="Or FABRIC_INFLUX_URL.")] = None,
     influx_org: Annotated[str | None, typer.Option("--influx-org", help="Or FABRIC_INFLUX_ORG.")] = None,
     influx_bucket: Annotated[str | None, typer.Option("--influx-bucket", help="Or FABRIC_INFLUX_BUCKET.")] = None,
-    spool: Annotated[Path | None, typer.Option("--spool", help="Spool folder while InfluxDB is down.")] = None,
+    spool: Annotated[Path | None, typer.Option("--spool", help="Spool folder while InfluxDB is down (default "
+                                               "$XDG_STATE_HOME or ~/.local/state, then fabric/collect-spool).")]
+    = None,
 ) -> None:
     """Collect per-port congestion counters (SNMP, CLI over SSH) with rates and alerts. Token: FABRIC_INFLUX_TOKEN
     only."""

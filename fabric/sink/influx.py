@@ -10,7 +10,6 @@ and our own batching instead). The token is read from ``FABRIC_INFLUX_TOKEN`` on
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,7 +52,7 @@ class InfluxSink:
         if not url:
             raise SinkError("--sink influx: no server; pass --influx-url or set FABRIC_INFLUX_URL")
         token = env.get("FABRIC_INFLUX_TOKEN", "")
-        spool = pick("spool") or str(Path(tempfile.gettempdir()) / "fabric-collect-spool")
+        spool = pick("spool") or str(default_spool(env))
         spool_mb = float(pick("spool_mb") or DEFAULT_SPOOL_BYTES / 2**20)
         return cls(url, pick("org", "fabric") or "fabric", pick("bucket", "fabric") or "fabric", token,
                    Path(spool), int(spool_mb * 2**20))
@@ -109,6 +108,13 @@ class InfluxSink:
     def health(self) -> dict[str, int]:
         return {"written": self.written, "spool_points": self.spool.depth(),
                 "spool_dropped": self.spool.dropped_points, "failed_posts": self.failed_posts}
+
+
+def default_spool(env: Mapping[str, str]) -> Path:
+    """The spool under the user's state dir (XDG Base Directory): it must survive a reboot, which /tmp may not,
+    and must not be shared with other users."""
+    state = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(state) / "fabric" / "collect-spool"
 
 
 def _reason(exc: Any) -> str:

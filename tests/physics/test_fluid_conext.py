@@ -1,0 +1,113 @@
+"""Tier F (fluid engine) against the CoNEXT'16 fluid model: fixed point, fair share, non-monotonic stability.
+
+Stated tolerances (also in README "Tier F"): at 40G, 1 KB packets, the authors' checked-in thresholds
+(Kmin 5 KB, Kmax 2000 KB, Pmax 0.1) and tau* = 4 us, the engine's time-mean bottleneck queue is within
+25 % of the fixed point q* and its marked fraction within 25 % of p*, for N = 2 and 10, averaged over 30 ms
+after 10 ms, starting at the fixed point's rates and alpha. Seeds 0-3 gave q/q* = 0.77-0.96 (N = 2; the
+queue often empties, which the fluid fixed point ignores) and 0.94-1.03 (N = 10). With the paper-comment
+Kmax 200 KB the engine's queue excursions cross Kmax, where every packet is marked, so the marked fraction
+overshoots p* by ~3x at N = 10: the mean-field model has no excursions.
+
+Stability: the engine is stochastic (Poisson marks, one cut per CNP), so "settles" cannot mean a flat
+queue; a sustained oscillation shows as one spectral line holding a large share of the queue's variance,
+at the frequency the delay ODE oscillates at.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pytest
+
+from fabric.lab.physics.conext import ConextParams, fixed_point, simulate
+from fabric.lab.physics.fluid import FluidEngine
+from fabric.lab.physics.shapes import conext_star
+
+CHECKED_IN = {"kmax_bytes": 2_000_000, "pmax": 0.1}
+FRAME_S = 1e-4
+
+
+@dataclass
+class Run:
+    queue: np.ndarray  # bottleneck queue 3 occupancy at the end of each 100 us frame (bytes)
+    marked: float  # marked bytes / sent bytes at the bottleneck over the tail
+    utilisation: float
+    rates: np.ndarray  # per-flow delivered bytes/s over the tail
+
+
+@cache
+def engine_run(n_flows: int, tau_star_s: float, warm_s: float = 0.01, tail_s: float = 0.03) -> Run:
+    """The CoNEXT dumbbell on tier F from the fixed point (rates C/N, alpha*), statistics over the tail."""
+    prm = ConextParams(n_flows=n_flows, kmax_bytes=CHECKED_IN["kmax_bytes"], pmax=CHECKED_IN["pmax"])
+    _, p_star = fixed_point(prm)
+    alpha = -math.expm1(prm.tau_alpha_s * prm.capacity_pps / n_flows * math.log1p(-p_star))
+    scen = conext_star(n_flows, tau_star_s=tau_star_s, alpha=alpha, **CHECKED_IN)
+    engine = FluidEngine(scen, dt_s=1e-6, seed=0)
+    engine.set_rates(np.full(n_flows, prm.capacity_gbps * 1e9 / 8 / n_flows))
+    bottleneck = int(scen.hop_port[scen.hop_ingress >= 0][0])
+    queue, tx, marked = [], 0.0, 0.0
+    start = engine.truth()["delivered_bytes"]
+    for i in range(round((warm_s + tail_s) / FRAME_S)):
+        frame = engine.advance(FRAME_S)
+        if i == round(warm_s / FRAME_S) - 1:
+            start = engine.truth()["delivered_bytes"]
+        if i >= round(warm_s / FRAME_S):
+            queue.append(frame.gauge["q{}_occupancy_bytes"][bottleneck, 3])
+            tx += frame.queue["q{}_tx_bytes"][bottleneck, 3]
+            marked += frame.queue["q{}_ecn_marked_bytes"][bottleneck, 3]
+    rates = (engine.truth()["delivered_bytes"] - start) / tail_s
+    return Run(np.array(queue), marked / tx, tx / tail_s / scen.capacity[bottleneck], rates)
+
+
+def peak_share(queue: np.ndarray) -> tuple[float, float]:
+    """(frequency Hz, share of the non-DC variance) of the strongest spectral line of a queue trace."""
+    power = np.abs(np.fft.rfft(queue - queue.mean()))[1:] ** 2
+    freqs = np.fft.rfftfreq(len(queue), FRAME_S)[1:]
+    i = int(power.argmax())
+    return float(freqs[i]), float(power[i] / power.sum())
+
+
+@pytest.mark.parametrize("n_flows", [2, 10])
+def test_engine_sits_at_the_conext_fixed_point(n_flows: int) -> None:
+    q_star, p_star = fixed_point(ConextParams(n_flows=n_flows, **CHECKED_IN))
+    run = engine_run(n_flows, 4e-6)
+    assert run.queue.mean() == pytest.approx(q_star, rel=0.25)
+    assert run.marked == pytest.approx(p_star, rel=0.25)
+    assert run.utilisation > 0.98
+
+
+def test_engine_shares_fairly_at_the_fixed_point() -> None:
+    run = engine_run(10, 4e-6)
+    assert run.rates.min() > 0.75 * run.rates.mean()
+    assert run.rates.max() < 1.25 * run.rates.mean()
+
+
+def test_two_flows_converge_to_a_fair_share_on_the_engine() -> None:
+    """A flow joining a link a running flow holds at line rate: 30 ms later both get C/2 +- 15 %."""
+    scen = conext_star(2, **CHECKED_IN)
+    scen.flow_start_s[1] = 0.002
+    engine = FluidEngine(scen, dt_s=1e-6, seed=2)
+    engine.advance(0.002)
+    assert engine.truth()["rate_bytes_s"][1] == 0.0
+    engine.advance(0.030)
+    before = engine.truth()["delivered_bytes"]
+    engine.advance(0.015)
+    share = (engine.truth()["delivered_bytes"] - before) / 0.015 / (40e9 / 8)
+    assert share == pytest.approx([0.5, 0.5], abs=0.075)
+
+
+def test_n10_oscillates_and_n2_settles_on_the_engine_at_85us() -> None:
+    """tau* = 85 us: N = 10 oscillates (one spectral line holds > 30 % of the queue variance, at the delay
+    ODE's frequency +- 25 %); N = 2 holds under half of that share. Only this half of the paper's claim
+    holds on the engine: its N = 10 also swings at 4 us (the 50 us CNP interval adds loop delay the ODE
+    averages away) and N = 64 at 85 us does not settle (README "Tier F", limits)."""
+    f10, share10 = peak_share(engine_run(10, 85e-6).queue)
+    _, share2 = peak_share(engine_run(2, 85e-6).queue)
+    ode = simulate(ConextParams(n_flows=10, tau_star_s=85e-6, **CHECKED_IN), 0.1, dt_s=2.5e-6, sample_s=FRAME_S)
+    f_ode, _ = peak_share(ode.queue_bytes[ode.tail(0.5)])
+    assert share10 > 0.3
+    assert share2 < share10 / 2
+    assert f10 == pytest.approx(f_ode, rel=0.25)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from fabric.core.sample import Sample
+from fabric.sink.lineprotocol import LineEncoder
 
 
 class SinkError(Exception):
@@ -55,8 +56,12 @@ class JsonlSink(_FileSink):
 class LineProtocolSink(_FileSink):
     """InfluxDB line protocol, loadable later with ``influx write`` or a plain POST."""
 
+    def __init__(self, stream: IO[str], owned: bool) -> None:
+        super().__init__(stream, owned)
+        self.encoder = LineEncoder()
+
     def _format(self, sample: Sample) -> str:
-        return sample.line()
+        return self.encoder.line(sample)
 
 
 def _open(path: str) -> IO[str]:

@@ -1,0 +1,117 @@
+"""Readers on state objects built by the dialects' own parsers (no sessions): the unit conversions and derivations
+a round trip of fabric's configs does not reach, each checked against a hand calculation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from fabric.core.asic import ASICS
+from fabric.lab.applied import applied_knobs, knobs_from_json, knobs_to_json
+from fabric.lab.applied.linux_mlx5 import headroom
+from fabric.lab.applied.nvue import alpha
+from fabric.lab.device import LabDevice
+from fabric.lab.dialects import DIALECTS
+from fabric.lab.dialects.nvue_model import set_path
+from fabric.lab.dialects.sonic_db import merge
+from fabric.lab.eos_state import EosState, load
+from fabric.lab.physics.knobs import DeviceKnobs, EcnKnobs
+from fabric.lab.serve import build_devices
+from tests.conftest import INVENTORIES
+
+
+@pytest.fixture(scope="module")
+def devices() -> dict[str, LabDevice]:
+    return build_devices(str(INVENTORIES / "lab-roce"))
+
+
+def fresh(devices: dict[str, LabDevice], name: str) -> LabDevice:
+    """A copy of the booted device (the module's devices stay factory-fresh)."""
+    device = devices[name]
+    copy = dataclasses.replace(device)
+    copy.config = EosState(name, device.inventory.interfaces) if device.platform == "eos" else \
+        DIALECTS[device.platform].initial_config(copy)
+    return copy
+
+
+def test_mlx5_headroom_is_port_buffer_c_by_hand(devices: dict[str, LabDevice]) -> None:
+    nic = devices["gpu01"].config.netdevs["ens1np0"]
+    nic = dataclasses.replace(nic, mtu=9000)
+    # (301 + 2.16 x 7 m) x 200 Gb/s + 2.72 x 9000 B, in kernel integer steps
+    assert headroom(nic) == (301 + 15) * 200 + 24480 == 87680
+    slow = dataclasses.replace(nic, speed_gbps=25)  # below 40G the driver uses 40G
+    assert headroom(slow) == (301 + 15) * 40 + 24480
+
+
+def test_sonic_null_profile_gets_buffermgrd_headroom(devices: dict[str, LabDevice]) -> None:
+    device = fresh(devices, "leaf1")
+    device.config.db = merge(device.config.db, {
+        "DEVICE_METADATA": {"localhost": {"buffer_model": "dynamic"}},
+        "PORT": {"Ethernet16": {"mtu": "9100"}},
+        "CABLE_LENGTH": {"AZURE": {"Ethernet16": "5m"}},
+        "PORT_QOS_MAP": {"Ethernet16": {"pfc_enable": "3"}},
+        "BUFFER_PG": {"Ethernet16|3": {"profile": "NULL"}}})
+    port = applied_knobs(device).ports["Ethernet16"]
+    # Spectrum-3, 200G (4 lanes), 5 m, MTU 9100, lossless MTU 1024, 50 % small packets (reference §1.3):
+    # cell 144 > 128 -> worst_case_factor ceil(144/64) = 3; small_pkt_pct_by_byte = 6400/((50*64+50*1024)/100)
+    # = 11.765; occupancy = (100 - 11.765 + 3 * 11.765)/100 = 1.2353; cable 2*5*200e9/1.98e8/8000 = 1262.6;
+    # peer response 453 quanta * 64 B = 28992; delay = 9100 + 1262.6 + 819.2 (mac/phy) + 28992 = 40173.8;
+    # xoff = ceil_1024(1024 + 40173.8 * 1.2353) = 51200, + 2048 (the all-small-packet case, 121856, is larger)
+    # = 53248; xon = ceil_1024(19 KiB pipeline) = 19456
+    assert (port.headroom_bytes, port.xon_bytes, port.dynamic_alpha) == (53248, 19456, 1.0)
+
+
+def test_nvue_roce_mode_expands_as_cumulus_documents(devices: dict[str, LabDevice]) -> None:
+    device = fresh(devices, "leaf2")
+    assert isinstance(device.config.applied, dict)
+    device.config.applied = set_path(device.config.applied, ["qos", "roce", "mode", "lossless"])
+    knobs = applied_knobs(device)
+    port = knobs.ports["swp3"]
+    assert knobs.trust == "dscp" and knobs.queue_of(26) == 3 and knobs.queue_of(48) == 6
+    assert port.pfc_priorities == frozenset({3}) and port.ecn == {3: EcnKnobs(150_000, 1_500_000, 1.0)}
+    assert port.headroom_bytes > 0  # from cable-length 100 on Spectrum-4
+    assert [alpha(n) for n in ("alpha_1_8", "alpha_2", "alpha_infinity", "beta")] == [0.125, 2.0, float("inf"), None]
+    lossy = fresh(devices, "leaf2")
+    lossy.config.applied = set_path(lossy.config.applied, ["qos", "roce", "mode", "lossy"])
+    assert applied_knobs(lossy).ports["swp3"].pfc_priorities == frozenset()
+    assert applied_knobs(lossy).ports["swp3"].ecn[3].kmin_bytes == 150_000
+
+
+def test_eos_ecn_units_and_watchdog_timers(devices: dict[str, LabDevice]) -> None:
+    device = fresh(devices, "leaf3")
+    load(device.config.running, [
+        "priority-flow-control pause watchdog default timeout 0.3", "priority-flow-control pause watchdog action drop",
+        "qos profile WD1", "priority-flow-control on", "priority-flow-control priority 3 no-drop",
+        "priority-flow-control pause watchdog",
+        "priority-flow-control pause watchdog port timer timeout 0.05 polling-interval auto recovery-time 1.5",
+        "priority-flow-control pause watchdog port action notify-only",
+        "uc-tx-queue 3", "random-detect ecn minimum-threshold 2000 segments maximum-threshold 1 milliseconds", "exit",
+        "qos profile WD2", "priority-flow-control on", "priority-flow-control priority 3 no-drop",
+        "priority-flow-control pause watchdog",
+        "interface Ethernet3/1", "service-profile WD1", "interface Ethernet4/1", "service-profile WD2", "end"])
+    knobs = applied_knobs(device)
+    first, second = knobs.ports["Ethernet3/1"], knobs.ports["Ethernet4/1"]
+    cell = ASICS["tomahawk4"].cell_bytes
+    speed = devices["leaf3"].inventory.interfaces["Ethernet3/1"].speed_gbps
+    assert first.ecn[3] == EcnKnobs(2000 * cell, round(speed * 1e9 / 8 / 1000), 1.0)  # no probability: 100 %
+    assert (first.watchdog.detect_ms, first.watchdog.restore_ms, first.watchdog.action) == (50, 1500, "alert")
+    assert (second.watchdog.detect_ms, second.watchdog.action) == (300, "drop")  # the global default timer
+    assert knobs.ports["Ethernet1/1"].watchdog is None
+
+
+def test_json_codec_round_trips_and_unknown_platforms_default(devices: dict[str, LabDevice]) -> None:
+    for name in ("leaf1", "gpu01"):
+        knobs = applied_knobs(devices[name])
+        assert knobs_from_json(knobs_to_json(knobs)) == knobs
+    leaf = devices["leaf1"]
+    onyx = dataclasses.replace(leaf, inventory=leaf.inventory.model_copy(update={"platform": "onyx"}))
+    assert applied_knobs(onyx) == DeviceKnobs(device="leaf1")
+
+
+def test_cache_follows_a_replaced_state_and_not_a_stale_one(devices: dict[str, LabDevice]) -> None:
+    device = fresh(devices, "leaf1")
+    first = applied_knobs(device)
+    assert applied_knobs(device) is first  # unchanged CONFIG_DB: the cached knobs
+    device.config.db = merge(device.config.db, {"PORT": {"Ethernet0": {"mtu": "9000"}}})
+    assert applied_knobs(device).ports["Ethernet0"].mtu == 9000

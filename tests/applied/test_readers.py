@@ -16,7 +16,7 @@ from fabric.lab.dialects import DIALECTS
 from fabric.lab.dialects.nvue_model import set_path
 from fabric.lab.dialects.sonic_db import merge
 from fabric.lab.eos_state import EosState, load
-from fabric.lab.physics.knobs import DeviceKnobs, EcnKnobs
+from fabric.lab.physics.knobs import DeviceKnobs, EcnKnobs, WatchdogKnobs
 from fabric.lab.serve import build_devices
 from tests.conftest import INVENTORIES
 
@@ -95,8 +95,8 @@ def test_eos_ecn_units_and_watchdog_timers(devices: dict[str, LabDevice]) -> Non
     cell = ASICS["tomahawk4"].cell_bytes
     speed = devices["leaf3"].inventory.interfaces["Ethernet3/1"].speed_gbps
     assert first.ecn[3] == EcnKnobs(2000 * cell, round(speed * 1e9 / 8 / 1000), 1.0)  # no probability: 100 %
-    assert (first.watchdog.detect_ms, first.watchdog.restore_ms, first.watchdog.action) == (50, 1500, "alert")
-    assert (second.watchdog.detect_ms, second.watchdog.action) == (300, "drop")  # the global default timer
+    assert first.watchdog == WatchdogKnobs(50, 1500, "alert")
+    assert second.watchdog == WatchdogKnobs(300, 200, "drop")  # the global default timeout, default recovery
     assert knobs.ports["Ethernet1/1"].watchdog is None
 
 

@@ -66,6 +66,19 @@ def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
 _ENCODE = json.JSONEncoder(sort_keys=True).encode
 
 
+@lru_cache(maxsize=4096)
+def _encode_strings(fields: tuple[tuple[str, str], ...]) -> str:
+    return _ENCODE(dict(fields))
+
+
+def _encode_entry(value: Any) -> str:
+    """One table entry as compact JSON. Entries of only string fields (CONFIG_DB's own form) are encoded
+    once per distinct content: thousands of ports share a handful of PORT_QOS_MAP, QUEUE or PFC_WD entries."""
+    if isinstance(value, dict) and all(type(field) is str for field in value.values()):
+        return _encode_strings(tuple(value.items()))
+    return _ENCODE(value)
+
+
 def dump_tables(tables: dict[str, Any]) -> str:
     """JSON with one table entry per line, keys sorted: diffable like indented JSON, and written by the C
     encoder (``indent`` would force the pure-Python one, the slowest step of rendering a large fabric)."""
@@ -75,7 +88,7 @@ def dump_tables(tables: dict[str, Any]) -> str:
             lines.append(f"  {_ENCODE(table)}: {_ENCODE(entries)}")
         else:
             lines.append(f"  {_ENCODE(table)}: {{")
-            lines.append(",\n".join(f"    {_ENCODE(k)}: {_ENCODE(v)}" for k, v in sorted(entries.items())))
+            lines.append(",\n".join(f"    {_ENCODE(k)}: {_encode_entry(v)}" for k, v in sorted(entries.items())))
             lines.append("  }")
         if t < len(tables) - 1:
             lines[-1] += ","

@@ -8,13 +8,13 @@ from fabric.core.problems import Problem
 from fabric.inventory.effective import effective_pfc, effective_qos, port_mtu
 from fabric.inventory.models import Device, Fabric, Interface
 
+HOST_ROLES = ("server", "sm")  # ends whose MTU is the host MTU: not compared with the switch port
 
-def _peer(fabric: Fabric, device: Device, name: str, iface: Interface) -> tuple[Device, str, Interface] | Problem:
-    where = f"{device.name}:{name}"
-    assert iface.peer is not None
-    if iface.peer.count(":") < 1:
-        return Problem(where, f"peer '{iface.peer}' is not 'device:interface'", "write the peer as device:interface")
-    peer_name, peer_if = iface.peer.split(":", 1)
+
+def _peer(fabric: Fabric, where: str, peer_ref: str) -> tuple[Device, str, Interface] | Problem:
+    peer_name, colon, peer_if = peer_ref.partition(":")
+    if not colon:
+        return Problem(where, f"peer '{peer_ref}' is not 'device:interface'", "write the peer as device:interface")
     peer = fabric.devices.get(peer_name)
     if peer is None:
         return Problem(where, f"peer device '{peer_name}' is not in the inventory", "fix the peer or add the device")
@@ -26,23 +26,21 @@ def _peer(fabric: Fabric, device: Device, name: str, iface: Interface) -> tuple[
 
 
 class _Effective:
-    """Effective QoS/PFC per device, computed once per run (a link rule visits each device many times)."""
+    """Effective PFC priorities and trust/CNP settings per device, computed once per run (a link rule
+    visits each device once per port)."""
 
     def __init__(self, fabric: Fabric) -> None:
         self.spec = fabric.spec
-        self._pfc: dict[str, list[int]] = {}
-        self._qos: dict[str, tuple[str, int, int]] = {}
+        self._settings: dict[str, tuple[list[int], tuple[str, int, int]]] = {}
 
-    def pfc(self, device: Device) -> list[int]:
-        if device.name not in self._pfc:
-            self._pfc[device.name] = sorted(effective_pfc(self.spec, device).priorities)
-        return self._pfc[device.name]
-
-    def qos(self, device: Device) -> tuple[str, int, int]:
-        if device.name not in self._qos:
+    def settings(self, device: Device) -> tuple[list[int], tuple[str, int, int]]:
+        """(PFC priorities, (trust, CNP DSCP, CNP priority)) of the device."""
+        found = self._settings.get(device.name)
+        if found is None:
             q = effective_qos(self.spec, device)
-            self._qos[device.name] = (q.trust, q.cnp_dscp, q.cnp_priority)
-        return self._qos[device.name]
+            found = (sorted(effective_pfc(self.spec, device).priorities), (q.trust, q.cnp_dscp, q.cnp_priority))
+            self._settings[device.name] = found
+        return found
 
 
 def _agreement(fabric: Fabric, effective: _Effective, device: Device, name: str, iface: Interface,
@@ -52,18 +50,18 @@ def _agreement(fabric: Fabric, effective: _Effective, device: Device, name: str,
     if iface.speed_gbps != other.speed_gbps:
         yield Problem(where, f"speed {iface.speed_gbps}G differs from {iface.peer} ({other.speed_gbps}G)",
                       "set the same speed_gbps on both ends")
-    mtu, peer_mtu = port_mtu(spec, device, iface), port_mtu(spec, peer, other)
-    if device.role not in ("server", "sm") and peer.role not in ("server", "sm") and mtu != peer_mtu:
-        yield Problem(where, f"MTU {mtu} differs from {iface.peer} ({peer_mtu})", "set the same mtu on both ends")
+    if device.role not in HOST_ROLES and peer.role not in HOST_ROLES:
+        mtu, peer_mtu = port_mtu(spec, device, iface), port_mtu(spec, peer, other)
+        if mtu != peer_mtu:
+            yield Problem(where, f"MTU {mtu} differs from {iface.peer} ({peer_mtu})", "set the same mtu on both ends")
     if iface.lossless != other.lossless:
         yield Problem(where, f"lossless is {iface.lossless} here but {other.lossless} on {iface.peer}",
                       "a link is lossless on both ends or on neither")
     if spec.transport == "roce" and iface.lossless and other.lossless:
-        mine, theirs = effective.pfc(device), effective.pfc(peer)
+        (mine, a), (theirs, b) = effective.settings(device), effective.settings(peer)
         if mine != theirs:
             yield Problem(where, f"PFC priorities {mine} differ from {iface.peer} ({theirs})",
                           "use the same pfc.priorities on both devices")
-        a, b = effective.qos(device), effective.qos(peer)
         if a != b:
             yield Problem(where, f"trust/CNP settings ({a[0]}, DSCP {a[1]} -> {a[2]}) differ "
                           f"from {iface.peer} ({b[0]}, DSCP {b[1]} -> {b[2]})",
@@ -73,23 +71,22 @@ def _agreement(fabric: Fabric, effective: _Effective, device: Device, name: str,
 def links(fabric: Fabric) -> Iterator[Problem]:
     """Every peer exists, points back, and matches speed, MTU, lossless, PFC and CNP settings."""
     effective = _Effective(fabric)
+    unresolved = set(fabric.unresolved)
     for device in fabric.devices.values():
         for name, iface in device.interfaces.items():
-            if iface.peer is None:
-                continue
-            if iface.peer.split(":", 1)[0] in fabric.unresolved:
-                continue  # the peer's own entry is broken and already reported
-            found = _peer(fabric, device, name, iface)
+            if iface.peer is None or iface.peer.partition(":")[0] in unresolved:
+                continue  # no peer, or the peer's own entry is broken and already reported
+            here = f"{device.name}:{name}"
+            found = _peer(fabric, here, iface.peer)
             if isinstance(found, Problem):
                 yield found
                 continue
             peer, peer_if, other = found
-            if other.peer != f"{device.name}:{name}":
-                yield Problem(f"{device.name}:{name}",
-                              f"{peer.name}:{peer_if} points to {other.peer or 'nothing'}, not back here",
-                              f"set peer: {device.name}:{name} on {peer.name}:{peer_if}")
+            if other.peer != here:
+                yield Problem(here, f"{peer.name}:{peer_if} points to {other.peer or 'nothing'}, not back here",
+                              f"set peer: {here} on {peer.name}:{peer_if}")
                 continue
-            if (device.name, name) < (peer.name, peer_if):
+            if (device.name, name) < (peer.name, peer_if):  # each link once, from its lower end
                 yield from _agreement(fabric, effective, device, name, iface, peer, other)
 
 

@@ -20,7 +20,7 @@ def classes(fabric: Fabric) -> Iterator[Problem]:
     for device in [None, *_lossless_devices(fabric)]:
         qos = fabric.spec.qos if device is None else effective_qos(fabric.spec, device)
         pfc = fabric.spec.pfc if device is None else effective_pfc(fabric.spec, device)
-        if device is not None and (device.qos == type(device.qos)() and device.pfc == type(device.pfc)()):
+        if device is not None and qos is fabric.spec.qos and pfc is fabric.spec.pfc:
             continue  # no overrides: the fabric-level check covers it
         where = "fabric.yaml:qos" if device is None else f"hosts.yaml:{device.name}.data.qos"
         if qos.cnp_dscp in qos.roce_dscp:
@@ -49,6 +49,8 @@ def fabric_wide(fabric: Fabric) -> Iterator[Problem]:
     base_map = dscp_to_tc(base_qos)
     for device in _lossless_devices(fabric):
         qos = effective_qos(fabric.spec, device)
+        if qos is base_qos:
+            continue  # no overrides: nothing can differ
         where = f"hosts.yaml:{device.name}.data.qos"
         if qos.lossless_priority != base_qos.lossless_priority:
             yield Problem(f"{where}.lossless_priority",

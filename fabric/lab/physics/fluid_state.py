@@ -127,6 +127,7 @@ class DcqcnArrays:
         self.ai, self.hai = per_flow("rpg_ai_rate_mbps", 1e6 / 8), per_flow("rpg_hai_rate_mbps", 1e6 / 8)
         self.min_rate = per_flow("rpg_min_rate_mbps", 1e6 / 8)
         self.min_factor = per_flow("rpg_min_dec_fac", 1e-2)
+        self.clamp = np.array([k.clamp_tgt_rate for k in s.dcqcn], dtype=bool)
         self.any_enabled = bool(self.enabled.any())
         self.line = s.capacity[s.flow_src].astype(np.float64)
         self.rc, self.rt = self.line.copy(), self.line.copy()
@@ -176,7 +177,10 @@ class DcqcnArrays:
 
     def _cut(self, t: float, cut: Any) -> None:
         factor = np.maximum(1 - self.alpha / 2, self.min_factor)
-        self.rt = np.where(cut, self.rc, self.rt)
+        # mlx firmware: without clamp_tgt_rate, RT follows RC only if an increase event came since the last
+        # cut (HPCC's ns-3 port checks its timer stage; it has no byte counter, so either stage counts here)
+        clamp = cut & (self.clamp | (self.t_stage + self.b_stage > 0))
+        self.rt = np.where(clamp, self.rc, self.rt)
         self.rc = np.where(cut, np.maximum(self.min_rate, self.rc * factor), self.rc)
         self.cut_pending &= ~cut
         self.cut_due = np.where(cut, t + self.cut_period, self.cut_due)

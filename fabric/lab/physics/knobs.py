@@ -64,6 +64,7 @@ class DcqcnKnobs:
     rpg_hai_rate_mbps: float = 50.0
     rpg_min_rate_mbps: float = 1.0
     rpg_min_dec_fac: int = 50
+    clamp_tgt_rate: bool = False  # False (firmware default): a cut keeps RT unless a rate increase came since
     cnp_dscp: int = 48
     cnp_priority: int = 6
 

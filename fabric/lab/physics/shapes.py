@@ -145,13 +145,13 @@ def leaf_spine(n_leaves: int = 4, n_spines: int = 4, hosts_per_leaf: int = 16, *
 def paper_dcqcn(alpha: float = 1.0) -> DcqcnKnobs:
     """The CoNEXT'16 DCQCN parameters as NIC knobs: CNP interval tau 50 us, one cut per CNP, alpha period
     tau' = T = 55 us, B = 10 MB, F = 5, R_AI 40 Mb/s (no hyper increase in the fluid model: R_HAI = R_AI),
-    no cut floor; DCQCN on priority 3. ``alpha`` starts the flows' alpha (a warm start skips ~14 ms of
-    alpha convergence)."""
+    no cut floor, RT = RC on every cut; DCQCN on priority 3. ``alpha`` starts the flows' alpha (a warm start
+    skips ~14 ms of alpha convergence)."""
     on = frozenset({3})
     return DcqcnKnobs(np_enabled_priorities=on, rp_enabled_priorities=on, min_time_between_cnps_us=50.0,
                       rate_reduce_monitor_period_us=0.0, dce_tcp_rtt_us=55.0, rpg_time_reset_us=55.0,
                       rpg_byte_reset=10_000_000, rpg_threshold=5, rpg_ai_rate_mbps=40.0, rpg_hai_rate_mbps=40.0,
-                      rpg_min_dec_fac=0, initial_alpha_value=max(1, round(alpha * 1023)))
+                      rpg_min_dec_fac=0, clamp_tgt_rate=True, initial_alpha_value=max(1, round(alpha * 1023)))
 
 
 def conext_star(n_flows: int, *, tau_star_s: float = 4e-6, kmin_bytes: int = 5_000, kmax_bytes: int = 200_000,

@@ -53,10 +53,13 @@ def read(device: LabDevice) -> DeviceKnobs:
     global_watchdog = root.value("priority-flow-control", "watch-dog-interval") == "on"
     drafts: dict[str, PortDraft] = {}
     classes: dict[str, Classification] = {}
+    policies: dict[str | None, Classification] = {}
     for port in device.inventory.interfaces:
         node = blocks.get(f"interface {port}", ConfigNode(f"interface {port}"))
         classify = node.value("service-policy", "type", "qos", "input")
-        classes[port] = _classification(blocks, blocks.get(f"policy-map type qos {classify}"))
+        if classify not in policies:  # one per policy, not one per port
+            policies[classify] = _classification(blocks, blocks.get(f"policy-map type qos {classify}"))
+        classes[port] = policies[classify]
         output = node.value("service-policy", "type", "queuing", "output")
         egress = blocks.get(f"policy-map type queuing {output}") if output else system_policy("queuing output")
         pause = node.value("service-policy", "type", "queuing", "input")

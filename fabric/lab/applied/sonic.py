@@ -39,8 +39,12 @@ def read(device: LabDevice) -> DeviceKnobs:
         return DeviceKnobs(device=device.name)
     db: Db = state.db
     qos_maps = db.get("PORT_QOS_MAP", {})
-    classes = {port: _classification(db, fields) for port, fields in qos_maps.items()
-               if port in device.inventory.interfaces}
+    maps: dict[tuple[str, str], Classification] = {}  # one per distinct pair of map names, not one per port
+    classes: dict[str, Classification] = {}
+    for port, fields in qos_maps.items():
+        names = (str(fields.get("dscp_to_tc_map")), str(fields.get("tc_to_queue_map")))
+        if port in device.inventory.interfaces:
+            classes[port] = maps[names] if names in maps else maps.setdefault(names, _classification(db, *names))
     queues, pgs = by_port(db.get("QUEUE", {})), by_port(db.get("BUFFER_PG", {}))
     drafts = {port: _port(device, db, port, queues.get(port, []), pgs.get(port, []))
               for port in device.inventory.interfaces}
@@ -49,9 +53,9 @@ def read(device: LabDevice) -> DeviceKnobs:
     return finish(device, majority(classes), drafts, None if dynamic or pool is None else pool)
 
 
-def _classification(db: Db, fields: dict[str, Any]) -> Classification:
-    dscp_map = db.get("DSCP_TO_TC_MAP", {}).get(str(fields.get("dscp_to_tc_map")))
-    tc_map = db.get("TC_TO_QUEUE_MAP", {}).get(str(fields.get("tc_to_queue_map")))
+def _classification(db: Db, dscp_name: str, tc_name: str) -> Classification:
+    dscp_map = db.get("DSCP_TO_TC_MAP", {}).get(dscp_name)
+    tc_map = db.get("TC_TO_QUEUE_MAP", {}).get(tc_name)
     result = Classification()
     if dscp_map is not None:
         result.trust = "dscp"

@@ -48,6 +48,8 @@ def _bytes(value: object) -> int:
 
 
 def _meters(value: object) -> float:
+    if type(value) is int or type(value) is float:  # a bare number, by far the most common: no parsing needed
+        return float(value)
     return _parse(value, _LENGTH_UNITS, "a length in metres such as 40 or '40m'")
 
 
@@ -56,6 +58,8 @@ def _millis(value: object) -> int:
 
 
 def _gbps(value: object) -> int:
+    if type(value) is int and value in SPEEDS_GBPS:  # a bare valid speed, by far the most common
+        return value
     speed = _parse(value, _SPEED_UNITS, "a port speed in Gb/s such as 100 or '400G'")
     if speed not in SPEEDS_GBPS:
         raise ValueError(f"{speed:g} Gb/s is not a port speed; use one of {', '.join(map(str, SPEEDS_GBPS))}")

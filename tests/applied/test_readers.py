@@ -115,3 +115,14 @@ def test_cache_follows_a_replaced_state_and_not_a_stale_one(devices: dict[str, L
     assert applied_knobs(device) is first  # unchanged CONFIG_DB: the cached knobs
     device.config.db = merge(device.config.db, {"PORT": {"Ethernet0": {"mtu": "9000"}}})
     assert applied_knobs(device).ports["Ethernet0"].mtu == 9000
+
+
+def test_sonic_ecn_needs_wred_enabled_for_green(devices: dict[str, LabDevice]) -> None:
+    device = fresh(devices, "leaf1")
+    profile = {"ecn": "ecn_all", "green_min_threshold": "150000", "green_max_threshold": "1500000",
+               "green_drop_probability": "5"}
+    device.config.db = merge(device.config.db, {"WRED_PROFILE": {"P": profile}, "QUEUE": {"Ethernet0|3-4": {
+        "wred_profile": "P"}}})
+    assert applied_knobs(device).ports["Ethernet0"].ecn == {}  # what ecnconfig alone leaves (reference §9.3)
+    device.config.db = merge(device.config.db, {"WRED_PROFILE": {"P": {"wred_green_enable": "true"}}})
+    assert applied_knobs(device).ports["Ethernet0"].ecn == dict.fromkeys((3, 4), EcnKnobs(150_000, 1_500_000, 0.05))

@@ -5,7 +5,9 @@
 - PFC: ``pfc_enable``; thresholds from the BUFFER_PG profile of the lossless PG (``xoff`` = headroom, ``xon``
   as stated, ``dynamic_th`` d -> alpha 2**d, ``static_th`` -> a static XOFF). A PG left to buffermgrd (profile
   NULL or missing, dynamic model) gets the formula result for its CABLE_LENGTH and PORT mtu.
-- ECN: QUEUE|port|q ``wred_profile`` whose ``ecn`` is not ecn_none: green thresholds, drop probability in %.
+- ECN: QUEUE|port|q ``wred_profile`` whose ``ecn`` marks green and ``wred_green_enable`` is true (without it
+  a SAI-conformant ASIC marks nothing: ecnconfig cannot set it, sonic-buildimage#4545): green thresholds, drop
+  probability in %. Traffic is unmarked RoCE data, i.e. green.
 - Watchdog: PFC_WD|port (only armed on ports with ``pfc_enable``).
 - Shared buffer: ingress_lossless_pool ``size`` in the traditional model; the dynamic model computes it (the
   ASIC's buffer less the reserved headroom).
@@ -31,6 +33,7 @@ from fabric.lab.dialects.sonic_db import SonicState
 from fabric.lab.physics.knobs import DeviceKnobs, WatchdogKnobs
 
 Db = dict[str, dict[str, dict[str, Any]]]
+GREEN_ECN = frozenset({"ecn_green", "ecn_green_yellow", "ecn_green_red", "ecn_all"})  # modes that mark green
 
 
 def read(device: LabDevice) -> DeviceKnobs:
@@ -86,8 +89,8 @@ def _port(device: LabDevice, db: Db, port: str, queues: Entries, pgs: Entries) -
         _headroom(device, db, port, pgs, draft)
     for ids, fields in queues:
         profile = db.get("WRED_PROFILE", {}).get(str(fields.get("wred_profile")))
-        if profile is None or profile.get("ecn", "ecn_none") == "ecn_none":
-            continue
+        if profile is None or profile.get("ecn") not in GREEN_ECN or profile.get("wred_green_enable") != "true":
+            continue  # SAI marks only where WRED is enabled for the colour (reference/lossless.md §9.3)
         for queue in int_list(ids):
             draft.ecn[queue] = ecn(float(profile.get("green_min_threshold", 0)),
                                    float(profile.get("green_max_threshold", 0)),

@@ -213,6 +213,9 @@ class FluidEngine:
         self.mark_at[idx] = self.rng.exponential(size=len(idx))
         self.next_cnp[idx] = t + rp.cnp_interval[idx] - 1e-12
         self.acc.cnp_sent[idx] += 1
+        if self.lay.cnp_delay_same is not None:
+            self.cnp_due.setdefault(self.n + self.lay.cnp_delay_same, []).append(idx)
+            return
         for step, flows in _group(self.n + self.lay.cnp_delay[idx], idx):
             self.cnp_due.setdefault(step, []).append(flows)
 

@@ -49,6 +49,7 @@ class Layout:
         self.key_delay_same = _same(self.key_delay[:-1])
         one_way = scatter(s.hop_flow, s.delay_s[s.hop_port], n_flows)
         self.cnp_delay = np.maximum(1, np.round(one_way / dt)).astype(np.int64)
+        self.cnp_delay_same = _same(self.cnp_delay)
         self.capacity = s.capacity.astype(np.float64)
         self.cap_index = np.concatenate((s.hop_port, n_ports + s.flow_dst))
         self.n_caps = 2 * n_ports

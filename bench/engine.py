@@ -1,0 +1,179 @@
+"""Congestion-engine benchmark: tier F step rate (and tier E real-time factor) in one printed table.
+
+    python bench/engine.py            # tier F: 64 hosts (2-tier leaf-spine), 3 ms simulated + the Python floor
+    python bench/engine.py --quick    # 1 ms simulated
+
+Rows, measured in the same run:
+  tier F 64 hosts   FluidEngine on leaf_spine(8 leaves, 8 spines, 8 hosts each; 1:1) at 100G, ECN + PFC + DCQCN
+                    (NIC firmware defaults) on priority 3, a shift permutation of 64 long-lived flows:
+                    1 us steps per wall second, real-time factor (simulated / wall seconds), cost per step.
+  python 1 queue    the same equations (§A.2 steps 1-6: injection, proportional FIFO service, RED marks,
+                    Poisson CNP thresholds, the reaction point's cut/alpha/timer/byte-counter stages,
+                    XOFF/XON) written as a plain Python loop for ONE queue with 16 flows, no NumPy.
+  tier F 512 hosts  the same on leaf_spine(32, 16, 16): NumPy's per-step cost is overhead-bound, so it grows
+                    far slower than the fabric.
+  vectorisation     flow-hop-steps per CPU second of tier F over the same unit of the Python loop (a Python
+                    flow-step there is one flow crossing its one queue).
+Tier E rows come from ``tier_e_rows`` (owned by the tier E engineer; empty until tier E lands).
+A benchmark, not a test: it prints numbers and asserts nothing about time. Wall and CPU seconds are both
+shown because the 2-core machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fabric.lab.physics.fluid import FluidEngine
+from fabric.lab.physics.knobs import DcqcnKnobs, EcnKnobs, PortKnobs
+from fabric.lab.physics.shapes import ShapeKnobs, leaf_spine
+
+LOSSLESS = frozenset({3})
+DT_S = 1e-6
+
+
+@dataclass
+class Row:
+    """One line of the table: what was run, its size, and the measured numbers (already formatted)."""
+
+    arm: str
+    size: str
+    numbers: dict[str, str]
+
+
+def bench_fabric_knobs() -> ShapeKnobs:
+    switch = PortKnobs(ecn={3: EcnKnobs(400_000, 1_600_000, 0.2)}, pfc_priorities=LOSSLESS, headroom_bytes=200_000)
+    return ShapeKnobs(switch_port=switch, nic_port=PortKnobs(pfc_priorities=LOSSLESS),
+                      dcqcn=DcqcnKnobs(np_enabled_priorities=LOSSLESS, rp_enabled_priorities=LOSSLESS))
+
+
+def tier_f_row(leaves: int, spines: int, hosts_per_leaf: int, sim_s: float) -> tuple[Row, float]:
+    """Tier F on a 1:1 leaf-spine; returns the row and its flow-hop-steps per CPU second."""
+    scen = leaf_spine(leaves, spines, hosts_per_leaf, speed_gbps=100, knobs=bench_fabric_knobs())
+    engine = FluidEngine(scen, dt_s=DT_S)
+    engine.advance(2e-4)  # warm-up: the first steps allocate and start every flow
+    wall, cpu = time.perf_counter(), time.process_time()
+    engine.advance(sim_s)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    steps = round(sim_s / DT_S)
+    hops = len(scen.hop_flow) + scen.n_flows  # + one sink hop per flow
+    size = f"{scen.n_ports} ports, {scen.n_flows} flows, {hops} hops"
+    return Row(f"tier F {leaves * hosts_per_leaf} hosts", size, {
+        "steps/s": f"{steps / wall:,.0f}", "steps/s cpu": f"{steps / cpu:,.0f}",
+        "us/step cpu": f"{cpu / steps * 1e6:.0f}", "real-time x": f"{sim_s / wall:.4f}"}), steps * hops / cpu
+
+
+def python_one_queue(n_flows: int, steps: int, seed: int = 0) -> None:
+    """§A.2 for one 100G egress queue fed by ``n_flows`` long-lived DCQCN flows, in plain Python."""
+    rng = random.Random(seed)
+    cap, mtu, line = 12.5e9 * DT_S, 9100.0, 12.5e9
+    kmin, kmax, pmax, xoff, xon = 400e3, 1.6e6, 0.2, 500e3, 500e3 - 2 * mtu
+    k = DcqcnKnobs()
+    cnp_gap, cut_gap, alpha_gap = k.min_time_between_cnps_us * 1e-6, k.rate_reduce_monitor_period_us * 1e-6, 1e-6
+    timer, byte_reset, ai, f_stages = k.rpg_time_reset_us * 1e-6, float(k.rpg_byte_reset), k.rpg_ai_rate_mbps * 125e3, 1
+    rc, rt, alpha = [line] * n_flows, [line] * n_flows, [1.0] * n_flows
+    q = [0.0] * n_flows
+    marks, mark_at, next_cnp = [0.0] * n_flows, [rng.expovariate(1.0) for _ in range(n_flows)], [0.0] * n_flows
+    pending, flag, cut_due = [False] * n_flows, [False] * n_flows, [0.0] * n_flows
+    alpha_due, timer_due = [alpha_gap] * n_flows, [timer] * n_flows
+    t_stage, b_stage, sent_bytes = [0] * n_flows, [0] * n_flows, [0.0] * n_flows
+    cnps: deque[tuple[int, int]] = deque()
+    paused = False
+    for n in range(steps):
+        t = n * DT_S
+        arrive = [0.0 if paused else r * DT_S for r in rc]
+        total_q, total_a = sum(q), sum(arrive)
+        served = min(cap, total_q + total_a)
+        p = 0.0 if total_q <= kmin else (pmax * (total_q - kmin) / (kmax - kmin) if total_q <= kmax else 1.0)
+        for i in range(n_flows):
+            d = served * (q[i] + arrive[i]) / (total_q + total_a) if total_q + total_a > 0 else 0.0
+            q[i] += arrive[i] - d
+            marks[i] += d * p / mtu
+            if marks[i] >= mark_at[i] and t >= next_cnp[i]:
+                marks[i], mark_at[i], next_cnp[i] = 0.0, rng.expovariate(1.0), t + cnp_gap
+                cnps.append((n + 2, i))
+            sent_bytes[i] += arrive[i]
+        while cnps and cnps[0][0] <= n:
+            i = cnps.popleft()[1]
+            pending[i] = flag[i] = True
+        for i in range(n_flows):
+            if t >= alpha_due[i]:
+                alpha[i] = (1 - 1 / 256) * alpha[i] + (1 / 256 if flag[i] else 0.0)
+                flag[i], alpha_due[i] = False, alpha_due[i] + alpha_gap
+            if pending[i] and t >= cut_due[i]:
+                rt[i] = rc[i] if t_stage[i] + b_stage[i] > 0 else rt[i]
+                rc[i] = max(k.rpg_min_rate_mbps * 125e3, rc[i] * (1 - alpha[i] / 2))
+                pending[i], cut_due[i], timer_due[i] = False, t + cut_gap, t + timer
+                t_stage[i] = b_stage[i] = 0
+                sent_bytes[i] = 0.0
+            events = 0
+            if t >= timer_due[i]:
+                t_stage[i], timer_due[i], events = t_stage[i] + 1, timer_due[i] + timer, events + 1
+            while sent_bytes[i] >= byte_reset:
+                sent_bytes[i] -= byte_reset
+                b_stage[i] += 1
+                events += 1
+            for _ in range(events):
+                if max(t_stage[i], b_stage[i]) > f_stages:
+                    rt[i] = min(line, rt[i] + ai)
+                rc[i] = min(rt[i], (rt[i] + rc[i]) / 2)
+        total_q = sum(q)
+        paused = total_q >= xoff or (paused and total_q > xon)
+
+
+def python_row(steps: int) -> tuple[Row, float]:
+    n_flows = 16
+    wall, cpu = time.perf_counter(), time.process_time()
+    python_one_queue(n_flows, steps)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return Row("python 1 queue", f"1 queue, {n_flows} flows", {
+        "steps/s": f"{steps / wall:,.0f}", "steps/s cpu": f"{steps / cpu:,.0f}",
+        "us/step cpu": f"{cpu / steps * 1e6:.0f}", "real-time x": f"{steps * DT_S / wall:.4f}"}), steps * n_flows / cpu
+
+
+def tier_f_rows(args: argparse.Namespace) -> list[Row]:
+    sim_s = 1e-3 if args.quick else 3e-3
+    f_row, f_rate = tier_f_row(8, 8, 8, sim_s)
+    big_row, big_rate = tier_f_row(32, 16, 16, sim_s / 3)
+    py_row, py_rate = python_row(2_000 if args.quick else 5_000)
+    gains = [Row("vectorisation", f"{row.arm[7:]}: flow-hop-steps / cpu s", {
+        "steps/s": f"{rate:,.0f} vs {py_rate:,.0f}", "real-time x": f"ratio {rate / py_rate:.1f}"})
+        for row, rate in ((f_row, f_rate), (big_row, big_rate))]
+    return [f_row, big_row, py_row, *gains]
+
+
+def tier_e_rows(args: argparse.Namespace) -> list[Row]:
+    """Tier E: real-time factor at 64 / 512 / 4,096 ports. Owned by the tier E engineer (fills this in)."""
+    return []
+
+
+SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [tier_f_rows, tier_e_rows]
+
+
+def print_table(rows: list[Row]) -> None:
+    """Left-aligned columns: arm, size, then every number column any row has (blank where a row has none)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row.numbers))
+    table = [["arm", "size", *columns]] + [[r.arm, r.size, *(r.numbers.get(c, "") for c in columns)] for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs")
+    args = parser.parse_args()
+    rows = [row for section in SECTIONS for row in section(args)]
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -176,3 +176,20 @@ def test_dscp_mismapping_drops_in_the_lossy_class_only() -> None:
     assert drops[:, 3].sum() == 0.0
     assert total(frames, "prio", "tx_pfc{}_frames")[:, 3].sum() > 0
     assert total(frames, "queue", "q{}_tx_bytes")[out, 3] > 0
+
+
+def test_a_slow_receiver_pauses_its_leaf_and_drains_at_a_quarter() -> None:
+    """One 100G flow into a NIC draining at 25 %: the NIC's ingress pauses the leaf port feeding it, nothing
+    is dropped, and goodput settles at 25 Gb/s."""
+    lossless = PortKnobs(pfc_priorities=LOSSLESS, xoff_bytes=100_000, headroom_bytes=100_000)
+    scen = star(1, speed_gbps=100, knobs=ShapeKnobs(switch_port=lossless, nic_port=lossless))
+    engine = FluidEngine(scen)
+    receiver = scen.port_index("r0", "eth0")
+    engine.set_slow_receiver(receiver)
+    run(scen, 0.001, engine=engine)
+    before = engine.truth()["delivered_bytes"][0]
+    frames = run(scen, 0.002, engine=engine)
+    assert (engine.truth()["delivered_bytes"][0] - before) / 0.002 == pytest.approx(12.5e9 / 4, rel=0.02)
+    assert total(frames, "prio", "tx_pfc{}_pause_us")[receiver, 3] > 1000  # the NIC pauses...
+    assert total(frames, "prio", "rx_pfc{}_pause_us")[int(scen.peer[receiver]), 3] > 1000  # ...its leaf port
+    assert total(frames, "port", "rx_discards").sum() == 0.0

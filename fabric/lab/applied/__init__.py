@@ -48,7 +48,18 @@ _cache: dict[int, tuple[LabDevice, tuple[Any, ...], DeviceKnobs]] = {}
 
 
 def applied_knobs(device: LabDevice) -> DeviceKnobs:
-    """The knobs ``device`` has applied now; factory defaults for a platform without a reader."""
+    """The knobs ``device`` has applied now; factory defaults for a platform without a reader.
+
+    leaf1 (SONiC) after fabric's lab-roce config, abridged::
+
+        DeviceKnobs(device='leaf1', trust='dscp', dscp_to_tc={..., 26: 3, ..., 48: 6, ...},
+                    tc_to_queue={0: 0, ..., 7: 7}, buffer_bytes=66213888, ports={'Ethernet0': PortKnobs(
+                        mtu=9216, speed_gbps=400, pfc_priorities=frozenset({3}), xoff_bytes=None,
+                        xon_bytes=38912, dynamic_alpha=1.0, headroom_bytes=112640,
+                        ecn={3: EcnKnobs(kmin_bytes=800000, kmax_bytes=3200000, pmax=0.2)},
+                        watchdog=WatchdogKnobs(detect_ms=200, restore_ms=400, action='drop')), ...},
+                    dcqcn=None, roce_dscp=0)
+    """
     reader = READERS.get(device.platform)
     if reader is None or device.config is None:
         return DeviceKnobs(device=device.name)

@@ -63,6 +63,12 @@ def asic_of(device: LabDevice) -> Asic | None:
     return ASICS.get(device.inventory.asic or "")
 
 
+def cell_bytes(device: LabDevice, fallback: int) -> int:
+    """The ASIC's buffer cell, the unit of cell-counting CLIs; ``fallback`` when the inventory names no ASIC."""
+    asic = asic_of(device)
+    return asic.cell_bytes if asic else fallback
+
+
 def cable_m(device: LabDevice, port: str) -> float:
     interface = device.inventory.interfaces.get(port)
     length = interface.cable_length_m if interface is not None else None

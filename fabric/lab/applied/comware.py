@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from fabric.lab.applied.common import Classification, PortDraft, asic_of, ecn, finish, majority
+from fabric.lab.applied.common import Classification, PortDraft, cell_bytes, ecn, finish, majority
 from fabric.lab.applied.views import lines_of, running, sections_of
 from fabric.lab.device import LabDevice
 from fabric.lab.physics.knobs import DEFAULT_DSCP_TO_TC, DeviceKnobs, WatchdogKnobs
@@ -39,8 +39,7 @@ def read(device: LabDevice) -> DeviceKnobs:
         dot1p_lp[int(words[1])] = int(words[3])
     tables = {header.split()[-1]: lines for header, lines in sections_of(config, "wred-table").items()}
     glob = lines_of(config, "")
-    asic = asic_of(device)
-    cell = asic.cell_bytes if asic else DEFAULT_CELL
+    cell = cell_bytes(device, DEFAULT_CELL)
     classes: dict[str, Classification] = {}
     drafts: dict[str, PortDraft] = {}
     for port in device.inventory.interfaces:

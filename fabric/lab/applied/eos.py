@@ -20,7 +20,7 @@ from fabric.lab.applied.common import (
     Action,
     Classification,
     PortDraft,
-    asic_of,
+    cell_bytes,
     derived_headroom,
     ecn,
     finish,
@@ -114,8 +114,7 @@ def _ecn(device: LabDevice, port: str, words: list[str]) -> EcnKnobs:
 
 def _bytes(device: LabDevice, port: str, value: str, unit: str) -> float:
     if unit == "segments":
-        asic = asic_of(device)
-        return float(value) * (asic.cell_bytes if asic else 208)
+        return float(value) * cell_bytes(device, 208)
     if unit == "milliseconds":
         return float(value) * speed_of(device, port) * 1e9 / 8 / 1000
     return float(value) * UNITS[unit]

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from fabric.lab.applied.common import KIB, Classification, PortDraft, asic_of, ecn, finish, majority
+from fabric.lab.applied.common import KIB, Classification, PortDraft, cell_bytes, ecn, finish, majority
 from fabric.lab.applied.views import lines_of, running, sections_of
 from fabric.lab.device import LabDevice
 from fabric.lab.physics.knobs import DEFAULT_DSCP_TO_TC, DeviceKnobs, EcnKnobs, WatchdogKnobs
@@ -37,8 +37,7 @@ def read(device: LabDevice) -> DeviceKnobs:
                       DEFAULT_PFC)
     drops = {header.split()[-1]: _drop(lines) for header, lines in sections_of(config, "drop").items()}
     watchdog = _watchdog(lines_of(config, ""), profile)
-    asic = asic_of(device)
-    cell = asic.cell_bytes if asic else DEFAULT_CELL
+    cell = cell_bytes(device, DEFAULT_CELL)
     classes: dict[str, Classification] = {}
     drafts: dict[str, PortDraft] = {}
     for port in device.inventory.interfaces:

@@ -126,7 +126,7 @@ def test_headroom_below_the_cables_need_drops_lossless_traffic(fraction: float, 
     assert total(frames, "prio", "tx_pfc{}_frames")[:, 3].sum() > 0
 
 
-def storm_run(watchdog: WatchdogKnobs | None) -> tuple[Scenario, list[CounterFrame]]:
+def storm_run(watchdog: WatchdogKnobs | None) -> tuple[Scenario, list[CounterFrame], FluidEngine]:
     """h0 -> h2 across leaf0 - spine0 - leaf1 while h2's NIC asserts pause forever (10 ms, 1 ms frames)."""
     lossless = PortKnobs(pfc_priorities=LOSSLESS, xoff_bytes=100_000, headroom_bytes=100_000)
     knobs = ShapeKnobs(switch_port=PortKnobs(pfc_priorities=LOSSLESS, xoff_bytes=100_000, headroom_bytes=100_000,
@@ -134,7 +134,7 @@ def storm_run(watchdog: WatchdogKnobs | None) -> tuple[Scenario, list[CounterFra
     scen = leaf_spine(2, 1, 2, knobs=knobs, flows=[ShapeFlow(("h0", "eth0"), ("h2", "eth0"))])
     engine = FluidEngine(scen)
     engine.set_pfc_storm(scen.port_index("h2", "eth0"))
-    return scen, run(scen, 0.01, frame_s=1e-3, engine=engine)
+    return scen, run(scen, 0.01, frame_s=1e-3, engine=engine), engine
 
 
 def test_pfc_storm_spreads_upstream_and_a_watchdog_stops_it() -> None:
@@ -144,14 +144,14 @@ def test_pfc_storm_spreads_upstream_and_a_watchdog_stops_it() -> None:
                  and scen.device[int(scen.peer[p])] == towards]
         return float(total(frames[3:], "prio", "tx_pfc{}_pause_us")[ports, 3].sum())
 
-    scen, frames = storm_run(None)
+    scen, frames, _ = storm_run(None)
     assert pause_us(scen, frames, "h2", "leaf1") == pytest.approx(7000)  # the storming NIC
     assert pause_us(scen, frames, "leaf1", "spine0") == pytest.approx(7000)  # 1 hop upstream
     assert pause_us(scen, frames, "spine0", "leaf0") == pytest.approx(7000)  # 2 hops
     assert pause_us(scen, frames, "leaf0", "h0") > 6000  # and on to the sender
     assert total(frames, "port", "pfcwd_storm_detected").sum() == 0
 
-    scen, frames = storm_run(WatchdogKnobs(detect_ms=1, restore_ms=5))
+    scen, frames, engine = storm_run(WatchdogKnobs(detect_ms=1, restore_ms=5))
     leaf1_down = scen.port_index("leaf1", scen.interface[int(scen.peer[scen.port_index("h2", "eth0")])])
     assert total(frames, "port", "pfcwd_storm_detected")[leaf1_down] == 1
     assert pause_us(scen, frames, "h2", "leaf1") == pytest.approx(7000)  # the NIC still storms...
@@ -159,6 +159,11 @@ def test_pfc_storm_spreads_upstream_and_a_watchdog_stops_it() -> None:
     assert pause_us(scen, frames, "spine0", "leaf0") == 0.0
     assert total(frames, "queue", "q{}_drop_bytes")[leaf1_down, 3] > 0  # the watchdog drops instead
     assert total(frames, "port", "tx_discards")[leaf1_down] > 0
+    engine.set_pfc_storm(scen.port_index("h2", "eth0"), on=False)  # the NIC recovers: 5 ms later PFC is back
+    delivered = engine.truth()["delivered_bytes"][0]
+    after = run(scen, 0.006, frame_s=1e-3, engine=engine)
+    assert total(after, "port", "pfcwd_storm_restored")[leaf1_down] == 1
+    assert engine.truth()["delivered_bytes"][0] > delivered
 
 
 def test_dscp_mismapping_drops_in_the_lossy_class_only() -> None:

@@ -23,20 +23,28 @@ class RateState:
     last: dict[SeriesKey, tuple[int, dict[str, FieldValue]]] = field(default_factory=dict)
     uptime: dict[str, int] = field(default_factory=dict)
     discontinuities: int = 0
+    _counter_names: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def apply(self, samples: list[Sample]) -> list[Sample]:
         """The cycle's samples with rate fields added; call once per cycle with every device's samples."""
         rebooted = self._reboots(samples)
+        counter_names = self._counter_names
         out: list[Sample] = []
         for sample in samples:
-            counters = {k: v for k, v in sample.fields.items() if self.width(sample.measurement, k)}
-            if not counters:
+            fields = sample.fields
+            # which fields are counters depends only on the measurement and the field names: decided once
+            shape = (sample.measurement, tuple(fields))
+            names = counter_names.get(shape)
+            if names is None:
+                names = counter_names[shape] = tuple(sorted(k for k in fields if self.width(sample.measurement, k)))
+            if not names:
                 out.append(sample)
                 continue
             # the field names are part of the key: SNMP and CLI may both report a queue, with different counters
-            key = (sample.measurement, tuple(sorted(sample.tags.items())), tuple(sorted(counters)))
+            key = (sample.measurement, tuple(sorted(sample.tags.items())), names)
+            counters = {k: fields[k] for k in names}
             previous = self.last.get(key)
-            self.last[key] = (sample.ts_ns, dict(counters))
+            self.last[key] = (sample.ts_ns, counters)
             if previous is None:
                 out.append(sample)
                 continue
@@ -44,11 +52,10 @@ class RateState:
             elapsed_s = (sample.ts_ns - ts) / 1e9
             rates = None if sample.tags.get("device") in rebooted or elapsed_s <= 0 else \
                 self._rates(sample.measurement, counters, before, elapsed_s)
+            extra: dict[str, FieldValue] = {"discontinuity": True} if rates is None else rates
             if rates is None:
                 self.discontinuities += 1
-                out.append(replace(sample, fields={**sample.fields, "discontinuity": True}))
-            else:
-                out.append(replace(sample, fields={**sample.fields, **rates}))
+            out.append(Sample(sample.measurement, sample.tags, {**fields, **extra}, sample.ts_ns))
         return out
 
     def width(self, measurement: str, name: str) -> int:

@@ -204,28 +204,34 @@ _END_TAGS = _end_tags()
 
 def assemble(device: str, columns: list[tuple[Oid, str, str, int]], rows: list[dict[Oid, Any]],
              ts_ns: int) -> list[Sample]:
-    """Pure: walked columns -> samples keyed by ifName, priority and queue (a pysnmp value is ``int()``-able)."""
+    """Pure: walked columns -> samples keyed by ifName, priority and queue (a pysnmp value is ``int()``-able).
+    Points are keyed by plain tuples and their tags built once per point (tens of thousands of values a cycle)."""
     names: dict[int, str] = {}
     for (_, _, name, _), values in zip(columns, rows, strict=True):
         if name == "name":
             names = {index[0]: str(value) for index, value in values.items()}
-    points: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, int | float | str | bool]] = {}
-
-    def put(measurement: str, tags: dict[str, str], field_name: str, value: int) -> None:
-        key = (measurement, tuple(tags.items()))
-        points.setdefault(key, {})[field_name] = value
-
+    points: dict[tuple[str, int, str], dict[str, int | float | str | bool]] = {}
     for (_, measurement, field_name, _), values in zip(columns, rows, strict=True):
         if field_name == "name":
             continue
         for index, value in values.items():
-            port = names.get(index[0], str(index[0]))
             if measurement == "interface":
-                put(measurement, {"device": device, "interface": port}, field_name, int(value))
+                key, name = (measurement, index[0], ""), field_name
             elif measurement == "pfc" and len(index) == 2:
-                put(measurement, {"device": device, "interface": port, "priority": str(index[1])}, field_name,
-                    int(value))
+                key, name = (measurement, index[0], str(index[1])), field_name
             elif measurement == "queue" and len(index) == 4 and index[1] == EGRESS and index[3] in CSQ_STATS:
-                put(measurement, {"device": device, "interface": port, "queue": str(index[2] - 1)},
-                    CSQ_STATS[index[3]], int(value))
-    return [Sample(m, dict(tags), fields, ts_ns) for (m, tags), fields in points.items()]
+                key, name = (measurement, index[0], str(index[2] - 1)), CSQ_STATS[index[3]]
+            else:
+                continue
+            fields = points.get(key)
+            if fields is None:
+                fields = points[key] = {}
+            fields[name] = int(value)
+    sub = {"pfc": "priority", "queue": "queue"}
+    samples = []
+    for (measurement, if_index, detail), fields in points.items():
+        tags = {"device": device, "interface": names.get(if_index, str(if_index))}
+        if detail:
+            tags[sub[measurement]] = detail
+        samples.append(Sample(measurement, tags, fields, ts_ns))
+    return samples

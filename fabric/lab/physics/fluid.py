@@ -27,6 +27,7 @@ from fabric.lab.physics.fluid_state import Counters, DcqcnArrays, Layout, frame_
 from fabric.lab.physics.scenario import F64, CounterFrame, Scenario
 
 THRESHOLD_EVERY = 4  # steps between refreshes of the dynamic PFC / tail-drop thresholds
+BYTE_COUNTER_EVERY = 4  # steps between reads of the reaction points' byte counters
 
 
 def _group(steps: Any, flows: Any) -> list[tuple[int, Any]]:
@@ -227,7 +228,7 @@ class FluidEngine:
             for flows in arriving:
                 cnp_in[flows] = True
             self.acc.cnp_handled += cnp_in
-        self.rp.react(t, cnp_in, inject, arriving is not None)
+        self.rp.react(t, cnp_in, inject, arriving is not None, self.n % BYTE_COUNTER_EVERY == 0)
 
     def _thresholds(self) -> None:
         """Dynamic XOFF = alpha x free buffer of the device (lossy keys: their tail-drop limit). Refreshed

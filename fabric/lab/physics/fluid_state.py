@@ -144,11 +144,14 @@ class DcqcnArrays:
         self.next_alpha = float(self.alpha_due.min(initial=np.inf)) - 1e-12
         self.next_timer = float(self.timer_due.min(initial=np.inf)) - 1e-12
 
-    def react(self, t: float, cnp: Any, sent: F64, any_cnp: bool, g: float = 1.0 / 256) -> None:
+    def react(self, t: float, cnp: Any, sent: F64, any_cnp: bool, check_bytes: bool = True,
+              g: float = 1.0 / 256) -> None:
         """CNPs arm a cut (at most one per cut period) and set alpha's flag; alpha ticks every alpha period;
         the timer and the byte counter count stages since the last cut: fast recovery while both are at
         most F (``rpg_threshold``), hyper increase once both are past F, additive increase otherwise.
-        Scalar "next due" times skip the per-flow work on steps where nothing can happen."""
+        Scalar "next due" times skip the per-flow work on steps where nothing can happen; the byte counter
+        is only read when ``check_bytes`` (the engine reads it every few steps: its expiries are counted
+        exactly, at most that many steps late, and a cut in between still clears them)."""
         if any_cnp:
             self.cut_pending |= cnp
             self.alpha_flag |= cnp
@@ -170,11 +173,15 @@ class DcqcnArrays:
             self.timer_due = np.where(timer > 0, self.timer_due + self.timer, self.timer_due)
             self.next_timer = float(self.timer_due.min()) - 1e-12
         self.bytes += sent
-        over = self.bytes >= self.byte_reset
-        if over.any() or timer is not self.zero_events:
-            expiries = np.where(over, np.floor(self.bytes / self.byte_reset), 0.0)
-            self.bytes -= expiries * self.byte_reset
-            self._increase(timer, expiries, timer + expiries)
+        if check_bytes:
+            over = self.bytes >= self.byte_reset
+            if over.any():
+                expiries = np.where(over, np.floor(self.bytes / self.byte_reset), 0.0)
+                self.bytes -= expiries * self.byte_reset
+                self._increase(timer, expiries, timer + expiries)
+                return
+        if timer is not self.zero_events:
+            self._increase(timer, self.zero_events, timer)
 
     def _cut(self, t: float, cut: Any) -> None:
         factor = np.maximum(1 - self.alpha / 2, self.min_factor)

@@ -1,4 +1,4 @@
-"""fabric lab up | down | status | fault: the digital twin of an inventory."""
+"""fabric lab up | down | status | fault | truth: the digital twin of an inventory."""
 
 from __future__ import annotations
 
@@ -33,13 +33,19 @@ def up(
     = False,
     free_ports: Annotated[bool, typer.Option(
         "--free-ports", help="Listen on free ports of each device address instead of the inventory's.")] = False,
-    load: Annotated[float, typer.Option("--load", help="Steady traffic on every link, fraction of line rate.")] = 0.0,
+    load: Annotated[float, typer.Option("--load", help="Steady traffic on every link, fraction of line rate "
+                                                        "(no physics; --workload runs the congestion engine).")] = 0.0,
+    workload: Annotated[Path | None, typer.Option(
+        "--workload", help="workloads/*.yaml: the congestion engine turns it and the applied config into counters.")]
+    = None,
 ) -> None:
     """Bring every device of INVENTORY up on its own loopback address; Ctrl-C (or 'lab down') stops it."""
     lab = Lab(state_dir)
     started = time.monotonic()
+    if workload is not None:
+        _check_workload(inventory, workload)
     try:
-        lab.up(inventory, free_ports=free_ports, load=load)
+        lab.up(inventory, free_ports=free_ports, load=load, workload=workload)
         devices = lab.status()["devices"]
     except LabError as exc:
         raise _fail(exc) from None
@@ -54,6 +60,21 @@ def up(
     finally:
         lab.down()
         err.print("lab down", markup=False)
+
+
+def _check_workload(inventory: Path, workload: Path) -> None:
+    """A bad workload file (or one this inventory cannot run) is a one-line error before anything starts."""
+    from fabric.intent.check import validate_inventory
+    from fabric.lab.workload import WorkloadError, hosts_of, load_workload
+
+    fabric = validate_inventory(str(inventory)).fabric
+    try:
+        loaded = load_workload(workload)
+        if fabric is not None:
+            loaded.generators(hosts_of(fabric))
+    except WorkloadError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(exitcodes.INVALID) from None
 
 
 @app.command()
@@ -85,6 +106,8 @@ def status(
     rows = [[name, d["platform"], " ".join(f"{e['protocol']}://{e['address']}:{e['port']}" for e in d["endpoints"]),
              d["config_digest"], ",".join(d["faults"]) or "-"] for name, d in state["devices"].items()]
     table(f"lab {state_dir} (pid {state['pid']})", ["device", "platform", "endpoints", "config", "faults"], rows)
+    if "engine" in state:
+        _engine_table(state["engine"])
     if show_credentials:
         err.print(f"password: {lab.password}  client key: {lab.client_key}  known_hosts: {lab.known_hosts}",
                   markup=False)
@@ -111,3 +134,43 @@ def fault(
         raise _fail(exc) from None
     action = "cleared" if clear else f"injected{f' for {seconds:g} s' if seconds else ''}"
     err.print(f"{device}: {kind} {action}", markup=False)
+
+
+def _engine_table(engine: dict[str, Any]) -> None:
+    """Counters moving since up, per device: what the congestion engine has written."""
+    rows = [[name, f"{d['tx_gbps']:.1f}", f"{d['tx_pause']:.0f}", f"{d['rx_pause']:.0f}", f"{d['ecn_marked']:.0f}",
+             f"{d['drops']:.0f}"] for name, d in engine["devices"].items()]
+    title = (f"congestion engine: workload {engine['workload']}, model {engine['model_s']:.1f} s "
+             f"(lag {engine['lag_s']:.1f} s, epoch {engine['epoch_ms']:.1f} ms), {engine['flows']} flows live")
+    table(title, ["device", "tx Gb/s", "pause tx", "pause rx", "ECN marked", "drops"], rows)
+
+
+@app.command()
+def truth(
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+) -> None:
+    """Ground truth of the running workload: FCT slowdown by flow size, collective completion times, goodput,
+    per-flow rates. For tests and benchmarks: the tuner never reads it (a real fabric cannot tell it)."""
+    try:
+        doc = Lab(state_dir).truth()
+    except LabError as exc:
+        raise _fail(exc) from None
+    if json_output:
+        print_json(doc)
+        return
+    rows = [[bucket, s["count"], f"{s['p50']:.2f}", f"{s['p99']:.2f}", f"{s['mean']:.2f}"]
+            for bucket, s in doc["fct_slowdown"].items()]
+    table(f"FCT slowdown, workload {doc['workload']} at {doc['model_s']:.1f} s "
+          f"(goodput {doc['goodput_gbps']:.1f} Gb/s, {doc['flows']['completed']} flows done, "
+          f"{doc['flows']['active']} active)",
+          ["size", "flows", "p50", "p99", "mean"], rows)
+    cct = doc["collectives"]["cct_s"]
+    if cct:
+        last = list(cct.items())[-10:]
+        table(f"collective completion (last {len(last)} of {doc['collectives']['completed']})", ["group", "ms"],
+              [[g, f"{s * 1e3:.2f}"] for g, s in last])
+    flows = doc["per_flow"][:10]
+    if flows:
+        table("fastest active flows", ["src", "dst", "phase", "Gb/s"],
+              [[f["src"], f["dst"], f["tag"], f"{f['rate_gbps']:.2f}"] for f in flows])

@@ -47,8 +47,10 @@ class Lab:
         pid = self.pid
         return pid is not None and _alive(pid)
 
-    def up(self, inventory: str | Path, free_ports: bool = False, load: float = 0.0, timeout_s: float = 30.0) -> Lab:
-        """Start the twin process for ``inventory`` and wait until every endpoint listens."""
+    def up(self, inventory: str | Path, free_ports: bool = False, load: float = 0.0, timeout_s: float = 30.0,
+           workload: str | Path | None = None) -> Lab:
+        """Start the twin process for ``inventory`` and wait until every endpoint listens; ``workload`` runs
+        the congestion engine on that workload file (``load``: the steady ticker without physics)."""
         if self.running():
             raise LabError(f"a lab is already running from {self.state_dir} (pid {self.pid}); "
                            "run 'fabric lab down' first")
@@ -60,6 +62,8 @@ class Lab:
             command.append("--free-ports")
         if load:
             command += ["--load", str(load)]
+        if workload is not None:
+            command += ["--workload", str(workload)]
         with (self.state_dir / "serve.log").open("wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True)
@@ -120,6 +124,12 @@ class Lab:
     def status(self) -> dict[str, Any]:
         """Devices, endpoints, applied-config digests and active faults."""
         return self.request(op="status")
+
+    def truth(self) -> dict[str, Any]:
+        """Ground truth of the running workload (FCT slowdown by size bucket, collective completion times,
+        goodput, per-flow rates): for tests and benchmarks only, a real fabric cannot tell this."""
+        truth: dict[str, Any] = self.request(op="truth")["truth"]
+        return truth
 
     def fault(self, device: str, kind: str, seconds: float | None = None, port: str | None = None) -> None:
         """Inject a fault on ``device`` for ``seconds`` (until cleared when None); ``link-down`` may name a port."""

@@ -9,7 +9,10 @@ from typing import Any
 from fabric.inventory.models import Device
 
 FAULTS = ("ssh-drop", "reject-config", "slow", "auth-fail", "snmp-timeout", "counter-reset", "counter-wrap",
-          "link-down")
+          "link-down", "pfc-storm", "slow-receiver", "headroom-short")
+# physics faults (fabric.lab.physics.engine, only with a workload): pfc-storm = a host's NICs pause forever,
+# slow-receiver = a host's NICs drain at 25 %, headroom-short = a switch's headroom at 1/4 of its cables' need,
+# link-down = the device's links (or one port) down and ECMP re-hashed.
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """The twin process: every device of an inventory served from one asyncio loop until SIGTERM.
 
-Run by ``fabric lab up`` as ``python -m fabric.lab.serve INV --state-dir DIR [--free-ports]``. It writes
-``lab.json`` (devices and endpoints), ``known_hosts`` and finally ``ready``; it answers control requests
-(faults, status) as JSON lines on ``control.sock``.
+Run by ``fabric lab up`` as ``python -m fabric.lab.serve INV --state-dir DIR [--free-ports] [--workload FILE]``.
+It writes ``lab.json`` (devices and endpoints), ``known_hosts`` and finally ``ready``; it answers control
+requests (faults, status, truth) as JSON lines on ``control.sock``. With ``--workload`` the congestion engine
+(fabric.lab.physics.engine) advances every device's counters from the workload and the applied config;
+``--load`` alone keeps the old steady ticker (fabric.lab.traffic), no physics.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class Twin:
 
     def __init__(self, devices: dict[str, LabDevice], lab_secrets: LabSecrets, state_dir: Path) -> None:
         self.devices = devices
+        self.engine: Any = None  # fabric.lab.physics.engine.LiveEngine when a workload runs
         self.secrets = lab_secrets
         self.state_dir = state_dir
         self.endpoints: dict[str, list[dict[str, Any]]] = {name: [] for name in devices}
@@ -97,7 +100,13 @@ class Twin:
     def control(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
         if op == "status":
-            return {"ok": True, **self.describe()}
+            engine = {"engine": self.engine.status()} if self.engine is not None else {}
+            return {"ok": True, **self.describe(), **engine}
+        if op == "truth":
+            if self.engine is None:
+                return {"ok": False, "error": "no workload runs in this lab; start it with 'fabric lab up INVENTORY "
+                                              "--workload FILE'"}
+            return {"ok": True, "truth": self.engine.truth()}
         device = self.devices.get(str(request.get("device")))
         if device is None:
             return {"ok": False, "error": f"no device {request.get('device')!r} in this lab"}
@@ -192,16 +201,49 @@ def build_devices(inventory: str) -> dict[str, LabDevice]:
     return devices
 
 
-async def run(inventory: str, state_dir: Path, free_ports: bool, load: float) -> None:
+def start_engine(twin: Twin, inventory: str, workload_path: str) -> Any:
+    """The congestion engine for ``workload_path`` over the twin's devices (a bad workload: one-line exit)."""
+    from fabric.lab.physics.engine import LiveEngine
+    from fabric.lab.workload import WorkloadError, hosts_of, load_workload
+
+    fabric = validate_inventory(inventory).fabric
+    assert fabric is not None  # build_devices checked it
+    try:
+        workload = load_workload(workload_path)
+        workload.generators(hosts_of(fabric))  # fits this inventory (fan-in, hosts, pods)
+    except WorkloadError as exc:
+        raise SystemExit(f"lab: {exc}") from None
+    twin.engine = LiveEngine(twin.devices, fabric, workload, digest=twin.digest)
+    return twin.engine
+
+
+async def run_engine(engine: Any, period_s: float = 0.1) -> None:
+    """Step the engine by the wall-clock time since the last step, ``period_s`` apart, until cancelled."""
+    loop = asyncio.get_running_loop()
+    last = loop.time()
+    while True:
+        await asyncio.sleep(period_s)
+        now = loop.time()
+        engine.step(now - last)
+        last = now
+
+
+async def run(inventory: str, state_dir: Path, free_ports: bool, load: float, workload: str | None = None) -> None:
     devices = build_devices(inventory)
     twin = Twin(devices, load_or_create(state_dir, list(devices)), state_dir)
+    if workload:
+        start_engine(twin, inventory, workload)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await twin.start(free_ports)
     await twin.serve_control()
-    traffic = asyncio.create_task(run_traffic(list(devices.values()), load)) if load > 0 else None
+    traffic = None
+    if twin.engine is not None:
+        traffic = asyncio.create_task(run_engine(twin.engine))
+    elif load > 0:
+        traffic = asyncio.create_task(run_traffic(list(devices.values()), load))
     twin.write_state()
     await stop.wait()
     if traffic is not None:
@@ -215,9 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", required=True, type=Path)
     parser.add_argument("--free-ports", action="store_true", help="listen on free ports instead of the inventory's")
     parser.add_argument("--load", type=float, default=0.0, help="steady traffic, fraction of line rate (0: none)")
+    parser.add_argument("--workload", help="workloads/*.yaml: run the congestion engine on this workload")
     args = parser.parse_args(argv)
     args.state_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(run(args.inventory, args.state_dir, args.free_ports, args.load))
+    asyncio.run(run(args.inventory, args.state_dir, args.free_ports, args.load, args.workload))
     return 0
 
 

@@ -59,6 +59,7 @@ NIC_RX_BUFFER = 1 << 20  # a NIC's receive buffer when its XOFF is dynamic (byte
 PAUSE_QUANTA_BITS = 65535 * 512  # a pause frame's maximum quanta; senders refresh at half of it
 RESPONSE_US = 1e-6  # PFC reaction time in the headroom need (reference §4.4)
 FILL_ROUNDS = 12
+BURST_WINDOW_S = 1e-3  # flows starting this close together build one burst (an incast's senders)
 COMPLETED_KEEP = 100_000
 
 
@@ -131,7 +132,8 @@ class _Flows:
     sink: B  # (F, W) the sink column
     tag: list[str]
     group: list[str]
-    members: F64  # flows this row stands for (the live runner aggregates mice of one epoch and pair)
+    members: F64  # flows this row stands for (the live runner aggregates mice of one tick and pair)
+    max_rate: F64  # an aggregate row sends its members' bytes spread over their window, not at line rate
     done: F64 = field(default_factory=lambda: np.zeros(0))
     delivered: F64 = field(default_factory=lambda: np.zeros(0))
 
@@ -195,6 +197,7 @@ def _flows_of(sc: Scenario) -> _Flows:
         cut_s=np.array([d.rate_reduce_monitor_period_us * 1e-6 for d in k]),
         rtt_s=2 * delay, port=port, queue=queue, jp=jp, sink=sink,
         tag=list(sc.flow_tag), group=list(sc.flow_group) or list(sc.flow_tag), members=np.ones(nf),
+        max_rate=np.full(nf, np.inf),
         done=np.full(nf, np.nan), delivered=np.zeros(nf))
 
 
@@ -226,6 +229,11 @@ def _take(a: _Flows, keep: B) -> _Flows:
     return _Flows(**out)
 
 
+def _tick(t: float) -> float:
+    """Time on a nanosecond grid, so a flow starting at 5 ms starts exactly at the 5th 1 ms epoch boundary."""
+    return round(t, 9)
+
+
 def _add(frame: CounterFrame, epoch: CounterFrame, times: int) -> None:
     """Add ``times`` copies of one epoch's counters; gauges: last occupancy, max watermark."""
     for kind in ("port", "prio", "queue"):
@@ -249,7 +257,7 @@ class EpochEngine:
         self.sc = scenario
         self.epoch_s = epoch_s
         self.t = 0.0
-        self.epochs = 0  # time is epochs x epoch_s (no float drift at burst boundaries)
+        self.epochs = 0
         n = scenario.n_ports
         self.storm = np.zeros(n, dtype=bool)  # NIC ports that assert pause forever (pfc-storm)
         self.sink_factor = np.ones(n)  # slow-receiver: a NIC drains at this share of its sink capacity
@@ -258,6 +266,7 @@ class EpochEngine:
         self.wd_until = np.full(n * QUEUES, -1.0)
         self.fl = _flows_of(scenario)
         self.completed = Completed()
+        self.finished: list[tuple[str, float]] = []  # (group, flows) completed since the owner last drained it
         self.delivered_total = 0.0
         self.rate = np.zeros(scenario.n_flows)
         self.q_mean = np.zeros(n * QUEUES)
@@ -266,14 +275,17 @@ class EpochEngine:
 
     # -- live changes -----------------------------------------------------------------------------
 
-    def add_flows(self, batch: Scenario, members: F64 | None = None) -> None:
+    def add_flows(self, batch: Scenario, members: F64 | None = None, max_rate: F64 | None = None) -> None:
         """Append the flows (and hops) of ``batch``, a Scenario over the same ports; ``members``: how many
-        workload flows each row aggregates (its size is their total; truth weighs it by this count)."""
+        workload flows each row aggregates (its size is their total; truth weighs it by this count);
+        ``max_rate``: bytes/s a row sends at most (an aggregate spreads its members over their window)."""
         self._steady = None
         if batch.n_flows:
             new = _flows_of(batch)
             if members is not None:
                 new.members = np.asarray(members, dtype=float)
+            if max_rate is not None:
+                new.max_rate = np.asarray(max_rate, dtype=float)
             self.fl = _concat(self.fl, new)
             self.rate = np.concatenate([self.rate, np.zeros(batch.n_flows)])
 
@@ -336,7 +348,7 @@ class EpochEngine:
         """How many coming epochs are copies of the last one (0: compute the next one)."""
         if self._steady is None:
             return 0
-        dt, t0 = self.epoch_s, self.epochs * self.epoch_s
+        dt, t0 = self.epoch_s, self.t
         _, idx, delivered = self._steady
         fl = self.fl
         later = fl.start[(fl.start >= t0) & (fl.remaining > 0)]
@@ -364,7 +376,7 @@ class EpochEngine:
         self.delivered_total += float(delivered.sum()) * k
         self.wd_paused_s = np.where(self.wd_paused_s > 0, self.wd_paused_s + k * self.epoch_s, 0.0)
         self.epochs += k
-        self.t = self.epochs * self.epoch_s
+        self.t = _tick(self.t + k * self.epoch_s)
 
     def _capacities(self, t0: float) -> tuple[F64, F64, B]:
         sc = self.sc
@@ -389,7 +401,7 @@ class EpochEngine:
     def _compute(self, dt: float, frame: CounterFrame) -> tuple[I64, F64, bool]:
         sc, fl, n = self.sc, self.fl, self.sc.n_ports
         npq = n * QUEUES
-        t0, t1 = self.epochs * dt, (self.epochs + 1) * dt
+        t0, t1 = self.t, _tick(self.t + dt)
         cap, u_rx, stormed = self._capacities(t0)
         eventful = self._watchdog(u_rx, stormed, t0, t1, frame)
         act = (fl.start < t1) & (fl.remaining > 0) & (fl.port[:, 0] >= 0)
@@ -403,7 +415,8 @@ class EpochEngine:
         dummy = cap.size - 1
         pq = np.where(valid, np.where(sink, npq + port * QUEUES + queue, port * QUEUES + queue), dummy)
         pres = np.where(egress, 2 * npq + port, dummy)
-        demand = np.minimum(fl.nic_rate[idx], fl.remaining[idx] / np.maximum(fr * dt, 1e-12))
+        demand = np.minimum(np.minimum(fl.nic_rate[idx], fl.max_rate[idx]),
+                            fl.remaining[idx] / np.maximum(fr * dt, 1e-12))
         dead = (~valid[:, 1:] & ~sink[:, :-1] & egress[:, :-1]).any(axis=1)  # unroutable: ends at a dead port
         demand = np.where(dead, 0.0, demand)
         rate, share = max_min(demand, np.concatenate([pq, pres], axis=1), cap)
@@ -536,9 +549,12 @@ class EpochEngine:
         new = (fl.start[idx] >= t0) & (fl.start[idx] < t1)
         burst_peak = np.zeros(npq)
         burst_marks = np.zeros(npq)
-        if new.any():
-            self._bursts(idx[new], pq[new], jp[new], egress[new], cap, xoff, xon, need, sc.headroom.ravel(),
-                         lossless, lossy_limit, mtu_q, dt, frame, burst_peak, burst_marks)
+        if new.any():  # flows starting within one BURST_WINDOW of each other arrive together
+            window = np.floor((fl.start[idx] - t0) / BURST_WINDOW_S)
+            for w in np.unique(window[new]).tolist():
+                sel = new & (window == w)
+                self._bursts(idx[sel], pq[sel], jp[sel], egress[sel], cap, xoff, xon, need, sc.headroom.ravel(),
+                             lossless, lossy_limit, mtu_q, dt, frame, burst_peak, burst_marks)
 
         # watchdog drop of stormed queues: what they send is lost
         st_pq = np.where(egress, stormed[np.minimum(pq, npq - 1)] & (pq < npq), False)
@@ -574,9 +590,8 @@ class EpochEngine:
         fr2 = frames.reshape(n, QUEUES)
         frame.prio["tx_pfc{}_pause_us"] += pause_us
         frame.prio["tx_pfc{}_frames"] += fr2
-        honour = sc.pfc_enabled[sc.peer]
-        frame.prio["rx_pfc{}_pause_us"] += np.where(honour, pause_us[sc.peer], 0.0)
-        frame.prio["rx_pfc{}_frames"] += np.where(honour, fr2[sc.peer], 0.0)
+        frame.prio["rx_pfc{}_pause_us"] += pause_us[sc.peer]  # a MAC counts what it receives, obeyed or not
+        frame.prio["rx_pfc{}_frames"] += fr2[sc.peer]
         frame.port["rx_discards"] += hr_drop.reshape(n, QUEUES).sum(axis=1)
 
         # ECN at the receiver, CNPs, RP
@@ -623,6 +638,7 @@ class EpochEngine:
             c.done_s += done.tolist()
             c.tag += [fl.tag[i] for i in fi]
             c.group += [fl.group[i] for i in fi]
+            self.finished += [(fl.group[i], float(fl.members[i])) for i in fi]
             if len(c.size) > 2 * COMPLETED_KEEP:
                 for name in Completed.__dataclass_fields__:
                     del getattr(c, name)[:-COMPLETED_KEEP]
@@ -697,7 +713,7 @@ class EpochEngine:
         ramp = np.mean([red_probability(held * (i + 0.5) / 8, kmin, kmax, pmax) for i in range(8)], axis=0)
         # the bytes that cross the queue while it ramps up to the peak and drains back see the ramp
         seen = np.minimum(bytes_q, held * (r0_q / np.maximum(r0_q - c, 1.0) + 1))
-        marks_out[:] = np.where(hot, seen / mtu_q * ramp, 0.0)
+        marks_out += np.where(hot, seen / mtu_q * ramp, 0.0)
 
     def _watchdog(self, u_rx: F64, stormed: B, t0: float, t1: float, frame: CounterFrame) -> bool:
         """Queues paused for a whole detect interval become storms for restore; counters on the port."""

@@ -1,0 +1,320 @@
+"""The live congestion engine of the twin: workload + applied config -> every device's counters, in real time.
+
+Each tick (``LiveEngine.step(elapsed)``, about 10 per second from ``fabric.lab.serve``):
+
+1. faults and links: ``link-down`` (a device, or one port) re-hashes ECMP onto the remaining paths;
+   ``pfc-storm`` (a host NIC pauses forever), ``slow-receiver`` (a host NIC drains at 25 %) and
+   ``headroom-short`` (a switch's headroom at a quarter of its cables' need) act on the engine;
+2. knobs: once a second each device's config digest is compared; a changed device is re-read with
+   ``fabric.lab.applied.applied_knobs`` and the knob arrays and flow paths are rebuilt (DSCP maps move flows
+   between queues);
+3. flows: the workload's flows that start in the tick's window. Flows a NIC sends within one epoch at line
+   rate ("mice") are aggregated per (source, destination, class, group, epoch, ECMP bucket): one row of the
+   engine stands for all of them (the truth weighs it by their count); larger flows stay single rows.
+   Flows whose ``after`` group is not complete are held until it is;
+4. tier E advances by the elapsed wall-clock time and its CounterFrame is added to each ``LabDevice.counters``
+   (fractional remainders kept per port and counter; queue gauges: watermark = max, occupancy = last), so the
+   SNMP agent and every show command serve the same numbers.
+
+When a tick's work takes longer than real time the model time advances by at most ``MAX_STEP_S`` per tick
+(``lag_s`` in the status says how far behind the wall clock it is).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from fabric.inventory.models import Fabric
+from fabric.lab.device import LabDevice
+from fabric.lab.physics.epoch import EpochEngine
+from fabric.lab.physics.knobs import DeviceKnobs
+from fabric.lab.physics.scenario import PORT_COUNTERS, PRIORITY_COUNTERS, QUEUE_COUNTERS, QUEUES, CounterFrame
+from fabric.lab.physics.topology import Builder, Network, cable_headroom_need
+from fabric.lab.workload import FlowBatch, Workload, hosts_of
+
+DEFAULT_EPOCH_S = 2e-3
+ECMP_BUCKETS = 16  # distinct ECMP hash keys per (source, destination, class): what spreads flows over paths
+MICE_BUCKETS = 2  # aggregate rows per (source, destination, class, group) and tick
+MAX_STEP_S = 0.25
+KNOB_REFRESH_S = 1.0
+COMPACT_EVERY_S = 1.0
+HEADROOM_SHORT = 0.25  # headroom-short: a quarter of what the cable needs
+BUDGET = 0.6  # share of real time the engine may use (the SSH/SNMP endpoints share the process)
+MAX_EPOCH_S = 0.02
+
+
+def knobs_of(device: LabDevice) -> DeviceKnobs:
+    """What ``device`` has applied (factory defaults when the applied-config readers cannot tell)."""
+    try:
+        from fabric.lab.applied import applied_knobs
+    except ImportError:  # pragma: no cover - the readers ship with the twin
+        return DeviceKnobs(device=device.name)
+    return applied_knobs(device)
+
+
+def _names(names: list[str], index: np.ndarray) -> np.ndarray:
+    """Indices into ``names`` mapped to the first index of each distinct name."""
+    first: dict[str, int] = {}
+    canonical = np.array([first.setdefault(name, i) for i, name in enumerate(names)] or [0], dtype=np.int64)
+    return np.asarray(canonical[index], dtype=np.int64)
+
+
+class LiveEngine:
+    """Tier E over the twin's devices, driven by a workload (``None``: idle fabric, faults still count)."""
+
+    def __init__(self, devices: dict[str, LabDevice], fabric: Fabric, workload: Workload | None,
+                 epoch_s: float = DEFAULT_EPOCH_S, digest: Any = None) -> None:
+        self.devices = devices
+        self.workload = workload
+        self.net = Network.from_fabric(fabric)
+        self.hosts = hosts_of(fabric)
+        width = max((len(h.nics) for h in self.hosts), default=1)
+        self.nic_port = np.full((max(len(self.hosts), 1), width), -1, dtype=np.int64)
+        for i, h in enumerate(self.hosts):
+            self.nic_port[i, :len(h.nics)] = [self.net.port(h.name, nic) for nic in h.nics]
+        self.line = np.array(self.net.speed_gbps) * 1e9 / 8
+        self.digest = digest or (lambda d: repr(d.config))
+        self.digests = {name: self.digest(d) for name, d in devices.items()}
+        self.applied = {name: knobs_of(d) for name, d in devices.items()}
+        self.effective: dict[str, DeviceKnobs] = {}
+        self.down: frozenset[int] = frozenset()
+        self.faulted: tuple[frozenset[str], ...] = (frozenset(),) * 3
+        self.builder = self._builder()
+        empty = self.builder.build([], [], [], [], [], [], [], [])
+        self.engine = EpochEngine(empty, epoch_s)
+        self.base_epoch_s = epoch_s
+        self.load = BUDGET
+        self.keys: list[str] = []  # ECMP key per engine flow row (aligned with engine.fl)
+        self.sim_s = 0.0
+        self.wall_s = 0.0
+        self.ordinal = 0
+        self.held = FlowBatch.empty()
+        self.outstanding: Counter[str] = Counter()
+        self.complete_groups: set[str] = set()
+        self._knob_check = 0.0
+        self._compact = 0.0
+        names = self._counter_names()
+        self.counter_names = names
+        self.remainder = np.zeros((self.net.n_ports, len(names)))
+        self.since_up = np.zeros((self.net.n_ports, len(names)))
+
+    # -- knobs, faults, links -----------------------------------------------------------------------
+
+    def _builder(self) -> Builder:
+        knobs = dict(self.applied)
+        short = self.faulted[2]
+        for name in short:
+            k = knobs[name]
+            ports = {}
+            for p in range(self.net.n_ports):
+                if self.net.device[p] == name:
+                    pk = k.port(self.net.interface[p])
+                    need = cable_headroom_need(self.net, p, pk.mtu)
+                    ports[self.net.interface[p]] = dataclasses.replace(pk, headroom_bytes=int(need * HEADROOM_SHORT))
+            knobs[name] = dataclasses.replace(k, ports={**k.ports, **ports})
+        self.effective = knobs
+        return Builder(self.net, knobs)
+
+    def _faults(self) -> tuple[frozenset[int], tuple[frozenset[str], ...]]:
+        down: set[int] = set()
+        kinds: list[set[str]] = [set(), set(), set()]
+        for name, device in self.devices.items():
+            whole = device.faults.active("link-down")
+            for iface in device.inventory.interfaces:
+                if whole or iface in device.link_down:
+                    try:
+                        down.add(self.net.port(name, iface))
+                    except KeyError:
+                        continue
+            for i, kind in enumerate(("pfc-storm", "slow-receiver", "headroom-short")):
+                if device.faults.active(kind):
+                    kinds[i].add(name)
+        return frozenset(down), tuple(frozenset(k) for k in kinds)
+
+    def _refresh(self) -> None:
+        """Links, faults and (once a second) applied knobs; rebuild what changed."""
+        down, faulted = self._faults()
+        rebuild = down != self.down or faulted[2] != self.faulted[2]
+        if faulted[:2] != self.faulted[:2]:
+            for p in range(self.net.n_ports):
+                if self.net.is_host[p]:
+                    self.engine.set_pfc_storm(p, self.net.device[p] in faulted[0])
+                    self.engine.set_slow_receiver(p, 0.25 if self.net.device[p] in faulted[1] else 1.0)
+        if self.wall_s >= self._knob_check:
+            self._knob_check = self.wall_s + KNOB_REFRESH_S
+            for name, device in self.devices.items():
+                digest = self.digest(device)
+                if digest != self.digests[name]:
+                    self.digests[name] = digest
+                    self.applied[name] = knobs_of(device)
+                    rebuild = True
+        self.faulted = faulted
+        if rebuild:
+            if down != self.down:
+                self.net.set_down(down)
+                self.down = down
+            self.builder = self._builder()
+            fl = self.engine.fl
+            self.engine.reroute(self.builder.build(fl.src.tolist(), fl.dst.tolist(), fl.size.tolist(),
+                                                   fl.start.tolist(), fl.dscp.tolist(), self.keys, fl.tag, fl.group))
+
+    # -- flows ----------------------------------------------------------------------------------------
+
+    def _release(self, batch: FlowBatch) -> FlowBatch:
+        """Flows whose ``after`` group is complete (now or earlier); the rest wait in ``held``."""
+        pending = FlowBatch.concat([self.held, batch]) if len(self.held) else batch
+        if not len(pending) or bool((pending.after < 0).all()):
+            self.held = FlowBatch.empty()
+            return pending
+        ready = np.array([a < 0 or pending.groups[a] in self.complete_groups for a in pending.after.tolist()])
+        self.held = pending.mask(~ready)
+        out = pending.mask(ready)
+        late = out.after >= 0
+        if late.any():
+            out.start_s = np.where(late, np.maximum(out.start_s, self.sim_s), out.start_s)
+        return out
+
+    def _add(self, batch: FlowBatch, window_s: float) -> None:
+        """Aggregate mice, route, append to the engine."""
+        if not len(batch):
+            return
+        for g in batch.group.tolist():
+            self.outstanding[batch.groups[g]] += 1
+        src = self._ports(batch.src_host, batch.src_nic)
+        dst = self._ports(batch.dst_host, batch.dst_nic)
+        line = self.line[src]
+        ordinal = self.ordinal + np.arange(len(batch), dtype=np.int64)
+        self.ordinal += len(batch)
+        # one key per (source, destination, class, phase, group, bucket); flows longer than the window at
+        # line rate keep a key of their own
+        n = self.net.n_ports
+        tag, group = _names(batch.tags, batch.tag), _names(batch.groups, batch.group)  # chunks repeat names
+        key = ((src * n + dst) * 64 + batch.dscp) * (len(batch.tags) + 1) + tag
+        key = (key * (len(batch.groups) + 1) + group) * MICE_BUCKETS + ordinal % MICE_BUCKETS
+        single = batch.bytes > line * window_s
+        key = np.where(single, -1 - ordinal, key)
+        uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        size = np.bincount(inverse, weights=batch.bytes, minlength=len(uniq))
+        start = np.full(len(uniq), np.inf)
+        np.minimum.at(start, inverse, batch.start_s)
+        members = np.bincount(inverse, minlength=len(uniq)).astype(float)
+        ecmp = np.where(single[first], ordinal[first] % ECMP_BUCKETS, ordinal[first] % MICE_BUCKETS)
+        keys = [f"{s}>{d}/{c}/{k}" for s, d, c, k in zip(src[first].tolist(), dst[first].tolist(),
+                                                         batch.dscp[first].tolist(), ecmp.tolist(), strict=True)]
+        spread = np.where(members > 1, size / max(window_s, self.engine.epoch_s), np.inf)
+        built = self.builder.build(src[first].tolist(), dst[first].tolist(), size.tolist(), start.tolist(),
+                                   batch.dscp[first].tolist(), keys,
+                                   [batch.tags[t] for t in batch.tag[first].tolist()],
+                                   [batch.groups[g] for g in batch.group[first].tolist()])
+        self.engine.add_flows(built, members, spread)
+        self.keys += keys
+
+    def _ports(self, host: np.ndarray, nic: np.ndarray) -> np.ndarray:
+        return np.asarray(self.nic_port[host, nic], dtype=np.int64)
+
+    # -- one tick ---------------------------------------------------------------------------------------
+
+    def step(self, elapsed_s: float) -> CounterFrame:
+        """Advance by ``elapsed_s`` of wall-clock time (at most ``MAX_STEP_S`` of model time)."""
+        self.wall_s += elapsed_s
+        seconds = min(elapsed_s, MAX_STEP_S)
+        self._refresh()
+        t0, t1 = self.sim_s, self.sim_s + seconds
+        batch = self.workload.flow_batch(self.hosts, t0, t1) if self.workload is not None else FlowBatch.empty()
+        self._add(self._release(batch), seconds)
+        began = time.perf_counter()
+        frame = self.engine.advance(seconds)
+        self._adapt(time.perf_counter() - began, seconds)
+        self.sim_s = t1
+        for group, n in self.engine.finished:
+            self.outstanding[group] -= int(n)
+            if self.outstanding[group] <= 0:
+                del self.outstanding[group]
+                self.complete_groups.add(group)
+        self.engine.finished.clear()
+        if self.wall_s >= self._compact:
+            self._compact = self.wall_s + COMPACT_EVERY_S
+            keep = self.engine.compact()
+            self.keys = [k for k, kept in zip(self.keys, keep.tolist(), strict=True) if kept]
+        self.write(frame)
+        return frame
+
+    def _adapt(self, cost_s: float, seconds: float) -> None:
+        """Keep the engine at about ``BUDGET`` of real time: longer epochs when a tick costs too much (down to
+        coarser time resolution, up to ``MAX_EPOCH_S``), back towards ``epoch_s`` when there is room."""
+        if seconds <= 0:
+            return
+        self.load = 0.8 * self.load + 0.2 * cost_s / seconds  # smoothed share of real time the engine used
+        wanted = self.engine.epoch_s * self.load / BUDGET
+        step = float(np.clip(wanted, self.engine.epoch_s / 2, self.engine.epoch_s * 2))
+        self.engine.epoch_s = float(np.clip(step, self.base_epoch_s, MAX_EPOCH_S))
+
+    # -- counters ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _counter_names() -> list[tuple[str, str, int]]:
+        """(frame kind, frame key, queue/priority or -1) per counter column."""
+        names = [("port", k, -1) for k in PORT_COUNTERS]
+        names += [("prio", k, q) for k in PRIORITY_COUNTERS for q in range(QUEUES)]
+        names += [("queue", k, q) for k in QUEUE_COUNTERS for q in range(QUEUES)]
+        return names
+
+    def write(self, frame: CounterFrame) -> None:
+        """Add the frame to each device's counter store, keeping fractional remainders."""
+        cols = [getattr(frame, kind)[key] if q < 0 else getattr(frame, kind)[key][:, q]
+                for kind, key, q in self.counter_names]
+        self.remainder += np.stack(cols, axis=1)
+        whole = np.floor(self.remainder)
+        self.remainder -= whole
+        self.since_up += whole
+        rows, cols_ = np.nonzero(whole)
+        net = self.net
+        for p, c in zip(rows.tolist(), cols_.tolist(), strict=True):
+            _, key, q = self.counter_names[c]
+            values = self.devices[net.device[p]].counters.port(net.interface[p])
+            name = key.format(q) if q >= 0 else key
+            if name in values:
+                values[name] += int(whole[p, c])
+        occupancy, water = frame.gauge["q{}_occupancy_bytes"], frame.gauge["q{}_watermark_bytes"]
+        for p in range(net.n_ports):
+            values = self.devices[net.device[p]].counters.port(net.interface[p])
+            for q in range(QUEUES):
+                values[f"q{q}_occupancy_bytes"] = int(occupancy[p, q])
+                if water[p, q] > values.get(f"q{q}_watermark_bytes", 0):
+                    values[f"q{q}_watermark_bytes"] = int(water[p, q])
+
+    # -- what the lab shows -----------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Per device since up: tx bytes and Gb/s, pause frames sent/received, ECN marks, drops."""
+        idx = {f"{kind}:{key}:{q}": i for i, (kind, key, q) in enumerate(self.counter_names)}
+
+        def total(kind: str, key: str, qs: range | None = None) -> np.ndarray:
+            if qs is None:
+                return self.since_up[:, idx[f"{kind}:{key}:-1"]]
+            return sum((self.since_up[:, idx[f"{kind}:{key}:{q}"]] for q in qs), np.zeros(self.net.n_ports))
+
+        per = {"tx_bytes": total("port", "tx_octets"), "tx_pause": total("prio", "tx_pfc{}_frames", range(8)),
+               "rx_pause": total("prio", "rx_pfc{}_frames", range(8)),
+               "ecn_marked": total("queue", "q{}_ecn_marked_pkts", range(8)),
+               "drops": total("queue", "q{}_drop_pkts", range(8)) + total("port", "rx_discards")}
+        out: dict[str, dict[str, float]] = {}
+        for p, name in enumerate(self.net.device):
+            row = out.setdefault(name, dict.fromkeys(per, 0.0))
+            for key, values in per.items():
+                row[key] += float(values[p])
+        for row in out.values():
+            row["tx_gbps"] = row["tx_bytes"] * 8 / 1e9 / max(self.sim_s, 1e-9)
+        return {"model_s": self.sim_s, "lag_s": max(self.wall_s - self.sim_s, 0.0),
+                "epoch_ms": self.engine.epoch_s * 1e3,
+                "workload": self.workload.name if self.workload else None,
+                "flows": int(np.isnan(self.engine.fl.done).sum()), "devices": out}
+
+    def truth(self) -> dict[str, Any]:
+        return {**self.engine.truth(), "model_s": self.sim_s,
+                "workload": self.workload.name if self.workload else None}

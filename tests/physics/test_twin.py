@@ -1,0 +1,156 @@
+"""The congestion engine live in the twin: `lab up --workload` moves counters that SNMP and `show` serve alike,
+an ECN change over SONiC's real CLI moves the queue the way the model says, and a PFC storm from a host NIC
+spreads pauses until the watchdog stops it. Ground truth through `Lab.truth()` and `fabric lab truth --json`."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fabric.cli.main import app
+from fabric.lab.control import Lab
+from tests.applied.clients import push_sonic, rendered, sonic_patch
+from tests.conftest import INVENTORIES, ROOT
+from tests.lab.test_snmp import IFX_ENTRY, get, if_index
+
+INCAST_ONLY = """\
+name: incast-only
+description: 16 sender NICs x 500 KB onto the first server's NIC 0 every 5 ms, nothing else
+seed: 1
+duration_s: 10
+phases:
+  - name: incast
+    kind: incast
+    fan_in: 16
+    size_bytes: 500KB
+    period_s: 5ms
+    target: {first: 1}
+    nic: 0
+"""
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+def model_s(lab: Lab) -> float:
+    return float(lab.status()["engine"]["model_s"])
+
+
+def advance_model(lab: Lab, seconds: float) -> None:
+    start = model_s(lab)
+    wait_for(lambda: model_s(lab) >= start + seconds, timeout_s=30 + seconds * 30)
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    lab = Lab(tmp_path_factory.mktemp("incast")).up(INVENTORIES / "lab-roce", free_ports=True,
+                                                    workload=ROOT / "workloads/incast-16to1.yaml")
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+def test_incast_workload_moves_counters_that_snmp_and_show_agree_on(shipped: Lab) -> None:
+    first = shipped.counters("leaf1", "Ethernet16")  # towards gpu01 NIC 0, the incast target
+    advance_model(shipped, 0.05)
+    second = shipped.counters("leaf1", "Ethernet16")
+    assert second["tx_octets"] > first["tx_octets"]
+    assert shipped.counters("gpu02", "ens1np0")["tx_octets"] > 0  # a sender NIC
+    index = if_index(shipped, "leaf1")["Ethernet16"]
+    oid = f"{IFX_ENTRY}.10.{index}"  # ifHCOutOctets
+    previous = shipped.counters("leaf1", "Ethernet16")
+    before = previous["tx_octets"]
+    snmp = int(get(shipped, "leaf1", oid)[oid][1])
+    from tests.lab.test_sonic import sonic
+
+    with sonic(shipped) as conn:
+        rows = conn.send_command("show queue counters Ethernet16").splitlines()
+        after = shipped.counters("leaf1", "Ethernet16")
+    assert before <= snmp <= after["tx_octets"]
+    shown = {r.split()[1]: int(r.split()[3].replace(",", "")) for r in rows if r.split()[:1] == ["Ethernet16"]}
+    queue = max(range(8), key=lambda q: after[f"q{q}_tx_bytes"])
+    assert 0 < previous[f"q{queue}_tx_bytes"] <= shown[f"UC{queue}"] <= after[f"q{queue}_tx_bytes"]
+
+
+def test_truth_reports_fct_collectives_goodput_and_the_cli_prints_it(shipped: Lab) -> None:
+    wait_for(lambda: shipped.truth()["collectives"]["completed"] > 0)
+    truth = shipped.truth()
+    assert truth["workload"] == "incast-16to1" and truth["goodput_gbps"] > 0
+    assert truth["fct_slowdown"] and all(b["p99"] >= b["p50"] >= 1.0 for b in truth["fct_slowdown"].values())
+    assert any(g.startswith("incast@") for g in truth["collectives"]["cct_s"])
+    result = CliRunner().invoke(app, ["lab", "truth", "--json", "--state-dir", str(shipped.state_dir)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["workload"] == "incast-16to1"
+    status = CliRunner().invoke(app, ["lab", "status", "--state-dir", str(shipped.state_dir)])
+    assert "congestion engine: workload incast-16to1" in status.stdout and "tx Gb/s" in status.stdout
+
+
+def test_bad_workload_is_one_line_error_before_start(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(INCAST_ONLY.replace("fan_in: 16", "fan_in: 99"))
+    result = CliRunner().invoke(app, ["lab", "up", str(INVENTORIES / "lab-roce"), "--workload", str(bad),
+                                      "--state-dir", str(tmp_path / "lab"), "--free-ports", "--detach"])
+    assert result.exit_code == 5
+    assert result.stderr.count("\n") == 1 and "bad.yaml" in result.stderr and "fan_in" in result.stderr
+    assert not (tmp_path / "lab" / "pid").exists()
+
+
+@pytest.fixture
+def incast_twin(tmp_path: Path) -> Iterator[Lab]:
+    workload = tmp_path / "incast-only.yaml"
+    workload.write_text(INCAST_ONLY)
+    lab = Lab(tmp_path / "twin").up(INVENTORIES / "lab-roce", free_ports=True, workload=workload)
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+def test_ecn_kmin_raised_over_the_sonic_cli_raises_the_incast_queue(incast_twin: Lab) -> None:
+    """Tier E: DCQCN reacts once the queue passes Kmin, so the incast peak is Kmin + a reaction term."""
+    push_sonic(incast_twin, rendered()[1]["leaf1"])  # fabric's config: DSCP 26 -> TC 3, ECN 600 KB..2.4 MB, PFC 3
+
+    def watermark_after_reset() -> dict[str, int]:
+        advance_model(incast_twin, 0.02)  # the engine has re-read the knobs (once a second)
+        incast_twin.fault("leaf1", "counter-reset")  # watermarks are maxima since the last clear
+        advance_model(incast_twin, 0.05)
+        return incast_twin.counters("leaf1", "Ethernet16")
+
+    wait_for(lambda: incast_twin.counters("leaf1", "Ethernet16")["q3_tx_bytes"] > 0)
+    low = watermark_after_reset()
+    assert low["q3_ecn_marked_pkts"] > 0 and low["q3_watermark_bytes"] > 600_000
+    output = sonic_patch(incast_twin, [{"op": "replace", "path": "/WRED_PROFILE/roce_ecn_200g/green_min_threshold",
+                                        "value": "1800000"}])
+    assert output.endswith("Patch applied successfully."), output
+    time.sleep(1.2)
+    high = watermark_after_reset()
+    # Kmin up by 1.2 MB: the same reaction on top of it (the 16 x 500 KB burst bounds the peak at ~7.7 MB)
+    assert high["q3_watermark_bytes"] > low["q3_watermark_bytes"] + 1_000_000
+
+
+def test_pfc_storm_from_a_host_spreads_pauses_until_the_watchdog_stops_it(incast_twin: Lab) -> None:
+    push_sonic(incast_twin, rendered()[1]["leaf1"])  # PFC on priority 3, watchdog 200 ms detect / 400 ms restore
+    advance_model(incast_twin, 0.02)
+    incast_twin.fault("gpu01", "pfc-storm")
+    advance_model(incast_twin, 0.15)  # inside the watchdog's 200 ms
+    paused = incast_twin.counters("leaf1", "Ethernet16")
+    assert paused["rx_pfc3_pause_us"] > 50_000 and incast_twin.counters("gpu01", "ens1np0")["tx_pfc3_frames"] > 0
+    senders = [incast_twin.counters("leaf1", f"Ethernet{p}")["tx_pfc3_pause_us"] for p in range(24, 80, 8)]
+    assert sum(1 for s in senders if s > 0) >= 3  # leaf1 pauses the local senders feeding the stormed queue
+    wait_for(lambda: incast_twin.counters("leaf1", "Ethernet16").get("q3_drop_pkts", 0) > 0)  # watchdog: drop
+    stopped = [incast_twin.counters("leaf1", f"Ethernet{p}")["tx_pfc3_pause_us"] for p in range(24, 80, 8)]
+    advance_model(incast_twin, 0.1)
+    later = [incast_twin.counters("leaf1", f"Ethernet{p}")["tx_pfc3_pause_us"] for p in range(24, 80, 8)]
+    assert later == stopped  # no more pauses upstream while the watchdog holds the queue
+    status = incast_twin.status()
+    assert status["devices"]["gpu01"]["faults"] == ["pfc-storm"]

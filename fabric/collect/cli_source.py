@@ -13,6 +13,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,18 @@ class CliPoller:
     def __init__(self, login: SshLogin) -> None:
         self.login = login
         self._connections: dict[SshTarget, Any] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_size = 0
+        self._deadline_s = 30.0
 
     async def poll_all(self, targets: list[SshTarget], deadline_s: float) -> list[PollResult]:
+        eapi = sum(1 for t in targets if t.transport != "ssh")
+        if eapi > self._pool_size:
+            # pyeapi blocks: one thread per eAPI device, or the default executor (cores + 4) would queue them
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)
+            self._pool, self._pool_size = ThreadPoolExecutor(max_workers=eapi, thread_name_prefix="eapi"), eapi
+        self._deadline_s = deadline_s
         return list(await asyncio.gather(*(self.poll(t, deadline_s) for t in targets)))
 
     async def poll(self, target: SshTarget, deadline_s: float) -> PollResult:
@@ -160,9 +171,9 @@ class CliPoller:
         if connection is None:
             connection = pyeapi.client.connect(transport=target.transport, host=target.address, port=target.port,
                                                username=target.username, password=self.login.password,
-                                               timeout=30)
+                                               timeout=max(1, int(self._deadline_s + 0.999)))
             self._connections[target] = connection
-        reply = await asyncio.to_thread(connection.execute, commands, "json")
+        reply = await asyncio.get_running_loop().run_in_executor(self._pool, connection.execute, commands, "json")
         ts_ns = time.time_ns()
         return [(json.dumps(result), ts_ns) for result in reply["result"]]
 
@@ -174,6 +185,9 @@ class CliPoller:
     def close(self) -> None:
         for target in list(self._connections):
             self._drop(target)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool, self._pool_size = None, 0
 
 
 def cli_platforms() -> set[str]:

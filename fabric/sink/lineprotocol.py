@@ -8,7 +8,8 @@ every point, which profiling showed to be ~90 % of the InfluxDB sink's CPU.
 
 from __future__ import annotations
 
-from fabric.core.sample import FieldValue, Sample
+from fabric.core.sample import Sample
+from fabric.core.sample import _field as field_text  # the reference encoding of a field value
 
 MAX_CACHED = 1_000_000  # series prefixes kept; a fleet's series count is far below, churn clears it
 
@@ -46,20 +47,10 @@ class LineEncoder:
             elif kind is float:
                 parts.append(f"{key}{value!r}")
             else:
-                parts.append(key + _value(value))
+                parts.append(key + field_text(value))  # booleans, strings
         return f"{prefix}{','.join(parts)} {sample.ts_ns}"
 
     def lines(self, samples: list[Sample]) -> list[str]:
         line = self.line
         return [line(s) for s in samples]
 
-
-def _value(value: FieldValue) -> str:
-    """The uncommon field types: booleans, strings, and int/float subclasses."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{int(value)}i"
-    if isinstance(value, float):
-        return repr(float(value))
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

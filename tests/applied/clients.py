@@ -86,9 +86,17 @@ def push_nxos(lab: Lab, text: str) -> None:
         assert "%" not in conn.send_config_set(text.splitlines())
 
 
+def paste(conn: Any, lines: list[str], device: str) -> str:
+    """Lines pasted into a view CLI as an operator pastes a config (type-ahead, one write), read up to the user
+    view prompt ``<device>`` that the final ``return`` brings; what the session printed meanwhile."""
+    conn.write_channel("\n".join([*lines, "return"]) + "\n")
+    return str(conn.read_until_pattern(pattern=rf"<{device}>\s*$", read_timeout=60))
+
+
 def push_comware(lab: Lab, text: str) -> None:
     with netmiko(lab, "leaf4", "hp_comware") as conn:
-        assert "%" not in conn.send_config_set(text.splitlines())
+        output = paste(conn, ["system-view", *text.splitlines()], "leaf4")
+    assert "%" not in output, output
 
 
 def type_huawei(conn: Any, lines: list[str]) -> list[str]:
@@ -99,8 +107,8 @@ def type_huawei(conn: Any, lines: list[str]) -> list[str]:
 def push_huawei(lab: Lab, text: str) -> None:
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     with netmiko(lab, "spine2", "huawei_vrpv8") as conn:
-        replies = type_huawei(conn, ["system-view", *lines, "commit", "return"])
-    assert not [reply for reply in replies if "Error" in reply or "Failed" in reply]
+        output = paste(conn, ["system-view", *lines, "commit"], "spine2")
+    assert "Error" not in output and "Failed" not in output and "[~spine2]" in output, output
 
 
 def push_host(lab: Lab, text: str) -> None:

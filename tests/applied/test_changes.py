@@ -57,20 +57,19 @@ def texts() -> dict[str, str]:
     return rendered()[1]
 
 
-def test_nxos_kmin_change_shows_on_the_ports_of_that_profile_only(lab: Lab, texts: dict[str, str]) -> None:
-    PUSH["spine1"](lab, texts["spine1"])
-    before = knobs(lab, "spine1")
-    assert before.ports["Ethernet1/1"].ecn[3].kmin_bytes == 782 * 1024
+def test_nxos_kmin_change_shows_on_the_ports_of_that_policy_only(lab: Lab) -> None:
+    policy = ["policy-map type queuing ECN_400G", "class type queuing c-out-8q-q3"]
+    wred = "random-detect minimum-threshold {} kbytes maximum-threshold 3125 kbytes drop-probability 20 weight 0 ecn"
     with netmiko(lab, "spine1", "cisco_nxos") as conn:
-        output = conn.send_config_set([
-            "policy-map type queuing QOS_EGRESS_roce_ecn_400g", "class type queuing c-out-8q-q3",
-            "random-detect minimum-threshold 500 kbytes maximum-threshold 3125 kbytes drop-probability 20 "
-            "weight 0 ecn"])
-        assert "%" not in output
+        assert "%" not in conn.send_config_set([*policy, wred.format(782), "interface Ethernet1/1",
+                                                "service-policy type queuing output ECN_400G"])
+        before = knobs(lab, "spine1")
+        assert "%" not in conn.send_config_set([*policy, wred.format(500)])
     after = knobs(lab, "spine1")
+    assert before.ports["Ethernet1/1"].ecn[3].kmin_bytes == 782 * 1024
     assert after.ports["Ethernet1/1"].ecn[3].kmin_bytes == 500 * 1024
-    assert after.ports["Ethernet1/1"].ecn[3].kmax_bytes == before.ports["Ethernet1/1"].ecn[3].kmax_bytes
-    assert after.ports["Ethernet1/4"] == before.ports["Ethernet1/4"]  # the 100G profile is another policy
+    assert after.ports["Ethernet1/1"].ecn[3].kmax_bytes == 3125 * 1024
+    assert after.ports["Ethernet1/2"].ecn == {}  # no queuing policy there
 
 
 def test_sonic_mismapped_dscp_lands_in_the_lossy_queue(lab: Lab, texts: dict[str, str]) -> None:

@@ -198,3 +198,24 @@ def test_a_slow_receiver_pauses_its_leaf_and_drains_at_a_quarter() -> None:
     assert total(frames, "prio", "tx_pfc{}_pause_us")[receiver, 3] > 1000  # the NIC pauses...
     assert total(frames, "prio", "rx_pfc{}_pause_us")[int(scen.peer[receiver]), 3] > 1000  # ...its leaf port
     assert total(frames, "port", "rx_discards").sum() == 0.0
+
+
+def test_unequal_cables_delay_bytes_pauses_and_cnps_per_link() -> None:
+    """Cables of 2 m and 2 km (10 us) in one fabric: per-hop delay rings and per-flow CNP delays still
+    deliver every byte, and the far sender's first byte reaches the switch 10 us after it left."""
+    knobs = ShapeKnobs(switch_port=PortKnobs(ecn={3: EcnKnobs(50_000, 400_000, 0.2)}, pfc_priorities=LOSSLESS,
+                                             xoff_bytes=100_000, headroom_bytes=400_000),
+                       nic_port=PortKnobs(pfc_priorities=LOSSLESS), dcqcn=NIC_DCQCN)
+    scen = star(4, speed_gbps=100, knobs=knobs, flow_bytes=2e6)
+    far = scen.port_index("h0", "eth0")
+    scen.delay_s[[far, int(scen.peer[far])]] = 10e-6
+    engine = FluidEngine(scen)
+    assert engine.lay.hop_delay_same is None and engine.lay.cnp_delay_same is None
+    first = run(scen, 8e-6, frame_s=8e-6, engine=engine)[0]
+    arrived = total([first], "prio", "rx_pg{}_bytes")[:, 3]
+    assert arrived[int(scen.peer[far])] == 0.0  # the far sender's bytes are still on the cable
+    assert arrived[int(scen.peer[scen.port_index("h1", "eth0")])] > 0
+    frames = run(scen, 3e-3, engine=engine)
+    truth = engine.truth()
+    assert truth["done"].all() and truth["delivered_bytes"] == pytest.approx(np.full(4, 2e6))
+    assert total(frames, "port", "rp_cnp_handled").sum() > 0

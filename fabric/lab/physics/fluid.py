@@ -107,7 +107,7 @@ class FluidEngine:
         """Run ``round(seconds / dt)`` steps and return the counter increments of those steps."""
         for _ in range(round(seconds / self.dt)):
             self._step()
-        return frame_from(self.acc, self.lay, self.scenario, self.dt, self.marks)
+        return frame_from(self.acc, self.lay, self.scenario, self.dt, self.marks, self.ring.sum(axis=0))
 
     def truth(self) -> dict[str, Any]:
         """Per-flow ground truth: ``rate_bytes_s`` (the reaction point's current rate, 0 when not sending),

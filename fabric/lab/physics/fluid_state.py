@@ -212,6 +212,7 @@ class Counters:
     def __init__(self, lay: Layout) -> None:
         self.lay = lay
         self.marks_counted = np.zeros(lay.n_flows)  # pending marks already reported by the last frame
+        self.in_flight = np.zeros(lay.n_hops)  # bytes on the cables towards each hop at the last frame
         self.reset(np.zeros(lay.n_queues))
 
     def reset(self, occupancy: F64) -> None:
@@ -224,11 +225,13 @@ class Counters:
         self.occupancy, self.watermark = occupancy, occupancy.copy()
 
 
-def frame_from(acc: Counters, lay: Layout, s: Scenario, dt: float, pending_marks: F64) -> CounterFrame:
+def frame_from(acc: Counters, lay: Layout, s: Scenario, dt: float, pending_marks: F64, in_flight: F64
+               ) -> CounterFrame:
     """Scatter the accumulated sums onto ports/queues/priorities (canonical counter names) and reset them.
 
-    Received bytes are the bytes each hop's predecessor sent in the frame (a hop's rx counter lags its
-    upstream tx by the link's in-flight bytes, as on a real link); marks not yet turned into a CNP
+    Received bytes are the bytes each hop's predecessor sent in the frame, less what is still on the cable
+    (``in_flight`` per destination hop, now and at the last frame): rx lags the upstream tx by the link's
+    in-flight bytes, as on a real link. Marks not yet turned into a CNP
     (``pending_marks``) are counted now and subtracted from the next frame's."""
     n = s.n_ports
     frame = CounterFrame.zeros(n)
@@ -244,8 +247,9 @@ def frame_from(acc: Counters, lay: Layout, s: Scenario, dt: float, pending_marks
         return values[:-1].reshape(n, QUEUES)
 
     tx, drop, marked = by_queue(acc.tx), by_queue(acc.drop[: lay.n_real] + acc.wd_drop), by_queue(acc.marked)
-    received = np.zeros(lay.n_hops)
-    received[lay.next_hop] = acc.tx
+    received = acc.in_flight - in_flight
+    received[lay.next_hop] += acc.tx
+    acc.in_flight = in_flight
     rx, ingress_drop = by_key(received), by_key(acc.drop)
     frames = key_rows(acc.edges + acc.paused * dt / lay.refresh_s)
     q, p, pr = frame.queue, frame.port, frame.prio

@@ -219,3 +219,20 @@ def test_unequal_cables_delay_bytes_pauses_and_cnps_per_link() -> None:
     truth = engine.truth()
     assert truth["done"].all() and truth["delivered_bytes"] == pytest.approx(np.full(4, 2e6))
     assert total(frames, "port", "rp_cnp_handled").sum() > 0
+
+
+def test_a_smaller_dynamic_alpha_pauses_at_a_lower_occupancy() -> None:
+    """Dynamic XOFF = alpha x free shared buffer (4 MB): 4 -> 1 at line rate settles each ingress where
+    x = alpha (B - 4x), so the egress queue holds ~1.3 MB at alpha 1/8 and ~3.2 MB at alpha 1, lossless."""
+    peaks = {}
+    for alpha in (0.125, 1.0):
+        port = PortKnobs(pfc_priorities=LOSSLESS, dynamic_alpha=alpha, headroom_bytes=200_000)
+        knobs = ShapeKnobs(switch_port=port, nic_port=PortKnobs(pfc_priorities=LOSSLESS), buffer_bytes=4_000_000)
+        scen = star(4, speed_gbps=100, knobs=knobs)
+        frames = run(scen, 0.002)
+        out = int(scen.hop_port[scen.hop_ingress >= 0][0])
+        peaks[alpha] = frames[-1].gauge["q{}_occupancy_bytes"][out, 3]
+        assert total(frames, "port", "rx_discards").sum() == 0.0
+        assert total(frames, "prio", "tx_pfc{}_frames")[:, 3].sum() > 0
+    assert peaks[0.125] == pytest.approx(4 * 4e6 / 12, rel=0.15)
+    assert peaks[1.0] == pytest.approx(4 * 4e6 / 5, rel=0.15)

@@ -64,6 +64,8 @@ def _schema_problems(exc: ValidationError, file: str, raw: Any) -> list[Problem]
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc += ("kind",)
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = f"unknown key '{loc[-1]}'"

@@ -156,7 +156,7 @@ def report(shape: dict[str, Any], files: dict[str, Any], folder: Path, times: di
           f"{shape['spines'] + shape['leaves']} switches, {shape['servers']} servers x {shape['nics_per_server']} NICs;"
           f" {len(hosts)} devices, {interfaces} interfaces, hosts.yaml {size_mb:.1f} MB")
     print(f"generate {times['generate']:.2f} s, write {times['write']:.2f} s")
-    print("pipeline phases: " + ", ".join(f"{p} {times[p]:.2f} s" for p in phases))
+    print("pipeline phases: " + ", ".join(f"{p} {times[p]:.2f} s (cpu {times[p + ' cpu']:.2f})" for p in phases))
     print(f"templates: {renders} renders, {skipped} skipped (missing: {', '.join(sorted(missing)) or 'none'}); "
           f"{int(times['lines'])} lines rendered")
     for clock, suffix in (("wall", ""), ("cpu", " cpu")):

@@ -16,7 +16,6 @@ from fabric.core.gcpause import paused_gc
 from fabric.core.problems import ValidationReport
 from fabric.inventory.errors import problems_from
 from fabric.inventory.models import (
-    DataEntry,
     DefaultsEntry,
     Device,
     Fabric,
@@ -97,11 +96,12 @@ def _resolve(name: str, host: HostEntry, chain: list[Any]) -> dict[str, Any]:
     resolved: dict[str, Any] = {"name": name, "groups": tuple(host.groups)}
     for attr in ("hostname", "port", "username", "password", "platform"):
         resolved[attr] = next((getattr(e, attr) for e in layers if getattr(e, attr) is not None), None)
-    for key in DataEntry.model_fields:
-        values = (getattr(e.data, key) for e in layers if e.data is not None)
-        value = next((v for v in values if v is not None), None)
-        if value is not None:
-            resolved[key] = value
+    for layer in reversed(layers):  # defaults first: each nearer layer overwrites what it sets
+        if layer.data is not None:
+            for key in layer.data.model_fields_set:  # unset DataEntry fields are None: nothing to inherit
+                value = getattr(layer.data, key)
+                if value is not None:
+                    resolved[key] = value
     return resolved
 
 

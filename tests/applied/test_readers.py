@@ -9,6 +9,7 @@ import pytest
 
 from fabric.core.asic import ASICS
 from fabric.lab.applied import applied_knobs, knobs_from_json, knobs_to_json
+from fabric.lab.applied.eos import Settings, _settings, _trusts_dscp
 from fabric.lab.applied.linux_mlx5 import headroom
 from fabric.lab.applied.nvue import alpha
 from fabric.lab.device import LabDevice
@@ -89,7 +90,8 @@ def test_eos_ecn_units_and_watchdog_timers(devices: dict[str, LabDevice]) -> Non
         "uc-tx-queue 3", "random-detect ecn minimum-threshold 2000 segments maximum-threshold 1 milliseconds", "exit",
         "qos profile WD2", "priority-flow-control on", "priority-flow-control priority 3 no-drop",
         "priority-flow-control pause watchdog",
-        "interface Ethernet3/1", "service-profile WD1", "interface Ethernet4/1", "service-profile WD2", "end"])
+        "interface Ethernet3/1", "service-profile WD1", "interface Ethernet4/1", "service-profile WD2",
+        "interface Ethernet5/1", "no switchport", "interface Ethernet6/1", "no switchport", "no qos trust", "end"])
     knobs = applied_knobs(device)
     first, second = knobs.ports["Ethernet3/1"], knobs.ports["Ethernet4/1"]
     cell = ASICS["tomahawk4"].cell_bytes
@@ -98,6 +100,11 @@ def test_eos_ecn_units_and_watchdog_timers(devices: dict[str, LabDevice]) -> Non
     assert first.watchdog == WatchdogKnobs(50, 1500, "alert")
     assert second.watchdog == WatchdogKnobs(300, 200, "drop")  # the global default timeout, default recovery
     assert knobs.ports["Ethernet1/1"].watchdog is None
+    assert knobs.trust == "pcp"  # most ports are switched: CoS
+    interfaces = {c.header: c for c in device.config.running.children.values()}
+    routed, untrusted = (_settings(interfaces[f"interface Ethernet{n}/1"]) for n in (5, 6))
+    assert _trusts_dscp(routed, routed) and not _trusts_dscp(untrusted, untrusted)
+    assert not _trusts_dscp(Settings(), Settings())
 
 
 def test_json_codec_round_trips_and_unknown_platforms_default(devices: dict[str, LabDevice]) -> None:

@@ -2,7 +2,8 @@
 
 A port's settings are its ``service-profile``'s overlaid by its own lines (EOS applies both; the interface wins).
 - ``qos map dscp .. to traffic-class N`` over EOS's default map (DSCP/8, DSCP 0-7 -> TC 1, the cos 0 -> TC 1
-  default); ``qos map traffic-class .. to tx-queue N`` over identity. ``qos trust dscp|cos``.
+  default); ``qos map traffic-class .. to tx-queue N`` over identity. ``qos trust dscp|cos``; unset, routed
+  ports trust DSCP and switched ports CoS.
 - PFC: ``priority-flow-control on`` with ``priority N no-drop``; EOS sizes headroom itself: the §1.3 formula.
 - ECN: ``random-detect ecn minimum-threshold A U maximum-threshold B U [max-mark-probability P]`` on
   ``[uc-]tx-queue N``; units bytes, kbytes, mbytes (binary), segments (the ASIC's cells), milliseconds (at port
@@ -83,10 +84,18 @@ def read(device: LabDevice) -> DeviceKnobs:
         own = _settings(interfaces.get(port))
         profile = own.find("service-profile")
         settings = _settings(profiles.get(profile[1]) if profile else None).overlay(own)
-        trust = settings.find("qos", "trust")
-        classes[port] = Classification("dscp" if trust and trust[2] == "dscp" else "pcp", dscp_to_tc, tc_to_queue)
+        classes[port] = Classification("dscp" if _trusts_dscp(settings, own) else "pcp", dscp_to_tc, tc_to_queue)
         drafts[port] = _port(device, port, settings, top)
     return finish(device, majority(classes), drafts)
+
+
+def _trusts_dscp(settings: Settings, own: Settings) -> bool:
+    """The last trust statement (the interface's overrides its profile's); unset, a routed port (``no
+    switchport``) trusts DSCP and a switched port CoS, as EOS defaults them."""
+    trust = [w for w in settings.lines if w[:2] == ["qos", "trust"] or w == ["no", "qos", "trust"]]
+    if trust:
+        return trust[-1] == ["qos", "trust", "dscp"]
+    return ["no", "switchport"] in own.lines
 
 
 def _port(device: LabDevice, port: str, settings: Settings, top: Settings) -> PortDraft:

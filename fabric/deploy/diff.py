@@ -116,8 +116,15 @@ def restore_ops(current: Node, backup: Node, negation: str) -> tuple[list[Op], l
             missing(backup, current, negation))
 
 
-def differences(have: Node, want: Node) -> list[str]:
-    """How two trees differ, for a one-line reason: ``+`` lines only ``want`` has, ``-`` lines only ``have`` has."""
+def differences(have: Node, want: Node, predefined: tuple[str, ...] = ()) -> list[str]:
+    """How two trees differ, for a one-line reason: ``+`` lines only ``want`` has, ``-`` lines only ``have`` has.
+
+    ``predefined`` blocks (``system qos``, Comware's ``qos map-table``) exist on the device whether shown or not:
+    once entered they show, and emptied they configure nothing, so an empty one in ``have`` is no difference.
+    """
+    if predefined:
+        have = Node(have.line, {line: node for line, node in have.children.items()
+                                if node.children or line in want.children or not line.startswith(predefined)})
     return render_ops(missing(want, have)) + render_ops(extra(have, want), "-")
 
 

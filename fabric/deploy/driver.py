@@ -77,7 +77,7 @@ def classify(exc: BaseException) -> DeployError:
     name = type(exc).__name__
     text = " ".join(str(exc).split()) or name
     lowered = text.lower()
-    if "authentication" in lowered or "auth" in name.lower() or "401" in text:
+    if "authenticat" in lowered or "auth" in name.lower() or "401" in text or "unauthorized" in lowered:
         return DeployError("auth", "authentication failed; check the username and FABRIC_SSH_PASSWORD / key")
     if "host key" in lowered or "known_hosts" in lowered or name == "BadHostKeyException":
         return DeployError("hostkey", f"SSH host key not trusted ({text[:120]}); check known_hosts")

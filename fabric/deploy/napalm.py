@@ -16,6 +16,8 @@ from fabric.deploy.diff import commands, differences, parse_tree, render_ops, re
 from fabric.deploy.driver import DeployError, Target, check_output, classify
 from fabric.deploy.ssh import fix_base_prompt, netmiko_params
 
+NXOS_PREDEFINED = ("system qos",)  # always there; emptied by a restore, shown empty, configures nothing
+
 
 class NapalmDriver:
     """eos / nxos: napalm merge candidate, compare, commit; restore by replace (eos) or negation (nxos)."""
@@ -92,7 +94,7 @@ class NapalmDriver:
             self._call("commit_config")
         else:
             self._restore_nxos(backup)
-        left = differences(parse_tree(self.get_running()), parse_tree(backup))
+        left = differences(parse_tree(self.get_running()), parse_tree(backup), NXOS_PREDEFINED)
         if left:
             raise DeployError("error", f"rollback incomplete: {left[0].strip()}")
 

@@ -86,7 +86,7 @@ def _emit(options: Options, store: RunStore, device: str, step: str) -> None:
         options.on_event(device, step)
 
 
-def _open(target: Target, options: Options) -> Driver:
+def _open(target: Target, options: Options, transient: tuple[str, ...] = TRANSIENT) -> Driver:
     """A connected driver; transient connection errors retried with exponential backoff, others not."""
     for attempt in range(options.retries + 1):
         driver = make_driver(target)
@@ -96,7 +96,7 @@ def _open(target: Target, options: Options) -> Driver:
         except Exception as exc:
             error = classify(exc)
             driver.close()
-            if error.kind not in TRANSIENT or attempt == options.retries:
+            if error.kind not in transient or attempt == options.retries:
                 raise error from None
             time.sleep(options.backoff_s * 2 ** attempt)
     raise AssertionError("unreachable code")
@@ -163,7 +163,9 @@ def _rollback(target: Target, backup: str, result: DeviceResult, store: RunStore
     """Restore ``backup`` over a new session; the outcome is part of the device's reason."""
     _emit(options, store, target.device, "rollback")
     try:
-        driver = _open(target, Options(retries=max(options.retries, 3), backoff_s=options.backoff_s))
+        # a rollback tries harder: a slow login is worth waiting for when the device is half-configured
+        driver = _open(target, Options(retries=max(options.retries, 3), backoff_s=options.backoff_s),
+                       (*TRANSIENT, "timeout"))
         try:
             driver.restore(backup)
         finally:
@@ -183,13 +185,14 @@ def _atomic_rollback(results: list[DeviceResult], targets: dict[str, Target], st
                      options: Options) -> None:
     """Every device this run changed goes back to its backup, so the fabric never keeps mixed settings."""
     changed = [r for r in results if r.status == "changed" and r.backup]
+    culprits = ", ".join(r.device for r in results if r.status == "failed")
 
     def undo(result: DeviceResult) -> None:
         _rollback(targets[result.device], Path(str(result.backup)).read_text(), result, store, options)
         result.status = "rolled-back" if result.rolled_back else "failed"
         if not result.rolled_back:
             result.kind = "error"
-        result.reason = result.reason.lstrip("; ") or "rolled back (atomic): another device failed"
+        result.reason = f"{culprits} failed (atomic){result.reason}"
 
     with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
         list(pool.map(undo, changed))

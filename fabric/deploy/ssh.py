@@ -6,6 +6,7 @@ import base64
 import contextlib
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fabric.core.platform import get_platform
@@ -83,31 +84,54 @@ def upload(conn: Any, text: str, path: str) -> None:
             raise DeployError("rejected", f"upload of {path} failed: {output.strip().splitlines()[0][:160]}")
 
 
+def _read_until(conn: Any, done: Callable[[str], bool], timeout_s: float, what: str) -> str:
+    """Read until ``done(output)``; a closed channel fails at once (netmiko would wait out its timeout)."""
+    deadline = time.monotonic() + timeout_s
+    output = ""
+    while not done(output):
+        if time.monotonic() > deadline:
+            raise DeployError("timeout", f"no prompt back within {timeout_s:g} s ({what})")
+        try:
+            chunk = conn.read_channel()
+        except Exception as exc:  # a library error is a one-line reason
+            raise classify(exc) from None
+        output += chunk
+        if not chunk:
+            channel = conn.remote_conn
+            if getattr(channel, "closed", False) or getattr(channel, "eof_received", False):
+                raise DeployError("dropped", f"connection dropped ({what})")
+            time.sleep(0.005)
+    return output
+
+
+def _write(conn: Any, text: str) -> None:
+    try:
+        conn.write_channel(text)
+    except Exception as exc:  # a library error is a one-line reason
+        raise classify(exc) from None
+
+
 def send_batch(conn: Any, lines: list[str], prompt: str, timeout_s: float) -> str:
     """Every line written at once, then read until each has had its ``prompt`` (a regex) back. The round
     trip per line is what makes a push slow, and netmiko's own batch mode waits for seconds of silence."""
     pattern = re.compile(prompt)
-    deadline = time.monotonic() + timeout_s
-    output = ""
-    try:
-        conn.write_channel("".join(line + conn.RETURN for line in lines))
-        while len(pattern.findall(output)) < len(lines):
-            if time.monotonic() > deadline:
-                raise DeployError("timeout", f"no prompt back within {timeout_s:g} s while typing {len(lines)} lines")
-            chunk = conn.read_channel()
-            output += chunk
-            if not chunk:
-                time.sleep(0.005)
-    except DeployError:
-        raise
-    except Exception as exc:  # a library error is a one-line reason
-        raise classify(exc) from None
-    return output
+    _write(conn, "".join(line + conn.RETURN for line in lines))
+    return _read_until(conn, lambda out: len(pattern.findall(out)) >= len(lines), timeout_s,
+                       f"typing {len(lines)} lines")
 
 
 def send(conn: Any, line: str, timeout_s: float, expect: str | None = None) -> str:
-    """One command's output (netmiko ``send_command``); library errors become DeployError."""
-    try:
-        return str(conn.send_command(line, expect_string=expect, read_timeout=timeout_s))
-    except Exception as exc:  # a library error is a one-line reason
-        raise classify(exc) from None
+    """One command's output, without its echo and the prompt that follows: read until ``expect`` (a regex,
+    default the session's prompt) matches the end of what came after the echo."""
+    pattern = re.compile(expect or re.escape(conn.base_prompt) + r"[^\n]*[#$>\]]\s*$")
+    _write(conn, line + conn.RETURN)
+
+    def done(out: str) -> bool:
+        _, newline, after = out.partition("\n")
+        return bool(newline) and pattern.search(after) is not None
+
+    output = _read_until(conn, done, timeout_s, line.split()[0] if line.split() else "enter")
+    lines = output.replace("\r", "").split("\n")[1:]
+    if lines and conn.base_prompt in lines[-1]:  # the prompt, not a question the device asks
+        lines = lines[:-1]
+    return "\n".join(lines)

@@ -27,9 +27,10 @@ class Dialect:
     errors: tuple[str, ...]
     commit: str | None  # two-stage: the word that applies the candidate
     save: str
+    predefined: tuple[str, ...] = ()  # views the device always has: once entered they show, empty, for good
 
 
-COMWARE = Dialect(errors=(" % ", "% "), commit=None, save="save force")
+COMWARE = Dialect(errors=(" % ", "% "), commit=None, save="save force", predefined=("qos map-table ",))
 HUAWEI_CE = Dialect(errors=("Error:",), commit="commit", save="save")
 
 
@@ -103,7 +104,7 @@ class ViewCliDriver:
         removals, additions = restore_ops(parse_tree(self.get_running()), parse_tree(backup), "undo")
         if removals or additions:
             self._apply(commands(additions, " ", "quit"), "restore", commands(removals, " ", "quit"))
-        left = differences(parse_tree(self.get_running()), parse_tree(backup))
+        left = differences(parse_tree(self.get_running()), parse_tree(backup), self.dialect.predefined)
         if left:
             raise DeployError("error", f"rollback incomplete: {left[0].strip()}")
 

@@ -17,7 +17,7 @@ REQUIRED = {"websearch-40", "incast-16to1", "allreduce-ring", "alltoall-moe", "l
 
 
 def test_the_required_workloads_ship() -> None:
-    assert REQUIRED <= {p.stem for p in SHIPPED}
+    assert {p.stem for p in SHIPPED} >= REQUIRED
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)

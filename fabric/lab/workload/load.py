@@ -36,19 +36,20 @@ GENERATORS: dict[str, Any] = {"websearch": PoissonGen, "hadoop": PoissonGen, "st
                               "llm_training": LlmGen}
 
 
+def _clean(loc: Sequence[Any]) -> tuple[Any, ...]:
+    """Drop the discriminator's tag: ``('phases', 2, 'incast', 'fan_in')`` -> ``('phases', 2, 'fan_in')``."""
+    return tuple(p for i, p in enumerate(loc) if not (p in KINDS and i and isinstance(loc[i - 1], int)))
+
+
 def _key(loc: Sequence[Any]) -> str:
-    """``('phases', 2, 'incast', 'fan_in')`` -> ``phases[2].fan_in`` (the discriminator's tag dropped)."""
+    """``('phases', 2, 'fan_in')`` -> ``phases[2].fan_in``."""
     out = ""
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not (part in KINDS and i and isinstance(loc[i - 1], int)):
-            out += f".{part}" if out else str(part)
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def _fix(err: Any) -> str:
-    kind = err["type"]
+def _fix(kind: str) -> str:
     if kind == "extra_forbidden":
         return "remove it (see workloads/README.md for the keys of each kind)"
     if kind == "missing":
@@ -61,19 +62,23 @@ def _fix(err: Any) -> str:
 
 
 def _schema_problems(exc: ValidationError, file: str, raw: Any) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            loc += ("kind",)
-        message = str(err["msg"]).removeprefix("Value error, ")
+    """One problem per error; an unknown key that looks like a missing one becomes 'did you mean'."""
+    errors = [(_clean(e["loc"]) + (("kind",) if e["type"].startswith("union_tag") else ()), e)
+              for e in exc.errors(include_url=False)]
+    missing = {loc for loc, e in errors if e["type"] == "missing"}
+    problems, typos = [], set()
+    for loc, err in errors:
+        message, fix = str(err["msg"]).removeprefix("Value error, "), _fix(err["type"])
         if err["type"] == "extra_forbidden":
-            message = f"unknown key '{loc[-1]}'"
-        elif err["type"] not in ("missing", "union_tag_invalid", "union_tag_not_found") and \
-                not isinstance(err.get("input"), dict | list):
+            near = difflib.get_close_matches(str(loc[-1]), [str(m[-1]) for m in missing if m[:-1] == loc[:-1]], n=1)
+            message, fix = f"unknown key '{loc[-1]}'", f"did you mean '{near[0]}'?" if near else fix
+            typos |= {(*loc[:-1], n) for n in near}
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        elif not err["type"].startswith("union_tag") and not isinstance(err.get("input"), dict | list):
             message += f" (got {err.get('input')!r})"
-        problems.append(Problem(f"{file}:{_key(loc)}", message, _fix(err), line=line_of(raw, loc)))
-    return problems
+        problems.append((loc, Problem(f"{file}:{_key(loc)}", message, fix, line=line_of(raw, loc))))
+    return [p for loc, p in problems if loc not in typos]
 
 
 def _phase_problems(spec: WorkloadSpec, file: str, raw: Any) -> list[Problem]:

@@ -133,3 +133,46 @@ def test_sonic_ecn_needs_wred_enabled_for_green(devices: dict[str, LabDevice]) -
     assert applied_knobs(device).ports["Ethernet0"].ecn == {}  # what ecnconfig alone leaves (reference §9.3)
     device.config.db = merge(device.config.db, {"WRED_PROFILE": {"P": {"wred_green_enable": "true"}}})
     assert applied_knobs(device).ports["Ethernet0"].ecn == dict.fromkeys((3, 4), EcnKnobs(150_000, 1_500_000, 0.05))
+
+
+def typed(device: LabDevice, lines: list[str]) -> list[str]:
+    """Lines typed into one session of the device's own CLI dialect (in process: the parser, not a transport)."""
+    session = DIALECTS[device.platform](device, "admin")
+    return [session.handle(line) for line in lines]
+
+
+def test_view_cli_static_thresholds_in_cells(devices: dict[str, LabDevice]) -> None:
+    comware, huawei = fresh(devices, "leaf4"), fresh(devices, "spine2")
+    port = "HundredGigE1/0/1"
+    typed(comware, ["system-view", "priority-flow-control deadlock precision high",
+                    "priority-flow-control deadlock cos 3 interval 20", f"interface {port}",
+                    "priority-flow-control enable", "priority-flow-control no-drop dot1p 3",
+                    "priority-flow-control dot1p 3 ingress-buffer static 400",
+                    "priority-flow-control dot1p 3 ingress-threshold-offset 40",
+                    "priority-flow-control deadlock enable"])
+    got = applied_knobs(comware).ports[port]
+    cell = ASICS["trident3"].cell_bytes
+    assert (got.xoff_bytes, got.xon_bytes, got.pfc_priorities) == (400 * cell, 360 * cell, frozenset({3}))
+    assert got.watchdog == WatchdogKnobs(20 * 10, 1500, "forward")  # high precision: 10 ms units
+    typed(huawei, ["system-view", "dcb pfc", "priority 3 4", "quit", "interface 100GE1/0/4",
+                   "dcb pfc enable mode manual",
+                   "dcb pfc buffer 3 xoff static 1500 cells", "dcb pfc buffer 3 xon-offset 200 cells",
+                   "dcb pfc buffer 3 xon 100 cells", "quit", "dcb pfc deadlock-detect timer 150", "commit"])
+    got = applied_knobs(huawei).ports["100GE1/0/4"]
+    cell = ASICS["tomahawk3"].cell_bytes
+    # the effective XON is max(xon, xoff - xon-offset) (display dcb pfc buffer)
+    assert (got.xoff_bytes, got.xon_bytes, got.pfc_priorities) == (1500 * cell, 1300 * cell, frozenset({3, 4}))
+    assert got.watchdog == WatchdogKnobs(150, 200, "drop")  # recovery timer unset: the knobs default
+
+
+def test_nvue_explicit_pfc_buffer(devices: dict[str, LabDevice]) -> None:
+    device = fresh(devices, "leaf2")
+    tree = device.config.applied
+    for words in (["qos", "pfc", "P", "switch-priority", "3"], ["qos", "pfc", "P", "port-buffer", "25000"],
+                  ["qos", "pfc", "P", "xoff-threshold", "10000"], ["qos", "pfc", "P", "xon-threshold", "2000"],
+                  ["interface", "swp3", "qos", "pfc", "profile", "P"]):
+        tree = set_path(tree, words)
+    device.config.applied = tree
+    got = applied_knobs(device).ports["swp3"]
+    # Cumulus qos_features.conf: XOFF at xoff_size of the port buffer, XON xon_delta below, the rest headroom
+    assert (got.xoff_bytes, got.xon_bytes, got.headroom_bytes) == (10_000, 8_000, 15_000)

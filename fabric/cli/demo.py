@@ -44,6 +44,11 @@ def demo(
         ])
     table(f"{result.fabric.spec.name}: lossless intent per device",
           ["device", "platform", "role", "lossless ports", "pfc", "ecn kmin/kmax", "headroom", "lines"], rows)
+    if result.fabric.spec.transport == "roce":
+        from fabric.cli.deploy import demo_deploy
+
+        err.print("[+] deploy: the twin up, dry run, deploy, idempotent re-deploy, twin down", markup=False)
+        demo_deploy(inventory, result.intents, list(result.fabric.devices.values()))
     demo_telemetry(inventory, result.fabric.spec.transport)
 
 

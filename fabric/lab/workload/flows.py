@@ -96,22 +96,22 @@ class FlowBatch:
         batches = [b for b in batches if len(b)]
         if not batches:
             return FlowBatch.empty()
-        if len(batches) == 1:
+        if len(batches) == 1 and len(set(batches[0].tags)) == len(batches[0].tags):
             return batches[0].sorted()
-        tags: list[str] = []
-        groups: list[str] = []
+        tags: dict[str, int] = {}
+        groups: dict[str, int] = {}
         tag_cols, group_cols, after_cols = [], [], []
-        for b in batches:
-            tag_cols.append(b.tag + len(tags))
-            group_cols.append(b.group + len(groups))
-            after_cols.append(np.where(b.after >= 0, b.after + len(groups), -1))
-            tags += b.tags
-            groups += b.groups
+        for b in batches:  # one name, one index: chunks of a phase repeat its tag and group names
+            tag_map = np.array([tags.setdefault(t, len(tags)) for t in b.tags], dtype=np.int64)
+            group_map = np.array([groups.setdefault(g, len(groups)) for g in b.groups], dtype=np.int64)
+            tag_cols.append(tag_map[b.tag])
+            group_cols.append(group_map[b.group])
+            after_cols.append(np.where(b.after >= 0, group_map[np.maximum(b.after, 0)], -1))
         def col(name: str) -> Any:
             return np.concatenate([getattr(b, name) for b in batches])
         out = FlowBatch(col("src_host"), col("src_nic"), col("dst_host"), col("dst_nic"), col("bytes"),
                         col("start_s"), col("dscp"), np.concatenate(tag_cols), np.concatenate(group_cols),
-                        np.concatenate(after_cols), tags, groups)
+                        np.concatenate(after_cols), list(tags), list(groups))
         return out.sorted()
 
     def window(self, t0: float, t1: float) -> FlowBatch:

@@ -25,25 +25,20 @@ def _peer(fabric: Fabric, where: str, peer_ref: str) -> tuple[Device, str, Inter
     return peer, peer_if, other
 
 
-class _Effective:
-    """Effective PFC priorities and trust/CNP settings per device, computed once per run (a link rule
-    visits each device once per port)."""
-
-    def __init__(self, fabric: Fabric) -> None:
-        self.spec = fabric.spec
-        self._settings: dict[str, tuple[list[int], tuple[str, int, int]]] = {}
-
-    def settings(self, device: Device) -> tuple[list[int], tuple[str, int, int]]:
-        """(PFC priorities, (trust, CNP DSCP, CNP priority)) of the device."""
-        found = self._settings.get(device.name)
-        if found is None:
-            q = effective_qos(self.spec, device)
-            found = (sorted(effective_pfc(self.spec, device).priorities), (q.trust, q.cnp_dscp, q.cnp_priority))
-            self._settings[device.name] = found
-        return found
+# (PFC priorities, (trust, CNP DSCP, CNP priority)): what both ends of a lossless link must agree on.
+Settings = tuple[list[int], tuple[str, int, int]]
 
 
-def _agreement(fabric: Fabric, effective: _Effective, device: Device, name: str, iface: Interface,
+def _settings(fabric: Fabric) -> dict[str, Settings]:
+    """Each device's effective settings, computed once per run (the rule visits a device once per port)."""
+    settings: dict[str, Settings] = {}
+    for name, device in fabric.devices.items():
+        q = effective_qos(fabric.spec, device)
+        settings[name] = (sorted(effective_pfc(fabric.spec, device).priorities), (q.trust, q.cnp_dscp, q.cnp_priority))
+    return settings
+
+
+def _agreement(fabric: Fabric, settings: dict[str, Settings], device: Device, name: str, iface: Interface,
                peer: Device, other: Interface) -> Iterator[Problem]:
     where = f"{device.name}:{name}"
     spec = fabric.spec
@@ -58,7 +53,7 @@ def _agreement(fabric: Fabric, effective: _Effective, device: Device, name: str,
         yield Problem(where, f"lossless is {iface.lossless} here but {other.lossless} on {iface.peer}",
                       "a link is lossless on both ends or on neither")
     if spec.transport == "roce" and iface.lossless and other.lossless:
-        (mine, a), (theirs, b) = effective.settings(device), effective.settings(peer)
+        (mine, a), (theirs, b) = settings[device.name], settings[peer.name]
         if mine != theirs:
             yield Problem(where, f"PFC priorities {mine} differ from {iface.peer} ({theirs})",
                           "use the same pfc.priorities on both devices")
@@ -70,11 +65,11 @@ def _agreement(fabric: Fabric, effective: _Effective, device: Device, name: str,
 
 def links(fabric: Fabric) -> Iterator[Problem]:
     """Every peer exists, points back, and matches speed, MTU, lossless, PFC and CNP settings."""
-    effective = _Effective(fabric)
+    settings = _settings(fabric)
     unresolved = set(fabric.unresolved)
     for device in fabric.devices.values():
         for name, iface in device.interfaces.items():
-            if iface.peer is None or iface.peer.partition(":")[0] in unresolved:
+            if iface.peer is None or (unresolved and iface.peer.partition(":")[0] in unresolved):
                 continue  # no peer, or the peer's own entry is broken and already reported
             here = f"{device.name}:{name}"
             found = _peer(fabric, here, iface.peer)
@@ -87,7 +82,7 @@ def links(fabric: Fabric) -> Iterator[Problem]:
                               f"set peer: {here} on {peer.name}:{peer_if}")
                 continue
             if (device.name, name) < (peer.name, peer_if):  # each link once, from its lower end
-                yield from _agreement(fabric, effective, device, name, iface, peer, other)
+                yield from _agreement(fabric, settings, device, name, iface, peer, other)
 
 
 RULES = [links]

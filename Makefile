@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/twin.py
 	$(BIN)/python bench/collect.py
+	$(BIN)/python bench/deploy.py
 	$(BIN)/python bench/engine.py
 
 clean:

@@ -91,10 +91,12 @@ def _print(report: RunReport, json_output: bool, show_diff: bool) -> None:
     for r in report.results:
         if r.reason:
             _say(f"{r.device}: {r.reason}")
-    changed = sum(r.status in ("changed", "would-change") for r in report.results)
-    verb = "would change" if report.dry_run else "changed"
-    _say(f"{changed} {verb}, {sum(r.status == 'unchanged' for r in report.results)} unchanged, "
-         f"{len(report.failed)} failed; run {report.run_id} in {report.run_dir}")
+    counts = {status: sum(r.status == status for r in report.results) for status in
+              ("would-change" if report.dry_run else "changed", "unchanged", "rolled-back", "restored", "skipped",
+               "failed")}
+    shown = [f"{n} {status.replace('-', ' ')}"
+             for status, n in counts.items() if n or status in ("changed", "would-change", "unchanged", "failed")]
+    _say(f"{', '.join(shown)}; run {report.run_id} in {report.run_dir}")
 
 
 def deploy_command(

@@ -233,7 +233,7 @@ def rollback_run(run_dir: Path, targets: dict[str, Target], runs_dir: Path, opti
         _rollback(target, backup.read_text(), result, store, options)
         result.status = "restored" if result.rolled_back else "failed"
         result.kind = "" if result.rolled_back else "error"
-        result.reason = result.reason.lstrip("; ")
+        result.reason = "" if result.rolled_back else result.reason.lstrip("; ")
         result.seconds = round(time.monotonic() - start, 2)
         return result
 

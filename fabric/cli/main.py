@@ -14,6 +14,7 @@ from fabric.cli.inventory import app as inventory_app
 from fabric.cli.lab import app as lab_app
 from fabric.cli.render import render
 from fabric.cli.validate import validate
+from fabric.cli.workload import app as workload_app
 
 app = typer.Typer(
     name="fabric", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -26,6 +27,7 @@ app.command()(collect)
 app.command("deploy")(deploy_command)
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(lab_app, name="lab")
+app.add_typer(workload_app, name="workload")
 
 
 def main() -> None:

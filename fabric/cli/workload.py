@@ -1,0 +1,72 @@
+"""fabric workload check FILE... [--inventory INV] [--seconds S] [--json]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fabric.cli import exitcodes
+from fabric.cli.output import err, print_json, print_report, table
+from fabric.inventory.load import load_inventory
+from fabric.lab.workload import Workload, WorkloadError, hosts_of, load_workload
+from fabric.lab.workload.hosts import Host
+from fabric.lab.workload.summary import summarise
+
+app = typer.Typer(no_args_is_help=True, help="Workloads of the twin's congestion engine (workloads/*.yaml).")
+
+
+def _hosts(inventory: Path) -> list[Host]:
+    result = load_inventory(inventory)
+    if result.fabric is None or not result.report.ok:
+        print_report(result.report)
+        err.print(f"{inventory}: invalid inventory", markup=False)
+        raise typer.Exit(exitcodes.INVALID)
+    return hosts_of(result.fabric)
+
+
+def _load(files: list[Path]) -> list[Workload]:
+    workloads, failed = [], False
+    for path in files:
+        try:
+            workloads.append(load_workload(path))
+        except WorkloadError as exc:
+            failed = True
+            for problem in exc.problems:
+                err.print(f"error: {problem}", markup=False)
+    if failed:
+        raise typer.Exit(exitcodes.INVALID)
+    return workloads
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help="Workload files.")],
+    inventory: Annotated[Path | None, typer.Option(
+        "--inventory", help="Also generate flows on this inventory's servers and show what each phase offers.")] = None,
+    seconds: Annotated[float, typer.Option("--seconds", min=0.001, help="Window per phase, from its start.")] = 0.1,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Check workload files (exit 5 with one line per problem); with --inventory, check they fit it too."""
+    workloads = _load(files)
+    if inventory is None:
+        for w in workloads:
+            typer.echo(f"{w.path}: ok ({len(w.spec.phases)} phases)")
+        return
+    hosts = _hosts(inventory)
+    try:
+        summaries = {w.path: summarise(w, hosts, seconds) for w in workloads}
+    except WorkloadError as exc:
+        for problem in exc.problems:
+            err.print(f"error: {problem}", markup=False)
+        raise typer.Exit(exitcodes.INVALID) from None
+    if json_output:
+        print_json({path: [dict(vars(s), offered_gbps=s.offered_gbps) for s in rows]
+                    for path, rows in summaries.items()})
+        return
+    for path, rows in summaries.items():
+        table(f"{path} on {inventory} ({len(hosts)} servers), first {seconds:g} s of each phase",
+              ["phase", "kind", "from s", "flows", "groups", "MB", "offered Gb/s"],
+              [[s.tag, s.kind, f"{s.from_s:g}", s.flows, s.groups, f"{s.bytes / 1e6:.1f}", f"{s.offered_gbps:.1f}"]
+               for s in rows])

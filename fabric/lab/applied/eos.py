@@ -43,15 +43,23 @@ class Settings:
 
     lines: list[list[str]] = field(default_factory=list)
     queues: dict[int, list[list[str]]] = field(default_factory=dict)
+    heads: dict[tuple[str, ...], list[list[str]]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for words in self.lines:  # by first two words: a lookup scans a handful of lines, not all of them
+            self.heads.setdefault(tuple(words[:2]), []).append(words)
+            self.heads.setdefault(tuple(words[:1]), []).append(words)
 
     def overlay(self, other: Settings) -> Settings:
         queues = {**self.queues, **other.queues}
         return Settings(self.lines + other.lines, queues)
 
     def find(self, *prefix: str) -> list[str] | None:
+        """The last line starting with ``prefix`` (a later line overrides an earlier one)."""
+        wanted = list(prefix)
         found = None
-        for words in self.lines:
-            if words[:len(prefix)] == list(prefix):
+        for words in self.heads.get(prefix[:2] if len(prefix) > 1 else prefix, []):
+            if words[:len(wanted)] == wanted:
                 found = words
         return found
 
@@ -80,10 +88,14 @@ def read(device: LabDevice) -> DeviceKnobs:
             target.update({int(k): int(v) for k, v in entries.items()})
     drafts: dict[str, PortDraft] = {}
     classes: dict[str, Classification] = {}
+    profile_settings: dict[str, Settings] = {}
     for port in device.inventory.interfaces:
         own = _settings(interfaces.get(port))
         profile = own.find("service-profile")
-        settings = _settings(profiles.get(profile[1]) if profile else None).overlay(own)
+        name = profile[1] if profile else ""
+        if name not in profile_settings:
+            profile_settings[name] = _settings(profiles.get(name))
+        settings = profile_settings[name].overlay(own)
         classes[port] = Classification("dscp" if _trusts_dscp(settings, own) else "pcp", dscp_to_tc, tc_to_queue)
         drafts[port] = _port(device, port, settings, top)
     return finish(device, majority(classes), drafts)

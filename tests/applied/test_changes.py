@@ -115,3 +115,18 @@ def test_host_dcqcn_and_tos_changes(lab: Lab, texts: dict[str, str]) -> None:
     assert applied.roce_dscp == 24  # ToS 98 = DSCP 24 << 2 | ECT(0)
     assert applied.ports["ens1np0"].pfc_priorities == frozenset({3, 4})
     assert applied.ports["ens2np0"].pfc_priorities == frozenset({3})
+
+
+def test_nvue_change_applies_at_config_apply(lab: Lab) -> None:
+    profile = "nv set qos congestion-control P traffic-class 3"
+    with netmiko(lab, "leaf2", "linux") as conn:
+        conn.send_config_set([f"{profile} min-threshold 100000", f"{profile} max-threshold 900000",
+                              f"{profile} probability 30", f"{profile} ecn enable",
+                              "nv set interface swp3 qos congestion-control profile P"])
+        assert conn.send_command("nv config apply -y").startswith("applied")
+        before = knobs(lab, "leaf2").ports["swp3"].ecn[3]
+        conn.send_command(f"{profile} min-threshold 200000")
+        assert knobs(lab, "leaf2").ports["swp3"].ecn[3] == before  # pending revision only
+        assert conn.send_command("nv config apply -y").startswith("applied")
+    assert (before.kmin_bytes, before.kmax_bytes, before.pmax) == (100_000, 900_000, 0.3)
+    assert knobs(lab, "leaf2").ports["swp3"].ecn[3].kmin_bytes == 200_000

@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from typing import Any
 
 from fabric.deploy.driver import DeployError, Target, check_output
-from fabric.deploy.ssh import connect, disconnect, send, send_batch
+from fabric.deploy.ssh import NetmikoSession, send_batch
 
 ERRORS = ("rror", "No such", "not permitted", "Invalid", "Bad value", "command not found", "must be root",
           "RTNETLINK")
@@ -114,22 +113,15 @@ def parse_pause(ifname: str, shown: str) -> Settings:
     return {f"{ifname} pause": f"rx {rx.group(1) if rx else '?'} tx {tx.group(1) if tx else '?'}"}
 
 
-class HostDriver:
+class HostDriver(NetmikoSession):
     """linux_mlx5: settings diff, the differing script lines run as root, read back."""
 
     backup_suffix = ".json"
 
     def __init__(self, target: Target) -> None:
-        self.target = target
-        self.conn: Any = None
+        super().__init__(target)
         self.keys: list[str] = []
         self.pending: list[str] = []
-
-    def open(self) -> None:
-        self.conn = connect(self.target)
-
-    def _run(self, line: str) -> str:
-        return send(self.conn, line, self.target.timeout_s)
 
     def read(self, keys: list[str]) -> Settings:
         """The current value of each key (``none`` for a DSCP with no mapping), in one command line."""
@@ -201,9 +193,6 @@ class HostDriver:
         if left:
             raise DeployError("error", f"rollback incomplete: {left[0]} = {self.read([left[0]])[left[0]]}, "
                                        f"backup {saved[left[0]]}")
-
-    def close(self) -> None:
-        disconnect(self.conn)
 
 
 def _groups(keys: list[str]) -> dict[str, list[str]]:

@@ -13,27 +13,20 @@ from typing import Any
 import yaml
 
 from fabric.deploy.driver import DeployError, Target, check_output, last_line
-from fabric.deploy.ssh import connect, disconnect, send, send_batch, upload
+from fabric.deploy.ssh import NetmikoSession, send_batch, upload
 
 ERRORS = ("Error:", "Invalid config", "command not found")
 RESTORE = "/tmp/fabric-restore.yaml"
 
 
-class NvueDriver:
+class NvueDriver(NetmikoSession):
     """nvue: pending revision + ``nv config diff``, ``nv config apply -y``, ``nv config save``."""
 
     backup_suffix = ".yaml"
 
     def __init__(self, target: Target) -> None:
-        self.target = target
-        self.conn: Any = None
+        super().__init__(target)
         self.pending: list[str] = []
-
-    def open(self) -> None:
-        self.conn = connect(self.target)
-
-    def _run(self, line: str) -> str:
-        return send(self.conn, line, self.target.timeout_s)
 
     def get_running(self) -> str:
         return self._run("nv config show")
@@ -75,9 +68,6 @@ class NvueDriver:
             self._apply("restore")
         if applied_tree(self.get_running()) != applied_tree(backup):
             raise DeployError("error", "rollback incomplete: the applied revision differs from the backup")
-
-    def close(self) -> None:
-        disconnect(self.conn)
 
 
 def applied_tree(shown: str) -> Any:

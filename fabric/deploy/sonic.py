@@ -12,23 +12,19 @@ from typing import Any
 
 from fabric.deploy.diff import describe_patch, json_patch, json_restore
 from fabric.deploy.driver import DeployError, Target, last_line
-from fabric.deploy.ssh import connect, disconnect, send, upload
+from fabric.deploy.ssh import NetmikoSession, send, upload
 
 PATCH = "/tmp/fabric-patch.json"
 
 
-class SonicDriver:
+class SonicDriver(NetmikoSession):
     """sonic: JSON diff of CONFIG_DB tables, ``config apply-patch``, ``config save``."""
 
     backup_suffix = ".json"
 
     def __init__(self, target: Target) -> None:
-        self.target = target
-        self.conn: Any = None
+        super().__init__(target)
         self.pending: list[dict[str, Any]] = []
-
-    def open(self) -> None:
-        self.conn = connect(self.target)
 
     def _db(self) -> dict[str, Any]:
         text = send(self.conn, "show runningconfiguration all", self.target.timeout_s)
@@ -69,6 +65,3 @@ class SonicDriver:
         left = json_restore(self._db(), wanted)
         if left:
             raise DeployError("error", f"rollback incomplete: {describe_patch(left)[0]}")
-
-    def close(self) -> None:
-        disconnect(self.conn)

@@ -135,3 +135,20 @@ def send(conn: Any, line: str, timeout_s: float, expect: str | None = None) -> s
     if lines and conn.base_prompt in lines[-1]:  # the prompt, not a question the device asks
         lines = lines[:-1]
     return "\n".join(lines)
+
+
+class NetmikoSession:
+    """What every netmiko-driven driver shares: one session per target, opened and closed the same way."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.conn: Any = None
+
+    def open(self) -> None:
+        self.conn = connect(self.target)
+
+    def _run(self, line: str) -> str:
+        return send(self.conn, line, self.target.timeout_s)
+
+    def close(self) -> None:
+        disconnect(self.conn)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from fabric.deploy.diff import commands, differences, missing, parse_tree, render_ops, restore_ops, to_push
 from fabric.deploy.driver import DeployError, Target, check_output
-from fabric.deploy.ssh import connect, disconnect, send, send_batch
+from fabric.deploy.ssh import NetmikoSession, send, send_batch
 
 PROMPT = r"(?:[\]>]|\]:)\s*$"  # a view prompt, or a [Y/N]: question
 END_OF_CONFIG = r"\nreturn\s+[<\[][^\n]*[>\]]\s*$"  # a displayed configuration ends with "return", then a prompt
@@ -34,18 +33,15 @@ COMWARE = Dialect(errors=(" % ", "% "), commit=None, save="save force", predefin
 HUAWEI_CE = Dialect(errors=("Error:",), commit="commit", save="save")
 
 
-class ViewCliDriver:
+class ViewCliDriver(NetmikoSession):
     """comware / huawei_ce over netmiko: diff = the candidate's lines the running tree lacks."""
 
     backup_suffix = ".cfg"
 
     def __init__(self, target: Target, dialect: Dialect) -> None:
-        self.target, self.dialect = target, dialect
-        self.conn: Any = None
+        super().__init__(target)
+        self.dialect = dialect
         self.pending: list[str] = []
-
-    def open(self) -> None:
-        self.conn = connect(self.target)
 
     def _send(self, line: str, expect: str = PROMPT) -> str:
         """One command's output without prompt lines (a prompt, or a prompt and the echoed command, shows up
@@ -107,8 +103,5 @@ class ViewCliDriver:
         left = differences(parse_tree(self.get_running()), parse_tree(backup), self.dialect.predefined)
         if left:
             raise DeployError("error", f"rollback incomplete: {left[0].strip()}")
-
-    def close(self) -> None:
-        disconnect(self.conn)
 
 

@@ -1,7 +1,7 @@
 """Applied knobs follow the device: factory state, and one CLI change at a time after fabric's config.
 
-Factory state is read on the session twin (nothing is changed there). The changes use a twin of this module's
-own where each test owns one device: the rendered config first, then the operator's change over the real CLI.
+One twin for the module: the factory state of each platform is read first (these tests run in file order),
+then each change test owns one device and makes its change over the real CLI.
 """
 
 from __future__ import annotations
@@ -26,9 +26,18 @@ from tests.applied.clients import (
 from tests.conftest import INVENTORIES
 
 
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    twin = Lab(tmp_path_factory.mktemp("changes")).up(INVENTORIES / "lab-roce", free_ports=True)
+    try:
+        yield twin
+    finally:
+        twin.down()
+
+
 @pytest.mark.parametrize("device", sorted(PUSH))
-def test_factory_fresh_device_is_lossy_and_unmarked(twin: Lab, device: str) -> None:
-    applied = knobs(twin, device)
+def test_factory_fresh_device_is_lossy_and_unmarked(lab: Lab, device: str) -> None:
+    applied = knobs(lab, device)  # first in this module: nothing has been configured yet
     assert applied.trust == "pcp"
     assert applied.dscp_to_tc == (EOS_DEFAULT_DSCP_TO_TC if device == "leaf3" else DEFAULT_DSCP_TO_TC)
     assert {applied.queue_of(dscp) for dscp in range(64)} == {applied.tc_to_queue[0]}
@@ -41,15 +50,6 @@ def test_factory_fresh_device_is_lossy_and_unmarked(twin: Lab, device: str) -> N
                                            rp_enabled_priorities=frozenset(range(8)))
     elif device != "leaf1":  # SONiC's PORT table states 9100; the others leave the MTU to the factory default
         assert {p.mtu for p in applied.ports.values()} == {PortKnobs().mtu}
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    twin = Lab(tmp_path_factory.mktemp("changes")).up(INVENTORIES / "lab-roce", free_ports=True)
-    try:
-        yield twin
-    finally:
-        twin.down()
 
 
 @pytest.fixture(scope="module")

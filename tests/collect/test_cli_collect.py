@@ -25,7 +25,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def test_sigterm_flushes_and_exits_zero(twin: Lab, tmp_path: Path) -> None:
     out = tmp_path / "samples.jsonl"
     process = subprocess.Popen([FABRIC, "collect", str(INVENTORIES / "lab-roce"), "--lab", str(twin.state_dir),
-                                "--interval", "2", "--no-cli", "--sink", f"jsonl:{out}"],
+                                "--interval", "5", "--no-cli", "--sink", f"jsonl:{out}"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30

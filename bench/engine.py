@@ -14,7 +14,9 @@ Rows, measured in the same run:
                     far slower than the fabric.
   vectorisation     flow-hop-steps per CPU second of tier F over the same unit of the Python loop (a Python
                     flow-step there is one flow crossing its one queue).
-Tier E rows come from ``tier_e_rows`` (owned by the tier E engineer; empty until tier E lands).
+  tier E            EpochEngine on leaf_spine shapes of 64, 512 and 4,096 ports with the same knobs: "steady"
+                    (shift permutation of long-lived flows) and "churn" (every host starts a 1 MB flow to a
+                    random host every 2 ms), 1 ms and 5 ms epochs: real-time factor (simulated / wall seconds).
 A benchmark, not a test: it prints numbers and asserts nothing about time. Wall and CPU seconds are both
 shown because the 2-core machine is shared.
 """
@@ -32,9 +34,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np
+
+from fabric.lab.physics.epoch import EpochEngine
 from fabric.lab.physics.fluid import FluidEngine
-from fabric.lab.physics.knobs import DcqcnKnobs, EcnKnobs, PortKnobs
+from fabric.lab.physics.knobs import DcqcnKnobs, DeviceKnobs, EcnKnobs, PortKnobs
+from fabric.lab.physics.scenario import Scenario
 from fabric.lab.physics.shapes import ShapeKnobs, leaf_spine
+from fabric.lab.physics.topology import Builder, Network
 
 LOSSLESS = frozenset({3})
 DT_S = 1e-6
@@ -150,9 +157,76 @@ def tier_f_rows(args: argparse.Namespace) -> list[Row]:
     return [f_row, big_row, py_row, *gains]
 
 
+TIER_E_SHAPES = ((4, 2, 6), (8, 4, 28), (32, 16, 48))  # leaf_spine(leaves, spines, hosts): 64, 512, 4,096 ports
+
+
+def _network_of(scen: Scenario) -> Network:
+    """The Network behind a shape's Scenario (to build more flows over the same ports)."""
+    hosts = scen.is_host.tolist()
+    net = Network(list(scen.device), list(scen.interface), scen.peer.tolist(), hosts,
+                  (scen.capacity * 8 / 1e9).tolist(), (scen.delay_s * 2e8).tolist(),
+                  list(dict.fromkeys(d for d, h in zip(scen.device, hosts, strict=True) if not h)))
+    net._index = {(d, i): p for p, (d, i) in enumerate(zip(scen.device, scen.interface, strict=True))}
+    for p, name in enumerate(scen.device):
+        net._out.setdefault(name, []).append(p)
+    return net
+
+
+def tier_e_row(leaves: int, spines: int, hosts_per_leaf: int, epoch_s: float, churn: bool,
+               sim_s: float) -> Row:
+    """Tier E on a 1:1 leaf-spine. steady: the shift permutation of long-lived flows (epochs repeat once
+    settled). churn: every host starts a 1 MB flow to a random host every 2 ms (40 % load at 100G), added in
+    10 ms batches through topology.Builder, as the live twin does; finished flows are compacted away."""
+    knobs = bench_fabric_knobs()
+    scen = leaf_spine(leaves, spines, hosts_per_leaf, speed_gbps=100, knobs=knobs,
+                      flows=None if not churn else [])
+    engine = EpochEngine(scen, epoch_s=epoch_s)
+    hosts = [p for p in range(scen.n_ports) if scen.is_host[p]]
+    builder = None
+    if churn:
+        net = _network_of(scen)
+        dev = {name: DeviceKnobs(device=name, trust="dscp", ports={i: knobs.nic_port if h else knobs.switch_port
+                                 for d, i, h in zip(scen.device, scen.interface, scen.is_host, strict=True)
+                                 if d == name}, dcqcn=knobs.dcqcn if name.startswith("h") else None)
+               for name in dict.fromkeys(scen.device)}
+        builder = Builder(net, dev)
+    rng = np.random.default_rng(0)
+
+    def feed(t0: float) -> None:
+        if builder is None:
+            return
+        starts = np.repeat(t0 + np.arange(0, 10e-3, 2e-3), len(hosts))
+        src = np.tile(hosts, 5)
+        dst = rng.choice(hosts, size=src.size)
+        dst = np.where(dst == src, hosts[0] if src[0] != hosts[0] else hosts[1], dst)
+        keys = [str(i) for i in range(src.size)]
+        engine.add_flows(builder.build(src.tolist(), dst.tolist(), [1e6] * src.size, starts.tolist(),
+                                       [26] * src.size, keys, ["churn"] * src.size, ["churn"] * src.size))
+
+    feed(0.0)
+    engine.advance(0.01)  # warm-up: first epochs, start-up burst
+    wall, cpu, t = time.perf_counter(), time.process_time(), 0.01
+    while t < 0.01 + sim_s - 1e-9:
+        feed(t)
+        engine.advance(0.01)
+        engine.compact()
+        t += 0.01
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    epochs = sim_s / epoch_s
+    arm = f"tier E {'churn' if churn else 'steady'} {epoch_s * 1e3:g} ms"
+    return Row(arm, f"{scen.n_ports} ports, {len(hosts)} hosts", {
+        "real-time x": f"{sim_s / wall:.2f}", "ms/epoch cpu": f"{cpu / epochs * 1e3:.2f}",
+        "steps/s": f"{epochs / wall:,.0f} epochs/s"})
+
+
 def tier_e_rows(args: argparse.Namespace) -> list[Row]:
-    """Tier E: real-time factor at 64 / 512 / 4,096 ports. Owned by the tier E engineer (fills this in)."""
-    return []
+    """Tier E: real-time factor at 64 / 512 / 4,096 ports, steady and with flow churn, 1 ms and 5 ms epochs."""
+    sim_s = 0.05 if args.quick else 0.2
+    rows = []
+    for churn in (False, True):
+        for epoch_s in (1e-3, 5e-3):
+            rows += [tier_e_row(*shape, epoch_s, churn, sim_s) for shape in TIER_E_SHAPES]
+    return rows
 
 
 SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [tier_f_rows, tier_e_rows]

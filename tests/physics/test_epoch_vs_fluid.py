@@ -1,0 +1,114 @@
+"""Tier E within a stated tolerance of tier F on small shapes (issue 4 gate; reference §A.3 "calibrated from
+tier F"). Both engines run the same Scenario; tier F's queue p99 and mean come from its occupancy sampled every
+20 us.
+
+In-sample (the dumbbells and the 16:1 incast that ``RESPONSE`` / ``REACTION_SCALE`` in epoch.py were fitted
+on; they check the fit and guard it against later engine changes), relative tolerances: throughput 5 %, queue
+p99 and mean 25 %, marked fraction 25 %, pause duration 10 %, incast watermark 25 %.
+
+Out-of-sample (4 flows at 100 Gb/s with a 100 KB..400 KB / 20 % ECN profile, an 8:1 x 1 MB incast): throughput
+5 % and incast watermark 25 % hold; the steady queue distribution and the mark fraction only within a factor
+of 3 (measured: mean 105 vs 63 KB, p99 110 vs 187 KB, marks 1.5 vs 0.6 %; incast marks 37 vs 72 %). Tier F's
+queue swings well below Kmin there, which a fixed-point-plus-ratios surface fitted at one operating point
+does not capture: the honest limit of tier E's steady-state numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from fabric.lab.physics import shapes
+from fabric.lab.physics.epoch import EpochEngine
+from fabric.lab.physics.fluid import FluidEngine
+from fabric.lab.physics.knobs import DcqcnKnobs, EcnKnobs, PortKnobs
+from fabric.lab.physics.scenario import Scenario
+
+ON = DcqcnKnobs(np_enabled_priorities=frozenset({3}), rp_enabled_priorities=frozenset({3}))
+SAMPLE_S = 20e-6
+
+
+@dataclass
+class Measured:
+    gbps: float
+    marked: float
+    p99: float
+    mean: float
+    watermark: float
+    pause_us: float
+
+
+def measure(engine: EpochEngine | FluidEngine, out: int, warm_s: float, sim_s: float) -> Measured:
+    engine.advance(warm_s)
+    if isinstance(engine, EpochEngine):
+        frames = [engine.advance(sim_s)]
+        occupancy = [frames[0].gauge["q{}_occupancy_bytes"][out, 3]]
+        p99 = frames[0].gauge["q{}_watermark_bytes"][out, 3]  # tier E's watermark is its p99 (or burst peak)
+    else:
+        frames = [engine.advance(SAMPLE_S) for _ in range(round(sim_s / SAMPLE_S))]
+        occupancy = [f.gauge["q{}_occupancy_bytes"][out, 3] for f in frames]
+        p99 = float(np.percentile(occupancy, 99))
+    tx = sum(f.queue["q{}_tx_bytes"][out, 3] for f in frames)
+    pkts = sum(f.queue["q{}_tx_pkts"][out, 3] for f in frames)
+    marked = sum(f.queue["q{}_ecn_marked_pkts"][out, 3] for f in frames)
+    return Measured(tx * 8 / sim_s / 1e9, marked / max(pkts, 1.0), p99, float(np.mean(occupancy)),
+                    max(f.gauge["q{}_watermark_bytes"][out, 3] for f in frames),
+                    sum(f.prio["tx_pfc{}_pause_us"][:, 3].sum() for f in frames))
+
+
+def both(sc: Scenario, out: int, warm_s: float, sim_s: float) -> tuple[Measured, Measured]:
+    return (measure(EpochEngine(sc, 1e-3), out, warm_s, sim_s), measure(FluidEngine(sc, 1e-6), out, warm_s, sim_s))
+
+
+def close(e: float, f: float, rel: float) -> bool:
+    """Within ``rel`` (a fraction), or within a factor of ``rel`` when ``rel`` > 1."""
+    if rel > 1:
+        return f / rel <= e <= f * rel
+    return abs(e - f) <= rel * max(abs(f), 1e-12)
+
+
+def dumbbell(n: int, speed: int, ecn: EcnKnobs) -> Scenario:
+    port = PortKnobs(mtu=1000, speed_gbps=speed, pfc_priorities=frozenset({3}), xoff_bytes=400_000,
+                     headroom_bytes=200_000, ecn={3: ecn})
+    return shapes.star(n, speed_gbps=speed, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port, dcqcn=ON))
+
+
+@pytest.mark.parametrize(("n", "speed", "ecn", "tol"), [
+    (2, 40, EcnKnobs(5_000, 200_000, 0.01), 0.25),  # in-sample
+    (10, 40, EcnKnobs(5_000, 200_000, 0.01), 0.25),  # in-sample
+    (4, 100, EcnKnobs(100_000, 400_000, 0.2), 3.0),  # out-of-sample: within a factor of 3
+])
+def test_long_flows_throughput_queue_and_marks(n: int, speed: int, ecn: EcnKnobs, tol: float) -> None:
+    sc = dumbbell(n, speed, ecn)
+    e, f = both(sc, sc.port_index("sw", f"Ethernet{n}"), 0.01, 0.01)
+    assert close(e.gbps, f.gbps, 0.05), (e, f)
+    assert close(e.p99, f.p99, tol), (e, f)
+    assert close(e.mean, f.mean, tol), (e, f)
+    assert close(e.marked, f.marked, tol), (e, f)
+
+
+def incast(n: int, size: float, ecn: dict[int, EcnKnobs], xoff: int, dcqcn: DcqcnKnobs) -> Scenario:
+    port = PortKnobs(mtu=1000, speed_gbps=100, pfc_priorities=frozenset({3}), xoff_bytes=xoff,
+                     headroom_bytes=200_000, ecn=ecn)
+    flows = [shapes.ShapeFlow((f"h{i}", "eth0"), ("r0", "eth0"), size, start_s=k * 5e-3)
+             for k in range(4) for i in range(n)]
+    return shapes.star(n, speed_gbps=100, flows=flows,
+                       knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port, dcqcn=dcqcn))
+
+
+def test_incast_on_pfc_alone_pause_duration_and_peak() -> None:  # in-sample (nothing fitted: pure mechanics)
+    sc = incast(16, 500e3, {}, 100_000, DcqcnKnobs())
+    e, f = both(sc, sc.port_index("sw", "Ethernet16"), 0.0, 0.02)
+    assert close(e.gbps, f.gbps, 0.05) and close(e.pause_us, f.pause_us, 0.10), (e, f)
+    assert close(e.watermark, f.watermark, 0.25), (e, f)
+
+
+@pytest.mark.parametrize(("n", "size", "tol"), [(16, 500e3, 0.25), (8, 1e6, 3.0)])  # in-sample, out-of-sample
+def test_incast_under_dcqcn_peak_and_marks(n: int, size: float, tol: float) -> None:
+    sc = incast(n, size, {3: EcnKnobs(100_000, 400_000, 0.2)}, 1_000_000, ON)
+    e, f = both(sc, sc.port_index("sw", f"Ethernet{n}"), 0.0, 0.02)
+    assert close(e.gbps, f.gbps, 0.05), (e, f)
+    assert close(e.watermark, f.watermark, 0.25), (e, f)
+    assert close(e.marked, f.marked, tol), (e, f)

@@ -24,27 +24,48 @@ from fabric.lab.workload.schema import AllreducePhase, AlltoallPhase, HostSelect
 from fabric.lab.workload.timeline import Clock, event_times
 
 F64 = NDArray[np.float64]
-Row = tuple[int, int, int, int, float, float, int, int]  # src host, src NIC, dst host, dst NIC, bytes, offset s,
-#                                                           group, after
+Row = tuple[int, int, int, int, float, float, int, int]  # src host, src NIC, dst host, dst NIC, bytes,
+#                                                           offset s, group, after (-1: none)
+Cols = tuple[NDArray[np.int64], ...]  # the same eight fields as columns (bytes and offset as float64)
 
 
-def template(flows: list[Row], suffixes: list[str]) -> FlowBatch:
-    """A launch template from rows (src host, src NIC, dst host, dst NIC, bytes, offset s, group, after)."""
-    cols = list(zip(*flows, strict=True)) if flows else [()] * 8
-    ints = [np.array(cols[k], dtype=np.int64) for k in (0, 1, 2, 3, 6, 7)]
-    return FlowBatch(ints[0], ints[1], ints[2], ints[3], np.array(cols[4], dtype=float),
-                     np.array(cols[5], dtype=float), np.zeros(len(flows), dtype=np.int64),
-                     np.zeros(len(flows), dtype=np.int64), ints[4], ints[5], [""], suffixes)
+def cols(rows: list[Row]) -> Cols:
+    """Rows as the eight columns of a ``Cols`` block."""
+    return tuple(np.array([r[k] for r in rows], dtype=float if k in (4, 5) else np.int64) for k in range(8))
 
 
-def ring(members: list[int], rails: int, size_bytes: float, offset_s: float = 0.0, first_group: int = 0) -> list[Row]:
-    """Rows of a ring all-reduce of ``size_bytes`` per member over ``rails`` parallel rings: 2(N-1) steps,
-    member i -> member i+1, ``size_bytes / (N x rails)`` per flow; groups ``first_group + step``."""
+def template(blocks: list[Cols], suffixes: list[str]) -> FlowBatch:
+    """A launch template from column blocks; group/after index ``suffixes``."""
+    c = [blocks[0][k] if len(blocks) == 1 else np.concatenate([b[k] for b in blocks]) if blocks else np.zeros(0)
+         for k in range(8)]
+    n = len(c[0])
+    ints = [c[k].astype(np.int64, copy=False) for k in (0, 1, 2, 3, 6, 7)]
+    return FlowBatch(ints[0], ints[1], ints[2], ints[3], c[4].astype(float, copy=False),
+                     c[5].astype(float, copy=False),
+                     np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), ints[4], ints[5], [""], suffixes)
+
+
+def ring(members: list[int], rails: int, size_bytes: float, offset_s: float = 0.0, first_group: int = 0) -> Cols:
+    """A ring all-reduce of ``size_bytes`` per member over ``rails`` parallel rings: 2(N-1) steps, member i ->
+    member i+1, ``size_bytes / (N x rails)`` per flow; groups ``first_group + step``, each after the last."""
     n = len(members)
-    chunk = size_bytes / (n * rails)
-    return [(members[i], r, members[(i + 1) % n], r, chunk, offset_s, first_group + k,
-             first_group + k - 1 if k else -1)
-            for k in range(2 * (n - 1)) for r in range(rails) for i in range(n)]
+    step, rail, i = (a.ravel() for a in np.meshgrid(np.arange(2 * (n - 1)), np.arange(rails), np.arange(n),
+                                                   indexing="ij"))
+    ids = np.asarray(members, dtype=np.int64)
+    return (ids[i], rail, ids[(i + 1) % n], rail, np.full(len(i), size_bytes / (n * rails)),
+            np.full(len(i), offset_s), first_group + step, np.where(step > 0, first_group + step - 1, -1))
+
+
+def alltoall(members: list[int], rails: int, size_bytes: float) -> Cols:
+    """Every member to every other member on every rail, ``size_bytes / (N x rails)`` each; one group."""
+    n = len(members)
+    a, b, rail = (x.ravel() for x in np.meshgrid(np.arange(n), np.arange(n), np.arange(rails), indexing="ij"))
+    keep = a != b
+    ids = np.asarray(members, dtype=np.int64)
+    a, b, rail = a[keep], b[keep], rail[keep]
+    zeros = np.zeros(len(a), dtype=np.int64)
+    return (ids[a], rail, ids[b], rail, np.full(len(a), size_bytes / (n * rails)), zeros.astype(float), zeros,
+            zeros - 1)
 
 
 def ring_suffixes(n: int, name: str = "") -> list[str]:
@@ -108,26 +129,24 @@ class IncastGen(EventGen):
             raise WorkloadError.at(f"{where}.fan_in", f"{phase.fan_in} sender NICs needed besides the target's "
                                    f"server, the selection offers {len(senders)}", "lower fan_in or widen senders")
         dst = (target, phase.nic % len(hosts[target].nics))
-        rows = [(s, k, *dst, float(phase.size_bytes), 0.0, 0, -1) for s, k in senders[:phase.fan_in]]
+        rows: list[Row] = [(s, k, *dst, float(phase.size_bytes), 0.0, 0, -1) for s, k in senders[:phase.fan_in]]
         self.period_s = phase.period_s
-        super().__init__(phase, tag, clock, template(rows, [""]))
+        super().__init__(phase, tag, clock, template([cols(rows)], [""]))
 
 
 class AllreduceGen(EventGen):
     def __init__(self, phase: AllreducePhase, index: int, tag: str, clock: Clock, hosts: Sequence[Host],
                  where: str) -> None:
         members = members_of(hosts, phase.members, f"{where}.members")
-        rows = ring(members, rails_of(hosts, members), float(phase.size_bytes))
+        flows = ring(members, rails_of(hosts, members), float(phase.size_bytes))
         self.period_s = phase.period_s
-        super().__init__(phase, tag, clock, template(rows, ring_suffixes(len(members))))
+        super().__init__(phase, tag, clock, template([flows], ring_suffixes(len(members))))
 
 
 class AlltoallGen(EventGen):
     def __init__(self, phase: AlltoallPhase, index: int, tag: str, clock: Clock, hosts: Sequence[Host],
                  where: str) -> None:
         members = members_of(hosts, phase.members, f"{where}.members")
-        rails = rails_of(hosts, members)
-        chunk = float(phase.size_bytes) / (len(members) * rails)
-        rows = [(a, r, b, r, chunk, 0.0, 0, -1) for a in members for b in members if a != b for r in range(rails)]
+        flows = alltoall(members, rails_of(hosts, members), float(phase.size_bytes))
         self.period_s = phase.period_s
-        super().__init__(phase, tag, clock, template(rows, [""]))
+        super().__init__(phase, tag, clock, template([flows], [""]))

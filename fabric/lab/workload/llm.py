@@ -34,7 +34,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fabric.lab.workload.collectives import EventGen, Row, members_of, rails_of, ring, ring_suffixes, template
+from fabric.lab.workload.collectives import (
+    Cols,
+    EventGen,
+    Row,
+    cols,
+    members_of,
+    rails_of,
+    ring,
+    ring_suffixes,
+    template,
+)
 from fabric.lab.workload.errors import WorkloadError
 from fabric.lab.workload.hosts import Host
 from fabric.lab.workload.schema import LlmPhase
@@ -54,7 +64,7 @@ def layout(hosts: Sequence[Host], members: list[int], pp: int, dp: int, where: s
     return replicas
 
 
-def _pipeline(p: LlmPhase, replicas: list[list[int]], rails: int, suffixes: list[str]) -> list[Row]:
+def _pipeline(p: LlmPhase, replicas: list[list[int]], rails: int, suffixes: list[str]) -> list[Cols]:
     f, m, pp = p.stage_compute_s, p.microbatches, p.pp
     per_rail = p.micro_batch_size * p.seq_len * p.hidden_size * p.bytes_per_value / rails
     t_fwd = (m + pp - 1) * f
@@ -69,19 +79,19 @@ def _pipeline(p: LlmPhase, replicas: list[list[int]], rails: int, suffixes: list
                 rows += [(stages[i], k, stages[i - 1], k, per_rail, t_fwd + (pp - i + j) * 2 * f, len(suffixes), -1)
                          for k in range(rails)]
                 suffixes.append(f"/pp/r{r}/bwd{j}.{i}")
-    return rows
+    return [cols(rows)]
 
 
-def _data_parallel(p: LlmPhase, replicas: list[list[int]], rails: int, suffixes: list[str]) -> list[Row]:
+def _data_parallel(p: LlmPhase, replicas: list[list[int]], rails: int, suffixes: list[str]) -> list[Cols]:
     f, m, pp, dp = p.stage_compute_s, p.microbatches, p.pp, p.dp
     t_fwd = (m + pp - 1) * f
-    rows: list[Row] = []
+    blocks: list[Cols] = []
     for i in range(pp if dp > 1 else 0):
         ready = t_fwd + (pp - 1 - i + m) * 2 * f
-        rows += ring([stages[i] for stages in replicas], rails, p.bytes_per_value * p.parameters / pp, ready,
-                     len(suffixes))
+        blocks.append(ring([stages[i] for stages in replicas], rails, p.bytes_per_value * p.parameters / pp, ready,
+                     len(suffixes)))
         suffixes += ring_suffixes(dp, f"/dp/st{i}")
-    return rows
+    return blocks
 
 
 class LlmGen(EventGen):
@@ -93,6 +103,6 @@ class LlmGen(EventGen):
         replicas = layout(hosts, members, phase.pp, phase.dp, where)
         rails = rails_of(hosts, [s for stages in replicas for s in stages])
         suffixes: list[str] = []
-        rows = _pipeline(phase, replicas, rails, suffixes) + _data_parallel(phase, replicas, rails, suffixes)
+        blocks = _pipeline(phase, replicas, rails, suffixes) + _data_parallel(phase, replicas, rails, suffixes)
         self.period_s = phase.iteration_s
-        super().__init__(phase, tag, clock, template(rows, suffixes))
+        super().__init__(phase, tag, clock, template(blocks, suffixes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -41,3 +42,11 @@ def test_flows_come_in_start_order_with_every_phase(roce_hosts: list[Host]) -> N
     flows = load_workload(SHIPPED[0].parent / "incast-16to1.yaml").flows(roce_hosts, 0.0, 0.02)
     assert [f.start_s for f in flows] == sorted(f.start_s for f in flows)
     assert set(Counter(f.tag for f in flows)) == {"incast", "background"}
+
+
+def test_readme_example_is_the_shipped_file() -> None:
+    readme = (SHIPPED[0].parent / "README.md").read_text()
+    block = re.search(r"`incast-16to1.yaml`\n```yaml\n(.*?)```", readme, re.S)
+    assert block and block.group(1) == (SHIPPED[0].parent / "incast-16to1.yaml").read_text()
+    for path in SHIPPED:
+        assert f"`{path.name}`" in readme, f"workloads/README.md does not list {path.name}"

@@ -113,7 +113,7 @@ class IncastPhase(Phase):
     """``fan_in`` sender NICs each send ``size_bytes`` to one target NIC at the same instant, every ``period_s``."""
 
     kind: Literal["incast"] = Field(description="incast.")
-    fan_in: int = Field(ge=2, description="Number of senders per burst (>= 2).")
+    fan_in: int = Field(ge=2, description="Number of sender NICs per burst (>= 2).")
     size_bytes: Bytes = Field(gt=0, description="Bytes each sender sends per burst, e.g. '500KB'.")
     period_s: Seconds = Field(gt=0, description="Time between bursts, seconds, e.g. '5ms'.")
     target: HostSelect = Field(HostSelect(first=1), description="The receiving server: the first selected one.")

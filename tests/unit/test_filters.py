@@ -29,3 +29,17 @@ def test_dump_tables_is_valid_sorted_json_one_entry_per_line():
     assert '    "Ethernet0": {"mtu": "9216", "speed": "400000"},' in lines
     assert lines.index('    "Ethernet0": {"mtu": "9216", "speed": "400000"},') < lines.index(
         '    "Ethernet8": {"mtu": "9216"}')
+
+
+def test_dump_tables_encodes_every_value_type_like_json_dumps():
+    """String-only entries are encoded once per distinct content; 1, True and "1" must stay distinct."""
+    import json
+
+    from fabric.render.render import dump_tables
+
+    entries = {"a": {"x": "1"}, "b": {"x": 1}, "c": {"x": True}, "d": {"x": 1.5}, "e": {"x": None},
+               "f": {"y": ["3", 4], "x": {"z": "é"}}, "g": {"x": "1"}, "h": "plain", "i": {}}
+    text = dump_tables({"T": entries})
+    expected = [f"    {json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in sorted(entries.items())]
+    assert text.splitlines()[2:-2] == [line + "," for line in expected[:-1]] + expected[-1:]
+    assert json.loads(text) == {"T": entries}

@@ -112,3 +112,32 @@ def test_infiniband_sm_intent():
     assert ib.root_guids == ["0x00a0000000000001", "0x00a0000000000002"]
     assert intents["leaf1"].qos is None and intents["gpu01"].nic is None
     assert all(not p.lossless for p in intents["leaf1"].interfaces)
+
+
+def test_explicit_headroom_gets_its_own_profile(lab_roce):
+    """Ports of one shape share a profile; a port with headroom_bytes gets a static one of its own."""
+    edit_yaml(lab_roce / "hosts.yaml", lambda h: h["leaf1"]["data"]["interfaces"]["Ethernet8"].update(
+        {"headroom_bytes": 200000}))
+    buffers = build_intent(load_inventory(lab_roce).fabric)["leaf1"].buffers
+    ports = {p.interface: p for p in buffers.ports}
+    static = ports["Ethernet8"]
+    assert static.explicit and static.xoff_bytes == 200000
+    assert static.profile == "pg_lossless_Ethernet8_static_profile"
+    shared = [p for p in buffers.ports if not p.explicit]
+    assert len(shared) == len(buffers.ports) - 1
+    assert all(p.profile.startswith("pg_lossless_") and "static" not in p.profile for p in shared)
+    names = [p.name for p in buffers.profiles]
+    assert names == sorted(set(names)) and "pg_lossless_Ethernet8_static_profile" in names
+    assert buffers.total_headroom_bytes == sum(p.size_bytes for p in buffers.ports)
+
+
+def test_null_override_keeps_the_fabric_settings(lab_roce):
+    """data.qos written with only nulls overrides nothing (the effective settings are fabric.yaml's)."""
+    from fabric.inventory.effective import effective_qos
+
+    edit_yaml(lab_roce / "hosts.yaml", lambda h: h["leaf1"]["data"].update({"qos": {"trust": None}}))
+    fabric = load_inventory(lab_roce).fabric
+    assert effective_qos(fabric.spec, fabric.devices["leaf1"]) is fabric.spec.qos
+    edit_yaml(lab_roce / "hosts.yaml", lambda h: h["leaf1"]["data"].update({"qos": {"trust": "pcp"}}))
+    fabric = load_inventory(lab_roce).fabric
+    assert effective_qos(fabric.spec, fabric.devices["leaf1"]).trust == "pcp"

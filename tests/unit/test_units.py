@@ -43,3 +43,23 @@ def test_negative_and_boolean_rejected():
         Sample(size=-1)
     with pytest.raises(ValidationError, match="boolean"):
         Sample(length=True)
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_booleans_are_not_numbers(raw):
+    """The bare-number fast path takes exact ints and floats only: bool is an int subclass, still refused."""
+    with pytest.raises(ValidationError, match="got a boolean"):
+        Sample(length=raw)
+    with pytest.raises(ValidationError, match="got a boolean"):
+        Sample(speed=raw)
+
+
+@pytest.mark.parametrize(("field", "raw"), [("length", -1), ("length", -0.5), ("size", -1), ("time", -5)])
+def test_negative_values_are_refused(field, raw):
+    with pytest.raises(ValidationError, match="greater than or equal to 0"):
+        Sample(**{field: raw})
+
+
+def test_bounds_export_as_json_schema_minimum():
+    props = Sample.model_json_schema()["properties"]
+    assert props["length"]["minimum"] == 0 and props["size"]["minimum"] == 0 and props["time"]["minimum"] == 0

@@ -64,14 +64,21 @@ def _agreement(fabric: Fabric, settings: dict[str, Settings], device: Device, na
 
 
 def links(fabric: Fabric) -> Iterator[Problem]:
-    """Every peer exists, points back, and matches speed, MTU, lossless, PFC and CNP settings."""
+    """Every peer exists, points back, and matches speed, MTU, lossless, PFC and CNP settings.
+
+    A link found consistent from its first-visited end is not looked up again from the other end;
+    its agreement is checked once, reported at its lower end (device, interface).
+    """
     settings = _settings(fabric)
     unresolved = set(fabric.unresolved)
+    checked: set[str] = set()  # far ends of links already found consistent from their near end
     for device in fabric.devices.values():
         for name, iface in device.interfaces.items():
             if iface.peer is None or (unresolved and iface.peer.partition(":")[0] in unresolved):
                 continue  # no peer, or the peer's own entry is broken and already reported
             here = f"{device.name}:{name}"
+            if here in checked:
+                continue
             found = _peer(fabric, here, iface.peer)
             if isinstance(found, Problem):
                 yield found
@@ -81,8 +88,11 @@ def links(fabric: Fabric) -> Iterator[Problem]:
                 yield Problem(here, f"{peer.name}:{peer_if} points to {other.peer or 'nothing'}, not back here",
                               f"set peer: {here} on {peer.name}:{peer_if}")
                 continue
-            if (device.name, name) < (peer.name, peer_if):  # each link once, from its lower end
+            checked.add(iface.peer)
+            if (device.name, name) < (peer.name, peer_if):
                 yield from _agreement(fabric, settings, device, name, iface, peer, other)
+            else:
+                yield from _agreement(fabric, settings, peer, peer_if, other, device, iface)
 
 
 RULES = [links]

@@ -134,19 +134,16 @@ class IncastGen(EventGen):
         super().__init__(phase, tag, clock, template([cols(rows)], [""]))
 
 
-class AllreduceGen(EventGen):
-    def __init__(self, phase: AllreducePhase, index: int, tag: str, clock: Clock, hosts: Sequence[Host],
-                 where: str) -> None:
-        members = members_of(hosts, phase.members, f"{where}.members")
-        flows = ring(members, rails_of(hosts, members), float(phase.size_bytes))
-        self.period_s = phase.period_s
-        super().__init__(phase, tag, clock, template([flows], ring_suffixes(len(members))))
+class CollectiveGen(EventGen):
+    """``allreduce`` (ring, one group per step) or ``alltoall`` (one group per launch) over ``members``."""
 
-
-class AlltoallGen(EventGen):
-    def __init__(self, phase: AlltoallPhase, index: int, tag: str, clock: Clock, hosts: Sequence[Host],
-                 where: str) -> None:
+    def __init__(self, phase: AllreducePhase | AlltoallPhase, index: int, tag: str, clock: Clock,
+                 hosts: Sequence[Host], where: str) -> None:
         members = members_of(hosts, phase.members, f"{where}.members")
-        flows = alltoall(members, rails_of(hosts, members), float(phase.size_bytes))
+        rails, size = rails_of(hosts, members), float(phase.size_bytes)
+        if isinstance(phase, AllreducePhase):
+            tpl = template([ring(members, rails, size)], ring_suffixes(len(members)))
+        else:
+            tpl = template([alltoall(members, rails, size)], [""])
         self.period_s = phase.period_s
-        super().__init__(phase, tag, clock, template([flows], [""]))
+        super().__init__(phase, tag, clock, tpl)

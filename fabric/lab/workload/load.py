@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from fabric.core.problems import Problem
 from fabric.inventory.yamlfile import line_of, read_yaml
 from fabric.lab.workload.cdf import CDFS, cdf_problem
-from fabric.lab.workload.collectives import AllreduceGen, AlltoallGen, IncastGen
+from fabric.lab.workload.collectives import CollectiveGen, IncastGen
 from fabric.lab.workload.errors import WorkloadError
 from fabric.lab.workload.flows import FlowBatch, FlowSpec
 from fabric.lab.workload.hosts import Host, as_hosts
@@ -32,7 +32,7 @@ class PhaseGen(Protocol):
 
 
 GENERATORS: dict[str, Any] = {"websearch": PoissonGen, "hadoop": PoissonGen, "storage": PoissonGen,
-                              "incast": IncastGen, "allreduce": AllreduceGen, "alltoall": AlltoallGen,
+                              "incast": IncastGen, "allreduce": CollectiveGen, "alltoall": CollectiveGen,
                               "llm_training": LlmGen}
 
 

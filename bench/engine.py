@@ -176,7 +176,8 @@ def tier_e_row(leaves: int, spines: int, hosts_per_leaf: int, epoch_s: float, ch
                sim_s: float) -> Row:
     """Tier E on a 1:1 leaf-spine. steady: the shift permutation of long-lived flows (epochs repeat once
     settled). churn: every host starts a 1 MB flow to a random host every 2 ms (40 % load at 100G), added in
-    10 ms batches through topology.Builder, as the live twin does; finished flows are compacted away."""
+    10 ms batches through topology.Builder with 16 ECMP keys per pair, as the live twin does; finished flows
+    are compacted away."""
     knobs = bench_fabric_knobs()
     scen = leaf_spine(leaves, spines, hosts_per_leaf, speed_gbps=100, knobs=knobs,
                       flows=None if not churn else [])
@@ -199,7 +200,7 @@ def tier_e_row(leaves: int, spines: int, hosts_per_leaf: int, epoch_s: float, ch
         src = np.tile(hosts, 5)
         dst = rng.choice(hosts, size=src.size)
         dst = np.where(dst == src, hosts[0] if src[0] != hosts[0] else hosts[1], dst)
-        keys = [str(i) for i in range(src.size)]
+        keys = [f"{s}>{d}/{i % 16}" for i, (s, d) in enumerate(zip(src.tolist(), dst.tolist(), strict=True))]
         engine.add_flows(builder.build(src.tolist(), dst.tolist(), [1e6] * src.size, starts.tolist(),
                                        [26] * src.size, keys, ["churn"] * src.size, ["churn"] * src.size))
 

@@ -35,6 +35,7 @@ from fabric.lab.physics.epoch import EpochEngine
 from fabric.lab.physics.knobs import DeviceKnobs
 from fabric.lab.physics.scenario import PORT_COUNTERS, PRIORITY_COUNTERS, QUEUE_COUNTERS, QUEUES, CounterFrame
 from fabric.lab.physics.topology import Builder, Network, cable_headroom_need
+from fabric.lab.physics.truth import BUCKETS
 from fabric.lab.workload import FlowBatch, Workload, hosts_of
 
 DEFAULT_EPOCH_S = 2e-3
@@ -44,6 +45,7 @@ MAX_STEP_S = 0.25
 KNOB_REFRESH_S = 1.0
 COMPACT_EVERY_S = 1.0
 HEADROOM_SHORT = 0.25  # headroom-short: a quarter of what the cable needs
+SIZE_EDGES = np.array([high for high, _ in BUCKETS[:-1]])
 BUDGET = 0.6  # share of real time the engine may use (the SSH/SNMP endpoints share the process)
 MAX_EPOCH_S = 0.02
 
@@ -195,7 +197,8 @@ class LiveEngine:
         n = self.net.n_ports
         tag, group = _names(batch.tags, batch.tag), _names(batch.groups, batch.group)  # chunks repeat names
         key = ((src * n + dst) * 64 + batch.dscp) * (len(batch.tags) + 1) + tag
-        key = (key * (len(batch.groups) + 1) + group) * MICE_BUCKETS + ordinal % MICE_BUCKETS
+        key = (key * (len(batch.groups) + 1) + group) * len(SIZE_EDGES) + np.searchsorted(SIZE_EDGES, batch.bytes)
+        key = key * MICE_BUCKETS + ordinal % MICE_BUCKETS  # one size bucket per row: the truth's buckets hold
         single = batch.bytes > line * window_s
         key = np.where(single, -1 - ordinal, key)
         uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)

@@ -64,6 +64,7 @@ class Network:
     _index: dict[tuple[str, str], int] = field(default_factory=dict)
     _out: dict[str, list[int]] = field(default_factory=dict)  # device -> its ports
     _dist: dict[str, dict[str, int]] = field(default_factory=dict)  # target switch -> switch -> hops
+    _choices: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (switch, target) -> next hops
 
     @classmethod
     def from_fabric(cls, fabric: Fabric, default_cable_m: float | None = None) -> Network:
@@ -108,6 +109,7 @@ class Network:
         for p in ports:
             self.down |= {p, self.peer[p]}
         self._dist.clear()
+        self._choices.clear()
 
     def _distances(self, target: str) -> dict[str, int]:
         """Hops from every switch to ``target`` over up switch-switch links (BFS, cached per target)."""
@@ -137,8 +139,11 @@ class Network:
         if here not in dist:
             return None
         while here != target:
-            choices = [p for p in self._out[here] if p not in self.down and not self.is_host[self.peer[p]]
-                       and dist.get(self.device[self.peer[p]], -1) == dist[here] - 1]
+            choices = self._choices.get((here, target))
+            if choices is None:
+                choices = self._choices[(here, target)] = [
+                    p for p in self._out[here] if p not in self.down and not self.is_host[self.peer[p]]
+                    and dist.get(self.device[self.peer[p]], -1) == dist[here] - 1]
             pick = choices[zlib.crc32(f"{key}|{here}".encode()) % len(choices)]
             path.append(pick)
             here = self.device[self.peer[pick]]

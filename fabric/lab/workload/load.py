@@ -117,6 +117,7 @@ class Workload:
         self.clock = Clock(spec.duration_s, spec.repeat)
         self.tags = [p.name or p.kind for p in spec.phases]
         self._gens: tuple[int, list[PhaseGen]] | None = None
+        self._last: tuple[object, list[Host], list[PhaseGen]] | None = None  # the caller's list, prepared
 
     @property
     def name(self) -> str:
@@ -133,18 +134,24 @@ class Workload:
         gen: PhaseGen = GENERATORS[phase.kind](phase, i, self.tags[i], self.clock, hosts, f"{self.path}:phases[{i}]")
         return gen
 
+    def _prepared(self, hosts: Iterable[Sequence[Any]]) -> tuple[list[Host], list[PhaseGen]]:
+        """The caller's hosts as ``Host``s and their generators; the same list object again (an engine's every
+        tick) costs nothing, so a host list must not be changed in place between calls."""
+        if self._last is None or self._last[0] is not hosts:
+            known = as_hosts(hosts)
+            self._last = (hosts, known, self.generators(known))
+        return self._last[1], self._last[2]
+
     def flow_batch(self, hosts: Iterable[Sequence[Any]], t0_s: float, t1_s: float,
                    seed: int | None = None) -> FlowBatch:
         """The flows starting in [t0_s, t1_s) as columns (host/NIC indices into ``hosts``)."""
-        hosts = as_hosts(hosts)
         seed = self.spec.seed if seed is None else seed
-        return FlowBatch.concat([g.batch(t0_s, t1_s, seed) for g in self.generators(hosts)])
+        return FlowBatch.concat([g.batch(t0_s, t1_s, seed) for g in self._prepared(hosts)[1]])
 
     def flows(self, hosts: Iterable[Sequence[Any]], t0_s: float, t1_s: float,
               seed: int | None = None) -> list[FlowSpec]:
         """The flows that start in [t0_s, t1_s), in start order; ``seed`` overrides the file's seed."""
-        hosts = as_hosts(hosts)
-        return self.flow_batch(hosts, t0_s, t1_s, seed).specs(hosts)
+        return self.flow_batch(hosts, t0_s, t1_s, seed).specs(self._prepared(hosts)[0])
 
 
 def load_workload(path: str | Path) -> Workload:

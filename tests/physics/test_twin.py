@@ -154,3 +154,51 @@ def test_pfc_storm_from_a_host_spreads_pauses_until_the_watchdog_stops_it(incast
     assert later == stopped  # no more pauses upstream while the watchdog holds the queue
     status = incast_twin.status()
     assert status["devices"]["gpu01"]["faults"] == ["pfc-storm"]
+
+
+CROSS_POD = """\
+name: cross-pod
+description: every leaf1 server streams to the first leaf3 server (long-lived, over both spines)
+seed: 3
+duration_s: 10
+phases:
+  - name: stream
+    kind: incast
+    fan_in: 8
+    size_bytes: 2GB
+    period_s: 10s
+    target: {names: [gpu09]}
+    senders: {names: [gpu01, gpu02, gpu03, gpu04, gpu05, gpu06, gpu07, gpu08]}
+    nic: 0
+"""
+
+
+def test_link_down_rehashes_live_flows_onto_the_other_spine(tmp_path: Path) -> None:
+    """The live engine over the twin's own device objects (no process): a leaf1 uplink down moves its flows."""
+    from fabric.intent.check import validate_inventory
+    from fabric.lab.physics.engine import LiveEngine
+    from fabric.lab.serve import build_devices
+    from fabric.lab.workload import WorkloadError, load_workload
+
+    path = tmp_path / "cross.yaml"
+    path.write_text(CROSS_POD)
+    try:
+        workload = load_workload(path)
+    except WorkloadError as exc:  # the workload schema names senders differently: say so
+        pytest.fail(f"cross-pod workload no longer loads: {exc}")
+    devices = build_devices(str(INVENTORIES / "lab-roce"))
+    fabric = validate_inventory(str(INVENTORIES / "lab-roce")).fabric
+    assert fabric is not None
+    live = LiveEngine(devices, fabric, workload)
+    for _ in range(3):
+        live.step(0.01)
+    up0 = devices["leaf1"].counters.port("Ethernet0")["tx_octets"]
+    up8 = devices["leaf1"].counters.port("Ethernet8")["tx_octets"]
+    assert up0 > 0 and up8 > 0  # ECMP spreads the eight streams over both spines
+    devices["leaf1"].link_down.add("Ethernet0")
+    for _ in range(3):
+        live.step(0.01)
+    assert devices["leaf1"].counters.port("Ethernet0")["tx_octets"] == up0  # nothing more on the dead link
+    moved = devices["leaf1"].counters.port("Ethernet8")["tx_octets"] - up8
+    assert moved > 0 and live.truth()["goodput_gbps"] > 0
+    assert all(f["rate_gbps"] > 0 for f in live.truth()["per_flow"])  # every stream re-hashed, none stuck

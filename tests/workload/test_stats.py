@@ -4,6 +4,7 @@ bytes, all-to-all pairs, the 3D-parallel layout, storage direction, schedules, d
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,3 +126,15 @@ def test_shifting_phases_alternate_and_the_timeline_repeats(roce_hosts: list[Hos
             assert starts.min() >= t0 + 0.1 - 1e-9 or starts.max() < t0 + 0.1  # one regime per side of the flip
         background = batch.start_s[batch.tag == batch.tags.index("background")]
         assert background.min() < t0 + 0.01 and background.max() > t0 + 0.19
+
+
+def test_start_stop_and_no_repeat_bound_the_flows(tmp_path: Path, roce_hosts: list[Host]) -> None:
+    path = tmp_path / "once.yaml"
+    path.write_text("name: once\nduration_s: 0.05\nrepeat: false\nphases:\n"
+                    "  - {kind: incast, fan_in: 4, size_bytes: 1KB, period_s: 1ms, start_s: 10ms, stop_s: 20ms}\n"
+                    "  - {kind: hadoop, load: 0.1, start_s: 30ms}\n")
+    batch = load_workload(path).flow_batch(roce_hosts, 0.0, 1.0)
+    incast = batch.start_s[batch.tag == batch.tags.index("incast")]
+    hadoop = batch.start_s[batch.tag == batch.tags.index("hadoop")]
+    assert incast.tolist() == pytest.approx(sorted([0.010 + k * 0.001 for k in range(10)] * 4))
+    assert hadoop.min() >= 0.030 and hadoop.max() < 0.050 and len(hadoop) > 100

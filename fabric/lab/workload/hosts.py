@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
+from typing import Any
 
 from fabric.inventory.models import Device, Fabric
 from fabric.lab.workload.schema import HostSelect
@@ -45,7 +46,7 @@ class Host(tuple[str, tuple[str, ...], int]):
         return self[2]
 
 
-def as_hosts(hosts: Iterable[Sequence[object]]) -> list[Host]:
+def as_hosts(hosts: Iterable[Sequence[Any]]) -> list[Host]:
     """Accept plain ``(name, [nics], pod)`` tuples too (line rate then ``DEFAULT_NIC_GBPS``)."""
     out = []
     for h in hosts:
@@ -53,7 +54,7 @@ def as_hosts(hosts: Iterable[Sequence[object]]) -> list[Host]:
             out.append(h)
         else:
             name, nics, pod = h[0], h[1], h[2]
-            out.append(Host(str(name), [str(n) for n in nics], int(pod)))  # type: ignore[attr-defined,call-overload]
+            out.append(Host(str(name), [str(n) for n in nics], int(pod)))
     return out
 
 

@@ -28,6 +28,8 @@ from fabric.lab.workload.timeline import Clock
 
 
 class PhaseGen(Protocol):
+    """Built as ``Gen(phase, index, tag, clock, hosts, where)`` (``where``: the phase's file:key for errors)."""
+
     def batch(self, t0: float, t1: float, seed: int) -> FlowBatch: ...
 
 

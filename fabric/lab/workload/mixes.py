@@ -2,8 +2,8 @@
 
 As in HPCC's ``traffic_gen.py``, each source NIC is a Poisson process of rate ``load x line rate / mean
 size``; a size comes from the CDF and a destination is uniform over the NICs of the other servers of the
-destination set. Time is cut into ``CHUNK_S`` chunks, each drawn from its own ``SeedSequence((seed, phase,
-chunk))``: a chunk's flows do not depend on which window asked for them, and the last chunk is cached so an
+destination set. Time is cut into ``CHUNK_S`` chunks, each drawn from its own ``SeedSequence((seed, crc32(phase
+name), chunk))``: a chunk's flows do not depend on which window asked for them, and the last chunk is cached so an
 engine pulling millisecond epochs draws each chunk once. The sources' Poisson processes are drawn as
 their superposition (one Poisson process of the summed rate whose arrivals pick source i with probability
 rate_i / total), and given a chunk's arrival count the arrival times are sorted independent uniforms over
@@ -13,6 +13,7 @@ the chunk: a few vectorised calls per chunk, already in time order.
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -76,7 +77,8 @@ class PoissonGen:
 
     def __init__(self, phase: MixPhase | StoragePhase, index: int, tag: str, clock: Clock,
                  hosts: Sequence[Host], where: str) -> None:
-        self.phase, self.index, self.tag, self.clock = phase, index, tag, clock
+        self.phase, self.tag, self.clock = phase, tag, clock
+        self.stream = zlib.crc32(tag.encode())  # keyed by name: adding or moving a phase leaves the others' draws
         if isinstance(phase, StoragePhase):
             self.cdf = phase_cdf(phase.cdf, "storage")
             targets = _endpoints(hosts, phase.targets, f"{where}.targets")
@@ -104,7 +106,7 @@ class PoissonGen:
     def _chunk(self, c: int, seed: int) -> FlowBatch:
         if self._cache is not None and self._cache[0] == (seed, c):
             return self._cache[1]
-        rng = np.random.default_rng(np.random.SeedSequence((seed, self.index, c)))
+        rng = np.random.default_rng(np.random.SeedSequence((seed, self.stream, c)))
         n = rng.poisson(self.total_rate * CHUNK_S)
         start = (c + np.sort(rng.random(n))) * CHUNK_S
         src = np.minimum(np.searchsorted(self.rate_cdf, rng.random(n) * self.rate_cdf[-1], side="right"),

@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -218,14 +219,18 @@ def start_engine(twin: Twin, inventory: str, workload_path: str) -> Any:
 
 
 async def run_engine(engine: Any, period_s: float = 0.1) -> None:
-    """Step the engine by the wall-clock time since the last step, ``period_s`` apart, until cancelled."""
+    """Step the engine by the wall-clock time since the last step, ``period_s`` apart, until cancelled. The
+    NumPy part runs on a worker thread so the SSH/SNMP/eAPI endpoints keep answering meanwhile; reading the
+    devices' state and writing their counters stay on this loop."""
     loop = asyncio.get_running_loop()
     last = loop.time()
-    while True:
-        await asyncio.sleep(period_s)
-        now = loop.time()
-        engine.step(now - last)
-        last = now
+    with ThreadPoolExecutor(1, thread_name_prefix="engine") as pool:
+        while True:
+            await asyncio.sleep(period_s)
+            now = loop.time()
+            seconds = engine.prepare(now - last)
+            last = now
+            engine.write(await loop.run_in_executor(pool, engine.compute, seconds))
 
 
 async def run(inventory: str, state_dir: Path, free_ports: bool, load: float, workload: str | None = None) -> None:

@@ -20,14 +20,14 @@ from tests.lab.test_snmp import IFX_ENTRY, get, if_index
 
 INCAST_ONLY = """\
 name: incast-only
-description: 16 sender NICs x 500 KB onto the first server's NIC 0 every 5 ms, nothing else
+description: 16 sender NICs x 2 MB onto the first server's NIC 0 every 5 ms, nothing else
 seed: 1
 duration_s: 10
 phases:
   - name: incast
     kind: incast
     fan_in: 16
-    size_bytes: 500KB
+    size_bytes: 2MB
     period_s: 5ms
     target: {first: 1}
     nic: 0
@@ -134,7 +134,7 @@ def test_ecn_kmin_raised_over_the_sonic_cli_raises_the_incast_queue(incast_twin:
     assert output.endswith("Patch applied successfully."), output
     time.sleep(1.2)
     high = watermark_after_reset()
-    # Kmin up by 1.2 MB: the same reaction on top of it (the 16 x 500 KB burst bounds the peak at ~7.7 MB)
+    # Kmin up by 1.2 MB: the same reaction on top of it (the 16 x 2 MB burst bounds the peak at ~30 MB, far above)
     assert high["q3_watermark_bytes"] > low["q3_watermark_bytes"] + 1_000_000
 
 

@@ -23,6 +23,7 @@ When a tick's work takes longer than real time the model time advances by at mos
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -90,6 +91,7 @@ class LiveEngine:
         empty = self.builder.build([], [], [], [], [], [], [], [])
         self.engine = EpochEngine(empty, epoch_s)
         self.base_epoch_s = epoch_s
+        self.lock = threading.Lock()  # compute (worker thread) vs prepare/status/truth (the twin's loop)
         self.load = BUDGET
         self.keys: list[str] = []  # ECMP key per engine flow row (aligned with engine.fl)
         self.sim_s = 0.0
@@ -223,28 +225,40 @@ class LiveEngine:
     # -- one tick ---------------------------------------------------------------------------------------
 
     def step(self, elapsed_s: float) -> CounterFrame:
-        """Advance by ``elapsed_s`` of wall-clock time (at most ``MAX_STEP_S`` of model time)."""
-        self.wall_s += elapsed_s
-        seconds = min(elapsed_s, MAX_STEP_S)
-        self._refresh()
-        t0, t1 = self.sim_s, self.sim_s + seconds
-        batch = self.workload.flow_batch(self.hosts, t0, t1) if self.workload is not None else FlowBatch.empty()
-        self._add(self._release(batch), seconds)
-        began = time.perf_counter()
-        frame = self.engine.advance(seconds)
-        self._adapt(time.perf_counter() - began, seconds)
-        self.sim_s = t1
-        for group, n in self.engine.finished:
-            self.outstanding[group] -= int(n)
-            if self.outstanding[group] <= 0:
-                del self.outstanding[group]
-                self.complete_groups.add(group)
-        self.engine.finished.clear()
-        if self.wall_s >= self._compact:
-            self._compact = self.wall_s + COMPACT_EVERY_S
-            keep = self.engine.compact()
-            self.keys = [k for k, kept in zip(self.keys, keep.tolist(), strict=True) if kept]
+        """Advance by ``elapsed_s`` of wall-clock time (at most ``MAX_STEP_S`` of model time), in one go."""
+        frame = self.compute(self.prepare(elapsed_s))
         self.write(frame)
+        return frame
+
+    def prepare(self, elapsed_s: float) -> float:
+        """The part that reads device state (faults, links, applied knobs): on the thread that owns the
+        devices. Returns the model seconds to compute."""
+        self.wall_s += elapsed_s
+        with self.lock:
+            self._refresh()
+        return min(elapsed_s, MAX_STEP_S)
+
+    def compute(self, seconds: float) -> CounterFrame:
+        """Workload flows of the window, tier E, completions: touches no device, so it may run on a worker
+        thread while the endpoints keep answering (``write`` then adds the frame on the devices' thread)."""
+        with self.lock:
+            t0, t1 = self.sim_s, self.sim_s + seconds
+            batch = self.workload.flow_batch(self.hosts, t0, t1) if self.workload else FlowBatch.empty()
+            self._add(self._release(batch), seconds)
+            began = time.perf_counter()
+            frame = self.engine.advance(seconds)
+            self._adapt(time.perf_counter() - began, seconds)
+            self.sim_s = t1
+            for group, n in self.engine.finished:
+                self.outstanding[group] -= int(n)
+                if self.outstanding[group] <= 0:
+                    del self.outstanding[group]
+                    self.complete_groups.add(group)
+            self.engine.finished.clear()
+            if self.wall_s >= self._compact:
+                self._compact = self.wall_s + COMPACT_EVERY_S
+                keep = self.engine.compact()
+                self.keys = [k for k, kept in zip(self.keys, keep.tolist(), strict=True) if kept]
         return frame
 
     def _adapt(self, cost_s: float, seconds: float) -> None:
@@ -313,11 +327,13 @@ class LiveEngine:
                 row[key] += float(values[p])
         for row in out.values():
             row["tx_gbps"] = row["tx_bytes"] * 8 / 1e9 / max(self.sim_s, 1e-9)
+        flows = int(np.isnan(self.engine.fl.done).sum())  # no lock: a status must not wait for an epoch
         return {"model_s": self.sim_s, "lag_s": max(self.wall_s - self.sim_s, 0.0),
                 "epoch_ms": self.engine.epoch_s * 1e3,
                 "workload": self.workload.name if self.workload else None,
-                "flows": int(np.isnan(self.engine.fl.done).sum()), "devices": out}
+                "flows": flows, "devices": out}
 
     def truth(self) -> dict[str, Any]:
-        return {**self.engine.truth(), "model_s": self.sim_s,
-                "workload": self.workload.name if self.workload else None}
+        with self.lock:
+            return {**self.engine.truth(), "model_s": self.sim_s,
+                    "workload": self.workload.name if self.workload else None}

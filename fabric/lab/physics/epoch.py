@@ -50,7 +50,7 @@ B = NDArray[np.bool_]
 # log N and clamped. Columns: N, (mean - Kmin)/(q* - Kmin), (p99 - Kmin)/(q* - Kmin), utilisation, marked
 # fraction / p*. Fitted to tier F (FluidEngine, 1 us steps) on the CoNEXT dumbbell: star(N) at 40 Gb/s, MTU
 # 1 KB, ECN Kmin 5 KB / Kmax 200 KB / Pmax 1 %, PFC XOFF 400 KB, NIC firmware DCQCN defaults, 20 ms warm-up
-# then 20 ms sampled every 20 us (bench/engine.py --calibrate prints the same run): N = 2: mean 87 KB, p99
+# then 20 ms sampled every 20 us (tests/physics/test_epoch_vs_fluid.py runs these cases): N = 2: mean 87 KB, p99
 # 203 KB, 39.84 Gb/s, marked 2.44 % (p* 0.47 %); N = 10: mean 177 KB, p99 201 KB (q* = Kmax), 39.96 Gb/s,
 # marked 3.12 % (p* 1.51 %). One operating point: other speeds and knobs reuse the same ratios.
 RESPONSE = np.array([[2.0, 0.90, 2.18, 0.996, 5.2],

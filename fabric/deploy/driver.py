@@ -1,9 +1,9 @@
 """The deploy contract: one small Driver protocol (napalm's life cycle) and the errors a deploy reports.
 
 A driver is made for one ``Target`` and holds one session. The orchestrator calls, in order:
-``open`` -> ``get_running`` (the backup) -> ``diff(candidate)`` -> ``push`` (changes + commit/save) ->
-``verify`` -> ``close``; on any failure ``restore(backup)``. Which class serves which platform is the literal
-table in ``fabric.deploy.drivers``.
+``open`` -> ``diff(candidate)`` -> ``get_running`` (the backup: the config the diff was computed against) ->
+``push`` (changes + commit/save) -> ``verify`` -> ``close``; on any failure ``restore(backup)``. Which class
+serves which platform is the literal table in ``fabric.deploy.drivers``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ class Driver(Protocol):
         """Connect and log in; raises DeployError (unreachable, auth, hostkey)."""
 
     def get_running(self) -> str:
-        """The running configuration as the device shows it: the backup, and the diff's base."""
+        """The running configuration as the device shows it (the backup); right after ``diff``, the text that
+        diff read, so a large config is not read twice."""
 
     def diff(self, candidate: str) -> list[str]:
         """The semantic changes ``candidate`` makes to the running config, one line each; [] when none."""

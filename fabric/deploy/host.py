@@ -146,7 +146,7 @@ class HostDriver(NetmikoSession):
             found[f"tos {d}"] = outputs.pop(0).strip().splitlines()[-1]
         return {key: found.get(key, "none") for key in keys}
 
-    def get_running(self) -> str:
+    def read_running(self) -> str:
         """The settings the last ``diff`` looked at (the backup holds exactly what a push may change)."""
         return json.dumps(self.read(self.keys), indent=1, sort_keys=True) + "\n"
 
@@ -163,6 +163,7 @@ class HostDriver(NetmikoSession):
         wanted = self._wanted(candidate)
         self.keys = list(wanted)
         have = self.read(self.keys)
+        self.seen = json.dumps(have, indent=1, sort_keys=True) + "\n"
         changed = [key for key, (value, _) in wanted.items() if have[key] != value]
         self.pending = [wanted[key][1] for key in changed]
         return [f"~ {key}: {have[key]} -> {wanted[key][0]}" for key in changed]
@@ -175,6 +176,7 @@ class HostDriver(NetmikoSession):
             self.conn.exit_config_mode()
 
     def push(self) -> None:
+        self.seen = None
         if self.pending:
             self._as_root(self.pending, "roce.sh")
 
@@ -184,6 +186,7 @@ class HostDriver(NetmikoSession):
         return [f"{key} = {have[key]} (want {value})" for key, (value, _) in wanted.items() if have[key] != value]
 
     def restore(self, backup: str) -> None:
+        self.seen = None
         saved: Settings = json.loads(backup)
         have = self.read(list(saved))
         lines = [command(key, value) for key, value in _restore_order(saved) if have[key] != value]

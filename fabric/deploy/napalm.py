@@ -29,6 +29,7 @@ class NapalmDriver:
         self.driver_name = str(get_platform(target.platform).napalm_driver)
         self.device: Any = None
         self.pending = ""
+        self.seen: str | None = None
 
     def open(self) -> None:
         from napalm import get_network_driver
@@ -58,8 +59,12 @@ class NapalmDriver:
                 raise DeployError("rejected", f"{method}: {' '.join(str(exc).split())[:200]}") from None
             raise error from None
 
-    def get_running(self) -> str:
+    def read_running(self) -> str:
         return str(self._call("get_config", retrieve="running")["running"])
+
+    def get_running(self) -> str:
+        """The running config the last ``diff`` read (NX-OS), else read now."""
+        return self.seen if self.seen is not None else self.read_running()
 
     def _compare(self, candidate: str) -> str:
         self._call("load_merge_candidate", config=candidate)
@@ -73,11 +78,13 @@ class NapalmDriver:
             shown = self._compare(candidate)
             self.pending = candidate if shown else ""
             return [line for line in shown.splitlines() if line.startswith(("+", "-"))]
-        ops = to_push(candidate, parse_tree(self.get_running()), "no")
+        self.seen = self.read_running()
+        ops = to_push(candidate, parse_tree(self.seen), "no")
         self.pending = "\n".join(commands(ops, leave="exit")) + "\n" if ops else ""
         return render_ops(ops)
 
     def push(self) -> None:
+        self.seen = None
         if not self.pending:
             return
         self._call("load_merge_candidate", config=self.pending)
@@ -86,22 +93,23 @@ class NapalmDriver:
     def verify(self, candidate: str) -> list[str]:
         if self.driver_name == "eos":
             return [line for line in self._compare(candidate).splitlines() if line.strip()]
-        return render_ops(to_push(candidate, parse_tree(self.get_running()), "no"))
+        return render_ops(to_push(candidate, parse_tree(self.read_running()), "no"))
 
     def restore(self, backup: str) -> None:
+        self.seen = None
         if self.driver_name == "eos":
             self._call("load_replace_candidate", config=backup)
             self._call("commit_config")
         else:
             self._restore_nxos(backup)
-        left = differences(parse_tree(self.get_running()), parse_tree(backup), NXOS_PREDEFINED)
+        left = differences(parse_tree(self.read_running()), parse_tree(backup), NXOS_PREDEFINED)
         if left:
             raise DeployError("error", f"rollback incomplete: {left[0].strip()}")
 
     def _restore_nxos(self, backup: str) -> None:
         """``no`` the lines the backup lacks, re-add the ones it has, over napalm's own netmiko session (a
         replace through napalm needs SCP, which a switch may not offer)."""
-        removals, additions = restore_ops(parse_tree(self.get_running()), parse_tree(backup), "no")
+        removals, additions = restore_ops(parse_tree(self.read_running()), parse_tree(backup), "no")
         conn = self.device.device
         try:
             if removals:

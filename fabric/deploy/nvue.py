@@ -28,7 +28,7 @@ class NvueDriver(NetmikoSession):
         super().__init__(target)
         self.pending: list[str] = []
 
-    def get_running(self) -> str:
+    def read_running(self) -> str:
         return self._run("nv config show")
 
     def _device_diff(self, candidate: str) -> list[str]:
@@ -66,7 +66,7 @@ class NvueDriver(NetmikoSession):
         check_output(self._run(f"nv config replace {RESTORE}"), ERRORS, "restore")
         if self._run("nv config diff"):
             self._apply("restore")
-        if applied_tree(self.get_running()) != applied_tree(backup):
+        if applied_tree(self.read_running()) != applied_tree(backup):
             raise DeployError("error", "rollback incomplete: the applied revision differs from the backup")
 
 

@@ -34,11 +34,12 @@ class SonicDriver(NetmikoSession):
             raise DeployError("error", f"show runningconfiguration all: not JSON ({text[:80]!r})") from None
         return db
 
-    def get_running(self) -> str:
+    def read_running(self) -> str:
         return json.dumps(self._db(), indent=1, sort_keys=True) + "\n"
 
     def diff(self, candidate: str) -> list[str]:
-        self.pending = json_patch(json.loads(candidate), self._db())
+        self.seen = self.read_running()
+        self.pending = json_patch(json.loads(candidate), json.loads(self.seen))
         return describe_patch(self.pending)
 
     def _patch(self, ops: list[dict[str, Any]], what: str) -> None:
@@ -51,6 +52,7 @@ class SonicDriver(NetmikoSession):
             raise DeployError("rejected", f"config save failed: {saved.strip()[:160]}")
 
     def push(self) -> None:
+        self.seen = None
         if self.pending:
             self._patch(self.pending, "config apply-patch")
 
@@ -58,6 +60,7 @@ class SonicDriver(NetmikoSession):
         return describe_patch(json_patch(json.loads(candidate), self._db()))
 
     def restore(self, backup: str) -> None:
+        self.seen = None
         wanted = json.loads(backup)
         ops = json_restore(self._db(), wanted)
         if ops:

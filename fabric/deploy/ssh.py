@@ -138,11 +138,19 @@ def send(conn: Any, line: str, timeout_s: float, expect: str | None = None) -> s
 
 
 class NetmikoSession:
-    """What every netmiko-driven driver shares: one session per target, opened and closed the same way."""
+    """What every netmiko-driven driver shares: one session per target, opened and closed the same way, and
+    the running config a ``diff`` just read, which is the backup (no second read of a large config)."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
         self.conn: Any = None
+        self.seen: str | None = None
+
+    def read_running(self) -> str:
+        raise NotImplementedError
+
+    def get_running(self) -> str:
+        return self.seen if self.seen is not None else self.read_running()
 
     def open(self) -> None:
         self.conn = connect(self.target)

@@ -50,7 +50,7 @@ class ViewCliDriver(NetmikoSession):
         prompt = re.compile(r"^[<\[][~*]?" + re.escape(self.conn.base_prompt) + r"[^\]>\n]*[\]>]")
         return "\n".join(row for row in output.splitlines() if not prompt.match(row) and not row.endswith(line))
 
-    def get_running(self) -> str:
+    def read_running(self) -> str:
         """``display current-configuration``, read up to its closing ``return`` (a prompt pattern alone can
         match the echo's prompt and cut the read short: an empty "running config" would back up nothing)."""
         shown = self._send("display current-configuration", END_OF_CONFIG)
@@ -59,11 +59,13 @@ class ViewCliDriver(NetmikoSession):
         return shown
 
     def diff(self, candidate: str) -> list[str]:
-        ops = to_push(candidate, parse_tree(self.get_running()), "undo")
+        self.seen = self.read_running()
+        ops = to_push(candidate, parse_tree(self.seen), "undo")
         self.pending = commands(ops, " ", "quit")
         return render_ops(ops)
 
     def push(self) -> None:
+        self.seen = None
         self._apply(self.pending, "configuration")
 
     def _apply(self, lines: list[str], what: str, tolerated: list[str] | None = None) -> None:
@@ -94,13 +96,14 @@ class ViewCliDriver(NetmikoSession):
             self._send("n")
 
     def verify(self, candidate: str) -> list[str]:
-        return render_ops(missing(parse_tree(candidate), parse_tree(self.get_running()), "undo"))
+        return render_ops(missing(parse_tree(candidate), parse_tree(self.read_running()), "undo"))
 
     def restore(self, backup: str) -> None:
-        removals, additions = restore_ops(parse_tree(self.get_running()), parse_tree(backup), "undo")
+        self.seen = None
+        removals, additions = restore_ops(parse_tree(self.read_running()), parse_tree(backup), "undo")
         if removals or additions:
             self._apply(commands(additions, " ", "quit"), "restore", commands(removals, " ", "quit"))
-        left = differences(parse_tree(self.get_running()), parse_tree(backup), self.dialect.predefined)
+        left = differences(parse_tree(self.read_running()), parse_tree(backup), self.dialect.predefined)
         if left:
             raise DeployError("error", f"rollback incomplete: {left[0].strip()}")
 

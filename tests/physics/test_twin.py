@@ -202,3 +202,10 @@ def test_link_down_rehashes_live_flows_onto_the_other_spine(tmp_path: Path) -> N
     moved = devices["leaf1"].counters.port("Ethernet8")["tx_octets"] - up8
     assert moved > 0 and live.truth()["goodput_gbps"] > 0
     assert all(f["rate_gbps"] > 0 for f in live.truth()["per_flow"])  # every stream re-hashed, none stuck
+
+
+def test_truth_without_a_workload_is_a_one_line_error(twin: Lab) -> None:
+    result = CliRunner().invoke(app, ["lab", "truth", "--state-dir", str(twin.state_dir)])
+    assert result.exit_code == 5
+    assert result.stderr.strip().count("\n") == 0 and "--workload" in result.stderr
+    assert "engine" not in twin.status()  # the plain twin runs no physics

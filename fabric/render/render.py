@@ -66,16 +66,26 @@ def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
 _ENCODE = json.JSONEncoder(sort_keys=True).encode
 
 
+class _NotStrings(Exception):
+    """An entry with a non-string field: encoded without the cache."""
+
+
 @lru_cache(maxsize=4096)
-def _encode_strings(fields: tuple[tuple[str, str], ...]) -> str:
+def _encode_strings(fields: tuple[tuple[str, Any], ...]) -> str:
+    if not all(type(value) is str for _, value in fields):
+        raise _NotStrings  # never cached: 1, True and 1.0 are equal keys but encode differently
     return _ENCODE(dict(fields))
 
 
 def _encode_entry(value: Any) -> str:
     """One table entry as compact JSON. Entries of only string fields (CONFIG_DB's own form) are encoded
-    once per distinct content: thousands of ports share a handful of PORT_QOS_MAP, QUEUE or PFC_WD entries."""
-    if isinstance(value, dict) and all(type(field) is str for field in value.values()):
-        return _encode_strings(tuple(value.items()))
+    once per distinct content: thousands of ports share a handful of PORT_QOS_MAP, QUEUE or PFC_WD entries.
+    Only string-valued keys are ever cached, so a hit needs no type check."""
+    if isinstance(value, dict):
+        try:
+            return _encode_strings(tuple(value.items()))
+        except (_NotStrings, TypeError):  # TypeError: a nested list or object is not hashable
+            pass
     return _ENCODE(value)
 
 

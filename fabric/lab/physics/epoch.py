@@ -680,14 +680,16 @@ class EpochEngine:
             v = np.repeat(values[fidx], width).reshape(pq.shape)
             return np.asarray(np.bincount(flat, weights=v[w], minlength=npq) / np.maximum(k_q, 1))
 
-        t_r = (mean_q(fl.rtt_s) + mean_q(fl.cnp_s) / 2 + mean_q(fl.cut_s) / 2) * REACTION_SCALE
-        cut = mean_q(fl.cut_s)
-        kmin, kmax, pmax = sc.ecn_kmin.ravel(), sc.ecn_kmax.ravel(), sc.ecn_pmax.ravel()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bound = np.where(hot, bytes_q * (1 - c / np.maximum(r0_q, 1e-9)), 0.0)
-        cascade = sum(np.maximum(r0_q / 2**j - c, 0.0) * cut for j in range(1, 7))
-        react = hot & cc_q & (pmax > 0)
-        peak = np.where(react, np.minimum(bound, kmin + (r0_q - c) * t_r + cascade), bound)
+        h = np.flatnonzero(hot)  # the rest only on hot queues
+        t_r = ((mean_q(fl.rtt_s) + mean_q(fl.cnp_s) / 2 + mean_q(fl.cut_s) / 2) * REACTION_SCALE)[h]
+        cut = mean_q(fl.cut_s)[h]
+        kmin, kmax, pmax = sc.ecn_kmin.ravel()[h], sc.ecn_kmax.ravel()[h], sc.ecn_pmax.ravel()[h]
+        r0_h, c_h, bytes_h = r0_q[h], c[h], bytes_q[h]
+        bound = bytes_h * (1 - c_h / np.maximum(r0_h, 1e-9))
+        cascade = sum(np.maximum(r0_h / 2**j - c_h, 0.0) * cut for j in range(1, 7))
+        react = cc_q[h] & (pmax > 0)
+        peak = np.zeros(npq)
+        peak[h] = np.where(react, np.minimum(bound, kmin + (r0_h - c_h) * t_r + cascade), bound)
         # per ingress feeding a hot queue: m distinct (queue, ingress) pairs
         pair_ok = w & hot[np.minimum(pq, npq - 1)] & (jp >= 0)
         keys = pq[pair_ok] * npq + jp[pair_ok]
@@ -718,10 +720,11 @@ class EpochEngine:
                   np.where(lossy_over, per_in - lossy_limit[uq], 0.0))
         held = np.bincount(uq, weights=np.where(ll, stay, np.minimum(per_in, lossy_limit[uq])), minlength=npq)
         peak_out[:] = np.maximum(peak_out, held)
-        ramp = np.mean([red_probability(held * (i + 0.5) / 8, kmin, kmax, pmax) for i in range(8)], axis=0)
+        held_h = held[h]
+        ramp = np.mean([red_probability(held_h * (i + 0.5) / 8, kmin, kmax, pmax) for i in range(8)], axis=0)
         # the bytes that cross the queue while it ramps up to the peak and drains back see the ramp
-        seen = np.minimum(bytes_q, held * (r0_q / np.maximum(r0_q - c, 1.0) + 1))
-        marks_out += np.where(hot, seen / mtu_q * ramp, 0.0)
+        seen = np.minimum(bytes_h, held_h * (r0_h / np.maximum(r0_h - c_h, 1.0) + 1))
+        marks_out[h] += seen / mtu_q[h] * ramp
 
     def _watchdog(self, u_rx: F64, stormed: B, t0: float, t1: float, frame: CounterFrame) -> bool:
         """Queues paused for a whole detect interval become storms for restore; counters on the port."""

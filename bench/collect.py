@@ -39,6 +39,7 @@ SNMPBULKWALK = "/usr/bin/snmpbulkwalk"
 # per-request timeout, the same for both clients: the twin's agents share one event loop with its physics, which
 # on a busy 2-core box can hold a reply past 5 s (both clients then fail the same way)
 TIMEOUT_S = 20
+DEADLINE_S = 900  # per device: a 50-switch walk on the loaded twin takes minutes on a busy box
 
 
 def fleet(n: int, into: Path) -> list[str]:
@@ -59,7 +60,7 @@ def pysnmp_cycle(targets: list[SnmpTarget], auth: SnmpAuth) -> tuple[float, int]
         try:
             await poller.poll_all(targets[:1], 30)  # warm the engine (MIB builder, transports) once
             start = time.perf_counter()
-            results = await poller.poll_all(targets, 60)
+            results = await poller.poll_all(targets, DEADLINE_S)
             elapsed = time.perf_counter() - start
         finally:
             poller.close()

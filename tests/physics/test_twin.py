@@ -140,7 +140,7 @@ def test_ecn_kmin_raised_over_the_sonic_cli_raises_the_incast_queue(incast_twin:
 
 def test_pfc_storm_from_a_host_spreads_pauses_until_the_watchdog_stops_it(incast_twin: Lab) -> None:
     push_sonic(incast_twin, rendered()[1]["leaf1"])  # PFC on priority 3, watchdog 200 ms detect / 400 ms restore
-    advance_model(incast_twin, 0.02)
+    wait_for(lambda: incast_twin.counters("leaf1", "Ethernet16")["q3_tx_bytes"] > 0)  # the engine re-read leaf1
     incast_twin.fault("gpu01", "pfc-storm")
     advance_model(incast_twin, 0.15)  # inside the watchdog's 200 ms
     paused = incast_twin.counters("leaf1", "Ethernet16")

@@ -399,12 +399,27 @@ class EpochEngine:
 
     def _epoch(self, dt: float, frame: CounterFrame) -> None:
         """One computed epoch; remembers it as steady when the next one would be a copy."""
+        if self._idle(dt):
+            frame.gauge["q{}_occupancy_bytes"] = np.zeros((self.sc.n_ports, QUEUES))
+            self.q_mean[:] = 0.0
+            self.rate[:] = 0.0
+            self.t = _tick(self.t + dt)
+            self.epochs += 1
+            return
         last = CounterFrame.zeros(self.sc.n_ports)
         u_before = self.u_jp
         idx, delivered, eventful = self._compute(dt, last)
         _add(frame, last, 1)
         settled = not eventful and np.array_equal(u_before, self.u_jp)
         self._steady = (last, idx, delivered) if settled else None
+
+    def _idle(self, dt: float) -> bool:
+        """Nothing to compute: no flow sends in this epoch, no pause is asserted, no watchdog is counting or
+        holding a queue (idle gaps between bursts and collectives cost one mask instead of a whole epoch)."""
+        fl, t0 = self.fl, self.t
+        if self.storm.any() or self.u_jp.any() or self.wd_paused_s.any() or (self.wd_until > t0 - dt).any():
+            return False
+        return not bool(((fl.start < _tick(t0 + dt)) & (fl.remaining > 0)).any())
 
     def _compute(self, dt: float, frame: CounterFrame) -> tuple[I64, F64, bool]:
         sc, fl, n = self.sc, self.fl, self.sc.n_ports

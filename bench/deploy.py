@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fabric.cli.deploy import lab_targets
 from fabric.core.platform import get_platform
 from fabric.deploy.driver import Target
+from fabric.deploy.drivers import candidate_text
 from fabric.deploy.run import Options, deploy
 from fabric.deploy.ssh import netmiko_params, upload
 from fabric.intent.check import validate_inventory
@@ -120,7 +121,7 @@ def main() -> None:
         assert result.fabric is not None and result.report.ok, result.report
         switches = [d for d in result.fabric.devices.values() if d.role in ("spine", "leaf")]
         configs = render_fabric({d.name: result.intents[d.name] for d in switches})
-        candidates = {name: next(iter(c.files.values())) for name, c in configs.items()}
+        candidates = {name: candidate_text(c.files) for name, c in configs.items()}
         platforms = sorted({d.platform for d in switches})
         print(f"{len(switches)} switches ({', '.join(platforms)}), {args.workers} workers, "
               f"{sum(c.lines for c in configs.values())} rendered lines")

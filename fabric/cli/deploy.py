@@ -17,7 +17,7 @@ import typer
 from fabric.cli import exitcodes
 from fabric.cli.output import err, out, print_json, print_report, table
 from fabric.deploy.driver import Target
-from fabric.deploy.drivers import DRIVERS
+from fabric.deploy.drivers import DRIVERS, candidate_text
 from fabric.deploy.run import Options, RunReport, deploy, rollback_run
 from fabric.deploy.store import DEFAULT_RUNS_DIR
 from fabric.inventory.models import Device
@@ -147,7 +147,7 @@ def deploy_command(
             report = rollback_run(run_dir, {t.device: t for t in targets}, runs_dir, options)
         else:
             configs = render_fabric({d.name: result.intents[d.name] for d in devices})
-            candidates = {name: next(iter(c.files.values())) for name, c in configs.items()}
+            candidates = {name: candidate_text(c.files) for name, c in configs.items()}
             report = deploy(targets, candidates, runs_dir, options)
     finally:
         if progress is not None:
@@ -167,7 +167,7 @@ def demo_deploy(inventory: Path, intents: dict[str, Any], devices: list[Device])
 
     devices = [d for d in devices if d.platform in DRIVERS]
     configs = render_fabric({d.name: intents[d.name] for d in devices})
-    candidates = {name: next(iter(c.files.values())) for name, c in configs.items()}
+    candidates = {name: candidate_text(c.files) for name, c in configs.items()}
     with tempfile.TemporaryDirectory(prefix="fabric-demo-deploy-") as scratch:
         lab = Lab(Path(scratch) / "twin")
         try:

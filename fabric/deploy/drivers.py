@@ -8,6 +8,7 @@ from fabric.deploy.driver import Driver, Target
 from fabric.deploy.host import HostDriver
 from fabric.deploy.napalm import NapalmDriver
 from fabric.deploy.nvue import NvueDriver
+from fabric.deploy.opensm import OpensmDriver
 from fabric.deploy.sonic import SonicDriver
 from fabric.deploy.views import COMWARE, HUAWEI_CE, ViewCliDriver
 
@@ -19,7 +20,16 @@ DRIVERS: dict[str, Callable[[Target], Driver]] = {
     "comware": lambda target: ViewCliDriver(target, COMWARE),
     "huawei_ce": lambda target: ViewCliDriver(target, HUAWEI_CE),
     "linux_mlx5": HostDriver,
+    "opensm": OpensmDriver,
 }
+
+
+def candidate_text(files: dict[str, str]) -> str:
+    """What a driver gets as its candidate: the rendered file, or for a platform that renders several
+    (opensm) a JSON object of file name -> text."""
+    import json
+
+    return next(iter(files.values())) if len(files) == 1 else json.dumps(files, sort_keys=True)
 
 
 def make_driver(target: Target) -> Driver:

@@ -130,6 +130,8 @@ class HostDriver(NetmikoSession):
         commands = ([f"grep -H . {' '.join(files)}"] if files else []) + \
             [f"mlnx_qos -i {i}" for i in groups["qos"]] + [f"ethtool -a {i}" for i in groups["pause"]] + \
             [f"sudo cma_roce_tos -d {d}" for d in groups["tos"]]
+        if not commands:
+            return {}
         outputs = self._run(f" ; echo {MARK} ; ".join(commands)).split(MARK)
         if len(outputs) != len(commands):
             raise DeployError("error", f"reading the settings back failed: {outputs[0].strip()[:120]}")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from fabric.cli.deploy import lab_targets
+from fabric.deploy.drivers import candidate_text
 from fabric.deploy.run import DeviceResult, Options, deploy
 from fabric.inventory.load import load_inventory
 from fabric.lab.control import Lab
@@ -161,7 +162,7 @@ def test_ssh_drop_mid_push_restores_the_backup(fresh_twin: Lab, tmp_path: Path) 
 
     intents = validate_inventory(str(INV)).intents
     configs = render_fabric({t.device: intents[t.device] for t in targets})
-    candidates = {n: next(iter(c.files.values())) for n, c in configs.items()}
+    candidates = {n: candidate_text(c.files) for n, c in configs.items()}
     report = deploy(targets, candidates, tmp_path / "runs", Options(on_event=drop_when_pushing, backoff_s=1.0))
     by_device: dict[str, DeviceResult] = {r.device: r for r in report.results}
     assert by_device["leaf4"].status == "failed" and by_device["leaf4"].kind in ("dropped", "timeout")
@@ -255,3 +256,28 @@ def test_demo_deploy_step_on_the_whole_lab() -> None:
     assert "22 devices would change, nothing pushed" in process.stderr
     assert "22 changed, 0 unchanged, 0 failed" in process.stderr
     assert "[+] re-deploy: 0 changed, 22 unchanged (idempotent)" in process.stderr
+
+
+def test_opensm_files_deploy_restart_and_roll_back(tmp_path: Path) -> None:
+    """lab-ib's subnet manager: the four /etc/opensm files written, the service restarted, a rollback run."""
+    lab = Lab(tmp_path / "ib").up(INVENTORIES / "lab-ib", free_ports=True)
+    try:
+        runs = tmp_path / "runs"
+        base = [FABRIC, "deploy", str(INVENTORIES / "lab-ib"), "--lab", str(lab.state_dir), "--runs-dir", str(runs),
+                "--limit", "sm1", "--json"]
+        booted = digests(lab)["sm1"]
+        first = subprocess.run(base, capture_output=True, text=True, timeout=120)
+        assert first.returncode == 0, first.stderr
+        [result] = json.loads(first.stdout)["devices"]
+        assert result["status"] == "changed" and digests(lab)["sm1"] != booted
+        assert "/etc/opensm/partitions.conf: +Default=0x7fff, ipoib : ALL=full ;" in result["diff"]
+        again = subprocess.run(base, capture_output=True, text=True, timeout=120)
+        assert [d["status"] for d in json.loads(again.stdout)["devices"]] == ["unchanged"]
+        back = subprocess.run([*base, "--rollback", json.loads(first.stdout)["run_id"]], capture_output=True,
+                              text=True, timeout=120)
+        assert back.returncode == 0, back.stderr
+        assert [d["status"] for d in json.loads(back.stdout)["devices"]] == ["restored"]
+        dry = subprocess.run([*base, "--dry-run"], capture_output=True, text=True, timeout=120)
+        assert [d["changed_lines"] for d in json.loads(dry.stdout)["devices"]] == [result["changed_lines"]]
+    finally:
+        lab.down()

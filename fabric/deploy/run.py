@@ -2,8 +2,8 @@
 deadlines, retries for transient connection errors only, a canary wave, rollback of a failed device to its
 backup and, with ``atomic``, of every device the run changed.
 
-Per device the steps are those of the Driver contract; a failure after the push started restores the
-device's backup over a new session (the old one may be what failed).
+The per-device deadline is checked between steps, and every read inside a step has the same limit, so a slow
+device costs at most about twice its timeout and holds one worker, never the others.
 """
 
 from __future__ import annotations
@@ -111,8 +111,28 @@ class _Deadline:
             raise DeployError("timeout", f"timed out after {self.seconds:g} s (during {step})")
 
 
+def _plan(driver: Driver, candidate: str, result: DeviceResult, store: RunStore) -> str:
+    """Diff, then keep the running config that diff saw as the backup; returns the backup."""
+    result.diff = driver.diff(candidate)
+    result.changed_lines = len(result.diff)
+    backup = driver.get_running()
+    result.backup = str(store.save_backup(result.device, backup, driver.backup_suffix))
+    store.save_diff(result.device, result.diff)
+    return backup
+
+
+def _apply(driver: Driver, candidate: str, deadline: _Deadline) -> None:
+    """Push (with commit/save), then read back: anything not in force is a failure."""
+    driver.push()
+    deadline.check("push")
+    problems = driver.verify(candidate)
+    if problems:
+        raise DeployError("verify", f"verification failed: {problems[0].strip()}")
+
+
 def deploy_device(target: Target, candidate: str, store: RunStore, options: Options) -> DeviceResult:
-    """One device, start to finish; never raises for a device-level problem."""
+    """One device, start to finish; never raises for a device-level problem. A failure once the push began
+    restores the backup over a new session (the old one may be what failed)."""
     result = DeviceResult(target.device, target.platform)
     start, deadline = time.monotonic(), _Deadline(target.timeout_s)
     driver: Driver | None = None
@@ -123,32 +143,21 @@ def deploy_device(target: Target, candidate: str, store: RunStore, options: Opti
         driver = _open(target, options)
         deadline.check("connect")
         _emit(options, store, target.device, "diff")
-        result.diff = driver.diff(candidate)
-        result.changed_lines = len(result.diff)
-        backup = driver.get_running()
-        result.backup = str(store.save_backup(target.device, backup, driver.backup_suffix))
-        store.save_diff(target.device, result.diff)
+        backup = _plan(driver, candidate, result, store)
         deadline.check("diff")
-        if not result.diff:
-            result.status = "unchanged"
-        elif options.dry_run:
-            result.status = "would-change"
+        if not result.diff or options.dry_run:
+            result.status = "would-change" if result.diff else "unchanged"
         else:
             _emit(options, store, target.device, "push")
             pushing = True
-            driver.push()
-            deadline.check("push")
-            _emit(options, store, target.device, "verify")
-            problems = driver.verify(candidate)
-            if problems:
-                raise DeployError("verify", f"verification failed: {problems[0].strip()}")
+            _apply(driver, candidate, deadline)
             result.status = "changed"
     except Exception as exc:
         error = classify(exc)
         result.status, result.kind, result.reason = "failed", error.kind, error.reason
-        if driver is not None:
-            driver.close()
-            driver = None
+        driver, dead = None, driver
+        if dead is not None:
+            dead.close()
         if pushing and backup is not None:
             _rollback(target, backup, result, store, options)
     finally:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress
 
 from fabric.cli import exitcodes
 from fabric.cli.output import err, out, print_json, print_report, table
@@ -58,12 +59,10 @@ def inventory_targets(devices: list[Device], known_hosts: Path | None, timeout_s
             for d in devices]
 
 
-def _progress(total: int) -> tuple[object, Options | None]:
+def _progress(total: int) -> tuple[Progress | None, Options | None]:
     """A rich progress bar on stderr when it is a terminal (None otherwise)."""
     if not sys.stderr.isatty():
         return None, None
-    from rich.progress import Progress
-
     progress = Progress(console=err, transient=True)
     task = progress.add_task("deploy", total=total)
 
@@ -151,7 +150,7 @@ def deploy_command(
             report = deploy(targets, candidates, runs_dir, options)
     finally:
         if progress is not None:
-            progress.stop()  # type: ignore[attr-defined]
+            progress.stop()
     _print(report, json_output, dry_run)
     if report.exit_code:
         raise typer.Exit(report.exit_code)

@@ -64,7 +64,7 @@ def pysnmp_cycle(targets: list[SnmpTarget], auth: SnmpAuth) -> tuple[float, int]
             elapsed = time.perf_counter() - start
         finally:
             poller.close()
-        failed = [r.device for r in results if r.error]
+        failed = {r.device: r.error for r in results if r.error}
         assert not failed, failed
         return elapsed, sum(len(r.samples) for r in results)
     return asyncio.run(run())

@@ -107,7 +107,7 @@ def deploy_command(
     canary: Annotated[int, typer.Option("--canary", min=0, help="Deploy and verify N devices first.")] = 0,
     atomic: Annotated[bool, typer.Option("--atomic/--no-atomic",
                                          help="On any failure roll back every device this run changed.")] = True,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.5, help="Per-device time limit, seconds.")] = 60.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.5, help="Per-device time limit, seconds.")] = 180.0,
     json_output: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
     lab: Annotated[Path | None, typer.Option("--lab", help="Deploy to the running twin of this state dir.")] = None,
     known_hosts: Annotated[Path | None, typer.Option(

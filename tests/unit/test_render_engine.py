@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fabric.intent import build_intent
@@ -35,6 +36,8 @@ def test_templates_edited_between_calls_are_picked_up(tmp_path: Path):
     before = render_fabric(intents, root)
     header = root / "eos" / "interfaces.j2"
     header.write_text("! edited\n" + header.read_text(), encoding="utf-8")
+    later = header.stat().st_mtime + 10  # a new mtime even on file systems with coarse timestamps
+    os.utime(header, (later, later))
     after = render_fabric(intents, root)
     name = next(iter(intents))
     assert after[name].files["eos.cfg"] == "! edited\n" + before[name].files["eos.cfg"]

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from fabric.collect.alerts import AlertThresholds, evaluate
 from fabric.collect.cli_source import CLI_COMMANDS
-from fabric.collect.switch_parsers import eos_ecn, eos_pfc, eos_queues, expand, number, nxos_pfc, nxos_queuing
+from fabric.collect.process import RateState
+from fabric.collect.switch_parsers import WIDTHS, eos_ecn, eos_pfc, eos_queues, expand, number, nxos_pfc, nxos_queuing
 from fabric.core.sample import FieldValue, Sample
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -81,3 +83,17 @@ def test_unrelated_or_empty_output_gives_nothing() -> None:
             for _, parse in commands:
                 assert parse("% Invalid input detected at '^' marker.\n", "d", "p", 5) == []
                 assert parse("", "d", "p", 5) == []
+
+
+def test_eos_cli_alone_feeds_the_ecn_before_pfc_alert() -> None:
+    """EOS's eAPI gives pauses per priority and ECN marks per queue: enough for ``ecn_absent`` without SNMP."""
+    def cycle(second: int, sent: int, marked: int) -> list[Sample]:
+        pfc = {"interfaces": {"Ethernet1/1": {"priorities": {"3": {"rxFrames": 0, "txFrames": sent}}}}}
+        ecn = {"intfQueueCounters": {"Ethernet1/1": {"queueCounters": {"3": marked}}}}
+        ts = second * 1_000_000_000
+        return eos_pfc(json.dumps(pfc), "leaf3", ts) + eos_ecn(json.dumps(ecn), "leaf3", ts)
+
+    state, thresholds = RateState(dict(WIDTHS)), AlertThresholds(ecn_absent_pause_frames_per_s=100)
+    rules = [[(a.tags["rule"], a.tags["interface"]) for a in evaluate(state.apply(samples), thresholds)]
+             for samples in (cycle(0, 0, 0), cycle(1, 5000, 0), cycle(2, 10000, 40))]
+    assert rules == [[], [("ecn_absent", "Ethernet1/1")], []]

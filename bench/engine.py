@@ -2,6 +2,7 @@
 
     python bench/engine.py            # tier F: 64 hosts (2-tier leaf-spine), 3 ms simulated + the Python floor
     python bench/engine.py --quick    # 1 ms simulated
+    python bench/engine.py --only e --only twin   # tier E and the live twin only
 
 Rows, measured in the same run:
   tier F 64 hosts   FluidEngine on leaf_spine(8 leaves, 8 spines, 8 hosts each; 1:1) at 100G, ECN + PFC + DCQCN
@@ -17,6 +18,8 @@ Rows, measured in the same run:
   tier E            EpochEngine on leaf_spine shapes of 64, 512 and 4,096 ports with the same knobs: "steady"
                     (shift permutation of long-lived flows) and "churn" (every host starts a 1 MB flow to a
                     random host every 2 ms), 1 ms and 5 ms epochs: real-time factor (simulated / wall seconds).
+  twin <workload>   the live twin's LiveEngine on lab-roce (factory config) per shipped open-loop/collective
+                    workload, 100 ms ticks for 2 s of model time: real-time factor (model / wall seconds).
 A benchmark, not a test: it prints numbers and asserts nothing about time. Wall and CPU seconds are both
 shown because the 2-core machine is shared.
 """
@@ -230,7 +233,39 @@ def tier_e_rows(args: argparse.Namespace) -> list[Row]:
     return rows
 
 
-SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [tier_f_rows, tier_e_rows]
+LIVE_WORKLOADS = ("websearch-40", "incast-16to1", "mixed-storage", "shift-incast-allreduce", "alltoall-moe",
+                  "allreduce-ring", "llm-3d")
+
+
+def live_rows(args: argparse.Namespace) -> list[Row]:
+    """The live twin's engine (LiveEngine over lab-roce's own LabDevice objects, factory config, no endpoints):
+    100 ms ticks as fabric.lab.serve runs them, until ``model_s`` of model time; real-time factor = model /
+    wall seconds (below 1: the twin lags the wall clock)."""
+    from fabric.intent.check import validate_inventory
+    from fabric.lab.physics.engine import LiveEngine
+    from fabric.lab.serve import build_devices
+    from fabric.lab.workload import load_workload
+
+    root = Path(__file__).resolve().parents[1]
+    inventory = str(root / "inventories" / "lab-roce")
+    fabric = validate_inventory(inventory).fabric
+    assert fabric is not None
+    model_s = 0.5 if args.quick else 2.0
+    rows = []
+    for name in LIVE_WORKLOADS:
+        live = LiveEngine(build_devices(inventory), fabric, load_workload(root / "workloads" / f"{name}.yaml"))
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(round(model_s / 0.1)):
+            live.step(0.1)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        rows.append(Row(f"twin {name}", f"lab-roce, {live.engine.fl.src.size} rows live", {
+            "real-time x": f"{model_s / wall:.2f}", "ms/epoch cpu": f"{cpu / model_s * 1e3:.0f} per model s",
+            "steps/s": f"epoch {live.engine.epoch_s * 1e3:.1f} ms at the end"}))
+    return rows
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], list[Row]]] = {"f": tier_f_rows, "e": tier_e_rows,
+                                                                  "twin": live_rows}
 
 
 def print_table(rows: list[Row]) -> None:
@@ -245,8 +280,10 @@ def print_table(rows: list[Row]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs")
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append",
+                        help="run only this section (repeatable): f = tier F, e = tier E, twin = live twin")
     args = parser.parse_args()
-    rows = [row for section in SECTIONS for row in section(args)]
+    rows = [row for key, section in SECTIONS.items() if not args.only or key in args.only for row in section(args)]
     print_table(rows)
 
 

@@ -81,3 +81,19 @@ def test_headroom_need_grows_with_cable_length() -> None:
     net = Network.from_fabric(lab_roce())
     short, long = net.port("leaf1", "Ethernet16"), net.port("spine1", "Ethernet1/3")  # 3 m at 200G, 100 m at 400G
     assert cable_headroom_need(net, long, 9100) > cable_headroom_need(net, short, 9100) > 2 * 9100
+
+
+def test_vectorised_routes_take_the_same_paths_as_route_also_after_a_link_down() -> None:
+    """Builder routes whole batches as array operations (one CRC32 per key, the per-switch hash by CRC
+    arithmetic): every path must be the one ``route`` (zlib.crc32 of key|switch per hop) picks."""
+    net = Network.from_fabric(lab_roce())
+    nics = [p for p in range(net.n_ports) if net.is_host[p]]
+    src = np.array([nics[i % len(nics)] for i in range(400)])
+    dst = np.array([nics[(7 * i + 3) % len(nics)] for i in range(400)])
+    keys = [f"{s}>{d}/{i % 16}" for i, (s, d) in enumerate(zip(src.tolist(), dst.tolist(), strict=True))]
+    for down in ([], [net.port("leaf1", "Ethernet0")], [net.port("gpu09", "ens1np0")]):
+        net.set_down(down)
+        got = [[p for p in row if p >= 0] for row in net.routes(src, dst, keys).tolist()]
+        want = [net.route(s, d, k) or [s] for s, d, k in zip(src.tolist(), dst.tolist(), keys, strict=True)]
+        assert got == want
+        assert len({tuple(p) for p in got}) > 20  # real spreading, not one path

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from fabric.inventory.models import Fabric
 from fabric.lab.physics.knobs import DcqcnKnobs, DeviceKnobs
@@ -26,6 +27,7 @@ from fabric.lab.physics.scenario import QUEUES, Scenario
 
 LIGHT_SPEED_IN_FIBRE = 2e8  # m/s
 HOST_ROLES = ("server", "sm")
+I64 = NDArray[np.int64]
 DEFAULT_DCQCN = DcqcnKnobs()
 
 
@@ -65,6 +67,7 @@ class Network:
     _out: dict[str, list[int]] = field(default_factory=dict)  # device -> its ports
     _dist: dict[str, dict[str, int]] = field(default_factory=dict)  # target switch -> switch -> hops
     _choices: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (switch, target) -> next hops
+    _table: _NextHops | None = None  # the same choices as arrays, for ``routes``
 
     @classmethod
     def from_fabric(cls, fabric: Fabric, default_cable_m: float | None = None) -> Network:
@@ -110,6 +113,7 @@ class Network:
             self.down |= {p, self.peer[p]}
         self._dist.clear()
         self._choices.clear()
+        self._table = None
 
     def _distances(self, target: str) -> dict[str, int]:
         """Hops from every switch to ``target`` over up switch-switch links (BFS, cached per target)."""
@@ -139,16 +143,159 @@ class Network:
         if here not in dist:
             return None
         while here != target:
-            choices = self._choices.get((here, target))
-            if choices is None:
-                choices = self._choices[(here, target)] = [
-                    p for p in self._out[here] if p not in self.down and not self.is_host[self.peer[p]]
-                    and dist.get(self.device[self.peer[p]], -1) == dist[here] - 1]
+            choices = self._next_hops(here, target, dist)
             pick = choices[zlib.crc32(f"{key}|{here}".encode()) % len(choices)]
             path.append(pick)
             here = self.device[self.peer[pick]]
         path.append(self.peer[dst])
         return path
+
+    def _next_hops(self, here: str, target: str, dist: dict[str, int]) -> list[int]:
+        """Up switch ports of ``here`` one hop closer to ``target``, in interface order (the hash indexes it)."""
+        choices = self._choices.get((here, target))
+        if choices is None:
+            choices = self._choices[(here, target)] = [
+                p for p in self._out[here] if p not in self.down and not self.is_host[self.peer[p]]
+                and dist.get(self.device[self.peer[p]], -1) == dist[here] - 1]
+        return choices
+
+    def routes(self, src: I64, dst: I64, keys: Sequence[str]) -> I64:
+        """``route`` for many flows at once, as array operations: (flows x hops) egress ports padded with -1;
+        a flow with no path up keeps its source NIC only. The same paths as ``route`` (the per-switch CRC32
+        of ``key|switch`` comes from one CRC32 of the key: ``_CrcSuffix``); flows that do not start and end
+        at a switch-attached NIC fall back to ``route``."""
+        if self._table is None:
+            self._table = _NextHops(self)
+        return self._table.routes(np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64), keys)
+
+
+CRC_POLY = 0xEDB88320  # zlib's reflected CRC-32 polynomial
+
+
+def _multmodp(a: int, b: int) -> int:
+    """a x b modulo the CRC-32 polynomial (zlib's multmodp; bit 31 is x^0)."""
+    m, p = 1 << 31, 0
+    while a:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):
+                break
+        m >>= 1
+        b = (b >> 1) ^ CRC_POLY if b & 1 else b >> 1
+    return p
+
+
+def _x8nmodp(n_bytes: int) -> int:
+    """x^(8 n) modulo the polynomial: appending ``n_bytes`` bytes multiplies a CRC register by this."""
+    p, square, n = 1 << 31, 1 << 30, 8 * n_bytes  # x^0, x^1
+    while n:
+        if n & 1:
+            p = _multmodp(square, p)
+        square = _multmodp(square, square)
+        n >>= 1
+    return p
+
+
+class _CrcSuffix:
+    """crc32(key + suffix) from crc32(key) as array operations (zlib's crc32_combine: the key's CRC times
+    x^(8 len(suffix)), which is linear over GF(2), so four 256-entry byte tables apply it, XOR crc32(suffix))."""
+
+    def __init__(self, suffix: bytes) -> None:
+        shift = _x8nmodp(len(suffix))
+        basis = np.array([_multmodp(shift, 1 << bit) for bit in range(32)], dtype=np.uint32)
+        byte = np.arange(256, dtype=np.uint32)
+        self.tables = np.zeros((4, 256), dtype=np.uint32)
+        for j in range(4):
+            for bit in range(8):
+                self.tables[j] ^= np.where((byte >> bit) & 1, basis[8 * j + bit], np.uint32(0))
+        self.crc = np.uint32(zlib.crc32(suffix))
+
+    def apply(self, key_crc: NDArray[np.uint32]) -> NDArray[np.uint32]:
+        t = self.tables
+        return np.asarray(t[0][key_crc & 0xFF] ^ t[1][(key_crc >> 8) & 0xFF] ^ t[2][(key_crc >> 16) & 0xFF]
+                          ^ t[3][key_crc >> 24] ^ self.crc)
+
+
+class _NextHops:
+    """``Network``'s next-hop choices as arrays: row ``pair[here * S + target]`` of ``ports``/``count`` lists the
+    up ports of switch ``here`` one hop closer to switch ``target`` (-1: not computed yet, -2: unreachable).
+    Filled per target on first use (one BFS, as ``route`` does); rebuilt after ``set_down``."""
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+        self.names = list(dict.fromkeys(net.switches + [d for d, h in zip(net.device, net.is_host, strict=True)
+                                                        if not h]))
+        self.sw_of = {name: i for i, name in enumerate(self.names)}
+        s = len(self.names)
+        self.port_sw = np.array([self.sw_of.get(d, -1) for d in net.device], dtype=np.int64)
+        self.peer = np.array(net.peer, dtype=np.int64)
+        self.down = np.zeros(net.n_ports, dtype=bool)
+        self.down[list(net.down)] = True
+        self.pair = np.full(s * s, -1, dtype=np.int64)
+        self.rows: list[list[int]] = [[-1]]  # row 0: placeholder
+        self.ports = np.zeros((1, 1), dtype=np.int64)
+        self.count = np.ones(1, dtype=np.int64)
+        self.suffix = [_CrcSuffix(f"|{name}".encode()) for name in self.names]
+
+    def _fill(self, targets: I64) -> None:
+        net, s = self.net, len(self.names)
+        for t in targets.tolist():
+            target = self.names[t]
+            dist = net._distances(target)
+            for here, h in self.sw_of.items():
+                if here == target:
+                    continue
+                choices = net._next_hops(here, target, dist) if here in dist else []
+                if choices:
+                    self.pair[h * s + t] = len(self.rows)
+                    self.rows.append(choices)
+                else:
+                    self.pair[h * s + t] = -2
+        width = max(len(r) for r in self.rows)
+        self.ports = np.array([r + [-1] * (width - len(r)) for r in self.rows], dtype=np.int64)
+        self.count = np.array([len(r) for r in self.rows], dtype=np.int64)
+
+    def routes(self, src: I64, dst: I64, keys: Sequence[str]) -> I64:
+        n_flows, s = src.size, len(self.names)
+        key_crc = np.fromiter((zlib.crc32(k.encode()) for k in keys), dtype=np.uint32, count=n_flows)
+        here, target = self.port_sw[self.peer[src]], self.port_sw[self.peer[dst]]
+        scalar = (here < 0) | (target < 0)
+        ok = ~scalar & ~self.down[src] & ~self.down[dst]
+        cols = [src]
+        moving = ok & (here != target)
+        for _ in range(s + 1):
+            if not moving.any():
+                break
+            code = here * s + target
+            unknown = moving & (self.pair[code] == -1)
+            if unknown.any():
+                self._fill(np.unique(target[unknown]))
+            row = np.where(moving, self.pair[code], 0)
+            ok &= ~(moving & (row == -2))
+            moving &= ok
+            row = np.where(moving, row, 0)
+            crc = np.zeros(n_flows, dtype=np.uint32)
+            for sw in np.unique(here[moving]).tolist():
+                at = moving & (here == sw)
+                crc[at] = self.suffix[sw].apply(key_crc[at])
+            pick = self.ports[row, crc.astype(np.int64) % self.count[row]]
+            cols.append(np.where(moving, pick, -1))
+            here = np.where(moving, self.port_sw[self.peer[np.maximum(pick, 0)]], here)
+            moving &= here != target
+        cols.append(self.peer[dst])
+        paths = np.stack(cols, axis=1)
+        paths[:, 1:] = np.where(ok[:, None], paths[:, 1:], -1)
+        # left-align: drop the -1 holes a shorter path left before its last hop
+        keep = paths >= 0
+        order = np.argsort(~keep, axis=1, kind="stable")
+        paths = np.take_along_axis(paths, order, axis=1)
+        for f in np.flatnonzero(scalar).tolist():
+            path = self.net.route(int(src[f]), int(dst[f]), keys[f]) or [int(src[f])]
+            if len(path) > paths.shape[1]:
+                paths = np.pad(paths, ((0, 0), (0, len(path) - paths.shape[1])), constant_values=-1)
+            paths[f] = -1
+            paths[f, :len(path)] = path
+        return paths
 
 
 def flow_key(flow: FlowLike, ordinal: int) -> str:
@@ -188,8 +335,8 @@ def knob_arrays(net: Network, knobs: Mapping[str, DeviceKnobs]) -> dict[str, np.
 
 class Builder:
     """Scenarios over one ``Network`` with one set of applied knobs. The port and knob arrays are built once
-    and shared by every Scenario it returns (the live engine adds a batch of flows per epoch); routed hop
-    rows are cached per (source, destination, DSCP, hash key), so a repeated flow costs a dict lookup.
+    and shared by every Scenario it returns (the live engine adds a batch of flows per epoch), and so are the
+    per-device DSCP -> queue / PG tables the flow-hops are looked up in.
     ``slow_receivers``: NIC ports that drain at 25 %."""
 
     def __init__(self, net: Network, knobs: Mapping[str, DeviceKnobs], slow_receivers: Iterable[int] = ()) -> None:
@@ -208,48 +355,44 @@ class Builder:
             switch_of=np.array([switch_index.get(d, -1) for d in net.device], dtype=i64),
             capacity=capacity, delay_s=np.array(net.cable_m) / LIGHT_SPEED_IN_FIBRE, sink_capacity=sink,
             buffer_bytes=np.array([float(self.knobs[s].buffer_bytes) for s in net.switches]), **arrays)
-        self._rows: dict[tuple[int, int, int, str], tuple[list[int], list[int], list[int], list[int]]] = {}
-
-    def _row(self, s: int, d: int, dscp: int, key: str) -> tuple[list[int], list[int], list[int], list[int]]:
-        """(ports, queues, ingresses, PGs) of one flow; a flow with no path up keeps its source NIC hop only
-        (and ends at a dead port: it gets no rate)."""
-        cached = self._rows.get((s, d, dscp, key))
-        if cached is None:
-            net = self.net
-            path = net.route(s, d, key) or [s]
-            ports, queues, ingress, pgs = [], [], [], []
-            before = -1
-            for p in path:
-                dev = self.knobs[net.device[p]]
-                ports.append(p)
-                queues.append(dev.queue_of(dscp))
-                ingress.append(before)
-                pgs.append(dev.dscp_to_tc.get(dscp, 0) if dev.trust == "dscp" else 0)
-                before = net.peer[p]
-            cached = self._rows[(s, d, dscp, key)] = (ports, queues, ingress, pgs)
-        return cached
+        names = list(dict.fromkeys(net.device))
+        self.device_index = _positions(names, net.device)
+        # per device and DSCP: the egress queue (DSCP -> TC -> queue) and the ingress priority group
+        self.queue_of = np.array([[self.knobs[d].queue_of(c) for c in range(64)] for d in names], dtype=i64)
+        self.pg_of = np.array([[self.knobs[d].dscp_to_tc.get(c, 0) if self.knobs[d].trust == "dscp" else 0
+                                for c in range(64)] for d in names], dtype=i64)
+        self.port_dcqcn = [self.knobs[d].dcqcn or DEFAULT_DCQCN for d in net.device]
 
     def build(self, src: Sequence[int], dst: Sequence[int], size: Sequence[float], start: Sequence[float],
               dscp: Sequence[int], keys: Sequence[str], tags: Sequence[str], groups: Sequence[str]) -> Scenario:
-        """The Scenario of these flows (columns; ports are indices of ``net``; ``keys`` feed the ECMP hash)."""
-        hop_flow: list[int] = []
-        cols: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
-        for f, (s, d, c, k) in enumerate(zip(src, dst, dscp, keys, strict=True)):
-            row = self._row(int(s), int(d), int(c), k)
-            hop_flow += [f] * len(row[0])
-            for out, part in zip(cols, row, strict=True):
-                out += part
+        """The Scenario of these flows (columns; ports are indices of ``net``; ``keys`` feed the ECMP hash).
+        Routing, queue and PG lookups are array operations over all flows (``Network.routes``); a flow with
+        no path up keeps its source NIC hop only (and ends at a dead port: it gets no rate)."""
         i64 = np.int64
-        src_a = np.asarray(src, dtype=i64)
+        src_a, dst_a = np.asarray(src, dtype=i64), np.asarray(dst, dtype=i64)
+        dscp_a = np.asarray(dscp, dtype=i64)
+        paths = self.net.routes(src_a, dst_a, keys) if src_a.size else np.zeros((0, 1), dtype=i64)
+        hop = paths >= 0
+        hop_flow, col = np.nonzero(hop)
+        hop_port = paths[hop]
+        code = np.repeat(dscp_a, hop.sum(axis=1)) & 63
+        dev = self.device_index[hop_port]
+        peer = np.asarray(self.ports["peer"])
+        before = np.where(col > 0, peer[paths[hop_flow, np.maximum(col - 1, 0)]], -1)
         return Scenario(
             **self.ports,  # type: ignore[arg-type]
-            flow_src=src_a, flow_dst=np.asarray(dst, dtype=i64), flow_bytes=np.asarray(size, dtype=float),
-            flow_start_s=np.asarray(start, dtype=float), flow_dscp=np.asarray(dscp, dtype=i64),
+            flow_src=src_a, flow_dst=dst_a, flow_bytes=np.asarray(size, dtype=float),
+            flow_start_s=np.asarray(start, dtype=float), flow_dscp=dscp_a,
             flow_tag=list(tags), flow_group=list(groups),
-            dcqcn=[self.knobs[self.net.device[s]].dcqcn or DEFAULT_DCQCN for s in src_a.tolist()],
-            hop_flow=np.array(hop_flow, dtype=i64), hop_port=np.array(cols[0], dtype=i64),
-            hop_queue=np.array(cols[1], dtype=i64), hop_ingress=np.array(cols[2], dtype=i64),
-            hop_pg=np.array(cols[3], dtype=i64), notes={"builder": "topology", "hash": "crc32 per switch"})
+            dcqcn=[self.port_dcqcn[s] for s in src_a.tolist()],
+            hop_flow=hop_flow.astype(i64), hop_port=hop_port.astype(i64), hop_queue=self.queue_of[dev, code],
+            hop_ingress=before.astype(i64), hop_pg=self.pg_of[dev, code],
+            notes={"builder": "topology", "hash": "crc32 per switch"})
+
+
+def _positions(names: list[str], items: list[str]) -> I64:
+    index = {name: i for i, name in enumerate(names)}
+    return np.array([index[x] for x in items], dtype=np.int64)
 
 
 def scenario(net: Network, knobs: Mapping[str, DeviceKnobs], flows: Sequence[FlowLike],

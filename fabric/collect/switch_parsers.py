@@ -4,8 +4,10 @@ CloudEngine): per-priority PFC frames, per-queue packets/bytes/drops, ECN marks 
 Real devices vary in column widths, spacing, thousands separators and interface abbreviations between releases,
 so the text parsers key on header words and row shapes, never on column offsets, and expand abbreviated port
 names to the full names SNMP's ifName reports. ntc-templates (9.3) has no template for any of these commands,
-hence hand-written parsers; each is tested on ``tests/collect/fixtures/<platform>/`` (the twin's output and
-real-layout variants, each with the samples it must give).
+hence hand-written parsers; each is tested on ``tests/collect/fixtures/<platform>/`` (the twin's output, outputs
+of real devices from public sources with their provenance, and layout variants, each with the samples it must
+give). Every parser keeps the ``@parses`` contract of ``cli_parsers``: blank or header-only output gives no
+samples, output it cannot read raises one ``ParseError`` line naming the device and the command.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import re
 from typing import Any
 
+from fabric.collect.cli_parsers import Unreadable, number, parses
 from fabric.core.sample import FieldValue, Sample
 
 # Comware prints interfaces abbreviated in tables (HGE1/0/1); SNMP and the inventory use the full name
@@ -34,17 +37,24 @@ WIDTHS: dict[tuple[str, str], int] = {("queue", f): 64 for f in (*EOS_QUEUE.valu
 WIDTHS |= {("pfc", "rx_pfc_frames"): 64, ("pfc", "tx_pfc_frames"): 64, ("interface", "ecn_marked_pkts"): 64}
 
 
-def number(text: str) -> int | None:
-    """``1,234`` -> 1234; anything that is not a whole number (``--``, ``-``, ``N/A``) -> None."""
-    return int(text.replace(",", "")) if NUMBER.fullmatch(text) else None
-
-
 def expand(port: str, abbreviations: dict[str, str]) -> str:
     """An abbreviated port name in full (``HGE1/0/1`` -> ``HundredGigE1/0/1``); full names pass unchanged."""
     match = re.fullmatch(r"([A-Za-z\-]+)(\d.*)", port)
     if match and match.group(1) in abbreviations:
         return abbreviations[match.group(1)] + match.group(2)
     return port
+
+
+def _count(value: Any) -> int | None:
+    """An eAPI counter: an int, or a string that is one; EOS prints ``"-"`` where a counter is not kept."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else number(str(value))
+
+
+def _json(text: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    doc = json.loads(text)
+    if not isinstance(doc, dict) or not any(key in doc for key in keys):
+        raise Unreadable(f"no {' or '.join(keys)} in the eAPI result")
+    return doc
 
 
 def _sample(measurement: str, device: str, port: str, fields: dict[str, FieldValue], ts_ns: int,
@@ -54,32 +64,36 @@ def _sample(measurement: str, device: str, port: str, fields: dict[str, FieldVal
 
 # -- Arista EOS (eAPI JSON) --------------------------------------------------------------------------
 
+@parses("show priority-flow-control counters detail")
 def eos_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
     """``show priority-flow-control counters detail``: PFC frames per port and priority (``interfaces.<port>
     .priorities.<p>.rxFrames/txFrames``); without ``detail`` (``interfaceCounters``), the port totals."""
-    doc = json.loads(text)
-    samples = []
-    for port, entry in doc.get("interfaces", {}).items():
-        for priority, counts in entry.get("priorities", {}).items():
-            samples.append(_sample("pfc", device, port, {"rx_pfc_frames": int(counts["rxFrames"]),
-                                                         "tx_pfc_frames": int(counts["txFrames"])},
-                                   ts_ns, priority=str(priority)))
-    for port, counts in doc.get("interfaceCounters", {}).items():
-        samples.append(_sample("interface", device, port, {"rx_pfc_frames": int(counts["rxFrames"]),
-                                                           "tx_pfc_frames": int(counts["txFrames"])}, ts_ns))
-    return samples
+    doc = _json(text, ("interfaces", "interfaceCounters"))
+    samples = [_sample("pfc", device, port, fields, ts_ns, priority=str(priority))
+               for port, entry in doc.get("interfaces", {}).items()
+               for priority, counts in entry.get("priorities", {}).items() if (fields := _eos_frames(counts))]
+    return samples + [_sample("interface", device, port, fields, ts_ns)
+                      for port, counts in doc.get("interfaceCounters", {}).items() if (fields := _eos_frames(counts))]
 
 
+def _eos_frames(counts: dict[str, Any]) -> dict[str, FieldValue]:
+    return {name: value for key, name in (("rxFrames", "rx_pfc_frames"), ("txFrames", "tx_pfc_frames"))
+            if (value := _count(counts.get(key))) is not None}
+
+
+@parses("show interfaces counters queue")
 def eos_queues(text: str, device: str, ts_ns: int) -> list[Sample]:
     """``show interfaces counters queue``: unicast egress queues (``egressQueueCounters.interfaces.<port>
     .ucastQueues.trafficClasses.TC<n>``), enqueued and dropped packets/bytes. Platforms that count drops per
-    drop precedence only (``dropPrecedences.DP<n>``) are summed over the precedences."""
-    doc = json.loads(text)
+    drop precedence only (``dropPrecedences.DP<n>``) are summed over the precedences. EOS groups traffic classes
+    that share a queue into one key (``TC0-2``): that sample's queue tag is the range (``0-2``)."""
+    doc = _json(text, ("egressQueueCounters",))
     samples = []
-    for port, entry in doc.get("egressQueueCounters", {}).get("interfaces", {}).items():
+    for port, entry in doc["egressQueueCounters"].get("interfaces", {}).items():
         for tc, counts in entry.get("ucastQueues", {}).get("trafficClasses", {}).items():
             counts = _eos_totals(counts)
-            fields: dict[str, FieldValue] = {name: int(counts[key]) for key, name in EOS_QUEUE.items() if key in counts}
+            fields: dict[str, FieldValue] = {name: value for key, name in EOS_QUEUE.items()
+                                             if (value := _count(counts.get(key))) is not None}
             if fields:
                 samples.append(_sample("queue", device, port, fields, ts_ns, queue=str(tc).removeprefix("TC")))
     return samples
@@ -91,28 +105,32 @@ def _eos_totals(counts: dict[str, Any]) -> dict[str, Any]:
     totals: dict[str, Any] = {}
     for per_dp in counts["dropPrecedences"].values():
         for key, value in per_dp.items():
-            totals[key] = totals.get(key, 0) + int(value)
+            if (count := _count(value)) is not None:
+                totals[key] = totals.get(key, 0) + count
     return {**totals, **counts}
 
 
+@parses("show qos interfaces ecn counters queue")
 def eos_ecn(text: str, device: str, ts_ns: int) -> list[Sample]:
     """``show qos interfaces ecn counters queue``: ECN-marked packets per port and queue
-    (``intfQueueCounters.<port>.queueCounters.<q>``)."""
-    doc = json.loads(text)
-    return [_sample("queue", device, port, {"ecn_marked_pkts": int(marked)}, ts_ns, queue=str(queue))
-            for port, entry in doc.get("intfQueueCounters", {}).items()
-            for queue, marked in entry.get("queueCounters", {}).items()]
+    (``intfQueueCounters.<port>.queueCounters.<q>``); ``"-"`` (ECN not configured on the queue) gives nothing."""
+    doc = _json(text, ("intfQueueCounters",))
+    return [_sample("queue", device, port, {"ecn_marked_pkts": marked}, ts_ns, queue=str(queue))
+            for port, entry in doc["intfQueueCounters"].items()
+            for queue, value in entry.get("queueCounters", {}).items() if (marked := _count(value)) is not None]
 
 
 # -- Cisco NX-OS ---------------------------------------------------------------------------------------
 
+@parses("show interface priority-flow-control")
 def nxos_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
     """``show interface priority-flow-control``: the PFC frame totals per port (RxPPP/TxPPP, in the header's
-    order); the Oper column may hold spaces (``On  (8)``), so the counters are the row's last two numbers."""
+    order); the Oper column may hold spaces (``On  (8)``), so the counters are the row's last two numbers.
+    Fabric-interconnect and FEX names (``Vethernet9547``, ``Br-Ethernet1/17/1``) pass through."""
     lines = text.splitlines()
     header = next((line for line in lines if "RxPPP" in line and "TxPPP" in line), None)
     if header is None:
-        return []
+        raise Unreadable("no 'Port Mode Oper(VL bmap) RxPPP TxPPP' header")
     rx_first = header.index("RxPPP") < header.index("TxPPP")
     samples = []
     for line in lines:
@@ -128,9 +146,14 @@ def nxos_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
     return samples
 
 
+@parses("show queuing interface {port}")
 def nxos_queuing(text: str, device: str, port: str, ts_ns: int) -> list[Sample]:
     """``show queuing interface PORT``: per QoS group the unicast Tx packets/bytes, WRED/AFD and tail drops, ECN
-    marks and current depth (the ``QOS GROUP n`` boxes), and PFC frames per CoS (the ``PFC Statistics`` table)."""
+    marks and current depth (the ``QOS GROUP n`` boxes), and PFC frames per CoS (the ``PFC Statistics`` table,
+    headed ``PFC_COS QOS_Group TxPause TxCount RxPause RxCount`` or, on newer releases, ``COS QOS Group PG ...``).
+    Rows the collector has no field for (``WD & Tail Drop Pkts``, the watchdog's) are skipped."""
+    if "QOS GROUP" not in text and "RxCount" not in text:
+        raise Unreadable("no 'QOS GROUP n' box and no 'PFC Statistics' table")
     queues: dict[str, dict[str, FieldValue]] = {}
     group: str | None = None
     pfc_columns: list[str] | None = None
@@ -147,8 +170,8 @@ def nxos_queuing(text: str, device: str, port: str, ts_ns: int) -> list[Sample]:
                 queues.setdefault(group, {}).setdefault(name, value)  # the first drop row wins over totals
             continue
         words = line.split()
-        if words[:1] == ["PFC_COS"]:
-            pfc_columns = words
+        if "TxCount" in words and "RxCount" in words:
+            pfc_columns = [w for w in words if w in ("TxPause", "TxCount", "RxPause", "RxCount")]
             continue
         if pfc_columns is not None and words and words[0].isdigit():
             samples.append(_nxos_pfc_row(words, pfc_columns, device, port, ts_ns))
@@ -158,24 +181,28 @@ def nxos_queuing(text: str, device: str, port: str, ts_ns: int) -> list[Sample]:
 
 
 def _nxos_pfc_row(words: list[str], columns: list[str], device: str, port: str, ts_ns: int) -> Sample:
-    """One ``PFC_COS QOS_Group TxPause TxCount RxPause RxCount`` row; the counts are the row's numbers after the
-    first two, in the header's Tx/Rx order."""
-    counts = [n for n in (number(w) for w in words[2:]) if n is not None]
-    tx_first = columns.index("TxCount") < columns.index("RxCount") if {"TxCount", "RxCount"} <= set(columns) else True
-    tx, rx = (counts[0], counts[1]) if tx_first else (counts[1], counts[0])
+    """One PFC row (``5  5  Inactive  150  Inactive  0``): the pause states and counts are the row's last cells,
+    in the header's order, whatever the columns before them (QoS group, PG, ``-``)."""
+    cells = dict(zip(columns, words[-len(columns):], strict=True))
+    rx, tx = number(cells["RxCount"]), number(cells["TxCount"])
+    if rx is None or tx is None:
+        raise Unreadable(f"PFC row {' '.join(words)!r} has no counts")
     return _sample("pfc", device, port, {"rx_pfc_frames": rx, "tx_pfc_frames": tx}, ts_ns, priority=words[0])
 
 
 # -- H3C Comware ---------------------------------------------------------------------------------------
 
+@parses("display priority-flow-control interface")
 def comware_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
     """``display priority-flow-control interface``: PFC frames received/sent per port and no-drop priority. A
     port's first row carries its name and settings, the next rows only the priority's columns, so columns are
-    counted from the row's end (``Prio Recv Send ...`` per the header); ``--`` rows (PFC off) give nothing."""
-    lines = text.splitlines()
+    counted from the row's end (``Prio Recv Send ...`` per the header); ``--`` rows (PFC off) give nothing. On an
+    80-column terminal Comware wraps the header and every row after ``Recv`` (H3C's manuals print it so): the
+    wrapped lines are joined first."""
+    lines = _comware_unwrap(text.splitlines())
     header = next((line.split() for line in lines if "Prio" in line.split() and "Recv" in line.split()), None)
-    if header is None:
-        return []
+    if header is None or "Send" not in header:
+        raise Unreadable("no 'Interface ... Prio Recv Send' header")
     tail = len(header) - header.index("Prio")
     recv, send = header.index("Recv") - header.index("Prio"), header.index("Send") - header.index("Prio")
     samples, port = [], None
@@ -195,9 +222,33 @@ def comware_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
     return samples
 
 
+def _comware_unwrap(lines: list[str]) -> list[str]:
+    """Join wrapped lines: the header ends before ``Send`` and its tail (``Send Inpps Outpps``) is the next
+    indented line; each row's tail is likewise the next indented line of that many words."""
+    at = next((n for n, line in enumerate(lines) if {"Prio", "Recv"} <= set(line.split())), None)
+    if at is None or "Send" in lines[at].split() or at + 1 >= len(lines) or "Send" not in lines[at + 1].split():
+        return lines
+    tail = len(lines[at + 1].split())
+    joined = [*lines[:at], f"{lines[at]} {lines[at + 1]}"]
+    rest = [line for line in lines[at + 2:] if line.strip()]
+    n = 0
+    while n < len(rest):
+        follows = rest[n + 1] if n + 1 < len(rest) else ""
+        if follows[:1].isspace() and len(follows.split()) == tail and not set(rest[n].strip()) <= {"-"}:
+            joined.append(f"{rest[n]} {follows}")
+            n += 2
+        else:
+            joined.append(rest[n])
+            n += 1
+    return joined
+
+
+@parses("display qos queue-statistics interface outbound")
 def comware_queues(text: str, device: str, ts_ns: int) -> list[Sample]:
     """``display qos queue-statistics interface outbound``: per port (``Interface: X``) and queue (``Queue n``)
     the forwarded and dropped packets/bytes; inbound blocks and the port totals above the queues are skipped."""
+    if not re.search(r"^\s*Interface:", text, re.MULTILINE):
+        raise Unreadable("no 'Interface: <port>' block")
     samples: list[Sample] = []
     port, outbound, queue = None, True, None
     for line in text.splitlines():
@@ -220,9 +271,12 @@ def comware_queues(text: str, device: str, ts_ns: int) -> list[Sample]:
 
 # -- Huawei CloudEngine -------------------------------------------------------------------------------
 
+@parses("display dcb pfc")
 def huawei_dcb_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
     """``display dcb pfc``: per port and lossless queue, received frames on the first row (``[port] queue received
     rate deadlocks``) and transmitted frames on the second (``transmitted rate recoveries``)."""
+    if "Received(Frames)" not in text:
+        raise Unreadable("no 'Interface Queue Received(Frames)' header")
     samples, port = [], None
     pending: tuple[str, int] | None = None
     for line in text.splitlines():
@@ -244,10 +298,13 @@ def huawei_dcb_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
     return samples
 
 
+@parses("display qos queue statistics interface {port}")
 def huawei_queues(text: str, device: str, port: str, ts_ns: int) -> list[Sample]:
     """``display qos queue statistics interface PORT``: per queue, passed/dropped packets on the first row
     (``queue CIR passed rate dropped rate drop-time``; the drop time may hold a space) and bytes on the second
     (``PIR passed-bytes rate dropped-bytes rate``)."""
+    if not re.search(r"^\s*Queue\b.*\bPassed\b", text, re.MULTILINE):
+        raise Unreadable("no 'Queue CIR/PIR Passed ... Dropped' header")
     samples = []
     pending: tuple[str, int, int] | None = None
     for line in text.splitlines():
@@ -268,8 +325,11 @@ def huawei_queues(text: str, device: str, port: str, ts_ns: int) -> list[Sample]
     return samples
 
 
+@parses("display qos ecn statistics")
 def huawei_ecn(text: str, device: str, ts_ns: int) -> list[Sample]:
     """``display qos ecn statistics``: ECN-marked packets per port (all queues together)."""
+    if not re.search(r"^\s*Interface\b.*ECN", text, re.MULTILINE | re.IGNORECASE):
+        raise Unreadable("no 'Interface ECN-marked packets' header")
     samples = []
     for line in text.splitlines():
         words = line.split()

@@ -1,10 +1,14 @@
-"""The pure CLI parsers on fixture folders of real command outputs (captured from the twin's dialects)."""
+"""The pure CLI parsers on the twin's outputs (the real-device outputs are in test_switch_parsers' fixture suite)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fabric.collect.cli_parsers import (
+    ParseError,
+    Table,
     ethtool_stats,
     nvue_roce_counters,
     rdma_hw_counters,
@@ -39,7 +43,13 @@ def test_sonic_watermark_is_a_gauge_per_queue() -> None:
 
 def test_sonic_tables_keep_spaced_headers_and_comma_numbers() -> None:
     text = "   Port Rx    PFC0\n----------  ------\n Ethernet0   1,234\n\n"
-    assert sonic_tables(text) == [[{"Port Rx": "Ethernet0", "PFC0": "1,234"}]]
+    assert sonic_tables(text) == [Table(["Port Rx", "PFC0"], [{"Port Rx": "Ethernet0", "PFC0": "1,234"}])]
+
+
+def test_sonic_tables_end_at_the_next_title_and_header() -> None:
+    text = ("Title: (Namespace asic0)\n  Port    UC0\n------  -----\n  Eth0      1\nTitle: (Namespace asic1)\n"
+            "   Port    UC0\n-------  -----\n  Eth-1      2\n")
+    assert [t.rows for t in sonic_tables(text)] == [[{"Port": "Eth0", "UC0": "1"}], [{"Port": "Eth-1", "UC0": "2"}]]
 
 
 def test_nvue_roce_counters() -> None:
@@ -57,7 +67,9 @@ def test_ethtool_stats_keep_driver_names() -> None:
     assert sample.measurement == "nic_rdma" and sample.tags == {"device": "gpu01", "interface": "ens1np0"}
     assert sample.fields["rx_pause_ctrl_phy"] == 11 and sample.fields["tx_pause_ctrl_phy"] == 22
     assert int(sample.fields["tx_prio3_packets"]) > 0 and "rx_prio3_discards" in sample.fields
-    assert ethtool_stats("Cannot get stats\n", "gpu01", "x", 5) == []
+    assert ethtool_stats("NIC statistics:\n", "gpu01", "x", 5) == []
+    with pytest.raises(ParseError, match=r"^gpu01: cannot parse `ethtool -S x`: no 'NIC statistics:' counters"):
+        ethtool_stats("no stats available\n", "gpu01", "x", 5)
 
 
 def test_rdma_hw_counters_one_sample_per_rdma_port() -> None:

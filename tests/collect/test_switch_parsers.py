@@ -1,7 +1,8 @@
-"""The switch CLI parsers (EOS eAPI JSON, NX-OS, Comware, CloudEngine) on fixture folders, napalm style: each
-``<name>.expected.json`` names the command (looked up in the collector's own table, so the wiring is tested
-too), the port for per-port commands, and the samples the output must give. ``*.variant.*`` outputs are
-real-device layouts the twin does not print (other column widths, ``1,234`` numbers, abbreviated and
+"""The CLI parsers on fixture folders, napalm style: each ``<name>.expected.json`` names the command (looked up
+in the collector's own table, so the wiring is tested too), the port for per-port commands, and the samples the
+output must give, typed by hand from the text. ``*.real-*`` outputs come from real devices as published (vendor
+manuals, the vendors' own test suites, write-ups of real switches); their ``source`` names where. ``*.variant.*``
+outputs are real-device layouts the twin does not print (other column widths, ``1,234`` numbers, abbreviated and
 sub-interface names, drop-time stamps with a space, CONTROL QoS boxes, inbound blocks, drop precedences)."""
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from pathlib import Path
 import pytest
 
 from fabric.collect.alerts import AlertThresholds, evaluate
-from fabric.collect.cli_source import CLI_COMMANDS
+from fabric.collect.cli_parsers import ParseError, number, sonic_pfc_counters, sonic_queue_counters
+from fabric.collect.cli_source import CLI_COMMANDS, Parse, whole
 from fabric.collect.process import RateState
-from fabric.collect.switch_parsers import WIDTHS, eos_ecn, eos_pfc, eos_queues, expand, number, nxos_pfc, nxos_queuing
+from fabric.collect.switch_parsers import WIDTHS, eos_ecn, eos_pfc, eos_queues, expand, nxos_pfc, nxos_queuing
 from fabric.core.sample import FieldValue, Sample
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED = sorted(FIXTURES.glob("*/*.expected.json"))
+# parsers of commands the collector's table does not run (SONiC's SNMP agent already serves these counters)
+UNWIRED: dict[str, dict[str, Parse]] = {
+    "sonic": {"show pfc counters": whole(sonic_pfc_counters), "show queue counters": whole(sonic_queue_counters)}}
 
 
 def rows(samples: list[Sample]) -> list[tuple[str, dict[str, str], dict[str, FieldValue]]]:
@@ -30,15 +35,20 @@ def test_fixture_gives_the_expected_samples(expected: Path) -> None:
     spec = json.loads(expected.read_text())
     stem = expected.name.removesuffix(".expected.json")
     [output] = [p for p in (expected.parent / f"{stem}.txt", expected.parent / f"{stem}.json") if p.exists()]
-    parse = dict(CLI_COMMANDS[expected.parent.name])[spec["command"]]
+    parse = {**dict(CLI_COMMANDS[expected.parent.name]), **UNWIRED.get(expected.parent.name, {})}[spec["command"]]
     got = parse(output.read_text(), "dev", spec["port"], 5)
     assert rows(got) == [(s["measurement"], s["tags"], s["fields"]) for s in spec["samples"]]
     assert all(s.ts_ns == 5 for s in got)
 
 
-def test_every_switch_fixture_folder_has_expected_samples() -> None:
-    assert {p.parent.name for p in EXPECTED} == {"eos", "nxos", "comware", "huawei_ce"}
-    assert len(EXPECTED) >= 10
+def test_every_platform_has_expected_samples_and_real_outputs_name_their_source() -> None:
+    assert {"sonic", "eos", "nxos", "comware", "huawei_ce"} <= {p.parent.name for p in EXPECTED} <= set(CLI_COMMANDS)
+    real = [p for p in EXPECTED if ".real-" in p.name]
+    for path in real:
+        source = json.loads(path.read_text())["source"]
+        assert source.get("url") or (source.get("repo") and source.get("path")), path.name
+        assert source.get("what"), path.name
+    assert len(real) >= 4
 
 
 def test_eos_eapi_results_from_the_twin() -> None:
@@ -77,12 +87,15 @@ def test_numbers_and_names() -> None:
     assert expand("Eth1/2", {"Eth": "Ethernet"}) == "Ethernet1/2" and expand("mgmt0", {"Eth": "Ethernet"}) == "mgmt0"
 
 
-def test_unrelated_or_empty_output_gives_nothing() -> None:
+def test_blank_output_gives_nothing_and_garbage_one_error_line_naming_device_and_command() -> None:
     for platform, commands in CLI_COMMANDS.items():
-        if platform in ("nxos", "comware", "huawei_ce"):
-            for _, parse in commands:
-                assert parse("% Invalid input detected at '^' marker.\n", "d", "p", 5) == []
-                assert parse("", "d", "p", 5) == []
+        for command, parse in commands:
+            assert parse("", "leaf9", "p1", 5) == [] and parse(" \n", "leaf9", "p1", 5) == []
+            with pytest.raises(ParseError) as caught:
+                parse("% Invalid input detected at '^' marker.\n", "leaf9", "p1", 5)
+            message = str(caught.value)
+            assert message.startswith(f"leaf9: cannot parse `{command.format(port='p1')}`: "), (platform, message)
+            assert "\n" not in message and "Invalid input" in message
 
 
 def test_eos_cli_alone_feeds_the_ecn_before_pfc_alert() -> None:

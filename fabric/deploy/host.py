@@ -21,6 +21,7 @@ ERRORS = ("rror", "No such", "not permitted", "Invalid", "Bad value", "command n
 ROOT_PROMPT = r"@[\w.-]+:[^\n#$]*#"
 Settings = dict[str, str]
 MARK = "@@fabric@@"  # separates the outputs of the read-back commands run as one line
+LINE_CHARS = 2000  # longest read-back command line: well inside a pty's 4095 characters (the twin's limit too)
 TC_ROW = re.compile(r"tc: (\d) ratelimit: [^,]+, tsa: (\w+)(?:, bw: (\d+)%)?\n((?:\t priority:\s+\d\n?)*)")
 
 
@@ -124,20 +125,26 @@ class HostDriver(NetmikoSession):
         self.pending: list[str] = []
 
     def read(self, keys: list[str]) -> Settings:
-        """The current value of each key (``none`` for a DSCP with no mapping), in one command line."""
+        """The current value of each key (``none`` for a DSCP with no mapping), in as few command lines as fit
+        a terminal line (a server with 8 NICs reads ~150 sysfs files: one line of them would be cut)."""
         files = [key[6:] for key in keys if key.startswith("sysfs ")]
         groups = _groups(keys)
-        commands = ([f"grep -H . {' '.join(files)}"] if files else []) + \
-            [f"mlnx_qos -i {i}" for i in groups["qos"]] + [f"ethtool -a {i}" for i in groups["pause"]] + \
-            [f"sudo cma_roce_tos -d {d}" for d in groups["tos"]]
+        greps = [f"grep -H . {' '.join(chunk)}" for chunk in _chunks(files, LINE_CHARS // 2)]
+        commands = greps + [f"mlnx_qos -i {i}" for i in groups["qos"]] + \
+            [f"ethtool -a {i}" for i in groups["pause"]] + [f"sudo cma_roce_tos -d {d}" for d in groups["tos"]]
         if not commands:
             return {}
-        outputs = self._run(f" ; echo {MARK} ; ".join(commands)).split(MARK)
-        if len(outputs) != len(commands):
-            raise DeployError("error", f"reading the settings back failed: {outputs[0].strip()[:120]}")
+        outputs: list[str] = []
+        for batch in _chunks(commands, LINE_CHARS, len(f" ; echo {MARK} ; ")):
+            got = self._run(f" ; echo {MARK} ; ".join(batch)).split(MARK)
+            if len(got) != len(batch):
+                first = got[0].strip().splitlines()[:1] or ["no output"]
+                raise DeployError("error", f"reading the settings back failed: {first[0][:120]}")
+            outputs += got
+        grepped = "\n".join(outputs.pop(0) for _ in greps)
         found: Settings = {}
         if files:
-            for row in outputs.pop(0).strip().splitlines():
+            for row in grepped.strip().splitlines():
                 path, _, value = row.partition(":")
                 found[f"sysfs {path}"] = value.strip()
         for i in groups["qos"]:
@@ -198,6 +205,20 @@ class HostDriver(NetmikoSession):
         if left:
             raise DeployError("error", f"rollback incomplete: {left[0]} = {self.read([left[0]])[left[0]]}, "
                                        f"backup {saved[left[0]]}")
+
+
+def _chunks(words: list[str], limit: int, glue: int = 1) -> list[list[str]]:
+    """``words`` in order, cut into runs whose joined length (``glue`` characters between) stays within
+    ``limit``; a word longer than ``limit`` gets a run of its own."""
+    runs: list[list[str]] = []
+    size = limit + 1
+    for word in words:
+        if size + glue + len(word) > limit:
+            runs.append([])
+            size = -glue
+        runs[-1].append(word)
+        size += glue + len(word)
+    return runs
 
 
 def _groups(keys: list[str]) -> dict[str, list[str]]:

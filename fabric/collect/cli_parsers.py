@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any, Concatenate, NamedTuple, ParamSpec
@@ -31,6 +32,8 @@ UNITS = {"Bytes": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 
 WIDTHS: dict[tuple[str, str], int] = {("queue", f): 64 for f in SONIC_WRED.values()}
 WIDTHS |= {("pfc", f): 64 for f in ("rx_pause_duration_us", "tx_pause_duration_us")}
 
+# what reading unexpected text can raise; ValueError covers Unreadable, JSON and Unicode errors
+READ_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError, ArithmeticError, RecursionError)
 P = ParamSpec("P")
 Parser = Callable[Concatenate[str, str, P], list[Sample]]
 
@@ -53,7 +56,7 @@ def parses(command: str) -> Callable[[Parser[P]], Parser[P]]:
                 return []
             try:
                 return parse(text, device, *args, **kwargs)
-            except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
+            except READ_ERRORS as exc:
                 port = kwargs.get("port", args[0] if args else "")
                 raise parse_error(device, command.format(port=port), exc, text) from exc
         functools.update_wrapper(run, parse)
@@ -228,8 +231,10 @@ def _quantity(value: Any) -> int | None:
     """``880`` or ``"880"`` -> 880; ``"16.02 MB"`` -> bytes (rounded); anything else -> None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
-        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else None
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(value))
     if not match or match.group(2) not in ("", *UNITS):
         return None

@@ -48,8 +48,8 @@ def test_every_platform_has_expected_samples_and_real_outputs_name_their_source(
         source = json.loads(path.read_text())["source"]
         assert source.get("url") or (source.get("repo") and source.get("path")), path.name
         assert source.get("what"), path.name
-    assert {p.parent.name for p in real} == set(CLI_COMMANDS) - {"huawei_ce"}  # no public CloudEngine output found
-    assert len(real) >= 14
+    assert {p.parent.name for p in real} == set(CLI_COMMANDS)
+    assert len(real) >= 16
 
 
 def test_eos_eapi_results_from_the_twin() -> None:

@@ -21,9 +21,11 @@ from fabric.core.sample import FieldValue, Sample
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED = sorted(FIXTURES.glob("*/*.expected.json"))
-# parsers of commands the collector's table does not run (SONiC's SNMP agent already serves these counters)
+# parsers of commands the collector's table does not run (SONiC's SNMP agent already serves these counters; EOS's
+# port totals come with the per-priority ``detail`` form the collector runs)
 UNWIRED: dict[str, dict[str, Parse]] = {
-    "sonic": {"show pfc counters": whole(sonic_pfc_counters), "show queue counters": whole(sonic_queue_counters)}}
+    "sonic": {"show pfc counters": whole(sonic_pfc_counters), "show queue counters": whole(sonic_queue_counters)},
+    "eos": {"show priority-flow-control counters": whole(eos_pfc)}}
 
 
 def rows(samples: list[Sample]) -> list[tuple[str, dict[str, str], dict[str, FieldValue]]]:

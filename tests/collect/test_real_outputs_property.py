@@ -48,7 +48,7 @@ def mutated(draw: st.DrawFn, base: str) -> str:
 
 
 @pytest.mark.parametrize(("platform", "command", "parse"), PARSERS, ids=[f"{p}:{c}" for p, c, _ in PARSERS])
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_parsers_give_samples_or_one_parse_error_line(platform: str, command: str, parse: Parse,
                                                       data: st.DataObject) -> None:

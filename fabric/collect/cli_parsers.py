@@ -40,7 +40,8 @@ Parser = Callable[Concatenate[str, str, P], list[Sample]]
 
 class ParseError(ValueError):
     """A command's output the parser cannot read: ``leaf1: cannot parse `show queue wredcounters`: no
-    'Port TxQ WredDrp/pkts' table (output starts '% Invalid input')``. The one error parsers raise."""
+    'Port TxQ WredDrp/pkts ...' table (output starts '% Invalid input'); check the device's platform in the
+    inventory and that this release runs the command``. The one error parsers raise."""
 
 
 class Unreadable(ValueError):
@@ -67,7 +68,8 @@ def parses(command: str) -> Callable[[Parser[P]], Parser[P]]:
 def parse_error(device: str, command: str, exc: Exception, text: str) -> ParseError:
     why = str(exc) if isinstance(exc, Unreadable) else f"{type(exc).__name__}: {exc}"
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")[:60]
-    return ParseError(f"{device}: cannot parse `{command}`: {' '.join(why.split())} (output starts {first!r})")
+    return ParseError(f"{device}: cannot parse `{command}`: {' '.join(why.split())} (output starts {first!r}); check "
+                      "the device's platform in the inventory and that this release runs the command")
 
 
 def number(text: str) -> int | None:

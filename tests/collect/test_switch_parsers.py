@@ -32,13 +32,15 @@ def rows(samples: list[Sample]) -> list[tuple[str, dict[str, str], dict[str, Fie
     return [(s.measurement, s.tags, s.fields) for s in samples]
 
 
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"], ids=["lf", "crlf"])
 @pytest.mark.parametrize("expected", EXPECTED, ids=lambda p: f"{p.parent.name}/{p.name.split('.expected')[0]}")
-def test_fixture_gives_the_expected_samples(expected: Path) -> None:
+def test_fixture_gives_the_expected_samples(expected: Path, line_end: str) -> None:
+    """Each output as stored, and with the CRLF line ends a network OS may send over SSH."""
     spec = json.loads(expected.read_text())
     stem = expected.name.removesuffix(".expected.json")
     [output] = [p for p in (expected.parent / f"{stem}.txt", expected.parent / f"{stem}.json") if p.exists()]
     parse = {**dict(CLI_COMMANDS[expected.parent.name]), **UNWIRED.get(expected.parent.name, {})}[spec["command"]]
-    got = parse(output.read_text(), "dev", spec["port"], 5)
+    got = parse(output.read_text().replace("\n", line_end), "dev", spec["port"], 5)
     assert rows(got) == [(s["measurement"], s["tags"], s["fields"]) for s in spec["samples"]]
     assert all(s.ts_ns == 5 for s in got)
 

@@ -86,19 +86,19 @@ def dcqcn_fixed_point(n: F64, capacity_pkts: F64, rai_pkts: F64, tau_alpha_s: F6
 
 def max_min(demand: F64, res: I64, cap: F64) -> tuple[F64, F64]:
     """Max-min fair rates by progressive filling; ``res`` (flows x k) indexes ``cap`` (its last entry is an
-    infinite dummy used for padding). Returns (rates, each flow's final share)."""
+    infinite dummy used for padding). Returns (rates, each flow's final share). Each round freezes the flows
+    at the lowest level and takes them (and what they use) out of the counts, so later rounds only touch the
+    flows still rising."""
     n, k = res.shape
     rate = np.zeros(n)
-    frozen = demand <= 0
     share_f = np.zeros(n)
+    live = np.flatnonzero(demand > 0)
+    rl = res[live]
+    cnt = np.bincount(rl.reshape(-1), minlength=cap.size)
+    used = np.zeros(cap.size)
     for round_ in range(FILL_ROUNDS):
-        live = np.flatnonzero(~frozen)
         if live.size == 0:
             break
-        rl = res[live]
-        cnt = np.bincount(rl.ravel(), minlength=cap.size)
-        done = np.flatnonzero(frozen)
-        used = np.bincount(res[done].ravel(), weights=np.repeat(rate[done], k), minlength=cap.size)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(cnt > 0, np.maximum(cap - used, 0.0) / np.maximum(cnt, 1), np.inf)
         b = share[rl].min(axis=1)
@@ -106,9 +106,13 @@ def max_min(demand: F64, res: I64, cap: F64) -> tuple[F64, F64]:
         level = min(float(b.min()), float(d.min()))
         last = round_ == FILL_ROUNDS - 1
         fix = (d <= level * (1 + 1e-9)) | (b <= level * (1 + 1e-9)) | last
-        rate[live[fix]] = np.minimum(d[fix], b[fix])
+        r = np.minimum(d[fix], b[fix])
+        rate[live[fix]] = r
         share_f[live] = b
-        frozen[live[fix]] = True
+        fixed = rl[fix].reshape(-1)
+        used += np.bincount(fixed, weights=np.repeat(r, k), minlength=cap.size)
+        cnt -= np.bincount(fixed, minlength=cap.size)
+        live, rl = live[~fix], rl[~fix]
     return rate, share_f
 
 
@@ -136,6 +140,8 @@ class _Flows:
     queue: I64  # (F, W)
     jp: I64  # (F, W) ingress port x 8 + PG feeding this column, -1 at the source NIC
     sink: B  # (F, W) the sink column
+    res_q: I64  # (F, W) the column's queue resource: port x 8 + queue (a sink's: n x 8 + that), -1 padding
+    res_p: I64  # (F, W) the column's port resource (2 n x 8 + port) at an egress, -1 elsewhere
     tag: list[str]
     group: list[str]
     members: F64  # flows this row stands for (the live runner aggregates mice of one tick and pair)
@@ -185,23 +191,37 @@ def _flows_of(sc: Scenario) -> _Flows:
     jp[rows, counts] = np.where(reaches, sc.flow_dst * QUEUES + last_q, -1)
     sink = np.zeros((nf, width), dtype=bool)
     sink[rows, counts] = reaches
-    k = sc.dcqcn
     first_q = queue[:, 0] if nf else np.zeros(0, dtype=np.int64)
+    # the flows' DCQCN knobs: a handful of distinct objects (one per NIC configuration), looked up per flow
+    ids: dict[int, int] = {}
+    code = np.fromiter((ids.setdefault(id(d), len(ids)) for d in sc.dcqcn), dtype=np.int64, count=nf)
+    kinds = list({id(d): d for d in sc.dcqcn}.values())
+
+    def per_flow(values: list[float]) -> F64:
+        return np.asarray(np.array(values, dtype=float)[code] if nf else np.zeros(0))
+
+    def enabled(sets: list[frozenset[int]]) -> B:
+        table = np.array([[q in prios for q in range(QUEUES)] for prios in sets], dtype=bool).reshape(-1, QUEUES)
+        return np.asarray(table[code, first_q] if nf else np.zeros(0, dtype=bool))
+
+    npq = sc.n_ports * QUEUES
+    valid = port >= 0
+    res_q = np.where(valid, np.where(sink, npq, 0) + port * QUEUES + queue, -1)
+    res_p = np.where(valid & ~sink, 2 * npq + port, -1)
     delay = np.where(port >= 0, sc.delay_s[np.maximum(port, 0)], 0.0).sum(axis=1) if nf else np.zeros(0)
     mtu = sc.mtu[sc.flow_src].astype(float) if nf else np.zeros(0)
     return _Flows(
         src=sc.flow_src.copy(), dst=sc.flow_dst.copy(), size=sc.flow_bytes.astype(float),
         start=sc.flow_start_s.astype(float), remaining=sc.flow_bytes.astype(float), dscp=sc.flow_dscp.copy(),
         nic_rate=sc.capacity[sc.flow_src].astype(float),
-        cc=np.array([int(q) in d.rp_enabled_priorities for q, d in zip(first_q, k, strict=True)], dtype=bool),
-        np_on=np.array([int(q) in d.np_enabled_priorities for q, d in zip(first_q, k, strict=True)], dtype=bool),
-        cnp_s=np.array([d.min_time_between_cnps_us * 1e-6 for d in k]),
-        rai=np.array([d.rpg_ai_rate_mbps * 1e6 / 8 for d in k]),
-        timer_s=np.array([d.rpg_time_reset_us * 1e-6 for d in k]),
-        byte_reset=np.maximum(np.array([float(d.rpg_byte_reset) for d in k]), mtu),
-        tau_alpha_s=np.array([d.dce_tcp_rtt_us * 1e-6 for d in k]),
-        cut_s=np.array([d.rate_reduce_monitor_period_us * 1e-6 for d in k]),
-        rtt_s=2 * delay, port=port, queue=queue, jp=jp, sink=sink,
+        cc=enabled([d.rp_enabled_priorities for d in kinds]), np_on=enabled([d.np_enabled_priorities for d in kinds]),
+        cnp_s=per_flow([d.min_time_between_cnps_us * 1e-6 for d in kinds]),
+        rai=per_flow([d.rpg_ai_rate_mbps * 1e6 / 8 for d in kinds]),
+        timer_s=per_flow([d.rpg_time_reset_us * 1e-6 for d in kinds]),
+        byte_reset=np.maximum(per_flow([float(d.rpg_byte_reset) for d in kinds]), mtu),
+        tau_alpha_s=per_flow([d.dce_tcp_rtt_us * 1e-6 for d in kinds]),
+        cut_s=per_flow([d.rate_reduce_monitor_period_us * 1e-6 for d in kinds]),
+        rtt_s=2 * delay, port=port, queue=queue, jp=jp, sink=sink, res_q=res_q, res_p=res_p,
         tag=list(sc.flow_tag), group=list(sc.flow_group) or list(sc.flow_tag), members=np.ones(nf),
         max_rate=np.full(nf, np.inf),
         done=np.full(nf, np.nan), delivered=np.zeros(nf))
@@ -240,15 +260,94 @@ def _tick(t: float) -> float:
     return round(t, 9)
 
 
-def _add(frame: CounterFrame, epoch: CounterFrame, times: int) -> None:
-    """Add ``times`` copies of one epoch's counters; gauges: last occupancy, max watermark."""
-    for kind in ("port", "prio", "queue"):
-        acc, add = getattr(frame, kind), getattr(epoch, kind)
-        for name, values in add.items():
-            acc[name] += values * times
-    frame.gauge["q{}_occupancy_bytes"] = epoch.gauge["q{}_occupancy_bytes"]
-    frame.gauge["q{}_watermark_bytes"] = np.maximum(frame.gauge["q{}_watermark_bytes"],
-                                                    epoch.gauge["q{}_watermark_bytes"])
+@dataclass
+class _EpochCounts:
+    """One computed epoch's counters, sparse: what it adds where (flat indices into a CounterFrame's arrays)
+    and the queue gauges it leaves. Only the queues, ingresses and ports the epoch's flows touch (or a pause
+    holds) are listed, so applying it, or repeating it for a steady stretch, costs nothing per idle port."""
+
+    adds: list[tuple[str, str, I64 | None, NDArray[Any], bool]] = field(default_factory=list)
+    occupancy: tuple[I64, F64] = (np.zeros(0, dtype=np.int64), np.zeros(0))
+    watermark: tuple[I64, F64] = (np.zeros(0, dtype=np.int64), np.zeros(0))
+
+    def add(self, kind: str, name: str, index: I64, values: NDArray[Any], unique: bool = False) -> None:
+        """``values`` at flat ``index`` entries of a per queue/priority counter (``unique``: no repeats, so a
+        plain indexed add does)."""
+        self.adds.append((kind, name, index, values, unique))
+
+    def add_ports(self, name: str, port: I64, values: NDArray[Any], n_ports: int) -> None:
+        """``values`` summed per ``port`` (repeats allowed) into a per-port counter."""
+        self.adds.append(("port", name, None, np.bincount(port, weights=values, minlength=n_ports), True))
+
+    def into(self, frame: CounterFrame, times: int) -> None:
+        """Add ``times`` copies to ``frame``; gauges: this epoch's occupancy, the max watermark."""
+        for kind, name, index, values, unique in self.adds:
+            acc = getattr(frame, kind)[name].reshape(-1)
+            if index is None:
+                acc += values * times
+            elif unique:
+                acc[index] += values * times
+            else:
+                np.add.at(acc, index, values * times)
+        occ = frame.gauge["q{}_occupancy_bytes"]
+        occ[:] = 0.0
+        occ.reshape(-1)[self.occupancy[0]] = self.occupancy[1]
+        water = frame.gauge["q{}_watermark_bytes"].reshape(-1)
+        index, values = self.watermark
+        water[index] = np.maximum(water[index], values)
+
+
+@dataclass
+class _Space:
+    """The index spaces of one epoch, compressed to what its flows touch. Resources (the columns of
+    ``max_min``): ``uniq`` lists the full resource ids in use, sorted, so queues (< n x 8) come first
+    (``nq`` of them, full ids ``qid``), then sinks, ports and the infinite dummy (last). Ingress x PG slots:
+    ``slots`` (full ids) plus one dummy slot at the end (index ``n_slots``) where padding points."""
+
+    uniq: I64
+    nq: int
+    qid: I64
+    slots: I64  # full ingress x PG ids, then a 0 for the dummy slot
+    n_slots: int
+
+    @property
+    def qport(self) -> I64:
+        return np.asarray(self.qid // QUEUES)
+
+    @property
+    def sport(self) -> I64:
+        return np.asarray(self.slots // QUEUES)
+
+
+def _compress(values: I64, mark: B, lut: I64) -> tuple[I64, I64]:
+    """(sorted distinct values, each value's rank) for ints in [-1, size) without a sort: ``mark``/``lut``
+    are scratch arrays as long as the id space (index -1 is its last id, the dummy, always present); ``mark``
+    is left cleared."""
+    mark[values] = True
+    mark[-1] = True
+    uniq = np.flatnonzero(mark)
+    mark[uniq] = False
+    lut[uniq] = np.arange(uniq.size)
+    return uniq, lut[values]
+
+
+@dataclass
+class _BurstContext:
+    """What ``_bursts`` reads of an epoch: its spaces, per-resource capacity and lossy limit, per-queue MTU
+    and ECN, per-slot thresholds, headroom need and set headroom, lossless flags."""
+
+    space: _Space
+    cap: F64
+    lossy_limit: F64
+    mtu_q: F64
+    kmin: F64
+    kmax: F64
+    pmax: F64
+    xoff: F64
+    xon: F64
+    need: F64
+    headroom: F64
+    lossless: B
 
 
 class EpochEngine:
@@ -275,9 +374,12 @@ class EpochEngine:
         self.finished: list[tuple[str, float]] = []  # (group, flows) completed since the owner last drained it
         self.delivered_total = 0.0
         self.rate = np.zeros(scenario.n_flows)
-        self.q_mean = np.zeros(n * QUEUES)
         self._carry = 0.0
-        self._steady: tuple[CounterFrame, I64, F64] | None = None  # last epoch's counters, flows, bytes
+        self._steady: tuple[_EpochCounts, I64, F64] | None = None  # last epoch's counters, flows, bytes
+        self._scratches: dict[int, tuple[B, I64]] = {}
+        self._buffer: tuple[Scenario, F64] | None = None
+        self._armed_for: Scenario | None = None
+        self._armed_slots = np.zeros(0, dtype=np.int64)
 
     # -- live changes -----------------------------------------------------------------------------
 
@@ -304,7 +406,7 @@ class EpochEngine:
         """New hops for the current flows (``scenario`` lists them in the engine's order); state stays."""
         self._steady = None
         new = _flows_of(scenario)
-        for name in ("port", "queue", "jp", "sink", "rtt_s"):
+        for name in ("port", "queue", "jp", "sink", "res_q", "res_p", "rtt_s"):
             setattr(self.fl, name, getattr(new, name))
         self.sc = scenario
 
@@ -365,10 +467,10 @@ class EpochEngine:
         finite = moving & np.isfinite(fl.remaining[idx])
         if finite.any():
             k = min(k, int((fl.remaining[idx][finite] / delivered[finite]).min()) - 1)
-        detect = np.repeat(self.sc.watchdog_detect_s, QUEUES)
         counting = self.wd_paused_s > 0
         if counting.any():
-            k = min(k, int(((detect - self.wd_paused_s)[counting]).min() / dt) - 1)
+            detect = self.sc.watchdog_detect_s[np.flatnonzero(counting) // QUEUES]
+            k = min(k, int((detect - self.wd_paused_s[counting]).min() / dt) - 1)
         ending = self.wd_until > t0
         if ending.any():
             k = min(k, int((self.wd_until[ending].min() - t0) / dt) - 1)
@@ -378,7 +480,7 @@ class EpochEngine:
         """Fast-forward ``k`` epochs identical to the last computed one."""
         assert self._steady is not None
         last, idx, delivered = self._steady
-        _add(frame, last, k)
+        last.into(frame, k)
         self.fl.remaining[idx] = np.maximum(self.fl.remaining[idx] - delivered * k, 0.0)
         self.fl.delivered[idx] += delivered * k
         self.delivered_total += float(delivered.sum()) * k
@@ -386,30 +488,43 @@ class EpochEngine:
         self.epochs += k
         self.t = _tick(self.t + k * self.epoch_s)
 
-    def _capacities(self, t0: float) -> tuple[F64, F64, B]:
-        sc = self.sc
-        peer_pq = (sc.peer[:, None] * QUEUES + np.arange(QUEUES)).ravel()
-        u_rx = np.where(sc.pfc_enabled.ravel(), self.u_jp[peer_pq], 0.0)
-        stormed = self.wd_until > t0
-        u_eff = np.where(stormed, 0.0, u_rx)
-        cap_pq = np.repeat(sc.capacity, QUEUES) * (1 - u_eff)
-        sink_pq = np.repeat(sc.sink_capacity * self.sink_factor, QUEUES)
-        cap = np.concatenate([cap_pq, sink_pq, sc.capacity, [np.inf]])
-        return cap, u_rx, stormed
+    def _scratch(self, size: int) -> tuple[B, I64]:
+        """Reusable mark/lut arrays of ``size`` for ``_compress`` (allocated once per size)."""
+        got = self._scratches.get(size)
+        if got is None:
+            got = self._scratches[size] = (np.zeros(size, dtype=bool), np.zeros(size, dtype=np.int64))
+        return got
+
+    def _capacities(self, sp: _Space, t0: float) -> tuple[F64, B]:
+        """Each resource's capacity this epoch: an egress queue's line rate minus the share of the last epoch
+        its peer paused it (unless the watchdog holds it), a sink's drain rate, a port's line rate."""
+        sc, n = self.sc, self.sc.n_ports
+        npq = n * QUEUES
+        qid, nq, uniq = sp.qid, sp.nq, sp.uniq
+        qport = sp.qport
+        u_rx = np.where(sc.pfc_enabled.reshape(-1)[qid], self.u_jp[sc.peer[qport] * QUEUES + qid % QUEUES], 0.0)
+        stormed = self.wd_until[qid] > t0
+        cap = np.full(uniq.size, np.inf)
+        cap[:nq] = sc.capacity[qport] * (1 - np.where(stormed, 0.0, u_rx))
+        ns = int(np.searchsorted(uniq, 2 * npq))
+        sink_port = (uniq[nq:ns] - npq) // QUEUES
+        cap[nq:ns] = sc.sink_capacity[sink_port] * self.sink_factor[sink_port]
+        ports = uniq[ns:-1] - 2 * npq
+        cap[ns:-1] = sc.capacity[ports]
+        return cap, stormed
 
     def _epoch(self, dt: float, frame: CounterFrame) -> None:
         """One computed epoch; remembers it as steady when the next one would be a copy."""
         if self._idle(dt):
-            frame.gauge["q{}_occupancy_bytes"] = np.zeros((self.sc.n_ports, QUEUES))
-            self.q_mean[:] = 0.0
+            frame.gauge["q{}_occupancy_bytes"][:] = 0.0
             self.rate[:] = 0.0
             self.t = _tick(self.t + dt)
             self.epochs += 1
             return
-        last = CounterFrame.zeros(self.sc.n_ports)
+        last = _EpochCounts()
         u_before = self.u_jp
         idx, delivered, eventful = self._compute(dt, last)
-        _add(frame, last, 1)
+        last.into(frame, 1)
         settled = not eventful and np.array_equal(u_before, self.u_jp)
         self._steady = (last, idx, delivered) if settled else None
 
@@ -421,217 +536,247 @@ class EpochEngine:
             return False
         return not bool(((fl.start < _tick(t0 + dt)) & (fl.remaining > 0)).any())
 
-    def _compute(self, dt: float, frame: CounterFrame) -> tuple[I64, F64, bool]:
+    def _space(self, res_q: I64, res_p: I64, jp: I64) -> tuple[_Space, I64, I64, I64]:
+        """The epoch's compressed index spaces and the flows' columns in them (queue, port, ingress slot)."""
+        sc, n = self.sc, self.sc.n_ports
+        npq = n * QUEUES
+        mark, lut = self._scratch(2 * npq + n + 1)
+        uniq, ranks = _compress(np.concatenate([res_q.reshape(-1), res_p.reshape(-1)]), mark, lut)
+        pq, pres = ranks[:res_q.size].reshape(res_q.shape), ranks[res_q.size:].reshape(res_q.shape)
+        nq = int(np.searchsorted(uniq, npq))
+        smark, slut = self._scratch(npq + 1)
+        if self.storm.any():  # a storming NIC pauses its link whether or not a flow crosses it
+            prios = sc.pfc_enabled | sc.pfc_enabled[sc.peer]
+            smark[np.flatnonzero((self.storm[:, None] & prios).reshape(-1))] = True
+        slots, jpc = _compress(jp.reshape(-1), smark, slut)
+        slots = slots.copy()
+        slots[-1] = 0  # the dummy slot gathers port 0's knobs; nothing is ever counted there
+        sp = _Space(uniq=uniq, nq=nq, qid=uniq[:nq], slots=slots, n_slots=slots.size - 1)
+        return sp, pq, pres, jpc.reshape(jp.shape)
+
+    def _compute(self, dt: float, rec: _EpochCounts) -> tuple[I64, F64, bool]:
         sc, fl, n = self.sc, self.fl, self.sc.n_ports
         npq = n * QUEUES
         t0, t1 = self.t, _tick(self.t + dt)
-        cap, u_rx, stormed = self._capacities(t0)
-        eventful = self._watchdog(u_rx, stormed, t0, t1, frame)
         act = (fl.start < t1) & (fl.remaining > 0) & (fl.port[:, 0] >= 0)
         frac = np.where(act, np.clip((t1 - np.maximum(fl.start, t0)) / dt, 0.0, 1.0), 0.0)
         idx = np.flatnonzero(act & (frac > 1e-9))
         self.rate[:] = 0.0
         fr = frac[idx]
-        port, queue, jp, sink = fl.port[idx], fl.queue[idx], fl.jp[idx], fl.sink[idx]
-        valid = port >= 0
-        egress = valid & ~sink
-        dummy = cap.size - 1
-        pq = np.where(valid, np.where(sink, npq + port * QUEUES + queue, port * QUEUES + queue), dummy)
-        pres = np.where(egress, 2 * npq + port, dummy)
+        sink, jp = fl.sink[idx], fl.jp[idx]
+        res_q, res_p = fl.res_q[idx], fl.res_p[idx]
+        valid = res_q >= 0
+        egress = res_p >= 0
+        jp_ok = jp >= 0
+        sp, pq, pres, jpc = self._space(res_q, res_p, jp)
+        nq, qid, qport, n_j = sp.nq, sp.qid, sp.qport, sp.n_slots + 1
+        cap, stormed = self._capacities(sp, t0)  # before the watchdog: a queue it stops now obeys this epoch
+        eventful = self._watchdog(t0, t1, rec)
+        k_res = cap.size
+        dummy = k_res - 1
+        width = pq.shape[1]
         demand = np.minimum(np.minimum(fl.nic_rate[idx], fl.max_rate[idx]),
                             fl.remaining[idx] / np.maximum(fr * dt, 1e-12))
         dead = (~valid[:, 1:] & ~sink[:, :-1] & egress[:, :-1]).any(axis=1)  # unroutable: ends at a dead port
         demand = np.where(dead, 0.0, demand)
-        rate, share = max_min(demand, np.concatenate([pq, pres], axis=1), cap)
+        res = np.concatenate([pq, pres], axis=1)
+        rate, share = max_min(demand, res, cap)
         inst = np.minimum(fl.nic_rate[idx], np.maximum(share, rate))  # a flow's rate while it sends
 
-        # bottleneck column: the first saturated resource of a flow limited below its demand
-        served = np.bincount(pq.ravel(), weights=np.repeat(rate, pq.shape[1]), minlength=cap.size)
-        served_port = np.bincount(pres.ravel(), weights=np.repeat(rate, pq.shape[1]), minlength=cap.size)
-        sat = (served >= SATURATED * cap) | (served_port >= SATURATED * cap)
+        # bottleneck column: the first saturated resource of a flow limited below its demand (queue and port
+        # resources are distinct ids, so one count serves both)
+        flat_res = res.reshape(-1)
+        served = np.bincount(flat_res, weights=np.repeat(rate, res.shape[1]), minlength=k_res)
+        sat = served >= SATURATED * cap
         limited = rate < demand * (1 - 1e-6)
         at_sat = (sat[pq] | sat[pres]) & valid
         # a limited flow's bottleneck: the saturated column with the smallest equal share
-        n_res = np.bincount(pq.ravel(), minlength=cap.size) + np.bincount(pres.ravel(), minlength=cap.size)
-        level = cap / np.maximum(n_res, 1)
-        col_level = np.where(at_sat, np.minimum(level[pq], np.where(pres == dummy, np.inf, level[pres])), np.inf)
-        bcol = np.where(limited & at_sat.any(axis=1), col_level.argmin(axis=1), pq.shape[1])
+        level = cap / np.maximum(np.bincount(flat_res, minlength=k_res), 1)  # the dummy's is infinite
+        col_level = np.where(at_sat, np.minimum(level[pq], level[pres]), np.inf)
+        bcol = np.where(limited & at_sat.any(axis=1), col_level.argmin(axis=1), width)
         rows = np.arange(idx.size)
-        bsink = sink[rows, np.minimum(bcol, pq.shape[1] - 1)] & (bcol < pq.shape[1])
+        bsink = sink[rows, np.minimum(bcol, width - 1)] & (bcol < width)
         ccol = np.where(bsink, bcol - 1, bcol)  # a slow receiver is marked at the leaf port feeding it
-        cpq = np.where(ccol < pq.shape[1], pq[rows, np.minimum(ccol, pq.shape[1] - 1)], dummy)
-        cpq_e = np.minimum(cpq, npq - 1)
-        pmax = sc.ecn_pmax.ravel()
-        controlled = fl.cc[idx] & (cpq < npq) & (pmax[cpq_e] > 0) & (cap[cpq] > 0)
-        cols = np.arange(pq.shape[1])[None, :]
+        cpq = np.where(ccol < width, pq[rows, np.minimum(ccol, width - 1)], dummy)
+        cpq_e = np.minimum(cpq, max(nq - 1, 0))
+        pmax = sc.ecn_pmax.reshape(-1)[qid]
+        controlled = fl.cc[idx] & (cpq < nq) & (pmax[cpq_e] > 0 if nq else False) & (cap[cpq] > 0)
+        cols = np.arange(width)[None, :]
         offered = np.where((cols <= bcol[:, None]) & ~controlled[:, None], demand[:, None], rate[:, None])
-        w_rate = (rate * fr)[:, None] * np.ones_like(offered)
+        w_rate = np.broadcast_to((rate * fr)[:, None], offered.shape)
         w_off = offered * fr[:, None]
-        flat_pq = pq.ravel()
-        s_r = np.bincount(flat_pq, weights=w_rate.ravel(), minlength=cap.size)
-        o_r = np.bincount(flat_pq, weights=w_off.ravel(), minlength=cap.size)
+        flat_pq = pq.reshape(-1)
+        s_r = np.bincount(flat_pq, weights=w_rate.reshape(-1), minlength=k_res)
+        o_r = np.bincount(flat_pq, weights=w_off.reshape(-1), minlength=k_res)
         excess = np.maximum(o_r - cap, 0.0) * (o_r > cap * (1 + 1e-6))
         excess[dummy] = 0.0
 
-        # thresholds per ingress x PG
-        mtu_j = np.repeat(sc.mtu.astype(float), QUEUES)
-        lossless = sc.pfc_enabled.ravel()
-        buf = np.where(sc.switch_of >= 0, sc.buffer_bytes[np.maximum(sc.switch_of, 0)] if sc.buffer_bytes.size
-                       else 0.0, NIC_RX_BUFFER)
-        flat_jp = jp.ravel()
-        has_ex = (excess[pq] > 0) & (jp >= 0)
-        cong_jp = np.bincount(flat_jp[has_ex.ravel()], minlength=npq) > 0
-        sw_of_jp = np.repeat(sc.switch_of, QUEUES)
+        # thresholds per ingress x PG slot
+        slots, sport = sp.slots, sp.sport
+        mtu_j = sc.mtu[sport].astype(float)
+        lossless = sc.pfc_enabled.reshape(-1)[slots]
+        buf = self._port_buffer()
+        flat_jp = jpc.reshape(-1)
+        has_ex = (excess[pq] > 0) & jp_ok
+        cong_jp = np.bincount(flat_jp[has_ex.reshape(-1)], minlength=n_j) > 0
+        sw_of_jp = sc.switch_of[sport]
         m_sw = np.bincount(np.maximum(sw_of_jp, 0), weights=cong_jp & (sw_of_jp >= 0),
                            minlength=max(sc.buffer_bytes.size, 1))
         m_j = np.where(sw_of_jp >= 0, np.maximum(m_sw[np.maximum(sw_of_jp, 0)], 1), 1)
-        alpha = sc.alpha.ravel()
-        dyn = alpha * np.repeat(buf, QUEUES) / (1 + alpha * m_j)
-        xoff = np.where(np.isnan(sc.xoff.ravel()), dyn, sc.xoff.ravel())
-        xon = np.where(np.isnan(sc.xon.ravel()), np.maximum(xoff - 2 * mtu_j, 0.0), sc.xon.ravel())
-        lossy_limit = np.concatenate([np.repeat(buf, QUEUES) * LOSSY_LIMIT_ALPHA / (1 + LOSSY_LIMIT_ALPHA),
-                                      np.full(npq + n + 1, float(NIC_RX_BUFFER))])
+        alpha = sc.alpha.reshape(-1)[slots]
+        dyn = alpha * buf[sport] / (1 + alpha * m_j)
+        xoff_set, xon_set = sc.xoff.reshape(-1)[slots], sc.xon.reshape(-1)[slots]
+        xoff = np.where(np.isnan(xoff_set), dyn, xoff_set)
+        xon = np.where(np.isnan(xon_set), np.maximum(xoff - 2 * mtu_j, 0.0), xon_set)
+        lossy_limit = np.full(k_res, float(NIC_RX_BUFFER))
+        lossy_limit[:nq] = buf[qport] * LOSSY_LIMIT_ALPHA / (1 + LOSSY_LIMIT_ALPHA)
 
         # uncontrolled excess: ingress pauses (lossless) or tail drops (lossy)
-        jp_safe = np.maximum(jp, 0)
-        ll_h = lossless[jp_safe] & (jp >= 0)
-        ex_w = has_ex.ravel()
-        o_jp = np.bincount(flat_jp[ex_w], weights=w_off.ravel()[ex_w], minlength=npq)
-        s_jp = np.bincount(flat_jp[ex_w], weights=w_rate.ravel()[ex_w], minlength=npq)
-        o_link = np.minimum(o_jp, np.repeat(sc.capacity[sc.peer], QUEUES))  # arrivals: at most the link's rate
+        ll_h = lossless[jpc] & jp_ok
+        ex_w = has_ex.reshape(-1)
+        o_jp = np.bincount(flat_jp[ex_w], weights=w_off.reshape(-1)[ex_w], minlength=n_j)
+        s_jp = np.bincount(flat_jp[ex_w], weights=w_rate.reshape(-1)[ex_w], minlength=n_j)
+        c_up = sc.capacity[sc.peer[sport]]
+        o_link = np.minimum(o_jp, c_up)  # arrivals: at most the link's rate
         with np.errstate(divide="ignore", invalid="ignore"):
             u_unc = np.where(lossless & (o_link > 0), np.clip(1 - s_jp / o_link, 0.0, 1.0), 0.0)
-            share_in = np.where(o_jp[jp_safe] > 0, offered / np.maximum(o_jp[jp_safe], 1e-9), 0.0)
+            share_in = np.where(o_jp[jpc] > 0, offered / np.maximum(o_jp[jpc], 1e-9), 0.0)
             share_q = np.where(o_r[pq] > 0, offered / np.maximum(o_r[pq], 1e-9), 0.0)
-        hold = np.where(ll_h, (xoff[jp_safe] + xon[jp_safe]) / 2 * share_in, lossy_limit[pq] * share_q)
+        hold = np.where(ll_h, (xoff[jpc] + xon[jpc]) / 2 * share_in, lossy_limit[pq] * share_q)
         hold = np.where(has_ex, hold, 0.0)
-        q_ex = np.bincount(flat_pq, weights=hold.ravel(), minlength=cap.size)
+        q_ex = np.bincount(flat_pq, weights=hold.reshape(-1), minlength=k_res)
         lossy_drop = np.where(has_ex & ~ll_h & egress, (offered - rate[:, None]) * fr[:, None] * dt, 0.0)
 
         # ECN-controlled congested queues: the DCQCN operating point
-        n_cc = np.bincount(cpq[controlled], minlength=cap.size)[:npq]
-        mtu_q = np.repeat(sc.mtu.astype(float), QUEUES)
+        at_ctl = cpq[controlled]
+        n_cc = np.bincount(at_ctl, minlength=k_res)[:nq]
+        mtu_q = sc.mtu[qport].astype(float)
 
         def mean_at(values: F64) -> F64:
-            total = np.bincount(cpq[controlled], weights=values[idx][controlled], minlength=cap.size)[:npq]
+            total = np.bincount(at_ctl, weights=values[idx][controlled], minlength=k_res)[:nq]
             return np.asarray(total / np.maximum(n_cc, 1))
 
-        c_pk = cap[:npq] / mtu_q
+        c_pk = cap[:nq] / mtu_q
         p_star = dcqcn_fixed_point(n_cc.astype(float), c_pk, mean_at(fl.rai) / mtu_q, mean_at(fl.tau_alpha_s),
                                    mean_at(fl.timer_s), mean_at(fl.byte_reset) / mtu_q)
-        kmin, kmax, pm = sc.ecn_kmin.ravel(), sc.ecn_kmax.ravel(), np.maximum(pmax, 1e-12)
+        kmin, kmax = sc.ecn_kmin.reshape(-1)[qid], sc.ecn_kmax.reshape(-1)[qid]
+        pm = np.maximum(pmax, 1e-12)
         q_star = np.where(p_star >= pm, kmax, kmin + p_star / pm * (kmax - kmin))
         r_mean, r_99, util, r_mark = response(n_cc.astype(float))
-        ctl_q = (n_cc > 0) & (excess[:npq] == 0)
+        ctl_q = (n_cc > 0) & (excess[:nq] == 0)
         q_ctl = kmin + r_mean * (q_star - kmin)
         q_ctl99 = kmin + r_99 * (q_star - kmin)
 
         # uncongested queues: M/D/1
         with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.clip(np.where(cap[:npq] > 0, s_r[:npq] / cap[:npq], 0.0), 0.0, RHO_MAX)
+            rho = np.clip(np.where(cap[:nq] > 0, s_r[:nq] / cap[:nq], 0.0), 0.0, RHO_MAX)
         q_md1 = mtu_q * rho**2 / (2 * (1 - rho))
-        q_mean = np.where(excess[:npq] > 0, q_ex[:npq], np.where(ctl_q, q_ctl, q_md1))
-        q_99 = np.where(excess[:npq] > 0, q_ex[:npq], np.where(ctl_q, q_ctl99, q_md1 * 4.6))
+        q_mean = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl, q_md1))
+        q_99 = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl99, q_md1 * 4.6))
         mark = np.where(ctl_q, np.minimum(p_star * r_mark, 1.0), red_probability(q_mean, kmin, kmax, pmax))
         mark = np.where(pmax > 0, mark, 0.0)
 
         # utilisation below line rate at DCQCN-controlled bottlenecks
         eta = np.where(ctl_q, util, 1.0)
-        rate = rate * np.where(controlled, eta[cpq_e], 1.0)
+        rate = rate * np.where(controlled, eta[cpq_e] if nq else 1.0, 1.0)
 
         # pauses from the tail of controlled queues (exponential tail between mean and p99)
-        hold_c = np.where(jp >= 0, (q_mean[np.minimum(pq, npq - 1)] * share_q), 0.0) * (pq < npq) * ~has_ex
-        hold_99 = np.where(jp >= 0, (q_99[np.minimum(pq, npq - 1)] * share_q), 0.0) * (pq < npq) * ~has_ex
-        i_mean = np.bincount(flat_jp[flat_jp >= 0], weights=hold_c.ravel()[flat_jp >= 0], minlength=npq)
-        i_99 = np.bincount(flat_jp[flat_jp >= 0], weights=hold_99.ravel()[flat_jp >= 0], minlength=npq)
+        in_q = pq < nq
+        pq_e = np.minimum(pq, max(nq - 1, 0))
+        q_mean_h = q_mean[pq_e] if nq else np.zeros(pq.shape)
+        q_99_h = q_99[pq_e] if nq else np.zeros(pq.shape)
+        tail_w = (jp_ok & in_q & ~has_ex).reshape(-1)
+        i_mean = np.bincount(flat_jp[tail_w], weights=(q_mean_h * share_q).reshape(-1)[tail_w], minlength=n_j)
+        i_99 = np.bincount(flat_jp[tail_w], weights=(q_99_h * share_q).reshape(-1)[tail_w], minlength=n_j)
         beta = np.maximum(i_99 - i_mean, 1.0) / math.log(50)
         u_tail = np.where(lossless & (i_99 > 0), np.clip(0.5 * np.exp(-(xoff - i_mean) / beta), 0.0, 1.0), 0.0)
         u_tail = np.where(u_tail < 1e-6, 0.0, u_tail)  # below one microsecond per second: none
 
         # NIC storms: the NIC's ingress asserts pause on its PFC priorities (priority 3 when none is set)
-        storm_u = np.zeros(npq)
+        storm_u = np.zeros(n_j)
         if self.storm.any():
             prios = sc.pfc_enabled | sc.pfc_enabled[sc.peer]
-            storm_u = (self.storm[:, None] & prios).ravel().astype(float)
+            storm_u[:-1] = (self.storm[:, None] & prios).reshape(-1)[slots[:-1]]
         u_new = np.maximum(np.maximum(u_unc, u_tail), storm_u)
-        s_in = np.bincount(flat_jp[flat_jp >= 0], weights=w_rate.ravel()[flat_jp >= 0], minlength=npq)
-        c_up = np.repeat(sc.capacity[sc.peer], QUEUES)
-        need = 2 * c_up * np.repeat(sc.delay_s, QUEUES) + 2 * mtu_j + c_up * RESPONSE_US
-        short = np.where(lossless, np.maximum(need - sc.headroom.ravel(), 0.0), 0.0)
+        jp_w = jp_ok.reshape(-1)
+        s_in = np.bincount(flat_jp[jp_w], weights=w_rate.reshape(-1)[jp_w], minlength=n_j)
+        need = 2 * c_up * sc.delay_s[sport] + 2 * mtu_j + c_up * RESPONSE_US
+        short = np.where(lossless, np.maximum(need - sc.headroom.reshape(-1)[slots], 0.0), 0.0)
         hyst = np.maximum(xoff - xon, mtu_j)
         with np.errstate(divide="ignore", invalid="ignore"):
             cycle = hyst / np.maximum(o_link - s_jp, 1.0) + hyst / np.maximum(s_jp, 1.0)
             events = np.where(u_unc > 0, dt / cycle, 0.0) + u_tail * dt / (hyst / np.maximum(s_in, 1.0))
         t_refresh = PAUSE_QUANTA_BITS / np.maximum(c_up * 8, 1.0) / 2
-        self.u_jp = u_new
-        paused = self.u_jp
+        u_jp = np.zeros(npq)
+        u_jp[slots[:-1]] = u_new[:-1]
+        self.u_jp = u_jp
+        paused = u_new
         frames = events + paused * dt / t_refresh
         hr_drop = events * short * (paused > 0)
 
         # bursts of flows that start in this epoch
         new = (fl.start[idx] >= t0) & (fl.start[idx] < t1)
-        burst_peak = np.zeros(npq)
-        burst_marks = np.zeros(npq)
+        burst_peak = np.zeros(nq)
+        burst_marks = np.zeros(nq)
         if new.any():  # flows starting within one BURST_WINDOW of each other arrive together
             window = np.floor((fl.start[idx] - t0) / BURST_WINDOW_S)
+            ctx = _BurstContext(sp, cap, lossy_limit, mtu_q, kmin, kmax, pmax, xoff, xon, need,
+                                sc.headroom.reshape(-1)[slots], lossless)
             for w in np.unique(window[new]).tolist():
                 sel = new & (window == w)
-                self._bursts(idx[sel], pq[sel], jp[sel], egress[sel], cap, xoff, xon, need, sc.headroom.ravel(),
-                             lossless, lossy_limit, mtu_q, dt, frame, burst_peak, burst_marks)
+                self._bursts(idx[sel], pq[sel], jpc[sel], jp_ok[sel], egress[sel], ctx, dt, rec, burst_peak,
+                             burst_marks)
 
         # watchdog drop of stormed queues: what they send is lost
-        st_pq = np.where(egress, stormed[np.minimum(pq, npq - 1)] & (pq < npq), False)
+        st_pq = egress & in_q & (stormed[pq_e] if nq else False)
         lost = st_pq.any(axis=1)
 
         # counters
         bytes_f = rate * fr * dt
         hop_bytes = np.where(egress, bytes_f[:, None], 0.0)
-        tx_q = np.bincount(flat_pq, weights=hop_bytes.ravel(), minlength=cap.size)[:npq]
-        drop_st = np.bincount(flat_pq, weights=np.where(st_pq, bytes_f[:, None], 0.0).ravel(),
-                              minlength=cap.size)[:npq]
-        tx_q2 = (tx_q - drop_st).reshape(n, QUEUES)
-        frame.queue["q{}_tx_bytes"] += tx_q2
-        frame.queue["q{}_tx_pkts"] += tx_q2 / sc.mtu[:, None]
-        marked = (tx_q * mark).reshape(n, QUEUES) + burst_marks.reshape(n, QUEUES) * mtu_q.reshape(n, QUEUES)
-        marked = np.minimum(marked, tx_q.reshape(n, QUEUES))
-        frame.queue["q{}_ecn_marked_bytes"] += marked
-        frame.queue["q{}_ecn_marked_pkts"] += marked / sc.mtu[:, None]
-        ld = np.bincount(flat_pq, weights=lossy_drop.ravel(), minlength=cap.size)[:npq] + drop_st
-        frame.queue["q{}_drop_bytes"] += ld.reshape(n, QUEUES)
-        frame.queue["q{}_drop_pkts"] += ld.reshape(n, QUEUES) / sc.mtu[:, None]
-        tx_port = tx_q2.sum(axis=1)
-        frame.port["tx_octets"] += tx_port
-        frame.port["tx_ucast_pkts"] += tx_port / sc.mtu
-        frame.port["rx_octets"] += tx_port[sc.peer]
-        frame.port["rx_ucast_pkts"] += (tx_port / sc.mtu)[sc.peer]
-        frame.port["tx_discards"] += ld.reshape(n, QUEUES).sum(axis=1)
-        in_bytes = np.bincount(flat_jp[flat_jp >= 0], weights=np.where(jp >= 0, bytes_f[:, None], 0.0).ravel()[
-            flat_jp >= 0], minlength=npq).reshape(n, QUEUES)
-        frame.prio["rx_pg{}_bytes"] += in_bytes
-        frame.prio["rx_pg{}_pkts"] += in_bytes / sc.mtu[:, None]
-        pause_us = (paused * dt * 1e6).reshape(n, QUEUES)
-        fr2 = frames.reshape(n, QUEUES)
-        frame.prio["tx_pfc{}_pause_us"] += pause_us
-        frame.prio["tx_pfc{}_frames"] += fr2
-        frame.prio["rx_pfc{}_pause_us"] += pause_us[sc.peer]  # a MAC counts what it receives, obeyed or not
-        frame.prio["rx_pfc{}_frames"] += fr2[sc.peer]
-        frame.port["rx_discards"] += hr_drop.reshape(n, QUEUES).sum(axis=1)
+        tx_q = np.bincount(flat_pq, weights=hop_bytes.reshape(-1), minlength=k_res)[:nq]
+        drop_st = np.bincount(flat_pq, weights=np.where(st_pq, bytes_f[:, None], 0.0).reshape(-1),
+                              minlength=k_res)[:nq]
+        tx_q2 = tx_q - drop_st
+        rec.add("queue", "q{}_tx_bytes", qid, tx_q2, True)
+        rec.add("queue", "q{}_tx_pkts", qid, tx_q2 / mtu_q, True)
+        marked = np.minimum(tx_q * mark + burst_marks * mtu_q, tx_q)
+        rec.add("queue", "q{}_ecn_marked_bytes", qid, marked, True)
+        rec.add("queue", "q{}_ecn_marked_pkts", qid, marked / mtu_q, True)
+        ld = np.bincount(flat_pq, weights=lossy_drop.reshape(-1), minlength=k_res)[:nq] + drop_st
+        rec.add("queue", "q{}_drop_bytes", qid, ld, True)
+        rec.add("queue", "q{}_drop_pkts", qid, ld / mtu_q, True)
+        peer_q = sc.peer[qport]
+        rec.add_ports("tx_octets", qport, tx_q2, n)
+        rec.add_ports("tx_ucast_pkts", qport, tx_q2 / mtu_q, n)
+        rec.add_ports("rx_octets", peer_q, tx_q2, n)
+        rec.add_ports("rx_ucast_pkts", peer_q, tx_q2 / mtu_q, n)
+        rec.add_ports("tx_discards", qport, ld, n)
+        in_w = jp_ok.reshape(-1)
+        in_bytes = np.bincount(flat_jp[in_w], weights=np.broadcast_to(bytes_f[:, None], jp.shape).reshape(-1)[in_w],
+                               minlength=n_j)[:-1]
+        real = slots[:-1]
+        rec.add("prio", "rx_pg{}_bytes", real, in_bytes, True)
+        rec.add("prio", "rx_pg{}_pkts", real, in_bytes / mtu_j[:-1], True)
+        pause_us = paused[:-1] * dt * 1e6
+        peer_slot = sc.peer[sport[:-1]] * QUEUES + real % QUEUES
+        rec.add("prio", "tx_pfc{}_pause_us", real, pause_us, True)
+        rec.add("prio", "tx_pfc{}_frames", real, frames[:-1], True)
+        rec.add("prio", "rx_pfc{}_pause_us", peer_slot, pause_us, True)  # a MAC counts what it receives, obeyed or not
+        rec.add("prio", "rx_pfc{}_frames", peer_slot, frames[:-1], True)
+        rec.add_ports("rx_discards", sport[:-1], hr_drop[:-1], n)
 
         # ECN at the receiver, CNPs, RP
-        hop_mark = np.where(egress, mark[np.minimum(pq, npq - 1)] * (pq < npq), 0.0)
+        hop_mark = np.where(egress & in_q, mark[pq_e] if nq else 0.0, 0.0)
         p_e2e = 1 - np.exp(np.log1p(-np.minimum(hop_mark, 1 - 1e-12)).sum(axis=1))
         delivered = np.where(lost, 0.0, bytes_f)
         marked_f = delivered / sc.mtu[fl.dst[idx]] * p_e2e
         cnp = np.where(fl.np_on[idx], np.minimum(fr * dt / fl.cnp_s[idx], marked_f), 0.0)
-        frame.port["np_ecn_marked_roce_packets"] += np.bincount(fl.dst[idx], weights=marked_f, minlength=n)
-        frame.port["np_cnp_sent"] += np.bincount(fl.dst[idx], weights=cnp, minlength=n)
-        frame.port["rp_cnp_handled"] += np.bincount(fl.src[idx], weights=np.where(fl.cc[idx], cnp, 0.0),
-                                                    minlength=n)
-        occupancy = q_mean.reshape(n, QUEUES)
-        water = np.maximum(q_99, burst_peak).reshape(n, QUEUES)
-        frame.gauge["q{}_occupancy_bytes"] = occupancy
-        frame.gauge["q{}_watermark_bytes"] = np.maximum(frame.gauge["q{}_watermark_bytes"], water)
-        self.q_mean = q_mean
+        rec.add_ports("np_ecn_marked_roce_packets", fl.dst[idx], marked_f, n)
+        rec.add_ports("np_cnp_sent", fl.dst[idx], cnp, n)
+        rec.add_ports("rp_cnp_handled", fl.src[idx], np.where(fl.cc[idx], cnp, 0.0), n)
+        rec.occupancy = (qid, q_mean)
+        rec.watermark = (qid, np.maximum(q_99, burst_peak))
 
         # flow progress and ground truth
         before = fl.remaining[idx]
@@ -643,8 +788,8 @@ class EpochEngine:
         if finished.any():
             fi = idx[finished]
             begin = np.maximum(fl.start[fi], t0)
-            qdelay = np.where(egress[finished], q_mean[np.minimum(pq[finished], npq - 1)] /
-                              np.maximum(cap[np.minimum(pq[finished], npq - 1)], 1.0), 0.0).sum(axis=1)
+            pf = pq_e[finished]
+            qdelay = np.where(egress[finished] & in_q[finished], q_mean[pf] / np.maximum(cap[pf], 1.0), 0.0).sum(axis=1)
             done = begin + before[finished] / np.maximum(inst[finished], 1e-9)
             fl.done[fi] = done
             # an aggregate row's members each send its mean size at the row's rate
@@ -659,9 +804,11 @@ class EpochEngine:
             c.ideal_s += ideal.tolist()
             c.start_s += fl.start[fi].tolist()
             c.done_s += done.tolist()
-            c.tag += [fl.tag[i] for i in fi]
-            c.group += [fl.group[i] for i in fi]
-            self.finished += [(fl.group[i], float(fl.members[i])) for i in fi]
+            at = fi.tolist()
+            groups = [fl.group[i] for i in at]
+            c.tag += [fl.tag[i] for i in at]
+            c.group += groups
+            self.finished += zip(groups, fl.members[fi].tolist(), strict=True)
             if len(c.size) > 2 * COMPLETED_KEEP:
                 for name in Completed.__dataclass_fields__:
                     del getattr(c, name)[:-COMPLETED_KEEP]
@@ -670,92 +817,115 @@ class EpochEngine:
         eventful = eventful or bool(new.any()) or bool(finished.any()) or bool((fr < 1).any())
         return idx, delivered, eventful
 
-    def _bursts(self, fidx: I64, pq: I64, jp: I64, egress: B, cap: F64, xoff: F64, xon: F64, need: F64,
-                headroom: F64, lossless: B, lossy_limit: F64, mtu_q: F64, dt: float, frame: CounterFrame,
-                peak_out: F64, marks_out: F64) -> None:
+    def _port_buffer(self) -> F64:
+        """Per port: its switch's shared buffer (what dynamic thresholds divide), a NIC's receive buffer."""
+        sc = self.sc
+        if self._buffer is None or self._buffer[0] is not sc:
+            buf = np.where(sc.switch_of >= 0, sc.buffer_bytes[np.maximum(sc.switch_of, 0)] if sc.buffer_bytes.size
+                           else 0.0, NIC_RX_BUFFER)
+            self._buffer = (sc, np.asarray(buf, dtype=float))
+        return self._buffer[1]
+
+    def _bursts(self, fidx: I64, pq: I64, jpc: I64, jp_ok: B, egress: B, ctx: _BurstContext, dt: float,
+                rec: _EpochCounts, peak_out: F64, marks_out: F64) -> None:
         """§A.3 step 3 for the flows that start in this epoch: peak per queue, pauses/drops per ingress."""
-        fl, sc, n = self.fl, self.sc, self.sc.n_ports
-        npq = n * QUEUES
-        width = pq.shape[1]
-        w = egress & (pq < npq)
-        r0 = np.repeat(fl.nic_rate[fidx], width).reshape(pq.shape)
-        size = np.repeat(np.minimum(fl.size[fidx], fl.nic_rate[fidx] * dt), width).reshape(pq.shape)
+        fl, sc = self.fl, self.sc
+        sp = ctx.space
+        nq, n_j = sp.nq, sp.n_slots + 1
+        w = egress & (pq < nq)
         flat = pq[w]
-        r0_q = np.bincount(flat, weights=r0[w], minlength=npq)
-        bytes_q = np.bincount(flat, weights=size[w], minlength=npq)
-        k_q = np.bincount(flat, minlength=npq)
-        c = cap[:npq]
+
+        def per_hop(values: NDArray[Any]) -> NDArray[Any]:
+            return np.asarray(np.broadcast_to(values[:, None], pq.shape)[w])
+
+        r0_q = np.bincount(flat, weights=per_hop(fl.nic_rate[fidx]), minlength=nq)
+        bytes_q = np.bincount(flat, weights=per_hop(np.minimum(fl.size[fidx], fl.nic_rate[fidx] * dt)), minlength=nq)
+        k_q = np.bincount(flat, minlength=nq)
+        c = ctx.cap[:nq]
         hot = (r0_q > c * (1 + 1e-6)) & (bytes_q > 0) & (k_q > 1)
         if not hot.any():
             return
-        cc_f = np.repeat(fl.cc[fidx].astype(float), width).reshape(pq.shape)
-        cc_q = np.bincount(flat, weights=cc_f[w], minlength=npq) / np.maximum(k_q, 1) > 0.5
+        h = np.flatnonzero(hot)  # the rest only on hot queues
 
         def mean_q(values: F64) -> F64:
-            v = np.repeat(values[fidx], width).reshape(pq.shape)
-            return np.asarray(np.bincount(flat, weights=v[w], minlength=npq) / np.maximum(k_q, 1))
+            return np.asarray((np.bincount(flat, weights=per_hop(values[fidx]), minlength=nq) / np.maximum(k_q, 1))[h])
 
-        h = np.flatnonzero(hot)  # the rest only on hot queues
-        t_r = ((mean_q(fl.rtt_s) + mean_q(fl.cnp_s) / 2 + mean_q(fl.cut_s) / 2) * REACTION_SCALE)[h]
-        cut = mean_q(fl.cut_s)[h]
-        kmin, kmax, pmax = sc.ecn_kmin.ravel()[h], sc.ecn_kmax.ravel()[h], sc.ecn_pmax.ravel()[h]
+        cc_q = mean_q(fl.cc.astype(float)) > 0.5
+        t_r = (mean_q(fl.rtt_s) + mean_q(fl.cnp_s) / 2 + mean_q(fl.cut_s) / 2) * REACTION_SCALE
+        cut = mean_q(fl.cut_s)
+        kmin, kmax, pmax = ctx.kmin[h], ctx.kmax[h], ctx.pmax[h]
         r0_h, c_h, bytes_h = r0_q[h], c[h], bytes_q[h]
         bound = bytes_h * (1 - c_h / np.maximum(r0_h, 1e-9))
         cascade = sum(np.maximum(r0_h / 2**j - c_h, 0.0) * cut for j in range(1, 7))
-        react = cc_q[h] & (pmax > 0)
-        peak = np.zeros(npq)
+        react = cc_q & (pmax > 0)
+        peak = np.zeros(nq)
         peak[h] = np.where(react, np.minimum(bound, kmin + (r0_h - c_h) * t_r + cascade), bound)
         # per ingress feeding a hot queue: m distinct (queue, ingress) pairs
-        pair_ok = w & hot[np.minimum(pq, npq - 1)] & (jp >= 0)
-        keys = pq[pair_ok] * npq + jp[pair_ok]
-        uniq = np.unique(keys)
-        uq, uj = uniq // npq, uniq % npq
-        m = np.bincount(uq, minlength=npq)
+        pair_ok = w & hot[np.minimum(pq, nq - 1)] & jp_ok
+        uniq = np.unique(pq[pair_ok] * n_j + jpc[pair_ok])
+        uq, uj = uniq // n_j, uniq % n_j
+        m = np.bincount(uq, minlength=nq)
         per_in = peak[uq] / np.maximum(m[uq], 1)
-        ll = lossless[uj]
-        over = ll & (per_in >= xoff[uj])
-        stay = np.where(over, np.minimum(per_in, xoff[uj] + np.minimum(headroom[uj], need[uj])), per_in)
+        xoff, xon, need, headroom = ctx.xoff[uj], ctx.xon[uj], ctx.need[uj], ctx.headroom[uj]
+        ll = ctx.lossless[uj]
+        over = ll & (per_in >= xoff)
+        stay = np.where(over, np.minimum(per_in, xoff + np.minimum(headroom, need)), per_in)
         # what XOFF keeps out is held upstream and drains at this ingress's share; each XON->XOFF cycle
         # lets (XOFF - XON) more in: pause time and pause events grow as XOFF falls
-        held_up = np.where(over, per_in - xoff[uj], 0.0)
+        held_up = np.where(over, per_in - xoff, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             t_p = held_up / np.maximum(c[uq] / np.maximum(m[uq], 1), 1.0)
-        events = np.where(over, 1 + held_up / np.maximum(xoff[uj] - xon[uj], mtu_q[uq]), 0.0)
-        drop_ll = np.minimum(events * np.maximum(need[uj] - headroom[uj], 0.0), held_up)
-        c_up = sc.capacity[sc.peer[uj // QUEUES]]
+        events = np.where(over, 1 + held_up / np.maximum(xoff - xon, ctx.mtu_q[uq]), 0.0)
+        drop_ll = np.minimum(events * np.maximum(need - headroom, 0.0), held_up)
+        slot = sp.slots[uj]
+        jport, prio = slot // QUEUES, slot % QUEUES
+        c_up = sc.capacity[sc.peer[jport]]
         t_refresh = PAUSE_QUANTA_BITS / np.maximum(c_up * 8, 1.0) / 2
         frames = events + np.floor(t_p / t_refresh)
-        jport, prio = uj // QUEUES, uj % QUEUES
+        peer_slot = sc.peer[jport] * QUEUES + prio
         for name, values in (("tx_pfc{}_frames", frames), ("tx_pfc{}_pause_us", np.minimum(t_p, dt) * 1e6)):
-            np.add.at(frame.prio[name], (jport, prio), values)
-            np.add.at(frame.prio[name.replace("tx_", "rx_")], (sc.peer[jport], prio), values)
-        np.add.at(frame.port["rx_discards"], jport, drop_ll)
-        lossy_over = ~ll & (per_in > lossy_limit[uq])
-        np.add.at(frame.queue["q{}_drop_bytes"], (uq // QUEUES, uq % QUEUES),
-                  np.where(lossy_over, per_in - lossy_limit[uq], 0.0))
-        held = np.bincount(uq, weights=np.where(ll, stay, np.minimum(per_in, lossy_limit[uq])), minlength=npq)
+            rec.add("prio", name, slot, values)
+            rec.add("prio", name.replace("tx_", "rx_"), peer_slot, values)
+        rec.add_ports("rx_discards", jport, drop_ll, sc.n_ports)
+        limit = ctx.lossy_limit[uq]
+        lossy_over = ~ll & (per_in > limit)
+        rec.add("queue", "q{}_drop_bytes", sp.qid[uq], np.where(lossy_over, per_in - limit, 0.0))
+        held = np.bincount(uq, weights=np.where(ll, stay, np.minimum(per_in, limit)), minlength=nq)
         peak_out[:] = np.maximum(peak_out, held)
         held_h = held[h]
         ramp = np.mean([red_probability(held_h * (i + 0.5) / 8, kmin, kmax, pmax) for i in range(8)], axis=0)
         # the bytes that cross the queue while it ramps up to the peak and drains back see the ramp
         seen = np.minimum(bytes_h, held_h * (r0_h / np.maximum(r0_h - c_h, 1.0) + 1))
-        marks_out[h] += seen / mtu_q[h] * ramp
+        marks_out[h] += seen / ctx.mtu_q[h] * ramp
 
-    def _watchdog(self, u_rx: F64, stormed: B, t0: float, t1: float, frame: CounterFrame) -> bool:
+    def _armed(self) -> I64:
+        """Ingress x priority slots with a PFC watchdog (cached per scenario; counts off elsewhere)."""
+        sc = self.sc
+        if self._armed_for is not sc:
+            armed = ((~np.isnan(sc.watchdog_detect_s))[:, None] & sc.pfc_enabled).reshape(-1)
+            self._armed_slots = np.flatnonzero(armed)
+            self.wd_paused_s[~armed] = 0.0
+            self._armed_for = sc
+        return self._armed_slots
+
+    def _watchdog(self, t0: float, t1: float, rec: _EpochCounts) -> bool:
         """Queues paused for a whole detect interval become storms for restore; counters on the port."""
         sc = self.sc
-        detect = np.repeat(sc.watchdog_detect_s, QUEUES)
-        restore = np.repeat(sc.watchdog_restore_s, QUEUES)
-        armed = ~np.isnan(detect) & sc.pfc_enabled.ravel()
-        ended = (self.wd_until > t0 - (t1 - t0)) & (self.wd_until <= t0) & armed
-        fully = (u_rx >= 0.99) & armed & ~stormed
-        self.wd_paused_s = np.where(fully, self.wd_paused_s + (t1 - t0), 0.0)
-        fire = fully & (self.wd_paused_s >= detect)
-        self.wd_until = np.where(fire, t1 + restore, self.wd_until)
-        self.wd_paused_s = np.where(fire, 0.0, self.wd_paused_s)
-        n = sc.n_ports
-        frame.port["pfcwd_storm_detected"] += fire.reshape(n, QUEUES).sum(axis=1)
-        frame.port["pfcwd_storm_restored"] += ended.reshape(n, QUEUES).sum(axis=1)
+        armed = self._armed()
+        if armed.size == 0:
+            return False
+        port = armed // QUEUES
+        u_rx = self.u_jp[sc.peer[port] * QUEUES + armed % QUEUES]  # what the peer paused this queue
+        until = self.wd_until[armed]
+        stormed = until > t0
+        ended = (until > t0 - (t1 - t0)) & (until <= t0)
+        fully = (u_rx >= 0.99) & ~stormed
+        paused_s = np.where(fully, self.wd_paused_s[armed] + (t1 - t0), 0.0)
+        fire = fully & (paused_s >= sc.watchdog_detect_s[port])
+        self.wd_until[armed] = np.where(fire, t1 + sc.watchdog_restore_s[port], until)
+        self.wd_paused_s[armed] = np.where(fire, 0.0, paused_s)
+        rec.add_ports("pfcwd_storm_detected", port, fire.astype(float), sc.n_ports)
+        rec.add_ports("pfcwd_storm_restored", port, ended.astype(float), sc.n_ports)
         return bool(fire.any() or ended.any())
 
     # -- ground truth -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -59,3 +60,15 @@ def lab_of(tmp_path: Path) -> Iterator[Callable[..., Lab]]:
     finally:
         for lab in labs:
             lab.down()
+
+
+async def ssh_run(lab: Lab, device: str, command: str) -> tuple[str, float]:
+    """One exec request over SSH, as the CLI collector sends it: (stdout, seconds to answer)."""
+    import asyncssh
+
+    endpoint = lab.endpoint(device)
+    async with asyncssh.connect(endpoint["address"], port=endpoint["port"], username=endpoint["username"],
+                                password=lab.password, known_hosts=str(lab.known_hosts), client_keys=None) as conn:
+        start = time.monotonic()
+        result = await conn.run(command, check=True)
+        return str(result.stdout), time.monotonic() - start

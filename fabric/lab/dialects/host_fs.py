@@ -74,12 +74,17 @@ def _dict_item(values: dict[str, int], key: str, low: int, high: int) -> Attr:
     return Attr(lambda: str(values[key]), write)
 
 
-def _counter(counters: dict[str, int], derive: Callable[[dict[str, int]], int]) -> Attr:
-    return Attr(lambda: str(derive(counters)))
+def _counter(counters: Callable[[], dict[str, int]], derive: Callable[[dict[str, int]], int]) -> Attr:
+    return Attr(lambda: str(derive(counters())))
 
 
 def _named(name: str) -> Callable[[dict[str, int]], int]:
     return lambda counters: counters.get(name, 0)
+
+
+def _slashes(path: str) -> list[int]:
+    """Where each parent directory of ``path`` ends (``/a/b/c`` -> the ends of ``/a`` and ``/a/b``)."""
+    return [i for i in range(1, len(path)) if path[i] == "/"]
 
 
 class HostFs:
@@ -88,21 +93,29 @@ class HostFs:
     def __init__(self, state: HostState, device: LabDevice) -> None:
         self.state = state
         self.device = device
+        # the sysfs tree is built once per shape of the host (netdevs, RDMA devices, ECN parameter names): every
+        # attribute reads its live value, and a ``grep -H . /sys/class/infiniband/*/ports/*/hw_counters/*``
+        # resolves hundreds of paths, which rebuilding the tree per path made cost ~0.5 s of the lab's event loop
+        self._shape: tuple[object, ...] = ()
+        self._attrs: dict[str, Attr] = {}
+        self._dirs: set[str] = set()
 
     # -- the /sys tree -------------------------------------------------------------------------------
 
     def _netdev_attrs(self, dev: Netdev) -> dict[str, Attr]:
         base = f"/sys/class/net/{dev.name}"
-        up = self.link_up(dev)
+
+        def up() -> bool:
+            return self.link_up(dev)
 
         def set_mtu(text: str) -> None:
             dev.mtu = parse_u32(text, dev.min_mtu, dev.max_mtu)
 
         attrs = {f"{base}/mtu": Attr(lambda: str(dev.mtu), set_mtu),
-                 f"{base}/operstate": Attr(lambda: "up" if up else "down"),
-                 f"{base}/carrier": Attr(lambda: "1" if up else "0"),
+                 f"{base}/operstate": Attr(lambda: "up" if up() else "down"),
+                 f"{base}/carrier": Attr(lambda: "1" if up() else "0"),
                  f"{base}/address": Attr(lambda: dev.mac), f"{base}/ifindex": Attr(lambda: str(dev.ifindex)),
-                 f"{base}/speed": Attr(lambda: str(dev.speed_gbps * 1000 if up else -1))}
+                 f"{base}/speed": Attr(lambda: str(dev.speed_gbps * 1000 if up() else -1))}
         if dev.ecn is not None:
             ecn = dev.ecn
             for point, enables, params in (("roce_np", ecn.np_enable, ecn.np_params),
@@ -116,9 +129,11 @@ class HostFs:
 
     def _rdma_attrs(self, name: str, netdev: Netdev) -> dict[str, Attr]:
         base = f"/sys/class/infiniband/{name}/ports/1"
-        counters = self.device.counters.port(netdev.name)
-        up = self.link_up(netdev)
-        attrs = {f"{base}/state": Attr(lambda: "4: ACTIVE" if up else "1: DOWN"),
+
+        def counters() -> dict[str, int]:
+            return self.device.counters.port(netdev.name)
+
+        attrs = {f"{base}/state": Attr(lambda: "4: ACTIVE" if self.link_up(netdev) else "1: DOWN"),
                  f"{base}/link_layer": Attr(lambda: "InfiniBand" if netdev.infiniband else "Ethernet"),
                  f"{base}/rate": Attr(lambda: f"{netdev.speed_gbps} Gb/sec (4X)")}
         for counter in HW_COUNTERS:
@@ -128,13 +143,25 @@ class HostFs:
         return attrs
 
     def sysfs(self) -> dict[str, Attr]:
-        """Every sysfs attribute of this host, by path."""
-        attrs: dict[str, Attr] = {}
-        for dev in self.state.netdevs.values():
-            attrs.update(self._netdev_attrs(dev))
-        for rdma in self.state.rdma.values():
-            attrs.update(self._rdma_attrs(rdma.name, self.state.netdevs[rdma.netdev]))
-        return attrs
+        """Every sysfs attribute of this host, by path (rebuilt only when the host's shape changed)."""
+        shape = self._current_shape()
+        if shape != self._shape:
+            attrs: dict[str, Attr] = {}
+            for dev in self.state.netdevs.values():
+                attrs.update(self._netdev_attrs(dev))
+            for rdma in self.state.rdma.values():
+                attrs.update(self._rdma_attrs(rdma.name, self.state.netdevs[rdma.netdev]))
+            self._attrs, self._shape = attrs, shape
+            self._dirs = {path[:cut] for path in attrs for cut in _slashes(path)}
+        return self._attrs
+
+    def _current_shape(self) -> tuple[object, ...]:
+        """What the tree's paths and the objects its attributes hold depend on."""
+        nets = tuple((dev.name, id(dev), id(dev.ecn)) + (
+            () if dev.ecn is None else (id(dev.ecn.np_enable), id(dev.ecn.rp_enable), tuple(dev.ecn.np_params),
+                                        tuple(dev.ecn.rp_params), id(dev.ecn.np_params), id(dev.ecn.rp_params)))
+            for dev in self.state.netdevs.values())
+        return nets, tuple((r.name, r.netdev) for r in self.state.rdma.values()), id(self.state.netdevs)
 
     def link_up(self, dev: Netdev) -> bool:
         return dev.admin_up and dev.name not in self.device.link_down and not self.device.faults.active("link-down")
@@ -144,8 +171,10 @@ class HostFs:
     def is_dir(self, path: str) -> bool:
         if path in self.state.dirs:
             return True
-        prefix = path.rstrip("/") + "/"
-        return path.startswith("/sys") and any(key.startswith(prefix) for key in self.sysfs())
+        if not path.startswith("/sys"):
+            return False
+        self.sysfs()
+        return path.rstrip("/") in self._dirs
 
     def listdir(self, path: str) -> list[str]:
         prefix = path.rstrip("/") + "/"

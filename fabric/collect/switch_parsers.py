@@ -128,19 +128,19 @@ def nxos_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
     order); the Oper column may hold spaces (``On  (8)``), so the counters are the row's last two numbers.
     Fabric-interconnect and FEX names (``Vethernet9547``, ``Br-Ethernet1/17/1``) pass through."""
     lines = text.splitlines()
-    header = next((line for line in lines if "RxPPP" in line and "TxPPP" in line), None)
+    header = next((line.split() for line in lines if "RxPPP" in line.split() and "TxPPP" in line.split()), None)
     if header is None:
         raise Unreadable("no 'Port Mode Oper(VL bmap) RxPPP TxPPP' header")
-    rx_first = header.index("RxPPP") < header.index("TxPPP")
+    # counted from the row's end: columns after the counters, if a release adds any, are single words
+    rx_at, tx_at = header.index("RxPPP") - len(header), header.index("TxPPP") - len(header)
     samples = []
     for line in lines:
         words = line.split()
-        if len(words) < 3 or not re.match(r"[A-Za-z]", words[0]) or words[0] == "Port":
+        if len(words) < max(3, -min(rx_at, tx_at) + 1) or not re.match(r"[A-Za-z]", words[0]) or words[0] == "Port":
             continue
-        first, second = number(words[-2]), number(words[-1])
-        if first is None or second is None:
+        rx, tx = number(words[rx_at]), number(words[tx_at])
+        if rx is None or tx is None:
             continue
-        rx, tx = (first, second) if rx_first else (second, first)
         samples.append(_sample("interface", device, expand(words[0], NXOS_ABBREVIATIONS),
                                {"rx_pfc_frames": rx, "tx_pfc_frames": tx}, ts_ns))
     return samples
@@ -200,11 +200,12 @@ def comware_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
     80-column terminal Comware wraps the header and every row after ``Recv`` (H3C's manuals print it so): the
     wrapped lines are joined first."""
     lines = _comware_unwrap(text.splitlines())
-    header = next((line.split() for line in lines if "Prio" in line.split() and "Recv" in line.split()), None)
+    header = next((line.split() for line in lines if _comware_header(line)), None)
     if header is None or "Send" not in header:
         raise Unreadable("no 'Interface ... Prio Recv Send' header")
-    tail = len(header) - header.index("Prio")
-    recv, send = header.index("Recv") - header.index("Prio"), header.index("Send") - header.index("Prio")
+    prio_at = header.index("Prio" if "Prio" in header else "P")
+    tail = len(header) - prio_at
+    recv, send = header.index("Recv") - prio_at, header.index("Send") - prio_at
     samples, port = [], None
     for line in lines:
         words = line.split()
@@ -222,10 +223,16 @@ def comware_pfc(text: str, device: str, ts_ns: int) -> list[Sample]:
     return samples
 
 
+def _comware_header(line: str) -> bool:
+    """The PFC table's header; releases whose legend reads ``P -- Priority`` head the column ``P``."""
+    words = set(line.split())
+    return "Recv" in words and bool(words & {"Prio", "P"})
+
+
 def _comware_unwrap(lines: list[str]) -> list[str]:
     """Join wrapped lines: the header ends before ``Send`` and its tail (``Send Inpps Outpps``) is the next
     indented line; each row's tail is likewise the next indented line of that many words."""
-    at = next((n for n, line in enumerate(lines) if {"Prio", "Recv"} <= set(line.split())), None)
+    at = next((n for n, line in enumerate(lines) if _comware_header(line)), None)
     if at is None or "Send" in lines[at].split() or at + 1 >= len(lines) or "Send" not in lines[at + 1].split():
         return lines
     tail = len(lines[at + 1].split())

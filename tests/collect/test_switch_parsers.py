@@ -155,3 +155,22 @@ def test_nvue_json_with_humanised_sizes() -> None:
     [queue] = dict(CLI_COMMANDS["nvue"])["nv show interface {port} qos roce counters -o json"](
         json.dumps(doc), "d", "swp1", 5)
     assert queue.tags["queue"] == "3" and queue.fields == {"ecn_marked_pkts": 12, "watermark_bytes": 1536}
+
+
+def test_comware_priority_column_headed_p() -> None:
+    """H3C's 2023 PFC command reference opens the output with the legend ``Conf -- Configured mode Ne -- Negotiated
+    mode P -- Priority`` (https://h3c.com/en/d_202303/1790563_294551_0.htm; the stored page stops before the table):
+    the priority column is then headed ``P``. The table below is laid out from that legend, not copied."""
+    text = ("Conf -- Configured mode   Ne -- Negotiated mode   P -- Priority\n"
+            "Interface     Conf     Ne       Dot1pList   P  Recv       Send       Inpps      Outpps\n"
+            "HGE1/0/1      Enabled  Enabled  3           3  1,234      56         0          0\n")
+    assert rows(dict(CLI_COMMANDS["comware"])["display priority-flow-control interface"](text, "d", "", 5)) == [
+        ("pfc", {"device": "d", "interface": "HundredGigE1/0/1", "priority": "3"},
+         {"rx_pfc_frames": 1234, "tx_pfc_frames": 56})]
+
+
+def test_nxos_pfc_counters_found_by_header_position() -> None:
+    """Counters are located from the row's end by the header, so a trailing single-word column is not misread."""
+    text = ("Port               Mode Oper(VL bmap)  RxPPP      TxPPP     Status\n"
+            "Ethernet1/1        Auto On  (8)        1,204      88        ok\n")
+    assert [s.fields for s in nxos_pfc(text, "d", 5)] == [{"rx_pfc_frames": 1204, "tx_pfc_frames": 88}]

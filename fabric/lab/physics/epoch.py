@@ -84,24 +84,28 @@ def dcqcn_fixed_point(n: F64, capacity_pkts: F64, rai_pkts: F64, tau_alpha_s: F6
     return np.asarray(np.cbrt(rai_pkts * n**2 / np.maximum(tau_alpha_s * capacity_pkts**2, 1e-30) * inner**2))
 
 
-def max_min(demand: F64, res: I64, cap: F64) -> tuple[F64, F64]:
+def max_min(demand: F64, res: I64, cap: F64, paths: Paths | None = None) -> tuple[F64, F64]:
     """Max-min fair rates by progressive filling; ``res`` (flows x k) indexes ``cap`` (its last entry is an
     infinite dummy used for padding). Returns (rates, each flow's final share). Each round freezes the flows
-    at the lowest level and takes them (and what they use) out of the counts, so later rounds only touch the
-    flows still rising."""
+    at the lowest level and takes them (and what they use) out of the counts. Flows on one path (``paths``:
+    the distinct rows of ``res``) see the same shares, so the per-resource work is done once per path and
+    only the freezing decisions are per flow."""
     n, k = res.shape
+    path, rows = paths if paths is not None else (np.arange(n), res)
+    n_p = rows.shape[0]
+    flat_rows = rows.reshape(-1)
     rate = np.zeros(n)
     share_f = np.zeros(n)
     live = np.flatnonzero(demand > 0)
-    rl = res[live]
-    cnt = np.bincount(rl.reshape(-1), minlength=cap.size)
+    cnt = np.bincount(flat_rows, weights=np.repeat(np.bincount(path[live], minlength=n_p).astype(float), k),
+                      minlength=cap.size)
     used = np.zeros(cap.size)
     for round_ in range(FILL_ROUNDS):
         if live.size == 0:
             break
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(cnt > 0, np.maximum(cap - used, 0.0) / np.maximum(cnt, 1), np.inf)
-        b = share[rl].min(axis=1)
+            share = np.where(cnt > 0.5, np.maximum(cap - used, 0.0) / np.maximum(cnt, 1), np.inf)
+        b = share[rows].min(axis=1)[path[live]]
         d = demand[live]
         level = min(float(b.min()), float(d.min()))
         last = round_ == FILL_ROUNDS - 1
@@ -109,11 +113,34 @@ def max_min(demand: F64, res: I64, cap: F64) -> tuple[F64, F64]:
         r = np.minimum(d[fix], b[fix])
         rate[live[fix]] = r
         share_f[live] = b
-        fixed = rl[fix].reshape(-1)
-        used += np.bincount(fixed, weights=np.repeat(r, k), minlength=cap.size)
-        cnt -= np.bincount(fixed, minlength=cap.size)
-        live, rl = live[~fix], rl[~fix]
+        on = path[live[fix]]
+        touched = np.unique(on)
+        r_p = np.bincount(on, weights=r, minlength=n_p)[touched]
+        n_fix = np.bincount(on, minlength=n_p)[touched].astype(float)
+        at = rows[touched].reshape(-1)
+        used += np.bincount(at, weights=np.repeat(r_p, k), minlength=cap.size)
+        cnt -= np.bincount(at, weights=np.repeat(n_fix, k), minlength=cap.size)
+        live = live[~fix]
     return rate, share_f
+
+
+Paths = tuple[I64, I64]  # (each flow's path index, the distinct rows): see ``_paths``
+PATH_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+                    dtype=np.uint64)
+
+
+def _paths(pq: I64) -> Paths:
+    """Each flow's index among the distinct rows of ``pq`` (its queue/sink resources; the port columns follow
+    from them) and those rows: a multiplicative hash per row, checked exactly (on a collision every flow is
+    its own path)."""
+    n, w = pq.shape
+    mix = PATH_MIX[np.arange(w) % PATH_MIX.size] + np.arange(w, dtype=np.uint64) * np.uint64(2)
+    key = ((pq.astype(np.uint64) + np.uint64(1)) * mix).sum(axis=1)  # wraps modulo 2**64
+    _, first, path = np.unique(key, return_index=True, return_inverse=True)
+    path = path.reshape(-1)
+    if not bool((pq[first][path] == pq).all()):
+        return np.arange(n), pq
+    return path, first
 
 
 @dataclass
@@ -193,9 +220,10 @@ def _flows_of(sc: Scenario) -> _Flows:
     sink[rows, counts] = reaches
     first_q = queue[:, 0] if nf else np.zeros(0, dtype=np.int64)
     # the flows' DCQCN knobs: a handful of distinct objects (one per NIC configuration), looked up per flow
-    ids: dict[int, int] = {}
-    code = np.fromiter((ids.setdefault(id(d), len(ids)) for d in sc.dcqcn), dtype=np.int64, count=nf)
-    kinds = list({id(d): d for d in sc.dcqcn}.values())
+    ids = np.fromiter(map(id, sc.dcqcn), dtype=np.int64, count=nf)
+    _, first_of, code = np.unique(ids, return_index=True, return_inverse=True)
+    code = code.reshape(-1)
+    kinds = [sc.dcqcn[i] for i in first_of.tolist()]
 
     def per_flow(values: list[float]) -> F64:
         return np.asarray(np.array(values, dtype=float)[code] if nf else np.zeros(0))
@@ -580,18 +608,25 @@ class EpochEngine:
         dead = (~valid[:, 1:] & ~sink[:, :-1] & egress[:, :-1]).any(axis=1)  # unroutable: ends at a dead port
         demand = np.where(dead, 0.0, demand)
         res = np.concatenate([pq, pres], axis=1)
-        rate, share = max_min(demand, res, cap)
+        path, first = _paths(pq)
+        rows_res, rows_q, n_p = res[first], pq[first], first.size
+
+        def per_path(values: F64, on: I64) -> F64:
+            """A per-flow value summed over each path, then over the resources of ``on`` (path rows)."""
+            per = np.bincount(path, weights=values, minlength=n_p)
+            return np.asarray(np.bincount(on.reshape(-1), weights=np.repeat(per, on.shape[1]), minlength=k_res))
+
+        rate, share = max_min(demand, res, cap, (path, rows_res))
         inst = np.minimum(fl.nic_rate[idx], np.maximum(share, rate))  # a flow's rate while it sends
 
         # bottleneck column: the first saturated resource of a flow limited below its demand (queue and port
         # resources are distinct ids, so one count serves both)
-        flat_res = res.reshape(-1)
-        served = np.bincount(flat_res, weights=np.repeat(rate, res.shape[1]), minlength=k_res)
+        served = per_path(rate, rows_res)
         sat = served >= SATURATED * cap
         limited = rate < demand * (1 - 1e-6)
         at_sat = (sat[pq] | sat[pres]) & valid
         # a limited flow's bottleneck: the saturated column with the smallest equal share
-        level = cap / np.maximum(np.bincount(flat_res, minlength=k_res), 1)  # the dummy's is infinite
+        level = cap / np.maximum(per_path(np.ones(idx.size), rows_res), 1)  # the dummy's is infinite
         col_level = np.where(at_sat, np.minimum(level[pq], level[pres]), np.inf)
         bcol = np.where(limited & at_sat.any(axis=1), col_level.argmin(axis=1), width)
         rows = np.arange(idx.size)
@@ -606,7 +641,7 @@ class EpochEngine:
         w_rate = np.broadcast_to((rate * fr)[:, None], offered.shape)
         w_off = offered * fr[:, None]
         flat_pq = pq.reshape(-1)
-        s_r = np.bincount(flat_pq, weights=w_rate.reshape(-1), minlength=k_res)
+        s_r = per_path(rate * fr, rows_q)
         o_r = np.bincount(flat_pq, weights=w_off.reshape(-1), minlength=k_res)
         excess = np.maximum(o_r - cap, 0.0) * (o_r > cap * (1 + 1e-6))
         excess[dummy] = 0.0
@@ -733,8 +768,7 @@ class EpochEngine:
 
         # counters
         bytes_f = rate * fr * dt
-        hop_bytes = np.where(egress, bytes_f[:, None], 0.0)
-        tx_q = np.bincount(flat_pq, weights=hop_bytes.reshape(-1), minlength=k_res)[:nq]
+        tx_q = per_path(bytes_f, np.where(egress[first], rows_q, dummy))[:nq]
         drop_st = np.bincount(flat_pq, weights=np.where(st_pq, bytes_f[:, None], 0.0).reshape(-1),
                               minlength=k_res)[:nq]
         tx_q2 = tx_q - drop_st

@@ -257,7 +257,7 @@ class _NextHops:
 
     def routes(self, src: I64, dst: I64, keys: Sequence[str]) -> I64:
         n_flows, s = src.size, len(self.names)
-        key_crc = np.fromiter((zlib.crc32(k.encode()) for k in keys), dtype=np.uint32, count=n_flows)
+        key_crc = np.fromiter(map(zlib.crc32, map(str.encode, keys)), dtype=np.uint32, count=n_flows)
         here, target = self.port_sw[self.peer[src]], self.port_sw[self.peer[dst]]
         scalar = (here < 0) | (target < 0)
         ok = ~scalar & ~self.down[src] & ~self.down[dst]

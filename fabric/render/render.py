@@ -128,7 +128,9 @@ def _render_output(output: Output, templates: tuple[jinja2.Template, ...], conte
         for part in parts:
             if not _blank(part):
                 _merge(merged, json.loads(part))
-        return dump_tables(merged)
+        # CONFIG_DB holds entries, never an empty table: SONiC's config apply-patch refuses one ("Table PFC_WD is
+        # empty, which is not allowed in ConfigDb"), and a feature that is off (the PFC watchdog) renders none
+        return dump_tables({table: entries for table, entries in merged.items() if entries != {}})
     return "".join(p for p in parts if not _blank(p))
 
 

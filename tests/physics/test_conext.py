@@ -4,17 +4,20 @@ These pin the reference the tier F gates compare against (reference/congestion-a
 The stability case uses the authors' checked-in dcqcn2.m thresholds (Kmax 2000 KB, Pmax 0.1): with the
 paper-comment values (Kmax 200 KB, Pmax 1 %) N = 64 has p* = 0.059 > Pmax, its fixed point sits on the RED
 discontinuity at Kmax, and it relay-oscillates at any delay, so the paper's non-monotonic result needs the
-ramp to reach p*.
+ramp to reach p*. The history closure (``simulate(memory=True)``, the reaction point's memory that tier F
+has and the paper's closure drops) is pinned too: it is what tier F's stability follows (README "Tier F").
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
 
 from fabric.lab.physics.conext import ConextParams, fixed_point, fixed_point_taylor, simulate
 
-STABILITY = {"kmax_bytes": 2000e3, "pmax": 0.1}
+STABILITY: dict[str, Any] = {"kmax_bytes": 2000e3, "pmax": 0.1}
 
 
 def relative_swing(n_flows: int, tau_star_s: float, seconds: float = 0.2) -> float:
@@ -67,3 +70,25 @@ def test_non_monotonic_stability_at_85us() -> None:
     assert relative_swing(2, 85e-6) < 0.02
     assert relative_swing(64, 85e-6) < 0.02
     assert relative_swing(10, 4e-6) < 0.02
+
+
+def history_swing(n_flows: int, tau_star_s: float, *, at_fixed_point: bool) -> float:
+    """Relative queue swing (last quarter of 100 ms) of the history closure, started either as tier F's
+    gates start (rates C/N, alpha*, empty queue) or at the fixed point with rates 1 % high."""
+    prm = ConextParams(n_flows=n_flows, tau_star_s=tau_star_s, **STABILITY)
+    q_star, p_star = fixed_point(prm)
+    alpha = -np.expm1(prm.tau_alpha_s * prm.capacity_pps / n_flows * np.log1p(-p_star))
+    rate = prm.capacity_gbps / n_flows * (1.01 if at_fixed_point else 1.0)
+    run = simulate(prm, 0.1, rate0_gbps=[rate], alpha0=float(alpha), queue0_bytes=q_star if at_fixed_point else 0.0,
+                   dt_s=2.5e-6 if tau_star_s > 20e-6 else 1e-6, sample_s=1e-4, memory=True)
+    q = run.queue_bytes[run.tail(0.25)]
+    return float(q.std() / q.mean())
+
+
+def test_history_closure_is_bistable_at_n64() -> None:
+    """With the reaction point's memory (simulate(memory=True)), N = 64 at 85 us keeps a stable fixed point
+    (a 1 % kick dies out: the paper's linearised verdict holds locally) next to a large limit cycle that the
+    start from an empty queue falls into; N = 10 at 85 us swings from either start."""
+    assert history_swing(64, 85e-6, at_fixed_point=True) < 0.02
+    assert history_swing(64, 85e-6, at_fixed_point=False) > 0.3
+    assert history_swing(10, 85e-6, at_fixed_point=True) > 0.3

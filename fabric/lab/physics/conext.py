@@ -7,6 +7,11 @@ probability exponents are packet counts). Flows come in groups of identical flow
 identical flows cost one group. The loop is plain Python floats on purpose: with one or two groups a step
 is ~100 float operations, several times faster than the same step on tiny NumPy arrays.
 
+``simulate(memory=True)`` replaces the paper's memoryless window probabilities ("no mark in the last X packets"
+= (1 - p)^X at today's p) with the same windows integrated over their past: the closure tier F's stability
+follows (README "Tier F": with it, N = 64 at 85 us and N = 10 at 4 us swing like the engine; without it
+they settle, as the paper's Bode analysis says).
+
 ``fixed_point`` solves §2.3's fixed point exactly (bisection on p) and ``fixed_point_taylor`` gives the
 paper's small-p closed form.
 """
@@ -93,18 +98,74 @@ def _terms(p: float, rd: float, prm: ConextParams) -> tuple[float, float, float,
     return a, b, c, d, e, -math.expm1(prm.tau_alpha_s * rd * lq)
 
 
+class _History:
+    """Running integrals of one group's mark and cut hazards over the last ``window`` steps, for the
+    ``memory=True`` closure: ``since(k)`` is the integral over the last k steps."""
+
+    def __init__(self, window: int) -> None:
+        self.size = window + 1
+        self.marks, self.cuts = [0.0] * self.size, [0.0] * self.size
+        self.mark_total = self.cut_total = 0.0
+        self.n = 0
+
+    def add_marks(self, amount: float) -> None:
+        self.mark_total += amount
+        self.marks[self.n % self.size] = self.mark_total
+
+    def add_cuts(self, amount: float) -> None:
+        self.cut_total += amount
+        self.cuts[self.n % self.size] = self.cut_total
+        self.n += 1
+
+    def marks_since(self, k: int) -> float:
+        return self.mark_total - (self.marks[(self.n - k) % self.size] if self.n >= k else 0.0)
+
+    def cuts_since(self, k: int) -> float:
+        return self.cut_total - (self.cuts[(self.n - k) % self.size] if self.n >= k else 0.0)
+
+
+def _terms_with_memory(p: float, rd: float, hist: _History, prm: ConextParams, dt_s: float,
+                       steps: tuple[int, int, int, int]) -> tuple[float, float, float, float, float, float]:
+    """``_terms`` with the window probabilities taken over each window's past instead of the current p.
+
+    The paper's closure evaluates "no mark in the last X packets" as (1 - p)^X with today's p, so when the
+    queue moves, every flow's fast-recovery / additive-increase state, CNP window and alpha target follow
+    at once. A reaction point remembers: it is past fast recovery only if it has not been *cut* for F
+    timer periods, and a CNP window holds the marks of the last tau. Here: a = 1 - exp(-marks over the
+    last tau); cuts arrive at rate a / tau and reset the stages (as the RP does; the paper resets on
+    marks); timer expiries d and expiries past fast recovery e come from the cuts over the last T and
+    F T; alpha's target from the marks over the last tau'. The byte counter (B = 10 MB: ~100 ms at these
+    rates) keeps the memoryless form."""
+    n_tau, n_timer, n_fr, n_alpha = steps
+    lq = math.log1p(-min(p, 1.0 - 1e-12))
+    hist.add_marks(-rd * lq * dt_s)  # Poisson marks: (1 - p)^(R dt) = exp(-hazard dt)
+    a = -math.expm1(-hist.marks_since(n_tau))
+    hist.add_cuts(a / prm.tau_s * dt_s)
+    x_t, x_fr = hist.cuts_since(n_timer), hist.cuts_since(n_fr)
+    d = 1.0 / prm.timer_s if x_t < 1e-12 else x_t / prm.timer_s * _inv_expm1(x_t)
+    e = d * math.exp(-x_fr)
+    _, b, c, _, _, _ = _terms(p, rd, prm)
+    return a, b, c, d / rd, e / rd, -math.expm1(-hist.marks_since(n_alpha))
+
+
 def simulate(prm: ConextParams, duration_s: float, *, counts: Sequence[int] | None = None,
-             rate0_gbps: Sequence[float] | None = None, alpha0: float = 1.0, dt_s: float = 1e-6,
-             sample_s: float = 10e-6) -> ConextRun:
+             rate0_gbps: Sequence[float] | None = None, alpha0: float = 1.0, queue0_bytes: float = 0.0,
+             dt_s: float = 1e-6, sample_s: float = 10e-6, memory: bool = False) -> ConextRun:
     """Euler-integrate §2.2 (§2.4's recipe). ``counts``: flows per group (default one group of N);
-    ``rate0_gbps``: initial RC = RT per group (default line rate, as in the paper)."""
+    ``rate0_gbps``: initial RC = RT per group (default line rate, as in the paper); ``queue0_bytes``: the
+    initial queue. ``memory=True`` swaps the paper's memoryless window probabilities for their history
+    (``_terms_with_memory``): the closure that reproduces tier F's stability (README "Tier F")."""
     groups = list(counts) if counts is not None else [prm.n_flows]
     cap, r_ai, tau, g = prm.capacity_pps, prm.r_ai_pps, prm.tau_s, prm.g
     pkt = prm.packet_bytes
     rc = [r * 1e9 / 8 / pkt for r in rate0_gbps] if rate0_gbps is not None else [cap] * len(groups)
-    rt, alpha, q = list(rc), [alpha0] * len(groups), 0.0
+    rt, alpha, q = list(rc), [alpha0] * len(groups), queue0_bytes / pkt
     delay = max(1, round(prm.tau_star_s / dt_s))
     ring_p, ring_rc = [0.0] * (delay + 1), [list(rc) for _ in range(delay + 1)]
+    def steps(seconds: float) -> int:
+        return max(1, round(seconds / dt_s))
+    windows = (steps(tau), steps(prm.timer_s), steps(prm.fast_recovery * prm.timer_s), steps(prm.tau_alpha_s))
+    hists = [_History(max(windows)) for _ in groups]
     every = max(1, round(sample_s / dt_s))
     out_t, out_q, out_p, out_r = [], [], [], []
     for n in range(round(duration_s / dt_s)):
@@ -114,7 +175,10 @@ def simulate(prm: ConextParams, duration_s: float, *, counts: Sequence[int] | No
         old = (n - delay) % (delay + 1)
         pd, rcd = (ring_p[old], ring_rc[old]) if n >= delay else (0.0, rc)
         for i in range(len(groups)):
-            a, b, c, d, e, target = _terms(pd, rcd[i], prm)
+            if memory:
+                a, b, c, d, e, target = _terms_with_memory(pd, rcd[i], hists[i], prm, dt_s, windows)
+            else:
+                a, b, c, d, e, target = _terms(pd, rcd[i], prm)
             d_alpha = g / prm.tau_alpha_s * (target - alpha[i])
             d_rt = -(rt[i] - rc[i]) * a / tau + r_ai * rcd[i] * (c + e)
             d_rc = -rc[i] * alpha[i] * a / (2 * tau) + (rt[i] - rc[i]) / 2 * rcd[i] * (b + d)

@@ -66,6 +66,7 @@ class FluidEngine:
         self.done = np.zeros(f, dtype=bool)
         self.completion = np.full(f, np.nan)
         self.marks = np.zeros(f)  # expected marked packets received since the flow's last CNP
+        self.p_ring = np.zeros(lay.mark_rows * lay.n_real)  # per-hop mark probability of the last steps
         self.mark_at = np.where(self.rp.enabled, self.rng.exponential(size=f), np.inf)
         self.next_cnp = np.zeros(f)
         self.cnp_due: dict[int, list[Any]] = {}  # step -> flow index arrays whose CNP arrives then
@@ -193,11 +194,16 @@ class FluidEngine:
         return occ
 
     def _mark(self, fwd: F64) -> F64:
-        """ECN on each egress queue's occupancy; returns each flow's end-to-end mark probability (the sum
-        over its hops: exact to first order in p, and a rate of a Poisson process either way)."""
-        p_hop = self.lay.red(self._occupancy())[self.lay.queue_index]
+        """ECN at dequeue on each egress queue's occupancy; returns each flow's end-to-end mark probability
+        for the bytes its receiver gets now (the sum over its hops: exact to first order in p, and a rate of
+        a Poisson process either way). Those bytes left hop h ``down[h]`` steps ago, so the NP sees h's
+        probability of then: the loop delay from a queue back to itself is the flow's round trip, tau*."""
+        lay = self.lay
+        p_hop = lay.red(self._occupancy())[lay.queue_index]
         self.acc.marked += fwd * p_hop
-        return scatter(self.lay.hop_flow, p_hop, self.lay.n_flows)
+        row = self.n % lay.mark_rows
+        self.p_ring[row * lay.n_real: (row + 1) * lay.n_real] = p_hop
+        return scatter(lay.hop_flow, self.p_ring[lay.mark_gather[row]], lay.n_flows)
 
     def _notify(self, t: float) -> None:
         """Step 4: marked packets among the delivered ones form a Poisson process per flow; the first mark

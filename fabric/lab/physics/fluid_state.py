@@ -46,6 +46,7 @@ class Layout:
         self.key_delay[dummy] = 1
         self.ring = int(max(self.hop_delay.max(initial=1), self.key_delay.max())) + 1
         self.hop_delay_same = _same(self.hop_delay)  # uniform cables: index one ring row, not a 2-D gather
+        self._mark_delays(s, dt)
         self.key_delay_same = _same(self.key_delay[:-1])
         one_way = scatter(s.hop_flow, s.delay_s[s.hop_port], n_flows)
         self.cnp_delay = np.maximum(1, np.round(one_way / dt)).astype(np.int64)
@@ -63,6 +64,22 @@ class Layout:
         self._devices(s, key_port)
         self._watchdog(s, key_port, dummy)
         self.refresh_s = np.append(PAUSE_QUANTA / np.maximum(self.capacity[key_port[:-1]] * 8, 1.0) / 2, np.inf)
+
+    def _mark_delays(self, s: Scenario, dt: float) -> None:
+        """Steps from each hop's dequeue to the flow's receiver (its own cable and every later one): a mark
+        set at dequeue reaches the NP that much later, so the NP reads each hop's mark probability that many
+        steps old (``mark_gather``: flat indices into a ring of per-hop probabilities, one table row per step
+        modulo ``mark_rows``). The cables' propagation delay, rounded once: the byte ring's one-step floor per
+        hop is a discretisation of short cables, not a delay to add. Queueing further down is not added."""
+        down = s.delay_s[s.hop_port].astype(np.float64)
+        nxt = self.next_hop.copy()
+        while (live := nxt < self.n_real).any():
+            down[live] += s.delay_s[s.hop_port[nxt[live]]]
+            nxt[live] = self.next_hop[nxt[live]]
+        steps = np.round(down / dt).astype(np.int64)
+        self.mark_rows = int(steps.max(initial=0)) + 1
+        rows = (np.arange(self.mark_rows)[:, None] - steps[None, :]) % self.mark_rows
+        self.mark_gather = rows * self.n_real + np.arange(self.n_real)[None, :]
 
     def _paths(self, s: Scenario) -> None:
         """The hop each hop feeds: the same flow's hop entering through this hop's peer port, else the sink."""

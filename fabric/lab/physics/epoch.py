@@ -114,9 +114,10 @@ def max_min(demand: F64, res: I64, cap: F64, paths: Paths | None = None) -> tupl
         rate[live[fix]] = r
         share_f[live] = b
         on = path[live[fix]]
-        touched = np.unique(on)
+        n_fix = np.bincount(on, minlength=n_p)
+        touched = np.flatnonzero(n_fix)
         r_p = np.bincount(on, weights=r, minlength=n_p)[touched]
-        n_fix = np.bincount(on, minlength=n_p)[touched].astype(float)
+        n_fix = n_fix[touched].astype(float)
         at = rows[touched].reshape(-1)
         used += np.bincount(at, weights=np.repeat(r_p, k), minlength=cap.size)
         cnt -= np.bincount(at, weights=np.repeat(n_fix, k), minlength=cap.size)
@@ -605,16 +606,19 @@ class EpochEngine:
         width = pq.shape[1]
         demand = np.minimum(np.minimum(fl.nic_rate[idx], fl.max_rate[idx]),
                             fl.remaining[idx] / np.maximum(fr * dt, 1e-12))
-        dead = (~valid[:, 1:] & ~sink[:, :-1] & egress[:, :-1]).any(axis=1)  # unroutable: ends at a dead port
-        demand = np.where(dead, 0.0, demand)
         res = np.concatenate([pq, pres], axis=1)
-        path, first = _paths(pq)
-        rows_res, rows_q, n_p = res[first], pq[first], first.size
+        # flows with the same queues and ingresses (a path) share everything per-resource: computed per path
+        path, first = _paths(np.concatenate([pq, jpc], axis=1))
+        rows_res, rows_q, rows_j, n_p = res[first], pq[first], jpc[first], first.size
+        v_f, s_f, e_f = valid[first], sink[first], egress[first]
+        # unroutable: ends at a dead port
+        dead = np.asarray((~v_f[:, 1:] & ~s_f[:, :-1] & e_f[:, :-1]).any(axis=1))[path]
+        demand = np.where(dead, 0.0, demand)
 
-        def per_path(values: F64, on: I64) -> F64:
+        def per_path(values: F64, on: I64, size: int = k_res) -> F64:
             """A per-flow value summed over each path, then over the resources of ``on`` (path rows)."""
             per = np.bincount(path, weights=values, minlength=n_p)
-            return np.asarray(np.bincount(on.reshape(-1), weights=np.repeat(per, on.shape[1]), minlength=k_res))
+            return np.asarray(np.bincount(on.reshape(-1), weights=np.repeat(per, on.shape[1]), minlength=size))
 
         rate, share = max_min(demand, res, cap, (path, rows_res))
         inst = np.minimum(fl.nic_rate[idx], np.maximum(share, rate))  # a flow's rate while it sends
@@ -638,7 +642,7 @@ class EpochEngine:
         controlled = fl.cc[idx] & (cpq < nq) & (pmax[cpq_e] > 0 if nq else False) & (cap[cpq] > 0)
         cols = np.arange(width)[None, :]
         offered = np.where((cols <= bcol[:, None]) & ~controlled[:, None], demand[:, None], rate[:, None])
-        w_rate = np.broadcast_to((rate * fr)[:, None], offered.shape)
+        rate_fr = rate * fr
         w_off = offered * fr[:, None]
         flat_pq = pq.reshape(-1)
         s_r = per_path(rate * fr, rows_q)
@@ -670,7 +674,8 @@ class EpochEngine:
         ll_h = lossless[jpc] & jp_ok
         ex_w = has_ex.reshape(-1)
         o_jp = np.bincount(flat_jp[ex_w], weights=w_off.reshape(-1)[ex_w], minlength=n_j)
-        s_jp = np.bincount(flat_jp[ex_w], weights=w_rate.reshape(-1)[ex_w], minlength=n_j)
+        s_jp = per_path(rate_fr, np.where((excess[rows_q] > 0) & (rows_j < n_j - 1), rows_j, n_j - 1), n_j)
+        s_jp[-1] = 0.0
         c_up = sc.capacity[sc.peer[sport]]
         o_link = np.minimum(o_jp, c_up)  # arrivals: at most the link's rate
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -733,8 +738,8 @@ class EpochEngine:
             prios = sc.pfc_enabled | sc.pfc_enabled[sc.peer]
             storm_u[:-1] = (self.storm[:, None] & prios).reshape(-1)[slots[:-1]]
         u_new = np.maximum(np.maximum(u_unc, u_tail), storm_u)
-        jp_w = jp_ok.reshape(-1)
-        s_in = np.bincount(flat_jp[jp_w], weights=w_rate.reshape(-1)[jp_w], minlength=n_j)
+        s_in = per_path(rate_fr, rows_j, n_j)
+        s_in[-1] = 0.0  # the dummy slot: source NICs have no ingress
         need = 2 * c_up * sc.delay_s[sport] + 2 * mtu_j + c_up * RESPONSE_US
         short = np.where(lossless, np.maximum(need - sc.headroom.reshape(-1)[slots], 0.0), 0.0)
         hyst = np.maximum(xoff - xon, mtu_j)
@@ -754,23 +759,21 @@ class EpochEngine:
         burst_peak = np.zeros(nq)
         burst_marks = np.zeros(nq)
         if new.any():  # flows starting within one BURST_WINDOW of each other arrive together
-            window = np.floor((fl.start[idx] - t0) / BURST_WINDOW_S)
+            sel = np.flatnonzero(new)
+            window = np.floor((fl.start[idx[sel]] - t0) / BURST_WINDOW_S).astype(np.int64)
             ctx = _BurstContext(sp, cap, lossy_limit, mtu_q, kmin, kmax, pmax, xoff, xon, need,
                                 sc.headroom.reshape(-1)[slots], lossless)
-            for w in np.unique(window[new]).tolist():
-                sel = new & (window == w)
-                self._bursts(idx[sel], pq[sel], jpc[sel], jp_ok[sel], egress[sel], ctx, dt, rec, burst_peak,
-                             burst_marks)
+            self._bursts(idx[sel], np.unique(window, return_inverse=True)[1].reshape(-1), pq[sel], jpc[sel],
+                         jp_ok[sel], egress[sel], ctx, dt, rec, burst_peak, burst_marks)
 
         # watchdog drop of stormed queues: what they send is lost
-        st_pq = egress & in_q & (stormed[pq_e] if nq else False)
-        lost = st_pq.any(axis=1)
+        st_rows = e_f & (rows_q < nq) & stormed[np.minimum(rows_q, max(nq - 1, 0))]
+        lost = np.asarray(st_rows.any(axis=1))[path]
 
         # counters
         bytes_f = rate * fr * dt
         tx_q = per_path(bytes_f, np.where(egress[first], rows_q, dummy))[:nq]
-        drop_st = np.bincount(flat_pq, weights=np.where(st_pq, bytes_f[:, None], 0.0).reshape(-1),
-                              minlength=k_res)[:nq]
+        drop_st = per_path(bytes_f, np.where(st_rows, rows_q, dummy))[:nq]
         tx_q2 = tx_q - drop_st
         rec.add("queue", "q{}_tx_bytes", qid, tx_q2, True)
         rec.add("queue", "q{}_tx_pkts", qid, tx_q2 / mtu_q, True)
@@ -786,9 +789,7 @@ class EpochEngine:
         rec.add_ports("rx_octets", peer_q, tx_q2, n)
         rec.add_ports("rx_ucast_pkts", peer_q, tx_q2 / mtu_q, n)
         rec.add_ports("tx_discards", qport, ld, n)
-        in_w = jp_ok.reshape(-1)
-        in_bytes = np.bincount(flat_jp[in_w], weights=np.broadcast_to(bytes_f[:, None], jp.shape).reshape(-1)[in_w],
-                               minlength=n_j)[:-1]
+        in_bytes = per_path(bytes_f, rows_j, n_j)[:-1]
         real = slots[:-1]
         rec.add("prio", "rx_pg{}_bytes", real, in_bytes, True)
         rec.add("prio", "rx_pg{}_pkts", real, in_bytes / mtu_j[:-1], True)
@@ -801,8 +802,8 @@ class EpochEngine:
         rec.add_ports("rx_discards", sport[:-1], hr_drop[:-1], n)
 
         # ECN at the receiver, CNPs, RP
-        hop_mark = np.where(egress & in_q, mark[pq_e] if nq else 0.0, 0.0)
-        p_e2e = 1 - np.exp(np.log1p(-np.minimum(hop_mark, 1 - 1e-12)).sum(axis=1))
+        hop_mark = np.where(e_f & (rows_q < nq), mark[np.minimum(rows_q, max(nq - 1, 0))], 0.0)
+        p_e2e = (1 - np.exp(np.log1p(-np.minimum(hop_mark, 1 - 1e-12)).sum(axis=1)))[path]
         delivered = np.where(lost, 0.0, bytes_f)
         marked_f = delivered / sc.mtu[fl.dst[idx]] * p_e2e
         cnp = np.where(fl.np_on[idx], np.minimum(fr * dt / fl.cnp_s[idx], marked_f), 0.0)
@@ -860,46 +861,52 @@ class EpochEngine:
             self._buffer = (sc, np.asarray(buf, dtype=float))
         return self._buffer[1]
 
-    def _bursts(self, fidx: I64, pq: I64, jpc: I64, jp_ok: B, egress: B, ctx: _BurstContext, dt: float,
-                rec: _EpochCounts, peak_out: F64, marks_out: F64) -> None:
-        """§A.3 step 3 for the flows that start in this epoch: peak per queue, pauses/drops per ingress."""
+    def _bursts(self, fidx: I64, window: I64, pq: I64, jpc: I64, jp_ok: B, egress: B, ctx: _BurstContext,
+                dt: float, rec: _EpochCounts, peak_out: F64, marks_out: F64) -> None:
+        """§A.3 step 3 for the flows that start in this epoch: peak per queue, pauses/drops per ingress. Flows
+        of one ``window`` (0, 1, ...: starts within one BURST_WINDOW) arrive together; windows are separate
+        bursts, computed at once over (window, queue) pairs."""
         fl, sc = self.fl, self.sc
         sp = ctx.space
         nq, n_j = sp.nq, sp.n_slots + 1
+        n_v = (int(window.max()) + 1) * nq  # virtual queues: window x nq + queue
         w = egress & (pq < nq)
-        flat = pq[w]
+        vq = window[:, None] * nq + pq
+        flat = vq[w]
 
         def per_hop(values: NDArray[Any]) -> NDArray[Any]:
             return np.asarray(np.broadcast_to(values[:, None], pq.shape)[w])
 
-        r0_q = np.bincount(flat, weights=per_hop(fl.nic_rate[fidx]), minlength=nq)
-        bytes_q = np.bincount(flat, weights=per_hop(np.minimum(fl.size[fidx], fl.nic_rate[fidx] * dt)), minlength=nq)
-        k_q = np.bincount(flat, minlength=nq)
-        c = ctx.cap[:nq]
-        hot = (r0_q > c * (1 + 1e-6)) & (bytes_q > 0) & (k_q > 1)
+        r0_q = np.bincount(flat, weights=per_hop(fl.nic_rate[fidx]), minlength=n_v)
+        bytes_q = np.bincount(flat, weights=per_hop(np.minimum(fl.size[fidx], fl.nic_rate[fidx] * dt)), minlength=n_v)
+        k_q = np.bincount(flat, minlength=n_v)
+        c_v = np.tile(ctx.cap[:nq], n_v // max(nq, 1))
+        hot = (r0_q > c_v * (1 + 1e-6)) & (bytes_q > 0) & (k_q > 1)
         if not hot.any():
             return
-        h = np.flatnonzero(hot)  # the rest only on hot queues
+        h = np.flatnonzero(hot)  # the rest only on hot (window, queue) pairs
+        hq = h % nq
 
         def mean_q(values: F64) -> F64:
-            return np.asarray((np.bincount(flat, weights=per_hop(values[fidx]), minlength=nq) / np.maximum(k_q, 1))[h])
+            return np.asarray((np.bincount(flat, weights=per_hop(values[fidx]), minlength=n_v) / np.maximum(k_q, 1))[h])
 
         cc_q = mean_q(fl.cc.astype(float)) > 0.5
         t_r = (mean_q(fl.rtt_s) + mean_q(fl.cnp_s) / 2 + mean_q(fl.cut_s) / 2) * REACTION_SCALE
         cut = mean_q(fl.cut_s)
-        kmin, kmax, pmax = ctx.kmin[h], ctx.kmax[h], ctx.pmax[h]
-        r0_h, c_h, bytes_h = r0_q[h], c[h], bytes_q[h]
+        kmin, kmax, pmax = ctx.kmin[hq], ctx.kmax[hq], ctx.pmax[hq]
+        r0_h, c_h, bytes_h = r0_q[h], c_v[h], bytes_q[h]
         bound = bytes_h * (1 - c_h / np.maximum(r0_h, 1e-9))
         cascade = sum(np.maximum(r0_h / 2**j - c_h, 0.0) * cut for j in range(1, 7))
         react = cc_q & (pmax > 0)
-        peak = np.zeros(nq)
+        peak = np.zeros(n_v)
         peak[h] = np.where(react, np.minimum(bound, kmin + (r0_h - c_h) * t_r + cascade), bound)
         # per ingress feeding a hot queue: m distinct (queue, ingress) pairs
-        pair_ok = w & hot[np.minimum(pq, nq - 1)] & jp_ok
-        uniq = np.unique(pq[pair_ok] * n_j + jpc[pair_ok])
-        uq, uj = uniq // n_j, uniq % n_j
-        m = np.bincount(uq, minlength=nq)
-        per_in = peak[uq] / np.maximum(m[uq], 1)
+        pair_ok = w & hot[np.minimum(vq, n_v - 1)] & jp_ok
+        uniq = np.unique(vq[pair_ok] * n_j + jpc[pair_ok])
+        uv, uj = uniq // n_j, uniq % n_j
+        uq = uv % nq
+        m = np.bincount(uv, minlength=n_v)
+        per_in = peak[uv] / np.maximum(m[uv], 1)
         xoff, xon, need, headroom = ctx.xoff[uj], ctx.xon[uj], ctx.need[uj], ctx.headroom[uj]
         ll = ctx.lossless[uj]
         over = ll & (per_in >= xoff)
@@ -908,7 +915,7 @@ class EpochEngine:
         # lets (XOFF - XON) more in: pause time and pause events grow as XOFF falls
         held_up = np.where(over, per_in - xoff, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t_p = held_up / np.maximum(c[uq] / np.maximum(m[uq], 1), 1.0)
+            t_p = held_up / np.maximum(ctx.cap[uq] / np.maximum(m[uv], 1), 1.0)
         events = np.where(over, 1 + held_up / np.maximum(xoff - xon, ctx.mtu_q[uq]), 0.0)
         drop_ll = np.minimum(events * np.maximum(need - headroom, 0.0), held_up)
         slot = sp.slots[uj]
@@ -924,13 +931,13 @@ class EpochEngine:
         limit = ctx.lossy_limit[uq]
         lossy_over = ~ll & (per_in > limit)
         rec.add("queue", "q{}_drop_bytes", sp.qid[uq], np.where(lossy_over, per_in - limit, 0.0))
-        held = np.bincount(uq, weights=np.where(ll, stay, np.minimum(per_in, limit)), minlength=nq)
-        peak_out[:] = np.maximum(peak_out, held)
+        held = np.bincount(uv, weights=np.where(ll, stay, np.minimum(per_in, limit)), minlength=n_v)
+        peak_out[:] = np.maximum(peak_out, held.reshape(-1, nq).max(axis=0))
         held_h = held[h]
         ramp = np.mean([red_probability(held_h * (i + 0.5) / 8, kmin, kmax, pmax) for i in range(8)], axis=0)
         # the bytes that cross the queue while it ramps up to the peak and drains back see the ramp
         seen = np.minimum(bytes_h, held_h * (r0_h / np.maximum(r0_h - c_h, 1.0) + 1))
-        marks_out[h] += seen / ctx.mtu_q[h] * ramp
+        marks_out += np.bincount(hq, weights=seen / ctx.mtu_q[hq] * ramp, minlength=nq)
 
     def _armed(self) -> I64:
         """Ingress x priority slots with a PFC watchdog (cached per scenario; counts off elsewhere)."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fabric.core.platform import get_platform
@@ -32,9 +34,23 @@ def netmiko_params(target: Target, device_type: str | None = None) -> dict[str, 
     if target.password:
         params.update(password=target.password, secret=target.password, use_keys=False, allow_agent=False)
     else:
-        params.update(use_keys=True, allow_agent=True,
-                      key_file=str(target.key_file) if target.key_file else None)
+        key_file = target.key_file or default_key()
+        if key_file is None and not os.environ.get("SSH_AUTH_SOCK"):
+            raise DeployError("auth", "no SSH credentials: set FABRIC_SSH_PASSWORD, or run an ssh-agent with the key, "
+                                      "or create ~/.ssh/id_ed25519 (or id_ecdsa, id_rsa)")
+        # netmiko refuses use_keys without a key_file ("specified key_file does not exist"): agent alone otherwise
+        params.update(use_keys=key_file is not None, allow_agent=True,
+                      key_file=str(key_file) if key_file is not None else None)
     return params
+
+
+def default_key() -> Path | None:
+    """The user's first default private key, as OpenSSH tries them."""
+    for name in ("id_ed25519", "id_ecdsa", "id_rsa"):
+        path = Path.home() / ".ssh" / name
+        if path.is_file():
+            return path
+    return None
 
 
 def connect(target: Target, device_type: str | None = None) -> Any:

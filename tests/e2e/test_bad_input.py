@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import INVENTORIES
-from tests.e2e.conftest import fabric
+from fabric.lab.control import Lab
+from tests.conftest import INVENTORIES, edit_yaml
+from tests.e2e.conftest import FABRIC, fabric, generate, results
 
 INV = INVENTORIES / "examples" / "minimal"
 
@@ -30,3 +36,37 @@ def test_unusable_path_is_one_line(tmp_path: Path, args: tuple[str | Path, ...])
     lines = process.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and str(tmp_path) in lines[0], process.stderr
     assert a_file.read_text() == "not a folder\n"
+
+
+def no_secrets(home: Path) -> dict[str, str]:
+    """An environment with no password, no agent and ``home`` as HOME."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FABRIC_SSH_PASSWORD", "SSH_AUTH_SOCK")}
+    return {**env, "HOME": str(home)}
+
+
+def test_deploy_without_any_ssh_credential_says_what_to_set(tmp_path: Path) -> None:
+    """No FABRIC_SSH_PASSWORD, no agent, no key: netmiko's 'use_keys has been set to True, but specified key_file
+    does not exist' came out for every device; now the line names the three ways to give a credential."""
+    process = subprocess.run([FABRIC, "deploy", str(INV), "--dry-run", "--limit", "gpu1", "--timeout", "5",
+                              "--runs-dir", str(tmp_path / "runs"), "--json"],
+                             capture_output=True, text=True, timeout=120, env=no_secrets(tmp_path))
+    assert process.returncode == 3 and "Traceback" not in process.stderr
+    [result] = json.loads(process.stdout)["devices"]
+    assert result["reason"].startswith("no SSH credentials: set FABRIC_SSH_PASSWORD"), result
+
+
+def test_deploy_logs_in_with_the_users_default_key(tmp_path: Path, lab_of: Callable[..., Lab]) -> None:
+    """README: FABRIC_SSH_PASSWORD, else SSH keys / the agent. With only ~/.ssh/id_ed25519 (the lab's client key)
+    the deploy never reached the device (netmiko refused use_keys without a key_file)."""
+    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "1", "--servers", "1",
+                   "--nics-per-server", "1", "--platforms", "sonic")
+    lab = lab_of(inv)
+    endpoint = lab.endpoint("gpu01")
+    edit_yaml(inv / "hosts.yaml", lambda hosts: hosts["gpu01"].update(port=endpoint["port"]))
+    (tmp_path / ".ssh").mkdir()
+    shutil.copy(lab.client_key, tmp_path / ".ssh" / "id_ed25519")
+    process = subprocess.run([FABRIC, "deploy", str(inv), "--dry-run", "--limit", "gpu01", "--known-hosts",
+                              str(lab.known_hosts), "--runs-dir", str(tmp_path / "runs"), "--json"],
+                             capture_output=True, text=True, timeout=120, env=no_secrets(tmp_path))
+    assert process.returncode == 0, process.stdout[-1500:] + process.stderr[-1500:]
+    assert results(process)["gpu01"]["status"] == "would-change"

@@ -99,8 +99,9 @@ def _terms(p: float, rd: float, prm: ConextParams) -> tuple[float, float, float,
 
 
 class _History:
-    """Running integrals of one group's mark and cut hazards over the last ``window`` steps, for the
-    ``memory=True`` closure: ``since(k)`` is the integral over the last k steps."""
+    """Running integrals of one group's mark and cut hazards, for the ``memory=True`` closure:
+    ``marks_since(k)`` / ``cuts_since(k)`` integrate the last k steps (this one included, k <= ``window``);
+    ``next_step`` closes the step."""
 
     def __init__(self, window: int) -> None:
         self.size = window + 1
@@ -115,6 +116,8 @@ class _History:
     def add_cuts(self, amount: float) -> None:
         self.cut_total += amount
         self.cuts[self.n % self.size] = self.cut_total
+
+    def next_step(self) -> None:
         self.n += 1
 
     def marks_since(self, k: int) -> float:
@@ -142,10 +145,12 @@ def _terms_with_memory(p: float, rd: float, hist: _History, prm: ConextParams, d
     a = -math.expm1(-hist.marks_since(n_tau))
     hist.add_cuts(a / prm.tau_s * dt_s)
     x_t, x_fr = hist.cuts_since(n_timer), hist.cuts_since(n_fr)
+    alpha_target = -math.expm1(-hist.marks_since(n_alpha))
+    hist.next_step()
     d = 1.0 / prm.timer_s if x_t < 1e-12 else x_t / prm.timer_s * _inv_expm1(x_t)
     e = d * math.exp(-x_fr)
     _, b, c, _, _, _ = _terms(p, rd, prm)
-    return a, b, c, d / rd, e / rd, -math.expm1(-hist.marks_since(n_alpha))
+    return a, b, c, d / rd, e / rd, alpha_target
 
 
 def simulate(prm: ConextParams, duration_s: float, *, counts: Sequence[int] | None = None,

@@ -97,7 +97,8 @@ def max_min(demand: F64, res: I64, cap: F64, paths: Paths | None = None) -> tupl
     rate = np.zeros(n)
     share_f = np.zeros(n)
     live = np.flatnonzero(demand > 0)
-    cnt = np.bincount(flat_rows, weights=np.repeat(np.bincount(path[live], minlength=n_p).astype(float), k),
+    on_live, d = path[live], demand[live]  # kept aligned with ``live`` as it shrinks
+    cnt = np.bincount(flat_rows, weights=np.repeat(np.bincount(on_live, minlength=n_p).astype(float), k),
                       minlength=cap.size)
     used = np.zeros(cap.size)
     for round_ in range(FILL_ROUNDS):
@@ -105,23 +106,23 @@ def max_min(demand: F64, res: I64, cap: F64, paths: Paths | None = None) -> tupl
             break
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(cnt > 0.5, np.maximum(cap - used, 0.0) / np.maximum(cnt, 1), np.inf)
-        b = share[rows].min(axis=1)[path[live]]
-        d = demand[live]
+        b = share[rows].min(axis=1)[on_live]
         level = min(float(b.min()), float(d.min()))
         last = round_ == FILL_ROUNDS - 1
         fix = (d <= level * (1 + 1e-9)) | (b <= level * (1 + 1e-9)) | last
         r = np.minimum(d[fix], b[fix])
-        rate[live[fix]] = r
-        share_f[live] = b
-        on = path[live[fix]]
+        frozen = live[fix]
+        rate[frozen] = r
+        share_f[frozen] = b[fix]  # a flow's share: its bottleneck's when it froze
+        on = on_live[fix]
         n_fix = np.bincount(on, minlength=n_p)
         touched = np.flatnonzero(n_fix)
         r_p = np.bincount(on, weights=r, minlength=n_p)[touched]
-        n_fix = n_fix[touched].astype(float)
         at = rows[touched].reshape(-1)
         used += np.bincount(at, weights=np.repeat(r_p, k), minlength=cap.size)
-        cnt -= np.bincount(at, weights=np.repeat(n_fix, k), minlength=cap.size)
-        live = live[~fix]
+        cnt -= np.bincount(at, weights=np.repeat(n_fix[touched].astype(float), k), minlength=cap.size)
+        keep = ~fix
+        live, on_live, d = live[keep], on_live[keep], d[keep]
     return rate, share_f
 
 
@@ -594,9 +595,6 @@ class EpochEngine:
         fr = frac[idx]
         sink, jp = fl.sink[idx], fl.jp[idx]
         res_q, res_p = fl.res_q[idx], fl.res_p[idx]
-        valid = res_q >= 0
-        egress = res_p >= 0
-        jp_ok = jp >= 0
         sp, pq, pres, jpc = self._space(res_q, res_p, jp)
         nq, qid, qport, n_j = sp.nq, sp.qid, sp.qport, sp.n_slots + 1
         cap, stormed = self._capacities(sp, t0)  # before the watchdog: a queue it stops now obeys this epoch
@@ -610,7 +608,7 @@ class EpochEngine:
         # flows with the same queues and ingresses (a path) share everything per-resource: computed per path
         path, first = _paths(np.concatenate([pq, jpc], axis=1))
         rows_res, rows_q, rows_j, n_p = res[first], pq[first], jpc[first], first.size
-        v_f, s_f, e_f = valid[first], sink[first], egress[first]
+        v_f, s_f, e_f = res_q[first] >= 0, sink[first], res_p[first] >= 0
         # unroutable: ends at a dead port
         dead = np.asarray((~v_f[:, 1:] & ~s_f[:, :-1] & e_f[:, :-1]).any(axis=1))[path]
         demand = np.where(dead, 0.0, demand)
@@ -628,25 +626,39 @@ class EpochEngine:
         served = per_path(rate, rows_res)
         sat = served >= SATURATED * cap
         limited = rate < demand * (1 - 1e-6)
-        at_sat = (sat[pq] | sat[pres]) & valid
+        rows_p = rows_res[:, width:]
+        at_sat = (sat[rows_q] | sat[rows_p]) & v_f
         # a limited flow's bottleneck: the saturated column with the smallest equal share
         level = cap / np.maximum(per_path(np.ones(idx.size), rows_res), 1)  # the dummy's is infinite
-        col_level = np.where(at_sat, np.minimum(level[pq], level[pres]), np.inf)
-        bcol = np.where(limited & at_sat.any(axis=1), col_level.argmin(axis=1), width)
-        rows = np.arange(idx.size)
-        bsink = sink[rows, np.minimum(bcol, width - 1)] & (bcol < width)
+        col_level = np.where(at_sat, np.minimum(level[rows_q], level[rows_p]), np.inf)
+        bcol = np.where(limited & np.asarray(at_sat.any(axis=1))[path], col_level.argmin(axis=1)[path], width)
+        bsink = s_f[path, np.minimum(bcol, width - 1)] & (bcol < width)
         ccol = np.where(bsink, bcol - 1, bcol)  # a slow receiver is marked at the leaf port feeding it
-        cpq = np.where(ccol < width, pq[rows, np.minimum(ccol, width - 1)], dummy)
+        cpq = np.where(ccol < width, rows_q[path, np.minimum(ccol, width - 1)], dummy)
         cpq_e = np.minimum(cpq, max(nq - 1, 0))
         pmax = sc.ecn_pmax.reshape(-1)[qid]
         controlled = fl.cc[idx] & (cpq < nq) & (pmax[cpq_e] > 0 if nq else False) & (cap[cpq] > 0)
-        cols = np.arange(width)[None, :]
-        offered = np.where((cols <= bcol[:, None]) & ~controlled[:, None], demand[:, None], rate[:, None])
+        # a flow offers its demand up to its bottleneck column (unless DCQCN holds it to its rate there) and
+        # its rate beyond: per-hop sums need only sums over groups of flows alike in path, bottleneck column
+        # and control
+        _, g_first, grp = np.unique((path * (width + 1) + bcol) * 2 + controlled, return_index=True,
+                                    return_inverse=True)
+        grp = grp.reshape(-1)
+        n_g = g_first.size
+        g_path = path[g_first]
+        gq, gj, g_eg = rows_q[g_path], rows_j[g_path], e_f[g_path]
+        g_jp_ok = gj < n_j - 1  # the dummy slot stands for "no ingress" (source NICs)
+
+        def gsum(values: F64) -> F64:
+            return np.asarray(np.bincount(grp, weights=values, minlength=n_g), dtype=float)[:, None]
+
+        up_to = (np.arange(width)[None, :] <= bcol[g_first][:, None]) & ~controlled[g_first][:, None]
         rate_fr = rate * fr
-        w_off = offered * fr[:, None]
-        flat_pq = pq.reshape(-1)
-        s_r = per_path(rate * fr, rows_q)
-        o_r = np.bincount(flat_pq, weights=w_off.reshape(-1), minlength=k_res)
+        off = np.where(up_to, gsum(demand), gsum(rate))  # sum of the group's offered load per column
+        off_fr = np.where(up_to, gsum(demand * fr), gsum(rate_fr))  # the same weighted by time sending
+        flat_gq = gq.reshape(-1)
+        s_r = per_path(rate_fr, rows_q)
+        o_r = np.bincount(flat_gq, weights=off_fr.reshape(-1), minlength=k_res)
         excess = np.maximum(o_r - cap, 0.0) * (o_r > cap * (1 + 1e-6))
         excess[dummy] = 0.0
 
@@ -655,9 +667,8 @@ class EpochEngine:
         mtu_j = sc.mtu[sport].astype(float)
         lossless = sc.pfc_enabled.reshape(-1)[slots]
         buf = self._port_buffer()
-        flat_jp = jpc.reshape(-1)
-        has_ex = (excess[pq] > 0) & jp_ok
-        cong_jp = np.bincount(flat_jp[has_ex.reshape(-1)], minlength=n_j) > 0
+        has_ex = (excess[gq] > 0) & g_jp_ok
+        cong_jp = np.bincount(gj[has_ex], minlength=n_j) > 0
         sw_of_jp = sc.switch_of[sport]
         m_sw = np.bincount(np.maximum(sw_of_jp, 0), weights=cong_jp & (sw_of_jp >= 0),
                            minlength=max(sc.buffer_bytes.size, 1))
@@ -671,21 +682,20 @@ class EpochEngine:
         lossy_limit[:nq] = buf[qport] * LOSSY_LIMIT_ALPHA / (1 + LOSSY_LIMIT_ALPHA)
 
         # uncontrolled excess: ingress pauses (lossless) or tail drops (lossy)
-        ll_h = lossless[jpc] & jp_ok
-        ex_w = has_ex.reshape(-1)
-        o_jp = np.bincount(flat_jp[ex_w], weights=w_off.reshape(-1)[ex_w], minlength=n_j)
+        ll_h = lossless[gj] & g_jp_ok
+        o_jp = np.bincount(gj[has_ex], weights=off_fr[has_ex], minlength=n_j)
         s_jp = per_path(rate_fr, np.where((excess[rows_q] > 0) & (rows_j < n_j - 1), rows_j, n_j - 1), n_j)
         s_jp[-1] = 0.0
         c_up = sc.capacity[sc.peer[sport]]
         o_link = np.minimum(o_jp, c_up)  # arrivals: at most the link's rate
         with np.errstate(divide="ignore", invalid="ignore"):
             u_unc = np.where(lossless & (o_link > 0), np.clip(1 - s_jp / o_link, 0.0, 1.0), 0.0)
-            share_in = np.where(o_jp[jpc] > 0, offered / np.maximum(o_jp[jpc], 1e-9), 0.0)
-            share_q = np.where(o_r[pq] > 0, offered / np.maximum(o_r[pq], 1e-9), 0.0)
-        hold = np.where(ll_h, (xoff[jpc] + xon[jpc]) / 2 * share_in, lossy_limit[pq] * share_q)
+            share_in = np.where(o_jp[gj] > 0, off / np.maximum(o_jp[gj], 1e-9), 0.0)
+            share_q = np.where(o_r[gq] > 0, off / np.maximum(o_r[gq], 1e-9), 0.0)
+        hold = np.where(ll_h, (xoff[gj] + xon[gj]) / 2 * share_in, lossy_limit[gq] * share_q)
         hold = np.where(has_ex, hold, 0.0)
-        q_ex = np.bincount(flat_pq, weights=hold.reshape(-1), minlength=k_res)
-        lossy_drop = np.where(has_ex & ~ll_h & egress, (offered - rate[:, None]) * fr[:, None] * dt, 0.0)
+        q_ex = np.bincount(flat_gq, weights=hold.reshape(-1), minlength=k_res)
+        lossy_drop = np.where(has_ex & ~ll_h & g_eg, (off_fr - gsum(rate_fr)) * dt, 0.0)
 
         # ECN-controlled congested queues: the DCQCN operating point
         at_ctl = cpq[controlled]
@@ -721,13 +731,10 @@ class EpochEngine:
         rate = rate * np.where(controlled, eta[cpq_e] if nq else 1.0, 1.0)
 
         # pauses from the tail of controlled queues (exponential tail between mean and p99)
-        in_q = pq < nq
-        pq_e = np.minimum(pq, max(nq - 1, 0))
-        q_mean_h = q_mean[pq_e] if nq else np.zeros(pq.shape)
-        q_99_h = q_99[pq_e] if nq else np.zeros(pq.shape)
-        tail_w = (jp_ok & in_q & ~has_ex).reshape(-1)
-        i_mean = np.bincount(flat_jp[tail_w], weights=(q_mean_h * share_q).reshape(-1)[tail_w], minlength=n_j)
-        i_99 = np.bincount(flat_jp[tail_w], weights=(q_99_h * share_q).reshape(-1)[tail_w], minlength=n_j)
+        gq_e = np.minimum(gq, max(nq - 1, 0))
+        tail = g_jp_ok & (gq < nq) & ~has_ex
+        i_mean = np.bincount(gj[tail], weights=(q_mean[gq_e] * share_q)[tail], minlength=n_j)
+        i_99 = np.bincount(gj[tail], weights=(q_99[gq_e] * share_q)[tail], minlength=n_j)
         beta = np.maximum(i_99 - i_mean, 1.0) / math.log(50)
         u_tail = np.where(lossless & (i_99 > 0), np.clip(0.5 * np.exp(-(xoff - i_mean) / beta), 0.0, 1.0), 0.0)
         u_tail = np.where(u_tail < 1e-6, 0.0, u_tail)  # below one microsecond per second: none
@@ -763,8 +770,9 @@ class EpochEngine:
             window = np.floor((fl.start[idx[sel]] - t0) / BURST_WINDOW_S).astype(np.int64)
             ctx = _BurstContext(sp, cap, lossy_limit, mtu_q, kmin, kmax, pmax, xoff, xon, need,
                                 sc.headroom.reshape(-1)[slots], lossless)
-            self._bursts(idx[sel], np.unique(window, return_inverse=True)[1].reshape(-1), pq[sel], jpc[sel],
-                         jp_ok[sel], egress[sel], ctx, dt, rec, burst_peak, burst_marks)
+            on = path[sel]
+            self._bursts(idx[sel], np.unique(window, return_inverse=True)[1].reshape(-1), rows_q[on], rows_j[on],
+                         rows_j[on] < n_j - 1, e_f[on], ctx, dt, rec, burst_peak, burst_marks)
 
         # watchdog drop of stormed queues: what they send is lost
         st_rows = e_f & (rows_q < nq) & stormed[np.minimum(rows_q, max(nq - 1, 0))]
@@ -772,7 +780,7 @@ class EpochEngine:
 
         # counters
         bytes_f = rate * fr * dt
-        tx_q = per_path(bytes_f, np.where(egress[first], rows_q, dummy))[:nq]
+        tx_q = per_path(bytes_f, np.where(e_f, rows_q, dummy))[:nq]
         drop_st = per_path(bytes_f, np.where(st_rows, rows_q, dummy))[:nq]
         tx_q2 = tx_q - drop_st
         rec.add("queue", "q{}_tx_bytes", qid, tx_q2, True)
@@ -780,7 +788,7 @@ class EpochEngine:
         marked = np.minimum(tx_q * mark + burst_marks * mtu_q, tx_q)
         rec.add("queue", "q{}_ecn_marked_bytes", qid, marked, True)
         rec.add("queue", "q{}_ecn_marked_pkts", qid, marked / mtu_q, True)
-        ld = np.bincount(flat_pq, weights=lossy_drop.reshape(-1), minlength=k_res)[:nq] + drop_st
+        ld = np.bincount(flat_gq, weights=lossy_drop.reshape(-1), minlength=k_res)[:nq] + drop_st
         rec.add("queue", "q{}_drop_bytes", qid, ld, True)
         rec.add("queue", "q{}_drop_pkts", qid, ld / mtu_q, True)
         peer_q = sc.peer[qport]
@@ -823,8 +831,9 @@ class EpochEngine:
         if finished.any():
             fi = idx[finished]
             begin = np.maximum(fl.start[fi], t0)
-            pf = pq_e[finished]
-            qdelay = np.where(egress[finished] & in_q[finished], q_mean[pf] / np.maximum(cap[pf], 1.0), 0.0).sum(axis=1)
+            on = path[finished]
+            pf = np.minimum(rows_q[on], max(nq - 1, 0))
+            qdelay = np.where(e_f[on] & (rows_q[on] < nq), q_mean[pf] / np.maximum(cap[pf], 1.0), 0.0).sum(axis=1)
             done = begin + before[finished] / np.maximum(inst[finished], 1e-9)
             fl.done[fi] = done
             # an aggregate row's members each send its mean size at the row's rate

@@ -117,6 +117,7 @@ def parse_pause(ifname: str, shown: str) -> Settings:
 class HostDriver(NetmikoSession):
     """linux_mlx5: settings diff, the differing script lines run as root, read back."""
 
+    shell = True
     backup_suffix = ".json"
 
     def __init__(self, target: Target) -> None:

@@ -22,6 +22,7 @@ RESTORE = "/tmp/fabric-restore.yaml"
 class NvueDriver(NetmikoSession):
     """nvue: pending revision + ``nv config diff``, ``nv config apply -y``, ``nv config save``."""
 
+    shell = True
     backup_suffix = ".yaml"
 
     def __init__(self, target: Target) -> None:

@@ -39,6 +39,7 @@ def write_lines(path: str, text: str) -> list[str]:
 class OpensmDriver(NetmikoSession):
     """opensm: per-file line diff, files written as root, one restart, the service checked active."""
 
+    shell = True
     backup_suffix = ".json"
 
     def __init__(self, target: Target) -> None:

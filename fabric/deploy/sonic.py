@@ -12,7 +12,7 @@ from typing import Any
 
 from fabric.deploy.diff import describe_patch, json_patch, json_restore
 from fabric.deploy.driver import DeployError, Target, last_line
-from fabric.deploy.ssh import NetmikoSession, send, upload
+from fabric.deploy.ssh import NetmikoSession, upload
 
 PATCH = "/tmp/fabric-patch.json"
 
@@ -20,6 +20,7 @@ PATCH = "/tmp/fabric-patch.json"
 class SonicDriver(NetmikoSession):
     """sonic: JSON diff of CONFIG_DB tables, ``config apply-patch``, ``config save``."""
 
+    shell = True
     backup_suffix = ".json"
 
     def __init__(self, target: Target) -> None:
@@ -27,7 +28,7 @@ class SonicDriver(NetmikoSession):
         self.pending: list[dict[str, Any]] = []
 
     def _db(self) -> dict[str, Any]:
-        text = send(self.conn, "show runningconfiguration all", self.target.timeout_s)
+        text = self._run("show runningconfiguration all")
         try:
             db: dict[str, Any] = json.loads(text)
         except ValueError:
@@ -44,10 +45,10 @@ class SonicDriver(NetmikoSession):
 
     def _patch(self, ops: list[dict[str, Any]], what: str) -> None:
         upload(self.conn, json.dumps(ops), PATCH)
-        output = send(self.conn, f"sudo config apply-patch {PATCH}", self.target.timeout_s).strip()
+        output = self._run(f"sudo config apply-patch {PATCH}").strip()
         if not output.endswith("Patch applied successfully."):
             raise DeployError("rejected", f"{what} refused: {last_line(output)}")
-        saved = send(self.conn, "sudo config save -y", self.target.timeout_s)
+        saved = self._run("sudo config save -y")
         if "config_db.json" not in saved:
             raise DeployError("rejected", f"config save failed: {saved.strip()[:160]}")
 

@@ -153,9 +153,38 @@ def send(conn: Any, line: str, timeout_s: float, expect: str | None = None) -> s
     return "\n".join(lines)
 
 
+BEGIN, END = "@@fabric-begin@@", "@@fabric-end@@"
+
+
+def quoted_echo(mark: str) -> str:
+    """A shell command printing ``mark`` whose own text does not contain it (``echo @@fa''bric...``), so the
+    echo of a typed line can never be taken for the line's output."""
+    return f"echo {mark[:4]}''{mark[4:]}"
+
+
+def send_marked(conn: Any, line: str, timeout_s: float) -> str:
+    """Linux shells: the output of ``line`` (one command line, no trailing comment), cut between two marker
+    lines the shell prints around it. A prompt the session still owed an earlier line (on a loaded host
+    netmiko's prompt probe can leave one in flight) or echoed type-ahead cannot end or pollute the reply."""
+    prompt = re.compile(re.escape(conn.base_prompt) + r"[^\n]*[#$>\]]\s*$")
+    _write(conn, f"{quoted_echo(BEGIN)} ; {line} ; {quoted_echo(END)}" + conn.RETURN)
+
+    def done(out: str) -> bool:
+        out = out.replace("\r", "")
+        end = out.rfind(f"{END}\n")
+        return end >= 0 and prompt.search(out[end:]) is not None
+
+    output = _read_until(conn, done, timeout_s, line.split()[0] if line.split() else "enter").replace("\r", "")
+    # only the shell's output can hold a marker; an owed prompt may sit right before it on the same line
+    start, end = output.find(f"{BEGIN}\n"), output.rfind(f"{END}\n")
+    return output[start + len(BEGIN) + 1:end].removesuffix("\n") if start >= 0 else ""
+
+
 class NetmikoSession:
     """What every netmiko-driven driver shares: one session per target, opened and closed the same way, and
     the running config a ``diff`` just read, which is the backup (no second read of a large config)."""
+
+    shell = False  # a Linux shell (bash): commands can be wrapped in marker echoes
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -172,6 +201,9 @@ class NetmikoSession:
         self.conn = connect(self.target)
 
     def _run(self, line: str) -> str:
+        """One command's output; on Linux shells (``shell``) cut between markers, immune to stale prompts."""
+        if self.shell:
+            return send_marked(self.conn, line, self.target.timeout_s)
         return send(self.conn, line, self.target.timeout_s)
 
     def close(self) -> None:

@@ -172,36 +172,36 @@ def collect(
         raise typer.Exit(exitcodes.SOME_FAILED)
 
 
-def demo_collect(inventory: Path, cycles: int = 3, interval_s: float = 1.0, top: int = 5) -> None:
-    """The demo's telemetry step: the twin under load, a few cycles into a local jsonl sink (and InfluxDB when
-    ``FABRIC_INFLUX_URL`` is set), then the fabric's congestion at a glance."""
+class _NoAlertLines(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("alert ")
+
+
+def demo_collect(inventory: Path, lab_dir: Path, heading: str, cycles: int = 3, interval_s: float = 1.0,
+                 top: int = 5) -> None:
+    """A demo telemetry step on a running twin: a few cycles into a local jsonl sink (and InfluxDB when
+    ``FABRIC_INFLUX_URL`` is set), then the fabric's congestion at a glance under ``heading``."""
     import tempfile
 
     from fabric.cli.output import table
-    from fabric.lab.control import Lab, LabError
-    from fabric.lab.snmp import load_credentials
 
     fabric = _fabric(inventory)
     with tempfile.TemporaryDirectory(prefix="fabric-demo-collect-") as scratch:
-        lab = Lab(Path(scratch) / "twin")
+        targets, auth = _targets(fabric, lab_dir, v3=False)
+        assert auth is not None  # a lab always hands out its community
+        specs = [f"jsonl:{Path(scratch) / 'samples.jsonl'}"] + (["influx"] if os.environ.get(
+            "FABRIC_INFLUX_URL") else [])
+        sinks = open_sinks(specs, os.environ, {"spool": str(Path(scratch) / "spool")})
+        cli_targets, login = _cli_targets(fabric, lab_dir)
+        collector = Collector(targets, auth, sinks, cli_targets=cli_targets, login=login)
+        quiet = _NoAlertLines()  # the step lists the alerts itself, once, below its table
+        logging.getLogger("fabric.collect").addFilter(quiet)
         try:
-            lab.up(inventory, free_ports=True, load=0.3)
-        except LabError as exc:
-            err.print(f"error: lab: {exc}", markup=False, emoji=False)
-            raise typer.Exit(exitcodes.UNREACHABLE) from None
-        try:
-            targets, auth = _targets(fabric, lab.state_dir, v3=False)
-            assert auth is not None and load_credentials(lab).community
-            specs = [f"jsonl:{Path(scratch) / 'samples.jsonl'}"] + (["influx"] if os.environ.get(
-                "FABRIC_INFLUX_URL") else [])
-            sinks = open_sinks(specs, os.environ, {"spool": str(Path(scratch) / "spool")})
-            cli_targets, login = _cli_targets(fabric, lab.state_dir)
-            collector = Collector(targets, auth, sinks, cli_targets=cli_targets, login=login)
             asyncio.run(collector.run(interval_s, None, cycles))
+        finally:
+            logging.getLogger("fabric.collect").removeFilter(quiet)
             for s in sinks:
                 s.close()
-        finally:
-            lab.down()
         import json
 
         ports: dict[tuple[str, str], dict[str, float]] = {}
@@ -215,23 +215,28 @@ def demo_collect(inventory: Path, cycles: int = 3, interval_s: float = 1.0, top:
             for field, key in (("rx_pfc_frames_per_s", "pfc"), ("rx_pause_duration_us_per_s", "pause"),
                                ("ecn_marked_pkts_per_s", "ecn"), ("drop_pkts_per_s", "drops"),
                                ("rx_octets_per_s", "rx")):
-                if field not in fields or (key == "drops" and not lossless):
+                if field not in fields:
                     continue
+                if key == "drops" and lossless:
+                    port[f"lossless:{tags['queue']}"] = fields[field]
                 if key == "pfc" and row["measurement"] != "interface":
                     continue  # the port total; the per-priority rows would double it
                 port[f"{key}:{tags.get('queue', '')}"] = fields[field]  # per queue; the last cycle's rate wins
         for port in ports.values():
-            for key in ("pfc", "pause", "ecn", "drops", "rx"):
+            for key in ("pfc", "pause", "ecn", "drops", "lossless", "rx"):
                 port[key] = sum(v for k, v in port.items() if k.startswith(f"{key}:"))
     alerts = [a for r in collector.reports for a in r.alerts]
     err.print(f"      {len(collector.reports)} cycles of {len(targets)} switches (SNMP) and {len(cli_targets)} "
               f"devices (CLI), {sum(r.samples for r in collector.reports)} samples, {len(alerts)} alerts",
               markup=False, emoji=False)
-    ranked = sorted(ports.items(), key=lambda item: (-item[1].get("pause", 0.0), -item[1].get("pfc", 0.0),
-                                                     -item[1].get("ecn", 0.0), -item[1].get("rx", 0.0)))[:top]
-    table("congestion at a glance: top ports by PFC pause time, pauses, ECN marks",
-          ["device", "port", "pause us/s", "pfc rx/s", "ecn marks/s", "lossless drops/s", "rx Gb/s"],
+    order = ("pause", "pfc", "ecn", "drops", "rx")
+    ranked = sorted(ports.items(), key=lambda item: tuple(-item[1].get(k, 0.0) for k in order))[:top]
+    table(f"{heading}: top ports by PFC pause time, pauses, ECN marks, drops",
+          ["device", "port", "pause us/s", "pfc rx/s", "ecn marks/s", "drops/s", "lossless drops/s", "rx Gb/s"],
           [[d, p, f"{f.get('pause', 0.0):.0f}", f"{f.get('pfc', 0.0):.0f}", f"{f.get('ecn', 0.0):.0f}",
-            f"{f.get('drops', 0.0):.0f}", f"{f.get('rx', 0.0) * 8 / 1e9:.1f}"] for (d, p), f in ranked])
+            f"{f.get('drops', 0.0):.0f}", f"{f.get('lossless', 0.0):.0f}", f"{f.get('rx', 0.0) * 8 / 1e9:.1f}"]
+           for (d, p), f in ranked])
     for alert in alerts[:top]:
         err.print(f"      alert {alert.fields['message']}", markup=False, emoji=False)
+    if len(alerts) > top:
+        err.print(f"      ... and {len(alerts) - top} more alerts", markup=False, emoji=False)

@@ -1,26 +1,35 @@
-"""fabric demo: the main job on the shipped lab inventory (grows with the twin, deploy and tuner)."""
+"""fabric demo: the main job on the shipped lab inventory, end to end on the twin.
+
+Validate and render; then one twin under a congesting workload: collect (factory-fresh, lossy), deploy (dry run,
+deploy, idempotent re-deploy), collect again (lossless with ECN), twin down.
+"""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from fabric.cli import exitcodes
 from fabric.cli.output import err, print_report, table
 from fabric.intent.check import validate_inventory
+from fabric.inventory.models import Device
 from fabric.render import render_fabric, write_rendered
 
-LAB_ROCE = Path(__file__).resolve().parents[2] / "inventories" / "lab-roce"
+ROOT = Path(__file__).resolve().parents[2]
+LAB_ROCE = ROOT / "inventories" / "lab-roce"
+DEMO_WORKLOAD = ROOT / "workloads" / "incast-16to1.yaml"
 
 
 def demo(
     inventory: Annotated[Path, typer.Option(help="Inventory to run the demo on.")] = LAB_ROCE,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Keep rendered files here.")] = None,
+    workload: Annotated[Path, typer.Option(help="Workload the twin runs while the demo deploys and collects.")]
+    = DEMO_WORKLOAD,
 ) -> None:
-    """Validate and render the lab fabric, then summarise what each device would get."""
+    """Validate and render the lab fabric; on its twin under a workload, collect, deploy, collect again."""
     err.print(f"[1/2] validate {inventory}", markup=False)
     result = validate_inventory(str(inventory))
     print_report(result.report)
@@ -45,19 +54,31 @@ def demo(
     table(f"{result.fabric.spec.name}: lossless intent per device",
           ["device", "platform", "role", "lossless ports", "pfc", "ecn kmin/kmax", "headroom", "lines"], rows)
     if result.fabric.spec.transport == "roce":
-        from fabric.cli.deploy import demo_deploy
-
-        err.print("[+] deploy: the twin up, dry run, deploy, idempotent re-deploy, twin down", markup=False)
-        demo_deploy(inventory, result.intents, list(result.fabric.devices.values()))
-    demo_telemetry(inventory, result.fabric.spec.transport)
+        on_twin(inventory, workload, result.intents, list(result.fabric.devices.values()))
 
 
-def demo_telemetry(inventory: Path, transport: str) -> None:
-    """Telemetry step: the twin under load, a few cycles of `fabric collect`, the congestion at a glance."""
-    if transport != "roce":
-        return
+def on_twin(inventory: Path, workload: Path, intents: dict[str, Any], devices: list[Device]) -> None:
+    """The twin part: up under ``workload``, the congestion before and after the deploy, down."""
     from fabric.cli.collect import demo_collect
+    from fabric.cli.deploy import demo_deploy
+    from fabric.lab.control import Lab, LabError
 
-    err.print("[+] collect: the twin under load, 3 cycles into a local sink (and InfluxDB if FABRIC_INFLUX_URL)",
-              markup=False)
-    demo_collect(inventory)
+    with tempfile.TemporaryDirectory(prefix="fabric-demo-") as scratch:
+        lab = Lab(Path(scratch) / "twin")
+        try:
+            lab.up(inventory, free_ports=True, workload=workload)
+        except LabError as exc:
+            err.print(f"error: lab: {exc}", markup=False, emoji=False)
+            raise typer.Exit(exitcodes.UNREACHABLE) from None
+        try:
+            err.print(f"[+] twin up: {len(devices)} devices on loopback addresses, workload {workload.stem}",
+                      markup=False)
+            err.print("[+] collect: factory-fresh fabric (lossy, no ECN), 3 cycles into a local sink "
+                      "(and InfluxDB if FABRIC_INFLUX_URL)", markup=False)
+            demo_collect(inventory, lab.state_dir, "before deploy")
+            demo_deploy(lab.state_dir, intents, devices)
+            err.print("[+] collect: the same workload on the deployed lossless fabric", markup=False)
+            demo_collect(inventory, lab.state_dir, "after deploy")
+        finally:
+            lab.down()
+            err.print("[+] twin down", markup=False)

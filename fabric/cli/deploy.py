@@ -156,40 +156,32 @@ def deploy_command(
         raise typer.Exit(report.exit_code)
 
 
-def demo_deploy(inventory: Path, intents: dict[str, Any], devices: list[Device]) -> None:
-    """The demo's deploy step: the twin up, a dry run's diff summary, the deploy, an idempotent re-deploy, down."""
+def demo_deploy(lab_dir: Path, intents: dict[str, Any], devices: list[Device]) -> None:
+    """The demo's deploy step on a running twin: a dry run's diff summary, the deploy, an idempotent re-deploy."""
     import tempfile
     from collections import Counter
 
-    from fabric.lab.control import Lab, LabError
     from fabric.render import render_fabric
 
     devices = [d for d in devices if d.platform in DRIVERS]
     configs = render_fabric({d.name: intents[d.name] for d in devices})
     candidates = {name: candidate_text(c.files) for name, c in configs.items()}
     with tempfile.TemporaryDirectory(prefix="fabric-demo-deploy-") as scratch:
-        lab = Lab(Path(scratch) / "twin")
-        try:
-            lab.up(inventory, free_ports=True)
-        except LabError as exc:
-            raise _fail(f"lab: {exc}", exitcodes.UNREACHABLE) from None
-        try:
-            _say(f"      twin up: {len(devices)} devices on loopback addresses (SSH, eAPI), host keys checked")
-            targets = lab_targets(devices, lab.state_dir, 60.0)
-            runs = Path(scratch) / "runs"
-            dry = deploy(targets, candidates, runs, Options(dry_run=True))
-            per_platform: Counter[str] = Counter()
-            for r in dry.results:
-                per_platform[r.platform] += r.changed_lines
-            _say("[+] deploy --dry-run: " + ", ".join(f"{p} {n} lines" for p, n in sorted(per_platform.items()))
-                 + f"; {sum(r.status == 'would-change' for r in dry.results)} devices would change, nothing pushed")
-            real = deploy(targets, candidates, runs, Options())
-            _print(real, json_output=False, show_diff=False)
-            again = deploy(targets, candidates, runs, Options())
-            _say(f"[+] re-deploy: {sum(r.status == 'changed' for r in again.results)} changed, "
-                 f"{sum(r.status == 'unchanged' for r in again.results)} unchanged (idempotent)")
-        finally:
-            lab.down()
-            _say("      twin down")
+        targets = lab_targets(devices, lab_dir, 60.0)
+        runs = Path(scratch) / "runs"
+        dry = deploy(targets, candidates, runs, Options(dry_run=True))
+        per_platform: Counter[str] = Counter()
+        for r in dry.results:
+            per_platform[r.platform] += r.changed_lines
+        _say("[+] deploy --dry-run: " + ", ".join(f"{p} {n} lines" for p, n in sorted(per_platform.items()))
+             + f"; {sum(r.status == 'would-change' for r in dry.results)} devices would change, nothing pushed")
+        real = deploy(targets, candidates, runs, Options())
+        _print(real, json_output=False, show_diff=False)
+        again = deploy(targets, candidates, runs, Options())
+        if again.exit_code:
+            _print(again, json_output=False, show_diff=False)
+        changed = sum(r.status == "changed" for r in again.results)
+        _say(f"[+] re-deploy: {changed} changed, {sum(r.status == 'unchanged' for r in again.results)} unchanged"
+             + (" (idempotent)" if not changed and not again.exit_code else " (NOT idempotent)"))
     if real.exit_code or again.exit_code:
         raise typer.Exit(real.exit_code or again.exit_code)

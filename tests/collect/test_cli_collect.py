@@ -63,15 +63,3 @@ def test_influx_without_url_and_token_never_printed(twin: Lab) -> None:
 def test_invalid_inventory_exits_5(tmp_path: Path) -> None:
     result = run(str(tmp_path / "nowhere"), "--once")
     assert result.returncode == 5 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
-
-
-def test_demo_step_collects_from_a_loaded_twin_and_ranks_ports() -> None:
-    code = ("from pathlib import Path; from fabric.cli.collect import demo_collect; "
-            f"demo_collect(Path({str(INVENTORIES / 'lab-roce')!r}), cycles=2)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "COLUMNS": "160"})
-    assert result.returncode == 0, result.stderr
-    out = result.stdout + result.stderr
-    assert "congestion at a glance" in out and "6 switches (SNMP)" in out
-    rows = [line for line in out.splitlines() if line.startswith("│")]
-    assert len(rows) == 5 and all(float(row.split("│")[7]) > 0 for row in rows)  # rx Gb/s: the load is seen

@@ -10,8 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from fabric.cli.deploy import lab_targets
 from fabric.deploy.drivers import candidate_text
 from fabric.deploy.run import DeviceResult, Options, deploy
@@ -242,20 +240,6 @@ def test_invalid_inventory_exits_5_in_one_line(lab_roce: Path, tmp_path: Path) -
     assert "MTU 9216 differs from spine1:Ethernet1/1 (1500)" in process.stderr
     assert "invalid inventory; nothing deployed" in process.stderr.splitlines()[-1]
     assert not (tmp_path / "runs").exists()
-
-
-@pytest.mark.slow
-def test_demo_deploy_step_on_the_whole_lab() -> None:
-    """The demo's deploy step: its own twin, a dry run, 22 devices changed, then 0 on the re-deploy."""
-    code = ("from pathlib import Path; from fabric.cli.deploy import demo_deploy; "
-            "from fabric.intent.check import validate_inventory; "
-            f"r = validate_inventory({str(INV)!r}); "
-            f"demo_deploy(Path({str(INV)!r}), r.intents, list(r.fabric.devices.values()))")
-    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert process.returncode == 0, process.stderr
-    assert "22 devices would change, nothing pushed" in process.stderr
-    assert "22 changed, 0 unchanged, 0 failed" in process.stderr
-    assert "[+] re-deploy: 0 changed, 22 unchanged (idempotent)" in process.stderr
 
 
 def test_opensm_files_deploy_restart_and_roll_back(tmp_path: Path) -> None:

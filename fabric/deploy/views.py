@@ -74,7 +74,7 @@ class ViewCliDriver(NetmikoSession):
         self._send("system-view")
         try:
             if tolerated:
-                self._batch(tolerated)
+                self._batch(tolerated, stop_on_error=False)
             if lines:
                 check_output(self._batch(lines), self.dialect.errors, what)
             if self.dialect.commit:
@@ -85,9 +85,27 @@ class ViewCliDriver(NetmikoSession):
         if answer.rstrip().endswith("]:"):  # "Are you sure to continue?[Y/N]:"
             self._send("y")
 
-    def _batch(self, lines: list[str]) -> str:
+    def _batch(self, lines: list[str], stop_on_error: bool = True) -> str:
+        """Type ``lines`` one top-level block at a time, its view command first. A refused view command leaves
+        the session where it was, so the block's lines landed in system view and its ``quit`` lines climbed out of
+        the session: the device's refusal was lost behind "connection dropped". A block that printed an error
+        ends the batch (``stop_on_error``; the rest of the block stays untyped), or the session goes back to
+        system view and typing goes on (removals, where refusals are expected)."""
         prompt = r"[\[<][~*]?" + re.escape(self.conn.base_prompt) + r"[^\]>\n]*[\]>]"
-        return send_batch(self.conn, lines, prompt, self.target.timeout_s)
+        outputs: list[str] = []
+        for block in top_level_blocks(lines):
+            for part in (block[:1], block[1:]):  # the view command alone first: refused, its lines stay untyped
+                output = send_batch(self.conn, part, prompt, self.target.timeout_s) if part else ""
+                outputs.append(output)
+                if any(marker in row for row in output.splitlines() for marker in self.dialect.errors):
+                    break
+            else:
+                continue
+            if stop_on_error:
+                break
+            if re.search(r"<[^\n>]*>\s*$", output):  # quit one view too many: back in the user view
+                self._send("system-view")
+        return "\n".join(outputs)
 
     def _leave(self) -> None:
         """Back to the user view; uncommitted candidate lines (after an error) are dropped, not committed."""
@@ -108,3 +126,12 @@ class ViewCliDriver(NetmikoSession):
             raise DeployError("error", f"rollback incomplete: {left[0].strip()}")
 
 
+def top_level_blocks(lines: list[str]) -> list[list[str]]:
+    """Typed lines cut before each unindented command (a system-view line or a view header), so that every
+    block takes the session from system view back to system view."""
+    blocks: list[list[str]] = []
+    for line in lines:
+        if not blocks or (not line.startswith(" ") and line != "quit"):
+            blocks.append([])
+        blocks[-1].append(line)
+    return blocks

@@ -1,0 +1,29 @@
+"""Twin faults against deploy on the view-CLI platforms (the deploy tests mostly fault SONiC)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from fabric.lab.control import Lab
+from tests.e2e.conftest import deploy, generate, results
+
+
+def test_comware_refusing_configuration_is_reported_as_refused(tmp_path: Path,
+                                                               lab_of: Callable[..., Lab]) -> None:
+    """A refused view command left the session in system view, so the block's ``quit`` lines climbed out of it
+    and closed the session: the deploy said "connection dropped: Socket is closed" instead of the device's
+    refusal. The device must be back at its backup (nothing of the push left)."""
+    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "1", "--servers", "1",
+                   "--nics-per-server", "1", "--platforms", "comware")
+    lab = lab_of(inv)
+    digest = lab.status()["devices"]["leaf1"]["config_digest"]
+    lab.fault("leaf1", "reject-config", 120)
+    run = deploy(inv, lab, tmp_path / "runs", "--limit", "leaf1")
+    assert run.returncode == 3
+    result = results(run)["leaf1"]
+    assert result["status"] == "failed"
+    assert result["reason"].startswith("configuration refused: % "), result["reason"]
+    assert "\n" not in result["reason"]
+    lab.clear("leaf1")
+    assert lab.status()["devices"]["leaf1"]["config_digest"] == digest

@@ -90,7 +90,7 @@ def max_min(demand: F64, res: I64, cap: F64, paths: Paths | None = None) -> tupl
     at the lowest level and takes them (and what they use) out of the counts. Flows on one path (``paths``:
     the distinct rows of ``res``) see the same shares, so the per-resource work is done once per path and
     only the freezing decisions are per flow."""
-    n, k = res.shape
+    n, k = demand.size, res.shape[1]
     path, rows = paths if paths is not None else (np.arange(n), res)
     n_p = rows.shape[0]
     flat_rows = rows.reshape(-1)
@@ -126,23 +126,71 @@ def max_min(demand: F64, res: I64, cap: F64, paths: Paths | None = None) -> tupl
     return rate, share_f
 
 
-Paths = tuple[I64, I64]  # (each flow's path index, the distinct rows): see ``_paths``
+Paths = tuple[I64, I64]  # (each flow's path index, the distinct rows)
 PATH_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
                     dtype=np.uint64)
 
 
-def _paths(pq: I64) -> Paths:
-    """Each flow's index among the distinct rows of ``pq`` (its queue/sink resources; the port columns follow
-    from them) and those rows: a multiplicative hash per row, checked exactly (on a collision every flow is
-    its own path)."""
-    n, w = pq.shape
+def _row_hash(columns: I64) -> NDArray[np.uint64]:
+    """A multiplicative hash per row of non-negative-or--1 ints; -1 padding adds nothing, so rows padded to
+    different widths hash alike."""
+    w = columns.shape[1]
     mix = PATH_MIX[np.arange(w) % PATH_MIX.size] + np.arange(w, dtype=np.uint64) * np.uint64(2)
-    key = ((pq.astype(np.uint64) + np.uint64(1)) * mix).sum(axis=1)  # wraps modulo 2**64
-    _, first, path = np.unique(key, return_index=True, return_inverse=True)
-    path = path.reshape(-1)
-    if not bool((pq[first][path] == pq).all()):
-        return np.arange(n), pq
-    return path, first
+    return np.asarray(((columns.astype(np.uint64) + np.uint64(1)) * mix).sum(axis=1), dtype=np.uint64)
+
+
+class _PathTable:
+    """The distinct paths of the engine's flows (queue/sink, port and ingress-slot columns per hop), numbered
+    as flows arrive, so an epoch works on the few paths its flows use (flows of one source, destination and
+    class share one) instead of on flows x hops. Rows are matched exactly (a hash finds candidates)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[int, int] = {}
+        self.res_q = np.full((0, 1), -1, dtype=np.int64)
+        self.res_p = np.full((0, 1), -1, dtype=np.int64)
+        self.jp = np.full((0, 1), -1, dtype=np.int64)
+        self.sink = np.zeros((0, 1), dtype=bool)
+
+    @property
+    def size(self) -> int:
+        return int(self.res_q.shape[0])
+
+    def add(self, fl: _Flows) -> I64:
+        """Each flow's path id (new paths appended)."""
+        n, w = fl.res_q.shape
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        both = np.concatenate([fl.res_q, fl.jp], axis=1)
+        keys, first, inv = np.unique(_row_hash(both), return_index=True, return_inverse=True)
+        inv = inv.reshape(-1)
+        if not bool((both[first][inv] == both).all()):  # a hash collision inside the batch: no sharing
+            keys, first, inv = np.arange(n, dtype=np.uint64), np.arange(n), np.arange(n)
+            known = np.full(n, -1, dtype=np.int64)
+        else:
+            known = np.array([self.ids.get(k, -1) for k in keys.tolist()], dtype=np.int64)
+        width = max(w, self.res_q.shape[1])
+        hit = np.flatnonzero(known >= 0)
+        if hit.size:  # exact check against the stored rows
+            mine = _pad(both[first[hit]], 2, w, width)
+            theirs = np.concatenate([_pad(self.res_q[known[hit]], 1, self.res_q.shape[1], width),
+                                     _pad(self.jp[known[hit]], 1, self.jp.shape[1], width)], axis=1)
+            known[hit[(mine != theirs).any(axis=1)]] = -1
+        fresh = np.flatnonzero(known < 0)
+        known[fresh] = self.size + np.arange(fresh.size)
+        self.ids.update(zip(keys[fresh].tolist(), known[fresh].tolist(), strict=True))
+        rows = first[fresh]
+        for name, fill in (("res_q", -1), ("res_p", -1), ("jp", -1), ("sink", False)):
+            old, add = getattr(self, name), getattr(fl, name)[rows]
+            setattr(self, name, np.concatenate([
+                np.pad(old, ((0, 0), (0, width - old.shape[1])), constant_values=fill),
+                np.pad(add, ((0, 0), (0, width - add.shape[1])), constant_values=fill)]))
+        return np.asarray(known[inv], dtype=np.int64)
+
+
+def _pad(block: I64, parts: int, width: int, to: int) -> I64:
+    """``parts`` side-by-side blocks of ``width`` columns each padded with -1 to ``to`` columns."""
+    return np.concatenate([np.pad(block[:, i * width:(i + 1) * width], ((0, 0), (0, to - width)),
+                                  constant_values=-1) for i in range(parts)], axis=1)
 
 
 @dataclass
@@ -171,6 +219,7 @@ class _Flows:
     sink: B  # (F, W) the sink column
     res_q: I64  # (F, W) the column's queue resource: port x 8 + queue (a sink's: n x 8 + that), -1 padding
     res_p: I64  # (F, W) the column's port resource (2 n x 8 + port) at an egress, -1 elsewhere
+    pid: I64  # the flow's path in the engine's _PathTable
     tag: list[str]
     group: list[str]
     members: F64  # flows this row stands for (the live runner aggregates mice of one tick and pair)
@@ -252,6 +301,7 @@ def _flows_of(sc: Scenario) -> _Flows:
         tau_alpha_s=per_flow([d.dce_tcp_rtt_us * 1e-6 for d in kinds]),
         cut_s=per_flow([d.rate_reduce_monitor_period_us * 1e-6 for d in kinds]),
         rtt_s=2 * delay, port=port, queue=queue, jp=jp, sink=sink, res_q=res_q, res_p=res_p,
+        pid=np.zeros(nf, dtype=np.int64),
         tag=list(sc.flow_tag), group=list(sc.flow_group) or list(sc.flow_tag), members=np.ones(nf),
         max_rate=np.full(nf, np.inf),
         done=np.full(nf, np.nan), delivered=np.zeros(nf))
@@ -349,12 +399,12 @@ class _Space:
         return np.asarray(self.slots // QUEUES)
 
 
-def _compress(values: I64, mark: B, lut: I64) -> tuple[I64, I64]:
+def _compress(values: I64, mark: B, lut: I64, dummy: bool = True) -> tuple[I64, I64]:
     """(sorted distinct values, each value's rank) for ints in [-1, size) without a sort: ``mark``/``lut``
     are scratch arrays as long as the id space (index -1 is its last id, the dummy, always present); ``mark``
     is left cleared."""
     mark[values] = True
-    mark[-1] = True
+    mark[-1] = mark[-1] or dummy
     uniq = np.flatnonzero(mark)
     mark[uniq] = False
     lut[uniq] = np.arange(uniq.size)
@@ -400,6 +450,8 @@ class EpochEngine:
         self.wd_paused_s = np.zeros(n * QUEUES)
         self.wd_until = np.full(n * QUEUES, -1.0)
         self.fl = _flows_of(scenario)
+        self.paths = _PathTable()
+        self.fl.pid = self.paths.add(self.fl)
         self.completed = Completed()
         self.finished: list[tuple[str, float]] = []  # (group, flows) completed since the owner last drained it
         self.delivered_total = 0.0
@@ -407,6 +459,7 @@ class EpochEngine:
         self._carry = 0.0
         self._steady: tuple[_EpochCounts, I64, F64] | None = None  # last epoch's counters, flows, bytes
         self._scratches: dict[int, tuple[B, I64]] = {}
+        self._path_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
         self._buffer: tuple[Scenario, F64] | None = None
         self._armed_for: Scenario | None = None
         self._armed_slots = np.zeros(0, dtype=np.int64)
@@ -424,6 +477,7 @@ class EpochEngine:
                 new.members = np.asarray(members, dtype=float)
             if max_rate is not None:
                 new.max_rate = np.asarray(max_rate, dtype=float)
+            new.pid = self.paths.add(new)
             self.fl = _concat(self.fl, new)
             self.rate = np.concatenate([self.rate, np.zeros(batch.n_flows)])
 
@@ -438,6 +492,8 @@ class EpochEngine:
         new = _flows_of(scenario)
         for name in ("port", "queue", "jp", "sink", "res_q", "res_p", "rtt_s"):
             setattr(self.fl, name, getattr(new, name))
+        self.paths = _PathTable()
+        self.fl.pid = self.paths.add(self.fl)
         self.sc = scenario
 
     def set_pfc_storm(self, port: int, on: bool = True) -> None:
@@ -462,6 +518,9 @@ class EpochEngine:
         self._steady = None
         self.fl = _take(self.fl, keep)
         self.rate = self.rate[keep]
+        if self.paths.size > 2 * keep.sum() + 1024:  # forget the paths of finished flows
+            self.paths = _PathTable()
+            self.fl.pid = self.paths.add(self.fl)
         return keep
 
     # -- running ----------------------------------------------------------------------------------
@@ -593,8 +652,14 @@ class EpochEngine:
         idx = np.flatnonzero(act & (frac > 1e-9))
         self.rate[:] = 0.0
         fr = frac[idx]
-        sink, jp = fl.sink[idx], fl.jp[idx]
-        res_q, res_p = fl.res_q[idx], fl.res_p[idx]
+        # the epoch's paths (flows of one path share all per-hop columns): per-hop work is per path
+        if self._path_scratch[0].size < self.paths.size:  # grown geometrically with the path table
+            grown = 2 * self.paths.size
+            self._path_scratch = (np.zeros(grown, dtype=bool), np.zeros(grown, dtype=np.int64))
+        used_paths, path = _compress(fl.pid[idx], *self._path_scratch, dummy=False)
+        tbl = self.paths
+        res_q, res_p, jp, s_f = (tbl.res_q[used_paths], tbl.res_p[used_paths], tbl.jp[used_paths],
+                                 tbl.sink[used_paths])
         sp, pq, pres, jpc = self._space(res_q, res_p, jp)
         nq, qid, qport, n_j = sp.nq, sp.qid, sp.qport, sp.n_slots + 1
         cap, stormed = self._capacities(sp, t0)  # before the watchdog: a queue it stops now obeys this epoch
@@ -604,11 +669,8 @@ class EpochEngine:
         width = pq.shape[1]
         demand = np.minimum(np.minimum(fl.nic_rate[idx], fl.max_rate[idx]),
                             fl.remaining[idx] / np.maximum(fr * dt, 1e-12))
-        res = np.concatenate([pq, pres], axis=1)
-        # flows with the same queues and ingresses (a path) share everything per-resource: computed per path
-        path, first = _paths(np.concatenate([pq, jpc], axis=1))
-        rows_res, rows_q, rows_j, n_p = res[first], pq[first], jpc[first], first.size
-        v_f, s_f, e_f = res_q[first] >= 0, sink[first], res_p[first] >= 0
+        rows_res, rows_q, rows_j, n_p = np.concatenate([pq, pres], axis=1), pq, jpc, used_paths.size
+        v_f, e_f = res_q >= 0, res_p >= 0
         # unroutable: ends at a dead port
         dead = np.asarray((~v_f[:, 1:] & ~s_f[:, :-1] & e_f[:, :-1]).any(axis=1))[path]
         demand = np.where(dead, 0.0, demand)
@@ -618,7 +680,7 @@ class EpochEngine:
             per = np.bincount(path, weights=values, minlength=n_p)
             return np.asarray(np.bincount(on.reshape(-1), weights=np.repeat(per, on.shape[1]), minlength=size))
 
-        rate, share = max_min(demand, res, cap, (path, rows_res))
+        rate, share = max_min(demand, rows_res, cap, (path, rows_res))
         inst = np.minimum(fl.nic_rate[idx], np.maximum(share, rate))  # a flow's rate while it sends
 
         # bottleneck column: the first saturated resource of a flow limited below its demand (queue and port

@@ -11,9 +11,11 @@ from rich.table import Table
 
 from fabric.core.problems import ValidationReport
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# no markup, no emoji: messages carry user text (a key "smile" printed as "defaults.yaml:smile:" became an emoji)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 # Without a terminal rich assumes 80 columns; tables read better in a log or a pipe when wider.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 132)
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False,
+              width=None if sys.stdout.isatty() else 132)
 
 
 def print_report(report: ValidationReport) -> None:

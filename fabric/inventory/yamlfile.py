@@ -87,6 +87,11 @@ def read_yaml(path: Path) -> YamlDoc:
     except OSError as exc:
         doc.error = f"cannot read: {exc.strerror or exc}"
         return doc
+    except UnicodeDecodeError as exc:  # YAML is UTF-8: a Latin-1 editor or a binary file
+        raw = path.read_bytes()[:exc.start]
+        doc.error = f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot be decoded; save the file as UTF-8"
+        doc.error_line = raw.count(b"\n") + 1
+        return doc
     if _read_json_subset(text, doc):
         return doc
     try:

@@ -70,3 +70,36 @@ def test_deploy_logs_in_with_the_users_default_key(tmp_path: Path, lab_of: Calla
                              capture_output=True, text=True, timeout=120, env=no_secrets(tmp_path))
     assert process.returncode == 0, process.stdout[-1500:] + process.stderr[-1500:]
     assert results(process)["gpu01"]["status"] == "would-change"
+
+
+def minimal_copy(tmp_path: Path) -> Path:
+    inv = tmp_path / "inv"
+    shutil.copytree(INV, inv)
+    return inv
+
+
+def test_inventory_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    """A file saved as Latin-1 (or a stray binary) made validate, and every command that loads an inventory or a
+    workload, die with UnicodeDecodeError."""
+    inv = minimal_copy(tmp_path)
+    (inv / "defaults.yaml").write_bytes(b"port: 22\nusername: adm\xefn\npassword: ${FABRIC_PASSWORD}\n")
+    for args in (("validate", inv), ("render", inv, "-o", tmp_path / "out")):
+        process = fabric(*args)
+        assert process.returncode == 5
+        errors = [line for line in process.stderr.splitlines() if line.startswith("error:")]
+        assert errors == ["error: defaults.yaml: not UTF-8 text: byte 0xef cannot be decoded; save the file as "
+                          "UTF-8 (line 2); fix: correct the YAML at that line"], process.stderr
+    workload = tmp_path / "w.yaml"
+    workload.write_bytes(b"name: w\ndescription: caf\xe9\n")
+    process = fabric("workload", "check", workload)
+    assert process.returncode == 5 and "not UTF-8 text" in process.stderr
+
+
+def test_a_key_named_like_an_emoji_code_is_printed_as_typed(tmp_path: Path) -> None:
+    """rich turned ``defaults.yaml:smile:`` into ``defaults.yaml😄``: the message no longer named the key."""
+    inv = minimal_copy(tmp_path)
+    with (inv / "defaults.yaml").open("a") as f:
+        f.write("smile: 1\n")
+    process = fabric("validate", inv)
+    assert process.returncode == 5
+    assert "error: defaults.yaml:smile: unknown key 'smile'" in process.stderr, process.stderr

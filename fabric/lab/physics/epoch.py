@@ -150,12 +150,13 @@ class _PathTable:
         self.res_p = np.full((0, 1), -1, dtype=np.int64)
         self.jp = np.full((0, 1), -1, dtype=np.int64)
         self.sink = np.zeros((0, 1), dtype=bool)
+        self.keys = np.zeros(0, dtype=np.uint64)  # each row's hash (the dict maps it back to the row)
 
     @property
     def size(self) -> int:
         return int(self.res_q.shape[0])
 
-    def add(self, fl: _Flows) -> I64:
+    def add(self, fl: _Hops) -> I64:
         """Each flow's path id (new paths appended)."""
         n, w = fl.res_q.shape
         if n == 0:
@@ -178,6 +179,7 @@ class _PathTable:
         fresh = np.flatnonzero(known < 0)
         known[fresh] = self.size + np.arange(fresh.size)
         self.ids.update(zip(keys[fresh].tolist(), known[fresh].tolist(), strict=True))
+        self.keys = np.concatenate([self.keys, keys[fresh]])
         rows = first[fresh]
         for name, fill in (("res_q", -1), ("res_p", -1), ("jp", -1), ("sink", False)):
             old, add = getattr(self, name), getattr(fl, name)[rows]
@@ -185,6 +187,15 @@ class _PathTable:
                 np.pad(old, ((0, 0), (0, width - old.shape[1])), constant_values=fill),
                 np.pad(add, ((0, 0), (0, width - add.shape[1])), constant_values=fill)]))
         return np.asarray(known[inv], dtype=np.int64)
+
+    def keep(self, used: I64) -> I64:
+        """Keep only the paths ``used`` (sorted ids); returns the new id of every old one (-1: dropped)."""
+        new_id = np.full(self.size, -1, dtype=np.int64)
+        new_id[used] = np.arange(used.size)
+        for name in ("res_q", "res_p", "jp", "sink", "keys"):
+            setattr(self, name, getattr(self, name)[used])
+        self.ids = dict(zip(self.keys.tolist(), range(used.size), strict=True))  # ``add`` checks rows exactly
+        return new_id
 
 
 def _pad(block: I64, parts: int, width: int, to: int) -> I64:
@@ -194,8 +205,20 @@ def _pad(block: I64, parts: int, width: int, to: int) -> I64:
 
 
 @dataclass
+class _Hops:
+    """A batch's flow-hop matrices (flows x columns; the last used column is the sink): registered in the
+    engine's ``_PathTable`` as the flows arrive, not kept per flow."""
+
+    port: I64  # (F, W) egress port per column, -1 padding; the sink column holds the destination NIC port
+    jp: I64  # (F, W) ingress port x 8 + PG feeding this column, -1 at the source NIC
+    sink: B  # (F, W) the sink column
+    res_q: I64  # (F, W) the column's queue resource: port x 8 + queue (a sink's: n x 8 + that), -1 padding
+    res_p: I64  # (F, W) the column's port resource (2 n x 8 + port) at an egress, -1 elsewhere
+
+
+@dataclass
 class _Flows:
-    """Per-flow state and the flow-hop matrices (flows x columns; the last used column is the sink)."""
+    """Per-flow state; the hops are the flow's path in the engine's ``_PathTable`` (``pid``)."""
 
     src: I64
     dst: I64
@@ -213,12 +236,7 @@ class _Flows:
     tau_alpha_s: F64
     cut_s: F64
     rtt_s: F64
-    port: I64  # (F, W) egress port per column, -1 padding; the sink column holds the destination NIC port
-    queue: I64  # (F, W)
-    jp: I64  # (F, W) ingress port x 8 + PG feeding this column, -1 at the source NIC
-    sink: B  # (F, W) the sink column
-    res_q: I64  # (F, W) the column's queue resource: port x 8 + queue (a sink's: n x 8 + that), -1 padding
-    res_p: I64  # (F, W) the column's port resource (2 n x 8 + port) at an egress, -1 elsewhere
+    routed: B  # the flow has a first hop (its source NIC's port is up)
     pid: I64  # the flow's path in the engine's _PathTable
     tag: list[str]
     group: list[str]
@@ -243,8 +261,8 @@ class Completed:
     group: list[str] = field(default_factory=list)
 
 
-def _flows_of(sc: Scenario) -> _Flows:
-    """The engine's flow arrays from a Scenario's flow and flow-hop arrays."""
+def _flows_of(sc: Scenario) -> tuple[_Flows, _Hops]:
+    """The engine's flow arrays and the flows' hop matrices from a Scenario's flow and flow-hop arrays."""
     nf = sc.n_flows
     order = np.argsort(sc.hop_flow, kind="stable")
     hf = sc.hop_flow[order]
@@ -289,6 +307,7 @@ def _flows_of(sc: Scenario) -> _Flows:
     res_p = np.where(valid & ~sink, 2 * npq + port, -1)
     delay = np.where(port >= 0, sc.delay_s[np.maximum(port, 0)], 0.0).sum(axis=1) if nf else np.zeros(0)
     mtu = sc.mtu[sc.flow_src].astype(float) if nf else np.zeros(0)
+    hops = _Hops(port=port, jp=jp, sink=sink, res_q=res_q, res_p=res_p)
     return _Flows(
         src=sc.flow_src.copy(), dst=sc.flow_dst.copy(), size=sc.flow_bytes.astype(float),
         start=sc.flow_start_s.astype(float), remaining=sc.flow_bytes.astype(float), dscp=sc.flow_dscp.copy(),
@@ -300,29 +319,17 @@ def _flows_of(sc: Scenario) -> _Flows:
         byte_reset=np.maximum(per_flow([float(d.rpg_byte_reset) for d in kinds]), mtu),
         tau_alpha_s=per_flow([d.dce_tcp_rtt_us * 1e-6 for d in kinds]),
         cut_s=per_flow([d.rate_reduce_monitor_period_us * 1e-6 for d in kinds]),
-        rtt_s=2 * delay, port=port, queue=queue, jp=jp, sink=sink, res_q=res_q, res_p=res_p,
-        pid=np.zeros(nf, dtype=np.int64),
+        rtt_s=2 * delay, routed=port[:, 0] >= 0, pid=np.zeros(nf, dtype=np.int64),
         tag=list(sc.flow_tag), group=list(sc.flow_group) or list(sc.flow_tag), members=np.ones(nf),
         max_rate=np.full(nf, np.inf),
-        done=np.full(nf, np.nan), delivered=np.zeros(nf))
+        done=np.full(nf, np.nan), delivered=np.zeros(nf)), hops
 
 
 def _concat(a: _Flows, b: _Flows) -> _Flows:
-    width = max(a.port.shape[1], b.port.shape[1])
-
-    def pad(m: NDArray[Any], fill: Any) -> NDArray[Any]:
-        return np.pad(m, ((0, 0), (0, width - m.shape[1])), constant_values=fill)
-
     out: dict[str, Any] = {}
     for name in _Flows.__dataclass_fields__:
         x, y = getattr(a, name), getattr(b, name)
-        if isinstance(x, list):
-            out[name] = x + y
-        elif x.ndim == 2:
-            fill = False if x.dtype == bool else (0 if name == "queue" else -1)
-            out[name] = np.concatenate([pad(x, fill), pad(y, fill)])
-        else:
-            out[name] = np.concatenate([x, y])
+        out[name] = x + y if isinstance(x, list) else np.concatenate([x, y])
     return _Flows(**out)
 
 
@@ -449,9 +456,9 @@ class EpochEngine:
         self.u_jp = np.zeros(n * QUEUES)  # fraction of the last epoch each ingress x PG paused its peer
         self.wd_paused_s = np.zeros(n * QUEUES)
         self.wd_until = np.full(n * QUEUES, -1.0)
-        self.fl = _flows_of(scenario)
+        self.fl, hops = _flows_of(scenario)
         self.paths = _PathTable()
-        self.fl.pid = self.paths.add(self.fl)
+        self.fl.pid = self.paths.add(hops)
         self.completed = Completed()
         self.finished: list[tuple[str, float]] = []  # (group, flows) completed since the owner last drained it
         self.delivered_total = 0.0
@@ -472,12 +479,12 @@ class EpochEngine:
         ``max_rate``: bytes/s a row sends at most (an aggregate spreads its members over their window)."""
         self._steady = None
         if batch.n_flows:
-            new = _flows_of(batch)
+            new, hops = _flows_of(batch)
             if members is not None:
                 new.members = np.asarray(members, dtype=float)
             if max_rate is not None:
                 new.max_rate = np.asarray(max_rate, dtype=float)
-            new.pid = self.paths.add(new)
+            new.pid = self.paths.add(hops)
             self.fl = _concat(self.fl, new)
             self.rate = np.concatenate([self.rate, np.zeros(batch.n_flows)])
 
@@ -489,11 +496,10 @@ class EpochEngine:
     def reroute(self, scenario: Scenario) -> None:
         """New hops for the current flows (``scenario`` lists them in the engine's order); state stays."""
         self._steady = None
-        new = _flows_of(scenario)
-        for name in ("port", "queue", "jp", "sink", "res_q", "res_p", "rtt_s"):
-            setattr(self.fl, name, getattr(new, name))
+        new, hops = _flows_of(scenario)
+        self.fl.rtt_s, self.fl.routed = new.rtt_s, new.routed
         self.paths = _PathTable()
-        self.fl.pid = self.paths.add(self.fl)
+        self.fl.pid = self.paths.add(hops)
         self.sc = scenario
 
     def set_pfc_storm(self, port: int, on: bool = True) -> None:
@@ -519,8 +525,7 @@ class EpochEngine:
         self.fl = _take(self.fl, keep)
         self.rate = self.rate[keep]
         if self.paths.size > 2 * keep.sum() + 1024:  # forget the paths of finished flows
-            self.paths = _PathTable()
-            self.fl.pid = self.paths.add(self.fl)
+            self.fl.pid = self.paths.keep(np.unique(self.fl.pid))[self.fl.pid]
         return keep
 
     # -- running ----------------------------------------------------------------------------------
@@ -647,7 +652,7 @@ class EpochEngine:
         sc, fl, n = self.sc, self.fl, self.sc.n_ports
         npq = n * QUEUES
         t0, t1 = self.t, _tick(self.t + dt)
-        act = (fl.start < t1) & (fl.remaining > 0) & (fl.port[:, 0] >= 0)
+        act = (fl.start < t1) & (fl.remaining > 0) & fl.routed
         frac = np.where(act, np.clip((t1 - np.maximum(fl.start, t0)) / dt, 0.0, 1.0), 0.0)
         idx = np.flatnonzero(act & (frac > 1e-9))
         self.rate[:] = 0.0

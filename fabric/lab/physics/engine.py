@@ -187,8 +187,9 @@ class LiveEngine:
         """Aggregate mice, route, append to the engine."""
         if not len(batch):
             return
-        for g in batch.group.tolist():
-            self.outstanding[batch.groups[g]] += 1
+        groups, counts = np.unique(batch.group, return_counts=True)
+        for g, count in zip(groups.tolist(), counts.tolist(), strict=True):
+            self.outstanding[batch.groups[g]] += count
         src = self._ports(batch.src_host, batch.src_nic)
         dst = self._ports(batch.dst_host, batch.dst_nic)
         line = self.line[src]

@@ -24,6 +24,12 @@ Every epoch (0.5-5 ms) the engine does, with NumPy over all active flows at once
 6. Watchdog: an egress queue paused through a whole ``detect`` interval is a storm: it ignores pauses and
    drops what it sends for ``restore``; then it obeys pauses again (and re-detects if the storm goes on).
 
+Cost: flows of one source, destination and class share a path, and an epoch touches few of a large fabric's
+queues, so the per-hop work is done per distinct path (``_PathTable`` numbers them as flows arrive) or per
+group of flows alike in path, bottleneck column and control, over index spaces compressed to the queues,
+ingresses and ports in use (``_Space``); per-flow work is 1-D, and an epoch's counters are kept sparse
+(``_EpochCounts``). Same equations as the plain flows x hops form: only the order of float sums differs.
+
 Limits (honest): no per-packet dynamics, no DCQCN sawtooth or transient rate recovery (rates jump to the
 new max-min point each epoch); ETS/DWRR between classes is not modelled (queues of a port share it max-min);
 the priority of a queue is taken equal to its index; CNPs use the sender's NP knobs; watchdog action is

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import re
 from collections.abc import Iterator
 
 from fabric.core.asic import ASICS
@@ -50,10 +52,47 @@ def asics(fabric: Fabric) -> Iterator[Problem]:
             yield Problem(where, f"unknown ASIC '{device.asic}'", _suggest(device.asic, sorted(ASICS)))
 
 
+HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def is_address(text: str) -> bool:
+    """An IPv4/IPv6 address or a DNS name (RFC 1123 labels): what SSH, SNMP and the twin can reach."""
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        labels = text.rstrip(".").split(".")
+        return 0 < len(text) <= 253 and all(HOST_LABEL.fullmatch(label) for label in labels)
+
+
+def devices_exist(fabric: Fabric) -> Iterator[Problem]:
+    """An inventory without a device is a mistake (an empty or truncated hosts.yaml), not a fabric."""
+    if not fabric.devices:
+        yield Problem("hosts.yaml", "no devices", "list the fabric's switches and servers (see the README example)")
+
+
+def rdma_devices(fabric: Fabric) -> Iterator[Problem]:
+    """Each NIC of a server has its own RDMA device: the host script and the twin address NICs by it."""
+    for name, device in fabric.devices.items():
+        owner: dict[str, str] = {}
+        for ifname, iface in device.interfaces.items():
+            rdma = iface.rdma_device
+            if rdma is None:
+                continue
+            if rdma in owner:
+                yield Problem(f"hosts.yaml:{name}.data.interfaces.{ifname}.rdma_device",
+                              f"RDMA device {rdma} is also {owner[rdma]}'s", "give every NIC its own rdma_device")
+            else:
+                owner[rdma] = ifname
+
+
 def addresses(fabric: Fabric) -> Iterator[Problem]:
-    """No two devices share a management address and port."""
+    """Every management address is an address or a host name, and no two devices share one (and the port)."""
     seen: dict[tuple[str, int | None], str] = {}
     for name, device in fabric.devices.items():
+        if not is_address(device.hostname):
+            yield Problem(f"hosts.yaml:{name}.hostname", f"'{device.hostname}' is neither an IP address nor a "
+                          "host name", "write the management address, e.g. 10.0.0.11 or leaf1.mgmt.example.com")
         key = (device.hostname, device.port)
         if key in seen:
             yield Problem(f"hosts.yaml:{name}.hostname",
@@ -63,4 +102,4 @@ def addresses(fabric: Fabric) -> Iterator[Problem]:
             seen[key] = name
 
 
-RULES = [platforms, asics, addresses]
+RULES = [devices_exist, platforms, asics, addresses, rdma_devices]

@@ -138,3 +138,16 @@ def test_slow_receiver_pauses_its_leaf_port_and_link_counters_balance() -> None:
     assert math.isclose(gbps, 25, rel_tol=1e-6)
     assert frame.prio["tx_pfc{}_pause_us"][r0, 3] > 0 and frame.prio["rx_pfc{}_pause_us"][out, 3] > 0
     assert np.allclose(frame.port["rx_octets"], frame.port["tx_octets"][sc.peer])
+
+
+def test_a_storm_on_a_fabric_without_flows_still_pauses_its_link() -> None:
+    """No flow crosses the stormed link (an idle twin with a pfc-storm fault): the epoch still runs and the
+    NIC pauses the leaf port for the whole time."""
+    port = PortKnobs(pfc_priorities=frozenset({3}))
+    sc = shapes.star(2, speed_gbps=40, flows=[], knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port))
+    engine = EpochEngine(sc)
+    nic = sc.port_index("r0", "eth0")
+    engine.set_pfc_storm(nic)
+    frame = engine.advance(0.005)
+    assert math.isclose(frame.prio["tx_pfc{}_pause_us"][nic, 3], 5000.0)
+    assert math.isclose(frame.prio["rx_pfc{}_pause_us"][sc.peer[nic], 3], 5000.0)

@@ -417,7 +417,8 @@ def _compress(values: I64, mark: B, lut: I64, dummy: bool = True) -> tuple[I64, 
     are scratch arrays as long as the id space (index -1 is its last id, the dummy, always present); ``mark``
     is left cleared."""
     mark[values] = True
-    mark[-1] = mark[-1] or dummy
+    if dummy:
+        mark[-1] = True
     uniq = np.flatnonzero(mark)
     mark[uniq] = False
     lut[uniq] = np.arange(uniq.size)
@@ -473,6 +474,7 @@ class EpochEngine:
         self._steady: tuple[_EpochCounts, I64, F64] | None = None  # last epoch's counters, flows, bytes
         self._scratches: dict[int, tuple[B, I64]] = {}
         self._path_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
+        self._group_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
         self._buffer: tuple[Scenario, F64] | None = None
         self._armed_for: Scenario | None = None
         self._armed_slots = np.zeros(0, dtype=np.int64)
@@ -714,10 +716,14 @@ class EpochEngine:
         # a flow offers its demand up to its bottleneck column (unless DCQCN holds it to its rate there) and
         # its rate beyond: per-hop sums need only sums over groups of flows alike in path, bottleneck column
         # and control
-        _, g_first, grp = np.unique((path * (width + 1) + bcol) * 2 + controlled, return_index=True,
-                                    return_inverse=True)
-        grp = grp.reshape(-1)
-        n_g = g_first.size
+        g_key = (path * (width + 1) + bcol) * 2 + controlled
+        size = n_p * (width + 1) * 2
+        if self._group_scratch[0].size < size:  # grown geometrically, as the path scratch
+            self._group_scratch = (np.zeros(2 * size, dtype=bool), np.zeros(2 * size, dtype=np.int64))
+        g_used, grp = _compress(g_key, *self._group_scratch, dummy=False)
+        n_g = g_used.size
+        g_first = np.empty(n_g, dtype=np.int64)
+        g_first[grp[::-1]] = np.arange(grp.size - 1, -1, -1)  # each group's first flow
         g_path = path[g_first]
         gq, gj, g_eg = rows_q[g_path], rows_j[g_path], e_f[g_path]
         g_jp_ok = gj < n_j - 1  # the dummy slot stands for "no ingress" (source NICs)

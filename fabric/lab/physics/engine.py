@@ -250,8 +250,8 @@ class LiveEngine:
             frame = self.engine.advance(seconds)
             self._adapt(time.perf_counter() - began, seconds)
             self.sim_s = t1
-            for group, n in self.engine.finished:
-                self.outstanding[group] -= int(n)
+            for group, n in self.engine.finished.items():
+                self.outstanding[group] -= round(n)
                 if self.outstanding[group] <= 0:
                     del self.outstanding[group]
                     self.complete_groups.add(group)

@@ -467,7 +467,7 @@ class EpochEngine:
         self.paths = _PathTable()
         self.fl.pid = self.paths.add(hops)
         self.completed = Completed()
-        self.finished: list[tuple[str, float]] = []  # (group, flows) completed since the owner last drained it
+        self.finished: dict[str, float] = {}  # group -> flows completed since the owner last drained it
         self.delivered_total = 0.0
         self.rate = np.zeros(scenario.n_flows)
         self._carry = 0.0
@@ -931,7 +931,9 @@ class EpochEngine:
             groups = [fl.group[i] for i in at]
             c.tag += [fl.tag[i] for i in at]
             c.group += groups
-            self.finished += zip(groups, fl.members[fi].tolist(), strict=True)
+            done_in = self.finished
+            for g, m in zip(groups, fl.members[fi].tolist(), strict=True):
+                done_in[g] = done_in.get(g, 0.0) + m
             if len(c.size) > 2 * COMPLETED_KEEP:
                 for name in Completed.__dataclass_fields__:
                     del getattr(c, name)[:-COMPLETED_KEEP]

@@ -33,8 +33,8 @@ def up(
     = False,
     free_ports: Annotated[bool, typer.Option(
         "--free-ports", help="Listen on free ports of each device address instead of the inventory's.")] = False,
-    load: Annotated[float, typer.Option("--load", help="Steady traffic on every link, fraction of line rate "
-                                                        "(no physics; --workload runs the congestion engine).")] = 0.0,
+    load: Annotated[float, typer.Option("--load", min=0.0, max=1.0, help="Steady traffic on every link, fraction "
+                                        "of line rate (no physics; --workload runs the congestion engine).")] = 0.0,
     workload: Annotated[Path | None, typer.Option(
         "--workload", help="workloads/*.yaml: the congestion engine turns it and the applied config into counters.")]
     = None,

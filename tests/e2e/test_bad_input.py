@@ -103,3 +103,14 @@ def test_a_key_named_like_an_emoji_code_is_printed_as_typed(tmp_path: Path) -> N
     process = fabric("validate", inv)
     assert process.returncode == 5
     assert "error: defaults.yaml:smile: unknown key 'smile'" in process.stderr, process.stderr
+
+
+@pytest.mark.parametrize("load", ["-1", "1.5"])
+def test_lab_load_outside_zero_to_line_rate_is_a_usage_error(tmp_path: Path, load: str) -> None:
+    """--load -1 started a lab whose counters ran backwards (each collect cycle a discontinuity)."""
+    lab = Lab(tmp_path / "lab")
+    try:
+        process = fabric("lab", "up", INV, "--detach", "--free-ports", "--load", load, "--state-dir", lab.state_dir)
+    finally:
+        lab.down()  # a lab the bug started
+    assert process.returncode == 2 and "--load" in process.stderr

@@ -27,3 +27,14 @@ def test_comware_refusing_configuration_is_reported_as_refused(tmp_path: Path,
     assert "\n" not in result["reason"]
     lab.clear("leaf1")
     assert lab.status()["devices"]["leaf1"]["config_digest"] == digest
+
+
+def test_verification_failure_names_the_line_not_only_its_block() -> None:
+    """A hierarchical diff lists the block header first: the reason said only "interface FourHundredGigE1/0/1"."""
+    from fabric.deploy.run import first_problem
+
+    problems = ["  interface FourHundredGigE1/0/1", "+   priority-flow-control no-drop dot1p 4"]
+    assert first_problem(problems) == \
+        "interface FourHundredGigE1/0/1: +   priority-flow-control no-drop dot1p 4"
+    assert first_problem(["~ ens1np0 pfc: 0,0,0,0,0,0,0,0 -> 0,0,0,1,0,0,0,0"]) == \
+        "~ ens1np0 pfc: 0,0,0,0,0,0,0,0 -> 0,0,0,1,0,0,0,0"

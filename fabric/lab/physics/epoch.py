@@ -902,7 +902,8 @@ class EpochEngine:
 
         # flow progress and ground truth
         before = fl.remaining[idx]
-        fl.remaining[idx] = np.maximum(before - delivered, 0.0)
+        left = np.maximum(before - delivered, 0.0)
+        fl.remaining[idx] = np.where(left < 1.0, 0.0, left)  # under a byte left is float dust: the flow is done
         fl.delivered[idx] += delivered
         self.delivered_total += float(delivered.sum())
         self.rate[idx] = np.where(lost, 0.0, rate)

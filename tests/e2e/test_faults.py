@@ -38,3 +38,20 @@ def test_verification_failure_names_the_line_not_only_its_block() -> None:
         "interface FourHundredGigE1/0/1: +   priority-flow-control no-drop dot1p 4"
     assert first_problem(["~ ens1np0 pfc: 0,0,0,0,0,0,0,0 -> 0,0,0,1,0,0,0,0"]) == \
         "~ ens1np0 pfc: 0,0,0,0,0,0,0,0 -> 0,0,0,1,0,0,0,0"
+
+
+def test_atomic_rollback_leaves_nxos_exactly_at_its_backup(tmp_path: Path, lab_of: Callable[..., Lab]) -> None:
+    """A host refusing its login fails the run; --atomic rolls every NX-OS switch back. The rollback's
+    ``no service-policy`` left an empty ``system qos`` that the twin printed, so the running configuration (and
+    the lab's digest) never returned to the backup, as it does on NX-OS."""
+    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "1", "--servers", "1",
+                   "--nics-per-server", "1", "--platforms", "nxos")
+    lab = lab_of(inv)
+    before = {name: d["config_digest"] for name, d in lab.status()["devices"].items()}
+    lab.fault("gpu01", "auth-fail", 120)
+    run = deploy(inv, lab, tmp_path / "runs", "--canary", "2")
+    assert run.returncode == 3
+    statuses = {name: r["status"] for name, r in results(run).items()}
+    assert statuses == {"spine1": "rolled-back", "leaf1": "rolled-back", "gpu01": "failed"}, statuses
+    lab.clear("gpu01")
+    assert {name: d["config_digest"] for name, d in lab.status()["devices"].items()} == before

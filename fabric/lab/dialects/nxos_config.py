@@ -19,6 +19,8 @@ _SECTION_ORDER = (("hostname", 0), ("class-map", 10), ("policy-map type qos", 20
                   ("policy-map type queuing", 30), ("policy-map type network-qos", 40), ("system qos", 50),
                   ("priority-flow-control", 60), ("interface", 90))
 _INTERFACE_RANK = 90
+# modes that hold nothing of their own: shown only while a line is set inside them
+_SHOWN_WHEN_SET = ("system qos",)
 # what "show running-config all" adds to an interface that does not set it
 _INTERFACE_DEFAULTS = (("mtu", "mtu 1500"), ("priority-flow-control mode", "priority-flow-control mode auto"),
                        ("shutdown", "no shutdown"))
@@ -110,6 +112,8 @@ def running_lines(root: ConfigNode, defaults: bool = False) -> list[str]:
     lines = [f"version {NXOS_VERSION} Bios:version {BIOS_VERSION}"]
     previous = -1
     for node in sorted(root.children, key=_order):
+        if node.line in _SHOWN_WHEN_SET and not node.children:
+            continue  # an emptied ``system qos`` (its policies removed, e.g. by a rollback) prints nothing
         rank = _order(node)[0]
         if rank != previous or rank == _INTERFACE_RANK:
             lines.append("")

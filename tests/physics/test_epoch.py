@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from fabric.lab.physics import shapes
-from fabric.lab.physics.epoch import EpochEngine, dcqcn_fixed_point, response
+from fabric.lab.physics.epoch import EpochEngine, dcqcn_fixed_point, max_min, response
 from fabric.lab.physics.knobs import DcqcnKnobs, EcnKnobs, PortKnobs, WatchdogKnobs
 from fabric.lab.physics.scenario import CounterFrame, Scenario
 
@@ -151,3 +151,16 @@ def test_a_storm_on_a_fabric_without_flows_still_pauses_its_link() -> None:
     frame = engine.advance(0.005)
     assert math.isclose(frame.prio["tx_pfc{}_pause_us"][nic, 3], 5000.0)
     assert math.isclose(frame.prio["rx_pfc{}_pause_us"][sc.peer[nic], 3], 5000.0)
+
+
+def test_progressive_filling_fills_a_bottleneck_shared_by_many_distinct_demands() -> None:
+    """30 rows of distinct small demands (the live twin's aggregates) and one greedy flow on one link: the
+    small ones get their demand and the greedy one the rest, so the link is full (a fill that freezes one
+    demand level per round would run out of rounds and leave the link part-empty)."""
+    n = 30
+    demand = np.array([1e6 * (i + 1) for i in range(n)] + [np.inf])
+    res = np.zeros((n + 1, 2), dtype=np.int64)
+    res[:, 1] = 1  # resource 0: the link; 1: the infinite dummy
+    rate, _ = max_min(demand, res, np.array([1e9, np.inf]))
+    assert np.allclose(rate[:n], demand[:n], rtol=1e-12)
+    assert math.isclose(rate[n], 1e9 - demand[:n].sum(), rel_tol=1e-9)

@@ -92,8 +92,10 @@ def dcqcn_fixed_point(n: F64, capacity_pkts: F64, rai_pkts: F64, tau_alpha_s: F6
 
 def max_min(demand: F64, res: I64, cap: F64, paths: Paths | None = None) -> tuple[F64, F64]:
     """Max-min fair rates by progressive filling; ``res`` (flows x k) indexes ``cap`` (its last entry is an
-    infinite dummy used for padding). Returns (rates, each flow's final share). Each round freezes the flows
-    at the lowest level and takes them (and what they use) out of the counts. Flows on one path (``paths``:
+    infinite dummy used for padding). Returns (rates, each flow's final share). Each round freezes either
+    every flow whose demand fits under its bottleneck's current share, or (when none does) the flows at the
+    lowest share, and takes them (and what they use) out of the counts: as many rounds as bottleneck levels,
+    not as distinct demands. Flows on one path (``paths``:
     the distinct rows of ``res``) see the same shares, so the per-resource work is done once per path and
     only the freezing decisions are per flow."""
     n, k = demand.size, res.shape[1]
@@ -113,9 +115,16 @@ def max_min(demand: F64, res: I64, cap: F64, paths: Paths | None = None) -> tupl
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(cnt > 0.5, np.maximum(cap - used, 0.0) / np.maximum(cnt, 1), np.inf)
         b = share[rows].min(axis=1)[on_live]
-        level = min(float(b.min()), float(d.min()))
         last = round_ == FILL_ROUNDS - 1
-        fix = (d <= level * (1 + 1e-9)) | (b <= level * (1 + 1e-9)) | last
+        # every flow whose demand fits under its bottleneck's share gets its demand (shares only rise as
+        # flows freeze at or below them), all in one round; when none does, the lowest share is a level
+        under = d <= b * (1 + 1e-9)
+        if last:
+            fix = np.ones(live.size, dtype=bool)
+        elif under.any():
+            fix = under
+        else:
+            fix = b <= float(b.min()) * (1 + 1e-9)
         r = np.minimum(d[fix], b[fix])
         frozen = live[fix]
         rate[frozen] = r

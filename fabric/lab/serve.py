@@ -95,7 +95,8 @@ class Twin:
     def describe(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "devices": {
             name: {"platform": d.platform, "address": d.address, "endpoints": self.endpoints[name],
-                   "config_digest": self.digest(d), "faults": sorted(d.faults.until)}
+                   "config_digest": self.digest(d),
+                   "faults": sorted(kind for kind in list(d.faults.until) if d.faults.active(kind))}
             for name, d in self.devices.items()}}
 
     def control(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +153,9 @@ class Twin:
     def _fault(self, device: LabDevice, kind: str, seconds: float | None) -> dict[str, Any]:
         if kind not in FAULTS:
             return {"ok": False, "error": f"unknown fault {kind!r}; kinds: {', '.join(FAULTS)}"}
+        if seconds is not None and not seconds > 0:  # 0 meant "forever", a negative time a fault already over
+            return {"ok": False, "error": f"--for {seconds:g}: a fault lasts a positive number of seconds; "
+                                          "omit --for to keep it until cleared"}
         if kind == "counter-reset":
             device.counters.reset()
         device.faults.set(kind, seconds)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from fabric.lab.control import Lab
-from tests.e2e.conftest import deploy, generate, results
+from tests.conftest import INVENTORIES
+from tests.e2e.conftest import deploy, fabric, generate, results
 
 
 def test_comware_refusing_configuration_is_reported_as_refused(tmp_path: Path,
@@ -55,3 +57,20 @@ def test_atomic_rollback_leaves_nxos_exactly_at_its_backup(tmp_path: Path, lab_o
     assert statuses == {"spine1": "rolled-back", "leaf1": "rolled-back", "gpu01": "failed"}, statuses
     lab.clear("gpu01")
     assert {name: d["config_digest"] for name, d in lab.status()["devices"].items()} == before
+
+
+def test_fault_duration_is_positive_and_status_drops_expired_faults(tmp_path: Path,
+                                                                    lab_of: Callable[..., Lab]) -> None:
+    """``--for 0`` injected the fault for good and ``--for -3`` one that ``lab status`` listed as active; a fault
+    whose time was up stayed in ``lab status`` until some client happened to trip over it."""
+    lab = lab_of(INVENTORIES / "examples" / "minimal")
+    for bad in ("0", "-3"):
+        refused = fabric("lab", "fault", "leaf1", "slow", "--for", bad, "--state-dir", lab.state_dir)
+        assert refused.returncode == 5 and refused.stderr.count("\n") == 1, refused.stderr
+        assert "positive number of seconds" in refused.stderr
+    assert lab.status()["devices"]["leaf1"]["faults"] == []
+    done = fabric("lab", "fault", "leaf1", "snmp-timeout", "--for", "0.3", "--state-dir", lab.state_dir)
+    assert done.returncode == 0
+    assert lab.status()["devices"]["leaf1"]["faults"] == ["snmp-timeout"]
+    time.sleep(0.6)
+    assert lab.status()["devices"]["leaf1"]["faults"] == []

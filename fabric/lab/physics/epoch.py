@@ -253,6 +253,7 @@ class _Flows:
     rtt_s: F64
     routed: B  # the flow has a first hop (its source NIC's port is up)
     pid: I64  # the flow's path in the engine's _PathTable
+    gid: I64  # the flow's group, numbered by the engine (completions are counted per group)
     tag: list[str]
     group: list[str]
     members: F64  # flows this row stands for (the live runner aggregates mice of one tick and pair)
@@ -334,7 +335,7 @@ def _flows_of(sc: Scenario) -> tuple[_Flows, _Hops]:
         byte_reset=np.maximum(per_flow([float(d.rpg_byte_reset) for d in kinds]), mtu),
         tau_alpha_s=per_flow([d.dce_tcp_rtt_us * 1e-6 for d in kinds]),
         cut_s=per_flow([d.rate_reduce_monitor_period_us * 1e-6 for d in kinds]),
-        rtt_s=2 * delay, routed=port[:, 0] >= 0, pid=np.zeros(nf, dtype=np.int64),
+        rtt_s=2 * delay, routed=port[:, 0] >= 0, pid=np.zeros(nf, dtype=np.int64), gid=np.zeros(nf, dtype=np.int64),
         tag=list(sc.flow_tag), group=list(sc.flow_group) or list(sc.flow_tag), members=np.ones(nf),
         max_rate=np.full(nf, np.inf),
         done=np.full(nf, np.nan), delivered=np.zeros(nf)), hops
@@ -475,6 +476,9 @@ class EpochEngine:
         self.fl, hops = _flows_of(scenario)
         self.paths = _PathTable()
         self.fl.pid = self.paths.add(hops)
+        self.group_names: list[str] = []
+        self._group_ids: dict[str, int] = {}
+        self.fl.gid = self._group_id(self.fl.group)
         self.completed = Completed()
         self.finished: dict[str, float] = {}  # group -> flows completed since the owner last drained it
         self.delivered_total = 0.0
@@ -502,8 +506,18 @@ class EpochEngine:
             if max_rate is not None:
                 new.max_rate = np.asarray(max_rate, dtype=float)
             new.pid = self.paths.add(hops)
+            new.gid = self._group_id(new.group)
             self.fl = _concat(self.fl, new)
             self.rate = np.concatenate([self.rate, np.zeros(batch.n_flows)])
+
+    def _group_id(self, groups: list[str]) -> I64:
+        """Each flow's group number (new group names appended to ``group_names``)."""
+        for name in dict.fromkeys(groups):
+            if name not in self._group_ids:
+                self._group_ids[name] = len(self.group_names)
+                self.group_names.append(name)
+        ids = self._group_ids
+        return np.fromiter((ids[g] for g in groups), dtype=np.int64, count=len(groups))
 
     def set_ports(self, scenario: Scenario) -> None:
         """New port/knob arrays (same ports); flows and their state stay."""
@@ -941,9 +955,11 @@ class EpochEngine:
             groups = [fl.group[i] for i in at]
             c.tag += [fl.tag[i] for i in at]
             c.group += groups
-            done_in = self.finished
-            for g, m in zip(groups, fl.members[fi].tolist(), strict=True):
-                done_in[g] = done_in.get(g, 0.0) + m
+            gids, at_g = np.unique(fl.gid[fi], return_inverse=True)
+            count = np.bincount(at_g.reshape(-1), weights=fl.members[fi], minlength=gids.size)
+            for g, m in zip(gids.tolist(), count.tolist(), strict=True):
+                name = self.group_names[g]
+                self.finished[name] = self.finished.get(name, 0.0) + m
             if len(c.size) > 2 * COMPLETED_KEEP:
                 for name in Completed.__dataclass_fields__:
                     del getattr(c, name)[:-COMPLETED_KEEP]

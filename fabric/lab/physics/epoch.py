@@ -488,6 +488,7 @@ class EpochEngine:
         self._scratches: dict[int, tuple[B, I64]] = {}
         self._path_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
         self._group_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
+        self._burst_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
         self._buffer: tuple[Scenario, F64] | None = None
         self._armed_for: Scenario | None = None
         self._armed_slots = np.zeros(0, dtype=np.int64)
@@ -985,10 +986,16 @@ class EpochEngine:
         fl, sc = self.fl, self.sc
         sp = ctx.space
         nq, n_j = sp.nq, sp.n_slots + 1
-        n_v = (int(window.max()) + 1) * nq  # virtual queues: window x nq + queue
         w = egress & (pq < nq)
-        vq = window[:, None] * nq + pq
-        flat = vq[w]
+        # (window, queue) pairs the bursts cross, numbered compactly: window x nq + queue -> 0..n_v-1
+        size = (int(window.max()) + 1) * nq
+        if self._burst_scratch[0].size < size:
+            self._burst_scratch = (np.zeros(2 * size, dtype=bool), np.zeros(2 * size, dtype=np.int64))
+        vu, flat = _compress((window[:, None] * nq + pq)[w], *self._burst_scratch, dummy=False)
+        n_v = vu.size
+        v_queue = vu % max(nq, 1)
+        vq = np.full(pq.shape, -1, dtype=np.int64)
+        vq[w] = flat
 
         def per_hop(values: NDArray[Any]) -> NDArray[Any]:
             return np.asarray(np.broadcast_to(values[:, None], pq.shape)[w])
@@ -996,12 +1003,12 @@ class EpochEngine:
         r0_q = np.bincount(flat, weights=per_hop(fl.nic_rate[fidx]), minlength=n_v)
         bytes_q = np.bincount(flat, weights=per_hop(np.minimum(fl.size[fidx], fl.nic_rate[fidx] * dt)), minlength=n_v)
         k_q = np.bincount(flat, minlength=n_v)
-        c_v = np.tile(ctx.cap[:nq], n_v // max(nq, 1))
+        c_v = ctx.cap[v_queue]
         hot = (r0_q > c_v * (1 + 1e-6)) & (bytes_q > 0) & (k_q > 1)
         if not hot.any():
             return
         h = np.flatnonzero(hot)  # the rest only on hot (window, queue) pairs
-        hq = h % nq
+        hq = v_queue[h]
 
         def mean_q(values: F64) -> F64:
             return np.asarray((np.bincount(flat, weights=per_hop(values[fidx]), minlength=n_v) / np.maximum(k_q, 1))[h])
@@ -1017,10 +1024,10 @@ class EpochEngine:
         peak = np.zeros(n_v)
         peak[h] = np.where(react, np.minimum(bound, kmin + (r0_h - c_h) * t_r + cascade), bound)
         # per ingress feeding a hot queue: m distinct (queue, ingress) pairs
-        pair_ok = w & hot[np.minimum(vq, n_v - 1)] & jp_ok
+        pair_ok = w & hot[np.maximum(vq, 0)] & jp_ok
         uniq = np.unique(vq[pair_ok] * n_j + jpc[pair_ok])
         uv, uj = uniq // n_j, uniq % n_j
-        uq = uv % nq
+        uq = v_queue[uv]
         m = np.bincount(uv, minlength=n_v)
         per_in = peak[uv] / np.maximum(m[uv], 1)
         xoff, xon, need, headroom = ctx.xoff[uj], ctx.xon[uj], ctx.need[uj], ctx.headroom[uj]
@@ -1048,7 +1055,7 @@ class EpochEngine:
         lossy_over = ~ll & (per_in > limit)
         rec.add("queue", "q{}_drop_bytes", sp.qid[uq], np.where(lossy_over, per_in - limit, 0.0))
         held = np.bincount(uv, weights=np.where(ll, stay, np.minimum(per_in, limit)), minlength=n_v)
-        peak_out[:] = np.maximum(peak_out, held.reshape(-1, nq).max(axis=0))
+        np.maximum.at(peak_out, v_queue, held)
         held_h = held[h]
         ramp = np.mean([red_probability(held_h * (i + 0.5) / 8, kmin, kmax, pmax) for i in range(8)], axis=0)
         # the bytes that cross the queue while it ramps up to the peak and drains back see the ramp

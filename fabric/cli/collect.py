@@ -114,8 +114,9 @@ def collect(
         "--sink", help="influx | jsonl:PATH | lineprotocol:PATH | stdout; repeat for several.")] = ["stdout"],  # noqa: B006
     once: Annotated[bool, typer.Option("--once", help="One cycle, then exit (cron, systemd timers).")] = False,
     interval: Annotated[float, typer.Option("--interval", min=0.1, help="Seconds between aligned cycles.")] = 10.0,
-    duration: Annotated[float | None, typer.Option("--duration", help="Stop after this many seconds.")] = None,
-    deadline: Annotated[float, typer.Option("--deadline", help="Per-device time limit per cycle, seconds.")]
+    duration: Annotated[float | None, typer.Option("--duration", min=0.1, help="Stop after this many seconds.")]
+    = None,
+    deadline: Annotated[float, typer.Option("--deadline", min=0.1, help="Per-device time limit per cycle, seconds.")]
     = 5.0,
     lab: Annotated[Path | None, typer.Option("--lab", help="Poll the running twin of this state dir.")] = None,
     v3: Annotated[bool, typer.Option("--v3", help="With --lab: SNMPv3 authPriv instead of v2c.")] = False,

@@ -114,3 +114,14 @@ def test_lab_load_outside_zero_to_line_rate_is_a_usage_error(tmp_path: Path, loa
     finally:
         lab.down()  # a lab the bug started
     assert process.returncode == 2 and "--load" in process.stderr
+
+
+@pytest.mark.parametrize("option", [("--once", "--deadline", "-1"), ("--once", "--deadline", "0"),
+                                    ("--interval", "1", "--duration", "-5")])
+def test_collect_times_must_be_positive(tmp_path: Path, option: tuple[str, ...]) -> None:
+    """--deadline -1 polled every device and failed each with "no answer within -1 s" (exit 3); a negative
+    --duration ran a cycle anyway."""
+    process = fabric("collect", INV, *option, "--sink", f"jsonl:{tmp_path / 'out.jsonl'}",
+                     env={"FABRIC_SNMP_COMMUNITY": "public"}, timeout=60)
+    assert process.returncode == 2 and option[-2] in process.stderr
+    assert not (tmp_path / "out.jsonl").exists()

@@ -30,6 +30,8 @@ from fabric.lab.workload.timeline import Clock, active, intervals
 CHUNK_S = 0.01
 MAX_REDRAWS = 64
 I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+Chunk = tuple[I64, I64, I64, I64, F64, F64]  # src host, src NIC, dst host, dst NIC, bytes, start s
 
 
 @dataclass(frozen=True)
@@ -95,15 +97,33 @@ class PoissonGen:
         self.rate = phase.load * self.src.rate_bps / mean_bytes(self.cdf)  # flows/s per source NIC
         self.rate_cdf = np.cumsum(self.rate)
         self.total_rate = float(self.rate_cdf[-1])
-        self._cache: tuple[tuple[int, int], FlowBatch] | None = None
+        self._cache: tuple[tuple[int, int], Chunk] | None = None
+        # active at every instant (repeating, whole timeline, no cycle): no per-flow activity mask
+        self.always_on = (clock.repeat and phase.cycle is None and phase.start_s == 0
+                          and (phase.stop_s is None or phase.stop_s >= clock.duration_s))
 
     def batch(self, t0: float, t1: float, seed: int) -> FlowBatch:
+        """The flows starting in [t0, t1): the chunks' columns sliced to the window and joined once (chunks are
+        time-ordered, so no sort), with the phase's constant columns made at the end, not per chunk."""
         spans = intervals(self.phase, self.clock, t0, t1)
         chunks = sorted({c for a, b in spans
                          for c in range(math.floor(max(a, t0) / CHUNK_S), math.ceil(min(b, t1) / CHUNK_S))})
-        return FlowBatch.concat([self._chunk(c, seed) for c in chunks]).window(t0, t1)
+        parts = []
+        for c in chunks:
+            cols = self._chunk(c, seed)
+            lo, hi = np.searchsorted(cols[5], (t0, t1), side="left")
+            if hi > lo:
+                parts.append([col[lo:hi] for col in cols])
+        if not parts:
+            return FlowBatch.empty()
+        sh, sn, dh, dn, size, start = (p[0] if len(parts) == 1 else np.concatenate(p) for p in zip(*parts, strict=True))
+        n = len(start)
+        return FlowBatch(sh, sn, dh, dn, size, start, np.full(n, self.phase.dscp, dtype=np.int64),
+                         np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64),
+                         [self.tag], [self.tag])
 
-    def _chunk(self, c: int, seed: int) -> FlowBatch:
+    def _chunk(self, c: int, seed: int) -> Chunk:
+        """Chunk ``c``'s flows as (src host, src NIC, dst host, dst NIC, bytes, start) columns, time-ordered."""
         if self._cache is not None and self._cache[0] == (seed, c):
             return self._cache[1]
         rng = np.random.default_rng(np.random.SeedSequence((seed, self.stream, c)))
@@ -118,8 +138,9 @@ class PoissonGen:
             read = rng.random(len(src)) < self.phase.read_fraction
             sh, dh = np.where(read, dh, sh), np.where(read, sh, dh)
             sn, dn = np.where(read, dn, sn), np.where(read, sn, dn)
-        out = FlowBatch.of((sh, sn), (dh, dn), size, start, self.phase.dscp, self.tag, [self.tag],
-                           np.zeros(len(src), np.int64))
-        out = out.mask(active(self.phase, self.clock, out.start_s))
+        out: Chunk = (sh, sn, dh, dn, size, start)
+        if not self.always_on:
+            on = active(self.phase, self.clock, start)
+            out = (sh[on], sn[on], dh[on], dn[on], size[on], start[on])
         self._cache = ((seed, c), out)
         return out

@@ -111,6 +111,9 @@ class EventGen:
         times = event_times(self.phase, self.clock, self.period_s, t0 - self.span_s, t1)
         return launch(self.tpl, times, self.tag, self.phase.dscp).window(t0, t1)
 
+    def pieces(self, t0: float, t1: float, seed: int) -> list[FlowBatch]:
+        return [self.batch(t0, t1, seed)]
+
 
 def incast_senders(hosts: Sequence[Host], servers: list[int], nic: int) -> list[tuple[int, int]]:
     """Sender NICs, rail-major: NIC ``nic`` of every server first (same rail as the target), then the next

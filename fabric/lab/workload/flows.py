@@ -57,9 +57,28 @@ def _renumber(names: list[str], table: dict[str, int]) -> tuple[I64 | None, int]
     return np.asarray(ids, dtype=np.int64), first
 
 
+def constant(value: int, n: int) -> I64:
+    """``n`` times ``value`` as a read-only view of one number (a phase's tag, class, group): no memory."""
+    return np.broadcast_to(np.int64(value), (n,))
+
+
+def _is_constant(column: I64) -> bool:
+    return column.ndim == 1 and len(column) > 1 and column.strides[0] == 0
+
+
+def _owned(column: I64) -> I64:
+    """A writable array for a ``constant`` view (what leaves the package is always plain arrays)."""
+    return np.array(column) if _is_constant(column) else column
+
+
 def _renumbered(column: I64, how: tuple[I64 | None, int], optional: bool = False) -> I64:
     """``column`` renumbered as ``_renumber`` says; ``optional``: -1 (no group) stays -1."""
     ids, first = how
+    if _is_constant(column):
+        value = int(column[0])
+        if value >= 0 or not optional:
+            value = int(ids[value]) if ids is not None else value + first
+        return constant(value, len(column))
     if ids is None:
         if first == 0:
             return column
@@ -67,25 +86,45 @@ def _renumbered(column: I64, how: tuple[I64 | None, int], optional: bool = False
     return np.where(column >= 0, ids[np.maximum(column, 0)], -1) if optional else ids[column]
 
 
-def _merge_rows(starts: Sequence[F64]) -> list[I64 | NDArray[np.bool_]]:
-    """For time-ordered runs ``starts``, where each element lands in their stable merge (the order a stable
-    sort of the runs concatenated gives): its own index plus, per other run, how many of that run's elements go
-    before it (ties: earlier runs first). The longest run (a dense mix, next to a few incast bursts) takes the
-    rows the others leave, as a mask, so only the short runs are searched."""
-    longest = max(range(len(starts)), key=lambda i: len(starts[i]))
-    free = np.ones(sum(len(s) for s in starts), dtype=np.bool_)
-    rows: list[I64 | NDArray[np.bool_]] = []
-    for i, s in enumerate(starts):
+def _before(runs: Sequence[Sequence[F64]], i: int, keys: F64) -> I64:
+    """For each key of run ``i``, how many elements of the other runs precede it in the stable merge (ties:
+    earlier runs first); a run may come in several time-ordered pieces (joined: one search per run)."""
+    count = np.zeros(len(keys), dtype=np.int64)
+    for j, run in enumerate(runs):
+        if j != i:
+            count += np.searchsorted(run[0] if len(run) == 1 else np.concatenate(run), keys,
+                                     side="right" if j < i else "left")
+    return count
+
+
+def _joined(parts: Sequence[Any]) -> Any:
+    """A run's pieces of one column as one array, or as one number when every piece is the same ``constant``
+    (a phase's tag, class and group: written without ever being materialised)."""
+    if all(_is_constant(p) for p in parts) and len({int(p[0]) for p in parts}) == 1:
+        return parts[0][0]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+Where = I64 | NDArray[np.bool_]
+
+
+def _rows(runs: Sequence[Sequence[FlowBatch]], n: int) -> list[Where]:
+    """Where each run lands in the stable merge of ``runs`` (``n`` rows): its k-th flow goes to k plus the flows
+    of other runs before it (``_before``). Only the runs other than the longest are searched; the longest takes
+    the rows they leave, as a mask (a masked write is sequential, unlike a scatter)."""
+    starts = [[p.start_s for p in run] for run in runs]
+    longest = max(range(len(runs)), key=lambda i: sum(len(p) for p in runs[i]))
+    free = np.ones(n, dtype=np.bool_)
+    placed: list[Where] = []
+    for i, run in enumerate(starts):
         if i == longest:
-            rows.append(free)
+            placed.append(free)
             continue
-        row = np.arange(len(s), dtype=np.int64)
-        for j, other in enumerate(starts):
-            if j != i:
-                row += np.searchsorted(other, s, side="right" if j < i else "left")
+        keys = run[0] if len(run) == 1 else np.concatenate(run)
+        row = np.arange(len(keys), dtype=np.int64) + _before(starts, i, keys)
         free[row] = False
-        rows.append(row)
-    return rows
+        placed.append(row)
+    return placed
 
 
 @dataclass
@@ -134,38 +173,47 @@ class FlowBatch:
 
     @staticmethod
     def concat(batches: Sequence[FlowBatch]) -> FlowBatch:
-        """Join batches (tag and group indices renumbered), ordered by start time (stable: ties keep order).
+        """Join batches (tag and group indices renumbered), ordered by start time (stable: ties keep order)."""
+        return FlowBatch.merge([[b] for b in batches])
 
-        Each batch is time-ordered already (or sorted first), so the join is a stable k-way merge: every flow's
-        final row is found by ``searchsorted`` against the other batches and the columns are written straight
-        there, instead of concatenating, arg-sorting and gathering every column again (the live twin's
-        per-tick cost on dense mixes)."""
-        batches = [b.sorted() for b in batches if len(b)]
-        if not batches:
+    @staticmethod
+    def merge(runs: Sequence[Sequence[FlowBatch]]) -> FlowBatch:
+        """Join runs (each a list of pieces following each other in time, e.g. a phase's chunk slices) into one
+        batch ordered by start time, stably (ties: earlier run first), tag and group indices renumbered: the same
+        as concatenating every piece and sorting stably.
+
+        Each flow's row is found by ``searchsorted`` against the other runs and the columns are written straight
+        there (the longest run, a dense mix, takes the rows the others leave), instead of concatenating,
+        arg-sorting and gathering every column again: the live twin's per-tick cost on dense mixes."""
+        runs = [run for run in ([p.sorted() for p in r if len(p)] for r in runs) if run]
+        if not runs:
             return FlowBatch.empty()
-        if len(batches) == 1 and len(set(batches[0].tags)) == len(batches[0].tags):
-            return batches[0]
+        if len(runs) == 1 and len(runs[0]) == 1 and len(set(runs[0][0].tags)) == len(runs[0][0].tags):
+            b = runs[0][0]
+            return FlowBatch(b.src_host, b.src_nic, b.dst_host, b.dst_nic, b.bytes, b.start_s, _owned(b.dscp),
+                             _owned(b.tag), _owned(b.group), _owned(b.after), b.tags, b.groups)
         tags: dict[str, int] = {}
         groups: dict[str, int] = {}
-        tag_cols, group_cols, after_cols = [], [], []
-        for b in batches:  # one name, one index: chunks of a phase repeat its tag and group names
-            tag_cols.append(_renumbered(b.tag, _renumber(b.tags, tags)))
-            how = _renumber(b.groups, groups)
-            group_cols.append(_renumbered(b.group, how))
-            after_cols.append(_renumbered(b.after, how, optional=True))
-        in_order = all(a.start_s[-1] <= b.start_s[0] for a, b in pairwise(batches))  # chunk after chunk
-        rows, n = [] if in_order else _merge_rows([b.start_s for b in batches]), sum(len(b) for b in batches)
-        def col(name: str, parts: list[Any] | None = None) -> Any:
-            parts = parts if parts is not None else [getattr(b, name) for b in batches]
+        pieces = [p for run in runs for p in run]
+        renamed = []
+        for p in pieces:  # one name, one index: pieces of a phase repeat its tag and group names
+            how = _renumber(p.groups, groups)
+            renamed.append({"tag": _renumbered(p.tag, _renumber(p.tags, tags)), "group": _renumbered(p.group, how),
+                            "after": _renumbered(p.after, how, optional=True)})
+        n = sum(len(p) for p in pieces)
+        in_order = all(a.start_s[-1] <= b.start_s[0] for a, b in pairwise(pieces))
+        rows = [] if in_order else _rows(runs, n)
+        bounds = np.cumsum([0] + [len(run) for run in runs]).tolist()  # run i: pieces[bounds[i]:bounds[i + 1]]
+        def col(name: str) -> Any:
+            parts = [r[name] if name in r else getattr(p, name) for p, r in zip(pieces, renamed, strict=True)]
             if in_order:
                 return np.concatenate(parts)
             out = np.empty(n, dtype=parts[0].dtype)
-            for where, part in zip(rows, parts, strict=True):
-                out[where] = part
+            for where, a, b in zip(rows, bounds, bounds[1:], strict=False):
+                out[where] = _joined(parts[a:b])
             return out
         return FlowBatch(col("src_host"), col("src_nic"), col("dst_host"), col("dst_nic"), col("bytes"),
-                         col("start_s"), col("dscp"), col("tag", tag_cols), col("group", group_cols),
-                         col("after", after_cols), list(tags), list(groups))
+                         col("start_s"), col("dscp"), col("tag"), col("group"), col("after"), list(tags), list(groups))
 
     def window(self, t0: float, t1: float) -> FlowBatch:
         """The flows starting in [t0, t1), as a view of the time-ordered batch."""

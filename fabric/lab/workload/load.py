@@ -32,6 +32,9 @@ class PhaseGen(Protocol):
 
     def batch(self, t0: float, t1: float, seed: int) -> FlowBatch: ...
 
+    def pieces(self, t0: float, t1: float, seed: int) -> list[FlowBatch]:
+        """The same flows as time-ordered pieces (``FlowBatch.merge`` joins every phase's in one pass)."""
+
 
 GENERATORS: dict[str, Any] = {"websearch": PoissonGen, "hadoop": PoissonGen, "storage": PoissonGen,
                               "incast": IncastGen, "allreduce": CollectiveGen, "alltoall": CollectiveGen,
@@ -148,7 +151,7 @@ class Workload:
                    seed: int | None = None) -> FlowBatch:
         """The flows starting in [t0_s, t1_s) as columns (host/NIC indices into ``hosts``)."""
         seed = self.spec.seed if seed is None else seed
-        return FlowBatch.concat([g.batch(t0_s, t1_s, seed) for g in self._prepared(hosts)[1]])
+        return FlowBatch.merge([g.pieces(t0_s, t1_s, seed) for g in self._prepared(hosts)[1]])
 
     def flows(self, hosts: Iterable[Sequence[Any]], t0_s: float, t1_s: float,
               seed: int | None = None) -> list[FlowSpec]:

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from fabric.lab.workload.cdf import CDFS, Cdf, mean_bytes, sample_bytes
 from fabric.lab.workload.errors import WorkloadError
-from fabric.lab.workload.flows import FlowBatch
+from fabric.lab.workload.flows import FlowBatch, constant
 from fabric.lab.workload.hosts import Host, select
 from fabric.lab.workload.schema import HostSelect, MixPhase, StoragePhase
 from fabric.lab.workload.timeline import Clock, active, intervals
@@ -103,24 +103,26 @@ class PoissonGen:
                           and (phase.stop_s is None or phase.stop_s >= clock.duration_s))
 
     def batch(self, t0: float, t1: float, seed: int) -> FlowBatch:
-        """The flows starting in [t0, t1): the chunks' columns sliced to the window and joined once (chunks are
-        time-ordered, so no sort), with the phase's constant columns made at the end, not per chunk."""
+        """The flows starting in [t0, t1) as one batch."""
+        return FlowBatch.merge([self.pieces(t0, t1, seed)])
+
+    def pieces(self, t0: float, t1: float, seed: int) -> list[FlowBatch]:
+        """The flows starting in [t0, t1), chunk by chunk in time order: views of the chunks' columns, and the
+        phase's class, tag and group as ``constant`` views, so nothing is copied before the merge of every phase
+        (``FlowBatch.merge``) writes the tick's batch."""
         spans = intervals(self.phase, self.clock, t0, t1)
         chunks = sorted({c for a, b in spans
                          for c in range(math.floor(max(a, t0) / CHUNK_S), math.ceil(min(b, t1) / CHUNK_S))})
-        parts = []
+        out = []
         for c in chunks:
-            cols = self._chunk(c, seed)
-            lo, hi = np.searchsorted(cols[5], (t0, t1), side="left")
+            sh, sn, dh, dn, size, start = self._chunk(c, seed)
+            lo, hi = np.searchsorted(start, (t0, t1), side="left").tolist()
             if hi > lo:
-                parts.append([col[lo:hi] for col in cols])
-        if not parts:
-            return FlowBatch.empty()
-        sh, sn, dh, dn, size, start = (p[0] if len(parts) == 1 else np.concatenate(p) for p in zip(*parts, strict=True))
-        n = len(start)
-        return FlowBatch(sh, sn, dh, dn, size, start, np.full(n, self.phase.dscp, dtype=np.int64),
-                         np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64),
-                         [self.tag], [self.tag])
+                n = hi - lo
+                out.append(FlowBatch(sh[lo:hi], sn[lo:hi], dh[lo:hi], dn[lo:hi], size[lo:hi], start[lo:hi],
+                                     constant(self.phase.dscp, n), constant(0, n), constant(0, n), constant(-1, n),
+                                     [self.tag], [self.tag]))
+        return out
 
     def _chunk(self, c: int, seed: int) -> Chunk:
         """Chunk ``c``'s flows as (src host, src NIC, dst host, dst NIC, bytes, start) columns, time-ordered."""
@@ -128,7 +130,10 @@ class PoissonGen:
             return self._cache[1]
         rng = np.random.default_rng(np.random.SeedSequence((seed, self.stream, c)))
         n = rng.poisson(self.total_rate * CHUNK_S)
-        start = (c + np.sort(rng.random(n))) * CHUNK_S
+        start = rng.random(n)
+        start.sort()
+        start += c
+        start *= CHUNK_S  # (c + sorted uniforms) x CHUNK_S, in place
         src = np.minimum(np.searchsorted(self.rate_cdf, rng.random(n) * self.rate_cdf[-1], side="right"),
                          len(self.rate) - 1)
         size = sample_bytes(rng, self.cdf, len(src))

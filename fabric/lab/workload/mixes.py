@@ -24,6 +24,7 @@ from fabric.lab.workload.cdf import CDFS, Cdf, mean_bytes, sample_bytes
 from fabric.lab.workload.errors import WorkloadError
 from fabric.lab.workload.flows import FlowBatch, constant
 from fabric.lab.workload.hosts import Host, select
+from fabric.lab.workload.lookup import Lookup
 from fabric.lab.workload.schema import HostSelect, MixPhase, StoragePhase
 from fabric.lab.workload.timeline import Clock, active, intervals
 
@@ -97,6 +98,7 @@ class PoissonGen:
         self.rate = phase.load * self.src.rate_bps / mean_bytes(self.cdf)  # flows/s per source NIC
         self.rate_cdf = np.cumsum(self.rate)
         self.total_rate = float(self.rate_cdf[-1])
+        self.source = Lookup(self.rate_cdf, 0.0, self.total_rate)
         self._cache: tuple[tuple[int, int], Chunk] | None = None
         # active at every instant (repeating, whole timeline, no cycle): no per-flow activity mask
         self.always_on = (clock.repeat and phase.cycle is None and phase.start_s == 0
@@ -134,8 +136,10 @@ class PoissonGen:
         start.sort()
         start += c
         start *= CHUNK_S  # (c + sorted uniforms) x CHUNK_S, in place
-        src = np.minimum(np.searchsorted(self.rate_cdf, rng.random(n) * self.rate_cdf[-1], side="right"),
-                         len(self.rate) - 1)
+        pick = rng.random(n)
+        pick *= self.rate_cdf[-1]
+        src = self.source(pick)  # searchsorted(rate_cdf, pick, side="right"), by buckets
+        np.minimum(src, len(self.rate) - 1, out=src)
         size = sample_bytes(rng, self.cdf, len(src))
         dst = pick_peers(rng, self.dst, self.src.host[src])
         sh, sn, dh, dn = self.src.host[src], self.src.nic[src], self.dst.host[dst], self.dst.nic[dst]

@@ -97,12 +97,22 @@ def _before(runs: Sequence[Sequence[F64]], i: int, keys: F64) -> I64:
     return count
 
 
-def _joined(parts: Sequence[Any]) -> Any:
+def _joined(parts: Sequence[Any], scratch: dict[str, Any] | None) -> Any:
     """A run's pieces of one column as one array, or as one number when every piece is the same ``constant``
-    (a phase's tag, class and group: written without ever being materialised)."""
+    (a phase's tag, class and group: written without ever being materialised). Pieces are joined into the
+    caller's ``scratch`` buffer when it has one (the result is copied into the batch at once): memory used
+    again every tick instead of fresh pages, whose first touch cost the twin as much as the copy."""
     if all(_is_constant(p) for p in parts) and len({int(p[0]) for p in parts}) == 1:
         return parts[0][0]
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    if len(parts) == 1:
+        return parts[0]
+    if scratch is None:
+        return np.concatenate(parts)
+    n, kind = sum(len(p) for p in parts), np.result_type(*parts)
+    buf = scratch.get(kind.str)
+    if buf is None or len(buf) < n:
+        buf = scratch[kind.str] = np.empty(n + n // 4, dtype=kind)
+    return np.concatenate(parts, out=buf[:n])
 
 
 Where = I64 | NDArray[np.bool_]
@@ -177,14 +187,15 @@ class FlowBatch:
         return FlowBatch.merge([[b] for b in batches])
 
     @staticmethod
-    def merge(runs: Sequence[Sequence[FlowBatch]]) -> FlowBatch:
+    def merge(runs: Sequence[Sequence[FlowBatch]], scratch: dict[str, Any] | None = None) -> FlowBatch:
         """Join runs (each a list of pieces following each other in time, e.g. a phase's chunk slices) into one
         batch ordered by start time, stably (ties: earlier run first), tag and group indices renumbered: the same
         as concatenating every piece and sorting stably.
 
         Each flow's row is found by ``searchsorted`` against the other runs and the columns are written straight
         there (the longest run, a dense mix, takes the rows the others leave), instead of concatenating,
-        arg-sorting and gathering every column again: the live twin's per-tick cost on dense mixes."""
+        arg-sorting and gathering every column again: the live twin's per-tick cost on dense mixes. ``scratch``:
+        the caller's buffers for joining a run's pieces, kept between calls (one caller at a time)."""
         runs = [run for run in ([p.sorted() for p in r if len(p)] for r in runs) if run]
         if not runs:
             return FlowBatch.empty()
@@ -210,7 +221,7 @@ class FlowBatch:
                 return np.concatenate(parts)
             out = np.empty(n, dtype=parts[0].dtype)
             for where, a, b in zip(rows, bounds, bounds[1:], strict=False):
-                out[where] = _joined(parts[a:b])
+                out[where] = _joined(parts[a:b], scratch)
             return out
         return FlowBatch(col("src_host"), col("src_nic"), col("dst_host"), col("dst_nic"), col("bytes"),
                          col("start_s"), col("dscp"), col("tag"), col("group"), col("after"), list(tags), list(groups))

@@ -123,6 +123,7 @@ class Workload:
         self.tags = [p.name or p.kind for p in spec.phases]
         self._gens: tuple[int, list[PhaseGen]] | None = None
         self._last: tuple[object, list[Host], list[PhaseGen]] | None = None  # the caller's list, prepared
+        self._scratch: dict[str, Any] = {}  # FlowBatch.merge's join buffers, reused tick after tick
 
     @property
     def name(self) -> str:
@@ -151,7 +152,7 @@ class Workload:
                    seed: int | None = None) -> FlowBatch:
         """The flows starting in [t0_s, t1_s) as columns (host/NIC indices into ``hosts``)."""
         seed = self.spec.seed if seed is None else seed
-        return FlowBatch.merge([g.pieces(t0_s, t1_s, seed) for g in self._prepared(hosts)[1]])
+        return FlowBatch.merge([g.pieces(t0_s, t1_s, seed) for g in self._prepared(hosts)[1]], self._scratch)
 
     def flows(self, hosts: Iterable[Sequence[Any]], t0_s: float, t1_s: float,
               seed: int | None = None) -> list[FlowSpec]:

@@ -63,7 +63,7 @@ def constant(value: int, n: int) -> I64:
 
 
 def _is_constant(column: I64) -> bool:
-    return column.ndim == 1 and len(column) > 1 and column.strides[0] == 0
+    return column.ndim == 1 and len(column) > 0 and column.strides[0] == 0
 
 
 def _owned(column: I64) -> I64:

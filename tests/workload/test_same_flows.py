@@ -62,6 +62,7 @@ def test_flows_match_the_frozen_digest_and_every_cut(workload: str, t0: float, t
     whole = load_workload(WORKLOADS / f"{workload}.yaml").flow_batch(roce_hosts, t0, t1)
     frozen = json.loads(FROZEN.read_text())[workload]
     assert (len(whole), digest(whole)) == (frozen["flows"], frozen["sha256"])
+    assert all(getattr(whole, c).flags.writeable for c in (*COLUMNS, "tag", "group", "after"))  # no shared views
     want = named(whole)
     for name, step in CUTS.items():
         parts = [named(p) for p in cut(workload, t0, t1, step, roce_hosts)]

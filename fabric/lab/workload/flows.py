@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import pairwise
 from typing import Any
 
@@ -59,7 +60,12 @@ def _renumber(names: list[str], table: dict[str, int]) -> tuple[I64 | None, int]
 
 def constant(value: int, n: int) -> I64:
     """``n`` times ``value`` as a read-only view of one number (a phase's tag, class, group): no memory."""
-    return np.broadcast_to(np.int64(value), (n,))
+    return _repeated(value)[:n]
+
+
+@cache
+def _repeated(value: int) -> I64:
+    return np.broadcast_to(np.int64(value), (1 << 40,))  # a slice of it is cheaper than a new broadcast
 
 
 def _is_constant(column: I64) -> bool:

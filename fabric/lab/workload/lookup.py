@@ -24,7 +24,9 @@ class Lookup:
     [0, 1, 2, 3]
     """
 
-    def __init__(self, points: F64, lo: float, hi: float, buckets: int = 4096) -> None:
+    def __init__(self, points: F64, lo: float, hi: float, buckets: int | None = None) -> None:
+        # 16 buckets a point: at most ~3 in 16 flows searched even when every bucket holds a point (4,096 NICs)
+        buckets = buckets or max(4096, 16 * len(points))
         self.points, self.lo, self.buckets = points, lo, buckets
         self.scale = buckets / (hi - lo) if hi > lo else 0.0
         edges = lo + np.arange(-1, buckets + 2) * ((hi - lo) / buckets)  # edge k - 1 at index k

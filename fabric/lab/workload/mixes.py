@@ -141,8 +141,9 @@ class PoissonGen:
         src = self.source(pick)  # searchsorted(rate_cdf, pick, side="right"), by buckets
         np.minimum(src, len(self.rate) - 1, out=src)
         size = sample_bytes(rng, self.cdf, len(src))
-        dst = pick_peers(rng, self.dst, self.src.host[src])
-        sh, sn, dh, dn = self.src.host[src], self.src.nic[src], self.dst.host[dst], self.dst.nic[dst]
+        sh = self.src.host[src]
+        dst = pick_peers(rng, self.dst, sh)
+        sn, dh, dn = self.src.nic[src], self.dst.host[dst], self.dst.nic[dst]
         if isinstance(self.phase, StoragePhase):  # a read carries the bytes from the target to the client
             read = rng.random(len(src)) < self.phase.read_fraction
             sh, dh = np.where(read, dh, sh), np.where(read, sh, dh)

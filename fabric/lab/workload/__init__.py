@@ -6,7 +6,8 @@
 Modules: ``schema`` (the file format), ``load`` (checks, ``Workload``), ``hosts`` (servers, NICs, pods of an
 inventory), ``cdf`` (published flow-size distributions), ``mixes`` (Poisson mixes, storage), ``collectives``
 (incast, ring all-reduce, all-to-all), ``llm`` (3D-parallel training), ``timeline`` (phase schedules),
-``flows`` (``FlowSpec`` and its columnar ``FlowBatch``). The engine (fabric.lab.physics) consumes flows;
+``flows`` (``FlowSpec`` and its columnar ``FlowBatch``, merged phase by phase), ``lookup`` (bucketed
+``searchsorted`` for the mixes' per-flow table look-ups). The engine (fabric.lab.physics) consumes flows;
 nothing here imports it.
 """
 

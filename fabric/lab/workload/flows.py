@@ -1,7 +1,8 @@
 """What a workload hands the engine: flows, as objects (``FlowSpec``) or as columns (``FlowBatch``).
 
 ``FlowBatch`` is the vectorised form every generator fills (thousands of hosts x thousands of flows per
-second do not fit in per-flow Python objects); ``FlowBatch.specs`` turns it into the contract's list.
+second do not fit in per-flow Python objects); ``FlowBatch.merge`` joins the phases' time-ordered pieces into
+one time-ordered batch in a single write per column; ``FlowBatch.specs`` turns it into the contract's list.
 """
 
 from __future__ import annotations
@@ -42,10 +43,6 @@ class FlowSpec:
     tag: str
     group: str
     after: str = ""
-
-
-def _i64(values: Sequence[int] | I64) -> I64:
-    return np.asarray(values, dtype=np.int64)
 
 
 def _renumber(names: list[str], table: dict[str, int]) -> tuple[I64 | None, int]:
@@ -169,15 +166,6 @@ class FlowBatch:
     def empty(cls) -> FlowBatch:
         z, f = np.zeros(0, dtype=np.int64), np.zeros(0)
         return cls(z, z, z, z, f, f, z, z, z, z)
-
-    @classmethod
-    def of(cls, src: tuple[I64, I64], dst: tuple[I64, I64], size: F64, start: F64, dscp: int, tag: str,
-           groups: list[str], group: I64, after: I64 | None = None) -> FlowBatch:
-        """One phase's flows; ``group``/``after`` index ``groups``."""
-        n = len(start)
-        return cls(_i64(src[0]), _i64(src[1]), _i64(dst[0]), _i64(dst[1]), np.asarray(size, dtype=float),
-                   np.asarray(start, dtype=float), np.full(n, dscp, dtype=np.int64), np.zeros(n, dtype=np.int64),
-                   _i64(group), np.full(n, -1, dtype=np.int64) if after is None else _i64(after), [tag], groups)
 
     def mask(self, keep: NDArray[np.bool_] | I64 | slice) -> FlowBatch:
         """The flows a boolean mask, an index array or a slice picks (a slice copies nothing)."""

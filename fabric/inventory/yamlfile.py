@@ -116,6 +116,8 @@ def line_of(data: Any, path: tuple[Any, ...]) -> int | None:
             node = node[key]
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
             node = node[key]
+            if isinstance(node, LineDict) and node.lines:  # a list item: the line of its first key
+                line = min(node.lines.values())
         else:
             break
     return line

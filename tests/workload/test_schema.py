@@ -82,3 +82,12 @@ def test_llm_layout_that_does_not_fit_names_dp(tmp_path: Path, roce_hosts: list[
                     "    parameters: 1B\n    hidden_size: 2048\n    stage_compute_s: 1ms\n    iteration_s: 0.5\n")
     with pytest.raises(WorkloadError, match=r"phases\[0\]\.dp: needs 4 pods of >= 4 servers .*\[8, 4, 4\]"):
         load_workload(path).flows(roce_hosts, 0, 0.1)
+
+
+def test_a_key_missing_from_a_phase_points_at_that_phase(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(GOOD_INCAST + "  - name: st\n    kind: storage\n    load: 0.1\n")  # no targets; phase on line 8
+    with pytest.raises(WorkloadError) as caught:
+        load_workload(path)
+    [problem] = caught.value.problems
+    assert problem.where.endswith("phases[1].targets") and problem.line == 8

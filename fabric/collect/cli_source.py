@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fabric.collect.cli_parsers import (
+    ParseError,
     ethtool_stats,
     nvue_roce_counters,
     rdma_hw_counters,
@@ -119,6 +120,8 @@ class CliPoller:
             return PollResult(target.device, samples, None, time.monotonic() - start)
         except TimeoutError:
             return PollResult(target.device, [], f"ssh: no answer within {deadline_s:g} s", time.monotonic() - start)
+        except ParseError as exc:  # already one line naming the device, the command and what to check
+            return PollResult(target.device, [], str(exc), time.monotonic() - start)
         except Exception as exc:  # asyncssh/OS errors of many types: one device's failure stays its own
             return PollResult(target.device, [], f"ssh: {type(exc).__name__}: {exc}", time.monotonic() - start)
 

@@ -24,3 +24,4 @@ def test_a_device_answering_another_platforms_commands_fails_in_one_line(twin: L
     error = asyncio.run(poll())
     assert error is not None and "\n" not in error and "Traceback" not in error
     assert "spine1: cannot parse `display priority-flow-control interface`" in error
+    assert not error.startswith("ssh: ")  # the parse error line as it is, not wrapped as a transport error

@@ -38,7 +38,9 @@ def main() -> None:
         sys.stderr.write("interrupted\n")
         sys.exit(exitcodes.SOME_FAILED)
     except OSError as exc:  # a path given by the user that cannot serve: a file where a folder goes, no parent...
-        where = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name) or "file system"
+        if exc.filename is None:
+            raise  # not about a path (a socket error that escaped its handler): not the user's input to fix
+        where = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name)
         sys.stderr.write(f"error: {where}: {exc.strerror or exc}; fix: check the path (a folder where a folder is "
                          "expected, an existing parent folder, write permission)\n")
         sys.exit(exitcodes.INVALID)

@@ -44,7 +44,7 @@ from fabric.lab.physics.fluid import FluidEngine
 from fabric.lab.physics.knobs import DcqcnKnobs, DeviceKnobs, EcnKnobs, PortKnobs
 from fabric.lab.physics.scenario import Scenario
 from fabric.lab.physics.shapes import ShapeKnobs, leaf_spine
-from fabric.lab.physics.topology import Builder, Network
+from fabric.lab.physics.topology import Builder, KeyText, Network
 
 LOSSLESS = frozenset({3})
 DT_S = 1e-6
@@ -203,9 +203,9 @@ def tier_e_row(leaves: int, spines: int, hosts_per_leaf: int, epoch_s: float, ch
         src = np.tile(hosts, 5)
         dst = rng.choice(hosts, size=src.size)
         dst = np.where(dst == src, hosts[0] if src[0] != hosts[0] else hosts[1], dst)
-        keys = [f"{s}>{d}/{i % 16}" for i, (s, d) in enumerate(zip(src.tolist(), dst.tolist(), strict=True))]
-        engine.add_flows(builder.build(src.tolist(), dst.tolist(), [1e6] * src.size, starts.tolist(),
-                                       [26] * src.size, keys, ["churn"] * src.size, ["churn"] * src.size))
+        keys = KeyText(src, b">", dst, b"/", np.arange(src.size) % 16)  # f"{src}>{dst}/{i % 16}", hashed as arrays
+        engine.add_flows(builder.build(src, dst, np.full(src.size, 1e6), starts, np.full(src.size, 26), keys,
+                                       ["churn"] * src.size, ["churn"] * src.size))
 
     feed(0.0)
     engine.advance(0.01)  # warm-up: first epochs, start-up burst
@@ -258,7 +258,7 @@ def live_rows(args: argparse.Namespace) -> list[Row]:
         for _ in range(round(model_s / 0.1)):
             live.step(0.1)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        rows.append(Row(f"twin {name}", f"lab-roce, {live.engine.fl.src.size} rows live", {
+        rows.append(Row(f"twin {name}", f"lab-roce, {int(live.engine.live().sum())} rows live", {
             "real-time x": f"{model_s / wall:.2f}", "ms/epoch cpu": f"{cpu / model_s * 1e3:.0f} per model s",
             "steps/s": f"epoch {live.engine.epoch_s * 1e3:.1f} ms at the end"}))
     return rows

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
+import pytest
 
 from fabric.lab.physics.knobs import DeviceKnobs, EcnKnobs, PortKnobs
-from fabric.lab.physics.topology import Network, cable_headroom_need, scenario
+from fabric.lab.physics.topology import KeyText, Network, cable_headroom_need, scenario
 from tests.physics.flows import Flow, lab_roce
 
 
@@ -91,9 +94,25 @@ def test_vectorised_routes_take_the_same_paths_as_route_also_after_a_link_down()
     src = np.array([nics[i % len(nics)] for i in range(400)])
     dst = np.array([nics[(7 * i + 3) % len(nics)] for i in range(400)])
     keys = [f"{s}>{d}/{i % 16}" for i, (s, d) in enumerate(zip(src.tolist(), dst.tolist(), strict=True))]
+    text = KeyText(src, b">", dst, b"/", np.arange(400) % 16)  # the same keys as columns
     for down in ([], [net.port("leaf1", "Ethernet0")], [net.port("gpu09", "ens1np0")]):
         net.set_down(down)
         got = [[p for p in row if p >= 0] for row in net.routes(src, dst, keys).tolist()]
         want = [net.route(s, d, k) or [s] for s, d, k in zip(src.tolist(), dst.tolist(), keys, strict=True)]
         assert got == want
         assert len({tuple(p) for p in got}) > 20  # real spreading, not one path
+        assert net.routes(src, dst, text).tolist() == net.routes(src, dst, keys).tolist()
+
+
+def test_key_text_hashes_every_key_as_zlib_crc32_of_its_string() -> None:
+    """Numbers of every width (0, 9, 10, 99, 100, ...), literals between them, one key's text by index."""
+    rng = np.random.default_rng(7)
+    a = np.concatenate([[0, 9, 10, 99, 100, 999, 1000, 123456789], rng.integers(0, 1 << 40, 992)])
+    b = rng.integers(0, 64, a.size)
+    text = KeyText(a, b">", b, b"/", np.arange(a.size) % 16)
+    strings = [f"{x}>{y}/{i % 16}" for i, (x, y) in enumerate(zip(a.tolist(), b.tolist(), strict=True))]
+    assert [text[i] for i in range(a.size)] == strings
+    assert text.crc32().tolist() == [zlib.crc32(s.encode()) for s in strings]
+    assert text.take(np.array([3, 1]))[0] == strings[3] and len(KeyText(a[:0], b"x").crc32()) == 0
+    with pytest.raises(ValueError, match="non-negative"):
+        KeyText(np.array([-1]), b"/")

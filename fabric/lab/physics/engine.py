@@ -35,7 +35,7 @@ from fabric.lab.device import LabDevice
 from fabric.lab.physics.epoch import EpochEngine
 from fabric.lab.physics.knobs import DeviceKnobs
 from fabric.lab.physics.scenario import PORT_COUNTERS, PRIORITY_COUNTERS, QUEUE_COUNTERS, QUEUES, CounterFrame
-from fabric.lab.physics.topology import Builder, Network, cable_headroom_need
+from fabric.lab.physics.topology import Builder, KeyText, Network, cable_headroom_need
 from fabric.lab.physics.truth import BUCKETS
 from fabric.lab.workload import FlowBatch, Workload, hosts_of
 
@@ -44,7 +44,6 @@ ECMP_BUCKETS = 16  # distinct ECMP hash keys per (source, destination, class): w
 MICE_BUCKETS = 2  # aggregate rows per (source, destination, class, group) and tick
 MAX_STEP_S = 0.25
 KNOB_REFRESH_S = 1.0
-COMPACT_EVERY_S = 1.0
 HEADROOM_SHORT = 0.25  # headroom-short: a quarter of what the cable needs
 SIZE_EDGES = np.array([high for high, _ in BUCKETS[:-1]])
 BUDGET = 0.6  # share of real time the engine may use (the SSH/SNMP endpoints share the process)
@@ -65,6 +64,40 @@ def _names(names: list[str], index: np.ndarray) -> np.ndarray:
     first: dict[str, int] = {}
     canonical = np.array([first.setdefault(name, i) for i, name in enumerate(names)] or [0], dtype=np.int64)
     return np.asarray(canonical[index], dtype=np.int64)
+
+
+def _keys(src: np.ndarray, dst: np.ndarray, dscp: np.ndarray, bucket: np.ndarray) -> KeyText:
+    """The rows' ECMP hash inputs ``f"{src}>{dst}/{dscp}/{bucket}"``, hashed as arrays."""
+    return KeyText(src, b">", dst, b"/", dscp, b"/", bucket)
+
+
+def _objects(names: list[str]) -> np.ndarray:
+    """``names`` as an object array, so a column of indices into it becomes a list of names in one gather."""
+    out = np.empty(len(names), dtype=object)
+    out[:] = names
+    return out
+
+
+def _group_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stable sort of ``key`` (indices) and where each distinct key's run starts in it: the rows of
+    ``np.unique(key)`` in the same order, each run's first index the smallest. Keys and indices are packed into
+    one int64 (key above, index below) and sorted, a plain sort instead of ``np.unique``'s stable argsort;
+    keys too wide to pack take the stable argsort."""
+    n = key.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    low = int(key.min())
+    bits = max(int(n - 1).bit_length(), 1)
+    if int(key.max()) - low >= 1 << (62 - bits):
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+    else:
+        packed = np.sort(((key - low) << bits) | np.arange(n, dtype=np.int64))
+        order, ordered = packed & ((1 << bits) - 1), packed >> bits
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    return order, np.flatnonzero(new)
 
 
 class LiveEngine:
@@ -93,7 +126,7 @@ class LiveEngine:
         self.base_epoch_s = epoch_s
         self.lock = threading.Lock()  # compute (worker thread) vs prepare/status/truth (the twin's loop)
         self.load = BUDGET
-        self.keys: list[str] = []  # ECMP key per engine flow row (aligned with engine.fl)
+        self.ecmp = np.zeros(0, dtype=np.int64)  # ECMP bucket per engine flow row (aligned with engine.fl)
         self.sim_s = 0.0
         self.wall_s = 0.0
         self.ordinal = 0
@@ -101,7 +134,6 @@ class LiveEngine:
         self.outstanding: Counter[str] = Counter()
         self.complete_groups: set[str] = set()
         self._knob_check = 0.0
-        self._compact = 0.0
         names = self._counter_names()
         self.counter_names = names
         self.remainder = np.zeros((self.net.n_ports, len(names)))
@@ -164,8 +196,8 @@ class LiveEngine:
                 self.down = down
             self.builder = self._builder()
             fl = self.engine.fl
-            self.engine.reroute(self.builder.build(fl.src.tolist(), fl.dst.tolist(), fl.size.tolist(),
-                                                   fl.start.tolist(), fl.dscp.tolist(), self.keys, fl.tag, fl.group))
+            self.engine.reroute(self.builder.build(fl.src, fl.dst, fl.size, fl.start, fl.dscp,
+                                                   _keys(fl.src, fl.dst, fl.dscp, self.ecmp), fl.tag, fl.group))
 
     # -- flows ----------------------------------------------------------------------------------------
 
@@ -187,9 +219,9 @@ class LiveEngine:
         """Aggregate mice, route, append to the engine."""
         if not len(batch):
             return
-        groups, counts = np.unique(batch.group, return_counts=True)
-        for g, count in zip(groups.tolist(), counts.tolist(), strict=True):
-            self.outstanding[batch.groups[g]] += count
+        counts = np.bincount(batch.group, minlength=len(batch.groups))
+        for g in np.flatnonzero(counts).tolist():
+            self.outstanding[batch.groups[g]] += int(counts[g])
         src = self._ports(batch.src_host, batch.src_nic)
         dst = self._ports(batch.dst_host, batch.dst_nic)
         line = self.line[src]
@@ -204,21 +236,19 @@ class LiveEngine:
         key = key * MICE_BUCKETS + ordinal % MICE_BUCKETS  # one size bucket per row: the truth's buckets hold
         single = batch.bytes > line * window_s
         key = np.where(single, -1 - ordinal, key)
-        uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        size = np.bincount(inverse, weights=batch.bytes, minlength=len(uniq))
-        start = np.full(len(uniq), np.inf)
-        np.minimum.at(start, inverse, batch.start_s)
-        members = np.bincount(inverse, minlength=len(uniq)).astype(float)
+        order, starts = _group_rows(key)
+        first, members = order[starts], np.diff(np.append(starts, len(order)))
+        row = np.repeat(np.arange(len(first)), members)  # each flow's row, in ``order``
+        size = np.bincount(row, weights=batch.bytes[order], minlength=len(first))  # summed in flow order
+        start = np.minimum.reduceat(batch.start_s[order], starts)
         ecmp = np.where(single[first], ordinal[first] % ECMP_BUCKETS, ordinal[first] % MICE_BUCKETS)
-        keys = [f"{s}>{d}/{c}/{k}" for s, d, c, k in zip(src[first].tolist(), dst[first].tolist(),
-                                                         batch.dscp[first].tolist(), ecmp.tolist(), strict=True)]
         spread = np.where(members > 1, size / max(window_s, self.engine.epoch_s), np.inf)
-        built = self.builder.build(src[first].tolist(), dst[first].tolist(), size.tolist(), start.tolist(),
-                                   batch.dscp[first].tolist(), keys,
-                                   [batch.tags[t] for t in batch.tag[first].tolist()],
-                                   [batch.groups[g] for g in batch.group[first].tolist()])
-        self.engine.add_flows(built, members, spread)
-        self.keys += keys
+        s, d, c = src[first], dst[first], batch.dscp[first]
+        built = self.builder.build(s, d, size, start, c, _keys(s, d, c, ecmp),
+                                   _objects(batch.tags)[batch.tag[first]].tolist(),
+                                   _objects(batch.groups)[batch.group[first]].tolist())
+        self.engine.add_flows(built, members.astype(float), spread)
+        self.ecmp = np.concatenate([self.ecmp, ecmp])
 
     def _ports(self, host: np.ndarray, nic: np.ndarray) -> np.ndarray:
         return np.asarray(self.nic_port[host, nic], dtype=np.int64)
@@ -256,10 +286,10 @@ class LiveEngine:
                     del self.outstanding[group]
                     self.complete_groups.add(group)
             self.engine.finished.clear()
-            if self.wall_s >= self._compact:
-                self._compact = self.wall_s + COMPACT_EVERY_S
-                keep = self.engine.compact()
-                self.keys = [k for k, kept in zip(self.keys, keep.tolist(), strict=True) if kept]
+            # finished rows go every tick (an epoch's masks are as long as the rows kept)
+            keep = self.engine.compact()
+            if not keep.all():
+                self.ecmp = self.ecmp[keep]
         return frame
 
     def _adapt(self, cost_s: float, seconds: float) -> None:

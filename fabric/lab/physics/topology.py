@@ -28,6 +28,7 @@ from fabric.lab.physics.scenario import QUEUES, Scenario
 LIGHT_SPEED_IN_FIBRE = 2e8  # m/s
 HOST_ROLES = ("server", "sm")
 I64 = NDArray[np.int64]
+Column = Sequence[int] | Sequence[float] | NDArray[np.int64] | NDArray[np.float64]
 DEFAULT_DCQCN = DcqcnKnobs()
 
 
@@ -159,7 +160,7 @@ class Network:
                 and dist.get(self.device[self.peer[p]], -1) == dist[here] - 1]
         return choices
 
-    def routes(self, src: I64, dst: I64, keys: Sequence[str]) -> I64:
+    def routes(self, src: I64, dst: I64, keys: Keys) -> I64:
         """``route`` for many flows at once, as array operations: (flows x hops) egress ports padded with -1;
         a flow with no path up keeps its source NIC only. The same paths as ``route`` (the per-switch CRC32
         of ``key|switch`` comes from one CRC32 of the key: ``_CrcSuffix``); flows that do not start and end
@@ -198,7 +199,8 @@ def _x8nmodp(n_bytes: int) -> int:
 
 class _CrcSuffix:
     """crc32(key + suffix) from crc32(key) as array operations (zlib's crc32_combine: the key's CRC times
-    x^(8 len(suffix)), which is linear over GF(2), so four 256-entry byte tables apply it, XOR crc32(suffix))."""
+    x^(8 len(suffix)), which is linear over GF(2), so four 256-entry byte tables apply it, XOR crc32(suffix));
+    ``_NextHops`` stacks every switch's tables and applies them to all flows at once."""
 
     def __init__(self, suffix: bytes) -> None:
         shift = _x8nmodp(len(suffix))
@@ -210,10 +212,67 @@ class _CrcSuffix:
                 self.tables[j] ^= np.where((byte >> bit) & 1, basis[8 * j + bit], np.uint32(0))
         self.crc = np.uint32(zlib.crc32(suffix))
 
-    def apply(self, key_crc: NDArray[np.uint32]) -> NDArray[np.uint32]:
-        t = self.tables
-        return np.asarray(t[0][key_crc & 0xFF] ^ t[1][(key_crc >> 8) & 0xFF] ^ t[2][(key_crc >> 16) & 0xFF]
-                          ^ t[3][key_crc >> 24] ^ self.crc)
+
+
+
+def _crc_table() -> NDArray[np.uint32]:
+    """zlib's byte-at-a-time CRC-32 table."""
+    table = []
+    for byte in range(256):
+        c = byte
+        for _ in range(8):
+            c = (c >> 1) ^ CRC_POLY if c & 1 else c >> 1
+        table.append(c)
+    return np.array(table, dtype=np.uint32)
+
+
+CRC_TABLE = _crc_table()
+
+
+class KeyText:
+    """ECMP hash inputs as columns: each key is the concatenation of ``parts`` (bytes literals, or int arrays
+    written in decimal), e.g. ``KeyText(src, b">", dst, b"/", dscp, b"/", k)`` stands for the strings
+    ``f"{src}>{dst}/{dscp}/{k}"``. ``crc32()`` is zlib.crc32 of every key as array operations (byte by byte,
+    digits of shorter numbers masked out), so a batch of flows is hashed without a string per flow; indexing
+    gives one key's text (for the few flows ``Network.routes`` hands to ``route``)."""
+
+    def __init__(self, *parts: bytes | NDArray[np.integer]) -> None:
+        self.parts = [p if isinstance(p, bytes) else np.asarray(p, dtype=np.int64) for p in parts]
+        sizes = {p.size for p in self.parts if not isinstance(p, bytes)}
+        if len(sizes) != 1 or any(not isinstance(p, bytes) and p.size and int(p.min()) < 0 for p in self.parts):
+            raise ValueError("KeyText: the int columns must be non-negative and of one length")
+        self.size = sizes.pop()
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: int) -> str:
+        return "".join(p.decode() if isinstance(p, bytes) else str(int(p[i])) for p in self.parts)
+
+    def take(self, index: NDArray[np.integer]) -> KeyText:
+        """The keys at ``index``."""
+        return KeyText(*(p if isinstance(p, bytes) else p[index] for p in self.parts))
+
+    def crc32(self) -> NDArray[np.uint32]:
+        crc = np.full(self.size, 0xFFFFFFFF, dtype=np.uint32)
+        for part in self.parts if self.size else ():
+            if isinstance(part, bytes):
+                for byte in part:
+                    crc = CRC_TABLE[(crc ^ np.uint32(byte)) & 0xFF] ^ (crc >> 8)
+                continue
+            digits = np.ones(self.size, dtype=np.int64)  # decimal digits of each number
+            while True:
+                more = part >= 10 ** digits
+                if not more.any():
+                    break
+                digits += more
+            for j in range(int(digits.max()) - 1, -1, -1):  # most significant digit first
+                byte = (part // 10**j % 10 + ord("0")).astype(np.uint32)
+                crc = np.where(digits > j, CRC_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8), crc)
+        return np.asarray(crc ^ np.uint32(0xFFFFFFFF), dtype=np.uint32)
+
+
+Keys = Sequence[str] | KeyText
 
 
 class _NextHops:
@@ -235,7 +294,10 @@ class _NextHops:
         self.rows: list[list[int]] = [[-1]]  # row 0: placeholder
         self.ports = np.zeros((1, 1), dtype=np.int64)
         self.count = np.ones(1, dtype=np.int64)
-        self.suffix = [_CrcSuffix(f"|{name}".encode()) for name in self.names]
+        suffix = [_CrcSuffix(f"|{name}".encode()) for name in self.names]
+        # every switch's suffix tables stacked: one gather per byte of the key CRC for all flows at once
+        self.suffix_tables = np.stack([sfx.tables for sfx in suffix]) if suffix else np.zeros((0, 4, 256), np.uint32)
+        self.suffix_crc = np.array([sfx.crc for sfx in suffix], dtype=np.uint32)
 
     def _fill(self, targets: I64) -> None:
         net, s = self.net, len(self.names)
@@ -255,9 +317,16 @@ class _NextHops:
         self.ports = np.array([r + [-1] * (width - len(r)) for r in self.rows], dtype=np.int64)
         self.count = np.array([len(r) for r in self.rows], dtype=np.int64)
 
-    def routes(self, src: I64, dst: I64, keys: Sequence[str]) -> I64:
+    def _suffix(self, sw: I64, key_crc: NDArray[np.uint32]) -> NDArray[np.uint32]:
+        """crc32(key + "|" + switch name) per flow from its key's CRC and its switch ``sw``."""
+        t = self.suffix_tables
+        return np.asarray(t[sw, 0, key_crc & 0xFF] ^ t[sw, 1, (key_crc >> 8) & 0xFF] ^ t[sw, 2, (key_crc >> 16) & 0xFF]
+                          ^ t[sw, 3, key_crc >> 24] ^ self.suffix_crc[sw])
+
+    def routes(self, src: I64, dst: I64, keys: Keys) -> I64:
         n_flows, s = src.size, len(self.names)
-        key_crc = np.fromiter(map(zlib.crc32, map(str.encode, keys)), dtype=np.uint32, count=n_flows)
+        key_crc = keys.crc32() if isinstance(keys, KeyText) else np.fromiter(
+            map(zlib.crc32, map(str.encode, keys)), dtype=np.uint32, count=n_flows)
         here, target = self.port_sw[self.peer[src]], self.port_sw[self.peer[dst]]
         scalar = (here < 0) | (target < 0)
         ok = ~scalar & ~self.down[src] & ~self.down[dst]
@@ -274,10 +343,7 @@ class _NextHops:
             ok &= ~(moving & (row == -2))
             moving &= ok
             row = np.where(moving, row, 0)
-            crc = np.zeros(n_flows, dtype=np.uint32)
-            for sw in np.unique(here[moving]).tolist():
-                at = moving & (here == sw)
-                crc[at] = self.suffix[sw].apply(key_crc[at])
+            crc = self._suffix(np.maximum(here, 0), key_crc)
             pick = self.ports[row, crc.astype(np.int64) % self.count[row]]
             cols.append(np.where(moving, pick, -1))
             here = np.where(moving, self.port_sw[self.peer[np.maximum(pick, 0)]], here)
@@ -361,11 +427,13 @@ class Builder:
         self.queue_of = np.array([[self.knobs[d].queue_of(c) for c in range(64)] for d in names], dtype=i64)
         self.pg_of = np.array([[self.knobs[d].dscp_to_tc.get(c, 0) if self.knobs[d].trust == "dscp" else 0
                                 for c in range(64)] for d in names], dtype=i64)
-        self.port_dcqcn = [self.knobs[d].dcqcn or DEFAULT_DCQCN for d in net.device]
+        self.port_dcqcn = np.empty(net.n_ports, dtype=object)  # per port: gathered per flow in one step
+        self.port_dcqcn[:] = [self.knobs[d].dcqcn or DEFAULT_DCQCN for d in net.device]
 
-    def build(self, src: Sequence[int], dst: Sequence[int], size: Sequence[float], start: Sequence[float],
-              dscp: Sequence[int], keys: Sequence[str], tags: Sequence[str], groups: Sequence[str]) -> Scenario:
-        """The Scenario of these flows (columns; ports are indices of ``net``; ``keys`` feed the ECMP hash).
+    def build(self, src: Column, dst: Column, size: Column, start: Column, dscp: Column, keys: Keys,
+              tags: Sequence[str], groups: Sequence[str]) -> Scenario:
+        """The Scenario of these flows (columns, lists or arrays; ports are indices of ``net``; ``keys`` feed
+        the ECMP hash: strings, or a ``KeyText`` that hashes them as arrays).
         Routing, queue and PG lookups are array operations over all flows (``Network.routes``); a flow with
         no path up keeps its source NIC hop only (and ends at a dead port: it gets no rate)."""
         i64 = np.int64
@@ -384,7 +452,7 @@ class Builder:
             flow_src=src_a, flow_dst=dst_a, flow_bytes=np.asarray(size, dtype=float),
             flow_start_s=np.asarray(start, dtype=float), flow_dscp=dscp_a,
             flow_tag=list(tags), flow_group=list(groups),
-            dcqcn=[self.port_dcqcn[s] for s in src_a.tolist()],
+            dcqcn=self.port_dcqcn[src_a].tolist(),
             hop_flow=hop_flow.astype(i64), hop_port=hop_port.astype(i64), hop_queue=self.queue_of[dev, code],
             hop_ingress=before.astype(i64), hop_pg=self.pg_of[dev, code],
             notes={"builder": "topology", "hash": "crc32 per switch"})

@@ -48,6 +48,8 @@ HEADROOM_SHORT = 0.25  # headroom-short: a quarter of what the cable needs
 SIZE_EDGES = np.array([high for high, _ in BUCKETS[:-1]])
 BUDGET = 0.6  # share of real time the engine may use (the SSH/SNMP endpoints share the process)
 MAX_EPOCH_S = 0.02
+OCCUPANCY_NAMES = [f"q{q}_occupancy_bytes" for q in range(QUEUES)]
+WATERMARK_NAMES = [f"q{q}_watermark_bytes" for q in range(QUEUES)]
 
 
 def knobs_of(device: LabDevice) -> DeviceKnobs:
@@ -136,6 +138,7 @@ class LiveEngine:
         self._knob_check = 0.0
         names = self._counter_names()
         self.counter_names = names
+        self.store_names = [key.format(q) if q >= 0 else key for _, key, q in names]  # as the device stores them
         self.remainder = np.zeros((self.net.n_ports, len(names)))
         self.since_up = np.zeros((self.net.n_ports, len(names)))
 
@@ -321,20 +324,22 @@ class LiveEngine:
         self.remainder -= whole
         self.since_up += whole
         rows, cols_ = np.nonzero(whole)
-        net = self.net
-        for p, c in zip(rows.tolist(), cols_.tolist(), strict=True):
-            _, key, q = self.counter_names[c]
-            values = self.devices[net.device[p]].counters.port(net.interface[p])
-            name = key.format(q) if q >= 0 else key
-            if name in values:
-                values[name] += int(whole[p, c])
-        occupancy, water = frame.gauge["q{}_occupancy_bytes"], frame.gauge["q{}_watermark_bytes"]
-        for p in range(net.n_ports):
-            values = self.devices[net.device[p]].counters.port(net.interface[p])
-            for q in range(QUEUES):
-                values[f"q{q}_occupancy_bytes"] = int(occupancy[p, q])
-                if water[p, q] > values.get(f"q{q}_watermark_bytes", 0):
-                    values[f"q{q}_watermark_bytes"] = int(water[p, q])
+        net, names = self.net, self.store_names
+        stores = [self.devices[net.device[p]].counters.port(net.interface[p]) for p in range(net.n_ports)]
+        for p, c, value in zip(rows.tolist(), cols_.tolist(), whole[rows, cols_].astype(np.int64).tolist(),
+                               strict=True):
+            values = stores[p]
+            if names[c] in values:
+                values[names[c]] += value
+        occupancy = frame.gauge["q{}_occupancy_bytes"].astype(np.int64).tolist()  # plain ints: no numpy scalars
+        water = frame.gauge["q{}_watermark_bytes"]
+        water_int = water.astype(np.int64).tolist()
+        for p, values in enumerate(stores):
+            values.update(zip(OCCUPANCY_NAMES, occupancy[p], strict=True))
+        for p, q in zip(*(a.tolist() for a in np.nonzero(water > 0)), strict=True):
+            key = WATERMARK_NAMES[q]
+            if water[p, q] > stores[p].get(key, 0):
+                stores[p][key] = water_int[p][q]
 
     # -- what the lab shows -----------------------------------------------------------------------------
 

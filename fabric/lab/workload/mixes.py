@@ -67,11 +67,12 @@ def _endpoints(hosts: Sequence[Host], sel: HostSelect, where: str, exclude: set[
 def pick_peers(rng: np.random.Generator, peers: Endpoints, src_host: I64) -> I64:
     """A uniformly random peer NIC per source, never on the source's own server (redrawn until it is not)."""
     choice = rng.integers(0, len(peers.host), len(src_host))
+    same = np.flatnonzero(peers.host[choice] == src_host)
     for _ in range(MAX_REDRAWS):
-        same = np.flatnonzero(peers.host[choice] == src_host)
         if not len(same):
             break
         choice[same] = rng.integers(0, len(peers.host), len(same))
+        same = same[peers.host[choice[same]] == src_host[same]]  # only the redrawn can still be on the source
     return choice
 
 

@@ -210,7 +210,8 @@ class LiveEngine:
         if not len(pending) or bool((pending.after < 0).all()):
             self.held = FlowBatch.empty()
             return pending
-        ready = np.array([a < 0 or pending.groups[a] in self.complete_groups for a in pending.after.tolist()])
+        complete = np.array([g in self.complete_groups for g in pending.groups] or [False])  # per group name
+        ready = (pending.after < 0) | complete[np.maximum(pending.after, 0)]
         self.held = pending.mask(~ready)
         out = pending.mask(ready)
         late = out.after >= 0

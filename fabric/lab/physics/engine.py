@@ -62,7 +62,10 @@ def knobs_of(device: LabDevice) -> DeviceKnobs:
 
 
 def _names(names: list[str], index: np.ndarray) -> np.ndarray:
-    """Indices into ``names`` mapped to the first index of each distinct name."""
+    """Indices into ``names`` mapped to the first index of each distinct name (``index`` itself when the
+    names are distinct, as a merged batch's are)."""
+    if len(set(names)) == len(names):
+        return index
     first: dict[str, int] = {}
     canonical = np.array([first.setdefault(name, i) for i, name in enumerate(names)] or [0], dtype=np.int64)
     return np.asarray(canonical[index], dtype=np.int64)
@@ -84,7 +87,7 @@ def _group_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The stable sort of ``key`` (indices) and where each distinct key's run starts in it: the rows of
     ``np.unique(key)`` in the same order, each run's first index the smallest. Keys and indices are packed into
     one int64 (key above, index below) and sorted, a plain sort instead of ``np.unique``'s stable argsort;
-    keys too wide to pack take the stable argsort."""
+    keys too wide to pack take the stable argsort. ``key`` is used up (packed in place)."""
     n = key.size
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -94,8 +97,11 @@ def _group_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(key, kind="stable")
         ordered = key[order]
     else:
-        packed = np.sort(((key - low) << bits) | np.arange(n, dtype=np.int64))
-        order, ordered = packed & ((1 << bits) - 1), packed >> bits
+        key -= low
+        key <<= bits
+        key |= np.arange(n, dtype=np.int64)
+        key.sort()
+        order, ordered = key & ((1 << bits) - 1), key >> bits
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
@@ -228,18 +234,21 @@ class LiveEngine:
             self.outstanding[batch.groups[g]] += int(counts[g])
         src = self._ports(batch.src_host, batch.src_nic)
         dst = self._ports(batch.dst_host, batch.dst_nic)
-        line = self.line[src]
         ordinal = self.ordinal + np.arange(len(batch), dtype=np.int64)
         self.ordinal += len(batch)
         # one key per (source, destination, class, phase, group, bucket); flows longer than the window at
         # line rate keep a key of their own
         n = self.net.n_ports
         tag, group = _names(batch.tags, batch.tag), _names(batch.groups, batch.group)  # chunks repeat names
-        key = ((src * n + dst) * 64 + batch.dscp) * (len(batch.tags) + 1) + tag
-        key = (key * (len(batch.groups) + 1) + group) * len(SIZE_EDGES) + np.searchsorted(SIZE_EDGES, batch.bytes)
-        key = key * MICE_BUCKETS + ordinal % MICE_BUCKETS  # one size bucket per row: the truth's buckets hold
-        single = batch.bytes > line * window_s
-        key = np.where(single, -1 - ordinal, key)
+        key = src * n  # built in place: one array of flows' length instead of one per step
+        for mult, add in ((1, dst), (64, batch.dscp), (len(batch.tags) + 1, tag), (len(batch.groups) + 1, group),
+                          (len(SIZE_EDGES), np.searchsorted(SIZE_EDGES, batch.bytes)),
+                          (MICE_BUCKETS, ordinal % MICE_BUCKETS)):  # one size bucket per row: the truth's hold
+            if mult != 1:
+                key *= mult
+            key += add
+        single = batch.bytes > (self.line * window_s)[src]
+        np.copyto(key, -1 - ordinal, where=single)
         order, starts = _group_rows(key)
         first, members = order[starts], np.diff(np.append(starts, len(order)))
         row = np.repeat(np.arange(len(first)), members)  # each flow's row, in ``order``

@@ -37,17 +37,23 @@ def slowdown_by_bucket(size: np.ndarray, fct: np.ndarray, ideal: np.ndarray,
     return out
 
 
+def _spans(groups: list[str], start_s: list[float], done_s: list[float]) -> dict[str, float]:
+    """Per group: its last completion minus its first start (over up to ~200 k completed rows, as arrays)."""
+    ids = {g: i for i, g in enumerate(dict.fromkeys(groups))}
+    code = np.fromiter(map(ids.__getitem__, groups), dtype=np.int64, count=len(groups))
+    first = np.full(len(ids), np.inf)
+    last = np.full(len(ids), -np.inf)
+    np.minimum.at(first, code, np.asarray(start_s, dtype=float))
+    np.maximum.at(last, code, np.asarray(done_s, dtype=float))
+    return dict(zip(ids, (last - first).tolist(), strict=True))
+
+
 def summarise(engine: EpochEngine) -> dict[str, Any]:
     c, fl = engine.completed, engine.fl
     live = np.flatnonzero(np.isnan(fl.done))
-    live_groups = {fl.group[i] for i in live if fl.start[i] <= engine.t}
-    pending = {fl.group[i] for i in live}
-    start: dict[str, float] = {}
-    end: dict[str, float] = {}
-    for g, s, d in zip(c.group, c.start_s, c.done_s, strict=True):
-        start[g] = min(start.get(g, s), s)
-        end[g] = max(end.get(g, d), d)
-    cct = {g: end[g] - start[g] for g in end if g not in pending}
+    live_groups = {fl.group[i] for i in live[fl.start[live] <= engine.t].tolist()}
+    pending = {fl.group[i] for i in live.tolist()}
+    cct = {g: span for g, span in _spans(c.group, c.start_s, c.done_s).items() if g not in pending}
     order = live[np.argsort(-engine.rate[live])][:PER_FLOW_LIMIT]
     flows = [{"src": f"{engine.sc.device[fl.src[i]]}:{engine.sc.interface[fl.src[i]]}",
               "dst": f"{engine.sc.device[fl.dst[i]]}:{engine.sc.interface[fl.dst[i]]}", "tag": fl.tag[i],

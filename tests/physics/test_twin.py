@@ -240,3 +240,119 @@ def test_rows_left_with_float_dust_finish_so_their_groups_complete() -> None:
     running = np.isnan(fl.done) & (fl.start <= live.engine.t)
     assert running.sum() > 1000  # an overloaded open-loop mix: plenty of rows in flight
     assert int(((fl.remaining > 0) & (fl.remaining < 1.0) & running).sum()) == 0
+
+
+def counters_and_truth(workload: str, ticks: int, link_down_at: int | None = None,
+                       lossless: bool = False) -> dict[str, float]:
+    """A short LiveEngine run on lab-roce's own devices at fixed 5 ms epochs (no adaptation to the machine's
+    speed), 100 ms ticks, leaf1's first uplink down from tick ``link_down_at`` (a re-route of every row);
+    ``lossless``: every device trusts DSCP, PFC and ECN on priority 3, DCQCN on the NICs (else factory
+    config: lossy, no ECN). Per counter: the total over ports, queues and ticks, and where it went (its mean
+    port index); the watermark's maximum, the devices' stored counters, and the truth's numbers."""
+    import dataclasses
+
+    import numpy as np
+
+    from fabric.intent.check import validate_inventory
+    from fabric.lab.physics.engine import LiveEngine
+    from fabric.lab.physics.knobs import DcqcnKnobs, EcnKnobs, PortKnobs
+    from fabric.lab.serve import build_devices
+    from fabric.lab.workload import load_workload
+
+    inventory = str(INVENTORIES / "lab-roce")
+    fabric = validate_inventory(inventory).fabric
+    assert fabric is not None
+    devices = build_devices(inventory)
+    live = LiveEngine(devices, fabric, load_workload(ROOT / f"workloads/{workload}.yaml"))
+    live._adapt = lambda cost_s, seconds: None  # type: ignore[method-assign]
+    live.engine.epoch_s = 5e-3
+    if lossless:
+        three = frozenset({3})
+        port = PortKnobs(pfc_priorities=three, ecn={3: EcnKnobs(100_000, 400_000, 0.2)}, headroom_bytes=200_000)
+        live.applied = {name: dataclasses.replace(
+            k, trust="dscp", ports=dict.fromkeys(devices[name].inventory.interfaces, port),
+            dcqcn=DcqcnKnobs(np_enabled_priorities=three, rp_enabled_priorities=three))
+            for name, k in live.applied.items()}
+        live.builder = live._builder()
+        live.engine.set_ports(live.builder.build([], [], [], [], [], [], [], []))
+    totals: dict[str, np.ndarray] = {}
+    for tick in range(ticks):
+        if tick == link_down_at:
+            devices["leaf1"].link_down.add("Ethernet0")
+        frame = live.step(0.1)
+        for kind in ("port", "prio", "queue"):
+            for key, values in getattr(frame, kind).items():
+                totals[key] = totals.get(key, 0) + values
+        water = frame.gauge["q{}_watermark_bytes"]
+        totals["watermark"] = np.maximum(totals.get("watermark", 0), water)
+    out: dict[str, float] = {}
+    for key, values in totals.items():
+        per_port = values.reshape(values.shape[0], -1).sum(axis=1)
+        out[key] = float(per_port.max() if key == "watermark" else per_port.sum())
+        if per_port.sum() > 0:
+            out[f"{key}@"] = float((per_port * np.arange(per_port.size)).sum() / per_port.sum())
+    out["stored"] = float(sum(sum(v.values()) for d in devices.values() for v in d.counters.ports.values()))
+    truth = live.truth()
+    out |= {"goodput_gbps": truth["goodput_gbps"], "completed": truth["flows"]["completed"],
+            "active": truth["flows"]["active"], "collectives": truth["collectives"]["completed"]}
+    for bucket, row in truth["fct_slowdown"].items():
+        out |= {f"{bucket} {k}": float(v) for k, v in row.items()}
+    return {k: v for k, v in out.items() if v}
+
+
+# Frozen with the engine as it was before session 10 (which made the feed cheaper: integer ECMP keys, rows
+# grouped by one sort, finished rows compacted every tick, a searched path table); the same numbers after it.
+# If the physics changes on purpose, regenerate: python -c "from tests.physics.test_twin import
+# counters_and_truth as c; print(c('incast-16to1', 6, 3, False))" (and the other case) and paste.
+FROZEN: dict[tuple[str, int, int | None, bool], dict[str, float]] = {
+    ('incast-16to1', 6, 3, False): {
+        'rx_octets': 334296677464.76746, 'rx_octets@': 31.230026765556612, 'tx_octets': 334296677464.76746,
+        'tx_octets@': 31.477018073099984, 'rx_ucast_pkts': 89683378.57708731, 'rx_ucast_pkts@': 29.369145622984167,
+        'tx_ucast_pkts': 89683378.57708731, 'tx_ucast_pkts@': 50.17081628466509, 'tx_discards': 133719045626.21461,
+        'tx_discards@': 10.755447883808822, 'rx_pg{}_pkts': 89683378.57708731, 'rx_pg{}_pkts@': 49.47182520818824,
+        'rx_pg{}_bytes': 334296677464.76746, 'rx_pg{}_bytes@': 31.230026765556612, 'q{}_tx_pkts': 89683378.57708731,
+        'q{}_tx_pkts@': 50.17081628466509, 'q{}_tx_bytes': 334296677464.76746, 'q{}_tx_bytes@': 31.477018073099984,
+        'q{}_drop_pkts': 14694400.61826534, 'q{}_drop_pkts@': 10.755447883808824,
+        'q{}_drop_bytes': 239824868287.16083, 'q{}_drop_bytes@': 13.22508793511842, 'watermark': 127919561.53125,
+        'watermark@': 25.648180121819475, 'stored': 1712617040160.0, 'goodput_gbps': 1267.9528094387556,
+        'completed': 743275, 'active': 8165, 'collectives': 119, '<=10KB count': 526117.0,
+        '<=10KB mean': 486.6921628456871, '<=10KB p50': 135.61890953088098, '<=10KB p99': 2751.8402722380492,
+        '<=100KB count': 135950.0, '<=100KB mean': 1147.6128117651328, '<=100KB p50': 683.2373418942426,
+        '<=100KB p99': 5002.265805913531, '<=1MB count': 65392.0, '<=1MB mean': 1047.117883401136,
+        '<=1MB p50': 739.9098121763649, '<=1MB p99': 5498.526496915291, '<=10MB count': 15816.0,
+        '<=10MB mean': 536.7594883596626, '<=10MB p50': 291.65769542087185, '<=10MB p99': 3869.8179720840317,
+    },
+    ('shift-incast-allreduce', 8, None, True): {
+        'rx_octets': 258484137023.312, 'rx_octets@': 31.520564011961536, 'tx_octets': 258484137023.312,
+        'tx_octets@': 31.45577933408971, 'rx_ucast_pkts': 28404850.222341977, 'rx_ucast_pkts@': 31.520564011961536,
+        'tx_ucast_pkts': 28404850.222341977, 'tx_ucast_pkts@': 31.45577933408971, 'np_cnp_sent': 437664.5984019374,
+        'np_cnp_sent@': 72.33716158183401, 'rp_cnp_handled': 437664.5984019374, 'rp_cnp_handled@': 62.87082366341038,
+        'np_ecn_marked_roce_packets': 437664.5984019374, 'np_ecn_marked_roce_packets@': 72.33716158183401,
+        'rx_pfc{}_frames': 4672.616304857563, 'rx_pfc{}_frames@': 2.126964169064587,
+        'tx_pfc{}_frames': 4672.616304857563, 'tx_pfc{}_frames@': 8.527573274806755,
+        'rx_pfc{}_pause_us': 4558.159210643145, 'rx_pfc{}_pause_us@': 2.379675021835037,
+        'tx_pfc{}_pause_us': 4558.159210643146, 'tx_pfc{}_pause_us@': 8.581783439042072,
+        'rx_pg{}_pkts': 28404850.222341977, 'rx_pg{}_pkts@': 31.520564011961536, 'rx_pg{}_bytes': 258484137023.312,
+        'rx_pg{}_bytes@': 31.520564011961536, 'q{}_tx_pkts': 28404850.222341977, 'q{}_tx_pkts@': 31.45577933408971,
+        'q{}_tx_bytes': 258484137023.312, 'q{}_tx_bytes@': 31.45577933408971,
+        'q{}_ecn_marked_pkts': 6111130.350236302, 'q{}_ecn_marked_pkts@': 16.793515260381287,
+        'q{}_ecn_marked_bytes': 55611286187.15034, 'q{}_ecn_marked_bytes@': 16.79351526038129,
+        'watermark': 23272510.526315793, 'watermark@': 20.543855319967843, 'stored': 1089977435994.0,
+        'goodput_gbps': 726.4282059280283, 'completed': 45445, 'active': 1207, 'collectives': 399,
+        '<=10KB count': 5774.0, '<=10KB mean': 56.010113173972066, '<=10KB p50': 36.766531369107,
+        '<=10KB p99': 224.4061674926142, '<=100KB count': 15061.0, '<=100KB mean': 147.9530167195656,
+        '<=100KB p50': 85.81067481570258, '<=100KB p99': 511.444438007521, '<=1MB count': 12732.0,
+        '<=1MB mean': 129.38160907231708, '<=1MB p50': 76.67080383019018, '<=1MB p99': 692.9514566923881,
+        '<=10MB count': 10653.0, '<=10MB mean': 141.92531104725148, '<=10MB p50': 60.78303986800215,
+        '<=10MB p99': 782.8943034354205, '>10MB count': 1225.0, '>10MB mean': 28.64574492229055,
+        '>10MB p50': 5.279843418335782, '>10MB p99': 265.73152037136595,
+    },
+}
+
+
+@pytest.mark.parametrize("case", sorted(FROZEN, key=str))
+def test_live_engine_counters_and_truth_are_the_frozen_ones(case: tuple[str, int, int | None, bool]) -> None:
+    got = counters_and_truth(*case)
+    want = FROZEN[case]
+    assert sorted(got) == sorted(want)
+    assert {k: v for k, v in got.items() if v != pytest.approx(want[k], rel=1e-9, abs=1e-9)} == {}

@@ -356,3 +356,21 @@ def test_live_engine_counters_and_truth_are_the_frozen_ones(case: tuple[str, int
     want = FROZEN[case]
     assert sorted(got) == sorted(want)
     assert {k: v for k, v in got.items() if v != pytest.approx(want[k], rel=1e-9, abs=1e-9)} == {}
+
+
+def test_rows_are_grouped_as_np_unique_groups_them() -> None:
+    """The live engine's mice grouping (a packed plain sort; wide keys a stable argsort) gives np.unique's rows in
+    np.unique's order, each row's first flow the earliest, so rows, their ECMP keys and sums stay the same."""
+    import numpy as np
+
+    from fabric.lab.physics.engine import _group_rows
+
+    rng = np.random.default_rng(3)
+    narrow = np.concatenate([rng.integers(0, 50, 5000), -1 - np.arange(100)])  # singles have negative keys
+    wide = rng.integers(0, 4, 3000) * (1 << 60)  # too wide to pack with an index: the fallback
+    for key in (narrow, wide, np.array([7])):
+        _, first, counts = np.unique(key, return_index=True, return_counts=True)
+        order, starts = _group_rows(key.copy())
+        assert order.tolist() == np.argsort(key, kind="stable").tolist()
+        assert order[starts].tolist() == first.tolist()
+        assert np.diff(np.append(starts, key.size)).tolist() == counts.tolist()

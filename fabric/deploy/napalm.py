@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from fabric.core.platform import get_platform
-from fabric.deploy.diff import commands, differences, parse_tree, render_ops, restore_ops, to_push
+from fabric.deploy.diff import commands, differences, parse_tree, restore_ops
 from fabric.deploy.driver import DeployError, Target, check_output, classify
+from fabric.deploy.scope import plan, shown
 from fabric.deploy.ssh import fix_base_prompt, netmiko_params
 
 NXOS_PREDEFINED = ("system qos",)  # always there; emptied by a restore, shown empty, configures nothing
@@ -74,14 +75,18 @@ class NapalmDriver:
             self._call("discard_config")
 
     def diff(self, candidate: str) -> list[str]:
-        if self.driver_name == "eos":
-            shown = self._compare(candidate)
-            self.pending = candidate if shown else ""
-            return [line for line in shown.splitlines() if line.startswith(("+", "-"))]
+        """The running config read once (the backup); fabric's stale lines negated, then the candidate. EOS shows
+        the config session's own diff of both; NX-OS, the hierarchical plan."""
         self.seen = self.read_running()
-        ops = to_push(candidate, parse_tree(self.seen), "no")
-        self.pending = "\n".join(commands(ops, leave="exit")) + "\n" if ops else ""
-        return render_ops(ops)
+        removals, additions = plan(self.seen, candidate, self.target.platform)
+        if self.driver_name == "eos":
+            merged = "\n".join([*commands(removals, "   ", "exit"), candidate]) if removals else candidate
+            shown_lines = self._compare(merged)
+            self.pending = merged if shown_lines else ""
+            return [line for line in shown_lines.splitlines() if line.startswith(("+", "-"))]
+        typed = commands(removals, leave="exit") + commands(additions, leave="exit")
+        self.pending = "\n".join(typed) + "\n" if typed else ""
+        return shown(removals, additions, self.target.platform)
 
     def push(self) -> None:
         self.seen = None
@@ -91,9 +96,10 @@ class NapalmDriver:
         self._call("commit_config")
 
     def verify(self, candidate: str) -> list[str]:
-        if self.driver_name == "eos":
-            return [line for line in self._compare(candidate).splitlines() if line.strip()]
-        return render_ops(to_push(candidate, parse_tree(self.read_running()), "no"))
+        """What is still not as rendered: lines missing, or stale lines still there (a new plan must be empty)."""
+        problems = self.diff(candidate)
+        self.seen, self.pending = None, ""
+        return [line for line in problems if line.strip()]
 
     def restore(self, backup: str) -> None:
         self.seen = None

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from fabric.deploy.driver import DeployError, Target, check_output, last_line
+from fabric.deploy.scope import nvue_unset
 from fabric.deploy.ssh import NetmikoSession, send_batch, upload
 
 ERRORS = ("Error:", "Invalid config", "command not found")
@@ -34,6 +35,7 @@ class NvueDriver(NetmikoSession):
 
     def _device_diff(self, candidate: str) -> list[str]:
         lines = [line.strip() for line in candidate.splitlines() if line.strip().startswith("nv ")]
+        lines = nvue_unset(lines) + lines  # fabric's scope cleared first: the diff lists what no longer is set
         try:
             output = send_batch(self.conn, lines, re.escape(self.conn.base_prompt), self.target.timeout_s)
             check_output(output, ERRORS, "nv set")
@@ -43,7 +45,7 @@ class NvueDriver(NetmikoSession):
 
     def diff(self, candidate: str) -> list[str]:
         self.pending = self._device_diff(candidate)
-        return [f"+ {line}" for line in self.pending]
+        return [f"{'-' if line.startswith('nv unset') else '+'} {line}" for line in self.pending]
 
     def _apply(self, what: str) -> None:
         applied = self._run("nv config apply -y")

@@ -12,6 +12,7 @@ from typing import Any
 
 from fabric.deploy.diff import describe_patch, json_patch, json_restore
 from fabric.deploy.driver import DeployError, Target, last_line
+from fabric.deploy.scope import sonic_stale
 from fabric.deploy.ssh import NetmikoSession, upload
 
 PATCH = "/tmp/fabric-patch.json"
@@ -40,7 +41,7 @@ class SonicDriver(NetmikoSession):
 
     def diff(self, candidate: str) -> list[str]:
         self.seen = self.read_running()
-        self.pending = json_patch(json.loads(candidate), json.loads(self.seen))
+        self.pending = converge(json.loads(candidate), json.loads(self.seen))
         return describe_patch(self.pending)
 
     def _patch(self, ops: list[dict[str, Any]], what: str) -> None:
@@ -58,7 +59,7 @@ class SonicDriver(NetmikoSession):
             self._patch(self.pending, "config apply-patch")
 
     def verify(self, candidate: str) -> list[str]:
-        return describe_patch(json_patch(json.loads(candidate), self._db()))
+        return describe_patch(converge(json.loads(candidate), self._db()))
 
     def restore(self, backup: str) -> None:
         self.seen = None
@@ -69,3 +70,8 @@ class SonicDriver(NetmikoSession):
         left = json_restore(self._db(), wanted)
         if left:
             raise DeployError("error", f"rollback incomplete: {describe_patch(left)[0]}")
+
+
+def converge(want: dict[str, Any], have: dict[str, Any]) -> list[dict[str, Any]]:
+    """One patch: fabric's stale fields/entries removed, then the rendered fields ``have`` lacks added."""
+    return sonic_stale(want, have) + json_patch(want, have)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fabric.deploy.diff import commands, differences, missing, parse_tree, render_ops, restore_ops, to_push
+from fabric.deploy.diff import commands, differences, parse_tree, restore_ops
 from fabric.deploy.driver import DeployError, Target, check_output
+from fabric.deploy.scope import plan, shown
 from fabric.deploy.ssh import NetmikoSession, send, send_batch
 
 PROMPT = r"(?:[\]>]|\]:)\s*$"  # a view prompt, or a [Y/N]: question
@@ -60,9 +61,9 @@ class ViewCliDriver(NetmikoSession):
 
     def diff(self, candidate: str) -> list[str]:
         self.seen = self.read_running()
-        ops = to_push(candidate, parse_tree(self.seen), "undo")
-        self.pending = commands(ops, " ", "quit")
-        return render_ops(ops)
+        removals, additions = plan(self.seen, candidate, self.target.platform)
+        self.pending = commands(removals, " ", "quit") + commands(additions, " ", "quit")
+        return shown(removals, additions, self.target.platform)
 
     def push(self) -> None:
         self.seen = None
@@ -114,7 +115,8 @@ class ViewCliDriver(NetmikoSession):
             self._send("n")
 
     def verify(self, candidate: str) -> list[str]:
-        return render_ops(missing(parse_tree(candidate), parse_tree(self.read_running()), "undo"))
+        """Lines still missing, or stale lines still there."""
+        return shown(*plan(self.read_running(), candidate, self.target.platform), self.target.platform)
 
     def restore(self, backup: str) -> None:
         self.seen = None

@@ -105,3 +105,11 @@ def last_line(output: str) -> str:
     """The line a device ends a refusal with, shortened for a one-line reason."""
     lines = output.strip().splitlines()
     return lines[-1].strip()[:160] if lines else "no answer"
+
+
+def first_problem(problems: list[str]) -> str:
+    """The first change not in force, with its block (a hierarchical diff lists the block header first, and
+    "verification failed: interface X" did not say which line of it)."""
+    first = problems[0].strip()
+    line = next((p.strip() for p in problems if p.lstrip()[:1] in "+-~"), first)
+    return first if line == first else f"{first}: {line}"

@@ -13,7 +13,7 @@ from typing import Any
 
 from fabric.core.platform import get_platform
 from fabric.deploy.diff import commands, differences, parse_tree, restore_ops
-from fabric.deploy.driver import DeployError, Target, check_output, classify
+from fabric.deploy.driver import DeployError, Target, check_output, classify, first_problem
 from fabric.deploy.scope import plan, shown
 from fabric.deploy.ssh import fix_base_prompt, netmiko_params
 
@@ -110,7 +110,7 @@ class NapalmDriver:
             self._restore_nxos(backup)
         left = differences(parse_tree(self.read_running()), parse_tree(backup), NXOS_PREDEFINED)
         if left:
-            raise DeployError("error", f"rollback incomplete: {left[0].strip()}")
+            raise DeployError("error", f"rollback incomplete: {first_problem(left)}")
 
     def _restore_nxos(self, backup: str) -> None:
         """``no`` the lines the backup lacks, re-add the ones it has, over napalm's own netmiko session (a

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fabric.deploy.driver import DeployError, Driver, Target, classify
+from fabric.deploy.driver import DeployError, Driver, Target, classify, first_problem
 from fabric.deploy.drivers import make_driver
 from fabric.deploy.store import RunStore
 
@@ -128,14 +128,6 @@ def _apply(driver: Driver, candidate: str, deadline: _Deadline) -> None:
     problems = driver.verify(candidate)
     if problems:
         raise DeployError("verify", f"verification failed: {first_problem(problems)}")
-
-
-def first_problem(problems: list[str]) -> str:
-    """The first change not in force, with its block (a hierarchical diff lists the block header first, and
-    "verification failed: interface X" did not say which line of it)."""
-    first = problems[0].strip()
-    line = next((p.strip() for p in problems if p.lstrip()[:1] in "+-~"), first)
-    return first if line == first else f"{first}: {line}"
 
 
 def deploy_device(target: Target, candidate: str, store: RunStore, options: Options) -> DeviceResult:

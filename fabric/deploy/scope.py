@@ -43,13 +43,13 @@ class CliScope:
 
 SCOPES: dict[str, CliScope] = {
     # templates/eos: qos maps, PFC watchdog defaults, the QOS_ROCE* profiles, and per listed interface the
-    # mtu / flowcontrol / service-profile / qos / PFC lines (description is not owned: fabric only adds it)
+    # mtu / flowcontrol / service-profile lines (description is not owned: fabric sets it, never clears it)
     "eos": CliScope(
         negation="no",
         lines=(r"qos map dscp \S.* to traffic-class ", r"qos map traffic-class \S.* to tx-queue ",
                r"priority-flow-control pause watchdog (default|action) "),
         blocks=(r"qos profile QOS_ROCE(_\S+)?",),
-        inside=((IFACE, r"(mtu|service-profile|flowcontrol (send|receive)|priority-flow-control|qos trust) "),)),
+        inside=((IFACE, r"(mtu|service-profile|flowcontrol (send|receive)) "),)),
     # templates/nxos: fabric's named policies (whole), the class-maps its classification policy names, the
     # system qos bindings of its policies, the watchdog line, per listed interface mtu / PFC / its policies
     "nxos": CliScope(
@@ -57,15 +57,17 @@ SCOPES: dict[str, CliScope] = {
         lines=(r"priority-flow-control watch-dog-interval ",),
         blocks=(r"policy-map type (qos QOS_CLASSIFICATION|queuing QOS_(EGRESS|PAUSE)_\S+|network-qos QOS_NETWORK)",),
         inside=(("system qos", r"service-policy type (network-qos|queuing output) QOS_"),
-                (IFACE, r"(mtu |priority-flow-control |service-policy type (qos input|queuing (input|output)) QOS_)")),
+                (IFACE, r"(mtu |priority-flow-control (mode|watch-dog-interval) "
+                        r"|service-policy type (qos input|queuing (input|output)) QOS_)")),
         refs=((r"class (?P<name>[^\s]+)$", "class-map type qos match-any {name}"),)),
     # templates/comware: deadlock action, the two map tables' entries, the WRED tables its ports apply, per listed
     # interface jumboframe / qos trust, wfq, wred apply / PFC / flow-control
     "comware": CliScope(
         negation="undo",
-        lines=(r"priority-flow-control deadlock ",),
+        lines=(r"priority-flow-control deadlock auto-recover action ",),
         inside=((r"qos map-table (dscp-dot1p|dot1p-lp)", r"import "),
-                (IFACE, r"(jumboframe enable |qos (trust|wfq|wred apply) |priority-flow-control |flow-control$)")),
+                (IFACE, r"(jumboframe enable |qos (trust|wfq|wred apply) |flow-control$|priority-flow-control "
+                        r"(enable$|auto$|no-drop dot1p |deadlock enable$|dot1p \d+ headroom ))")),
         refs=((r"qos wred apply (?P<name>\S+)$", "qos wred queue table {name}"),)),
     # templates/huawei_ce: deadlock timers, dcb pfc priorities, the roce DiffServ domain's entries, the drop
     # profiles its ports use, per listed interface jumboframe / trust / qos queue / dcb pfc / flow-control
@@ -73,7 +75,8 @@ SCOPES: dict[str, CliScope] = {
         negation="undo",
         lines=(r"dcb pfc deadlock-(detect|recovery) timer ",),
         inside=(("dcb pfc", r"priority "), ("diffserv domain roce", r"(ip-dscp|8021p)-inbound "),
-                (IFACE, r"(jumboframe enable |trust |qos (drr|queue) |dcb pfc |flow-control$)")),
+                (IFACE, r"(jumboframe enable |trust (dscp|8021p|upstream)|qos drr "
+                        r"|qos queue \d+ (drr weight |wred |ecn$)|dcb pfc (enable mode|buffer) |flow-control$)")),
         refs=((r"qos queue \d+ wred (?P<name>\S+)$", "drop-profile {name}"),)),
 }
 

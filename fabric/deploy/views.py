@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from fabric.deploy.diff import commands, differences, parse_tree, restore_ops
-from fabric.deploy.driver import DeployError, Target, check_output
+from fabric.deploy.driver import DeployError, Target, check_output, first_problem
 from fabric.deploy.scope import plan, shown
 from fabric.deploy.ssh import NetmikoSession, send, send_batch
 
@@ -119,13 +119,22 @@ class ViewCliDriver(NetmikoSession):
         return shown(*plan(self.read_running(), candidate, self.target.platform), self.target.platform)
 
     def restore(self, backup: str) -> None:
+        """``undo`` what the backup lacks, re-add what it has; once more if that left a difference: an ``undo``
+        can clear more than its own line (``undo priority-flow-control enable`` takes the port's other PFC
+        settings on the twin), and the lines it took were still there when the first pass was planned."""
         self.seen = None
-        removals, additions = restore_ops(parse_tree(self.read_running()), parse_tree(backup), "undo")
-        if removals or additions:
-            self._apply(commands(additions, " ", "quit"), "restore", commands(removals, " ", "quit"))
-        left = differences(parse_tree(self.read_running()), parse_tree(backup), self.dialect.predefined)
-        if left:
-            raise DeployError("error", f"rollback incomplete: {left[0].strip()}")
+        wanted = parse_tree(backup)
+        current = parse_tree(self.read_running())
+        left: list[str] = []
+        for _ in range(2):
+            removals, additions = restore_ops(current, wanted, "undo")
+            if removals or additions:
+                self._apply(commands(additions, " ", "quit"), "restore", commands(removals, " ", "quit"))
+            current = parse_tree(self.read_running())
+            left = differences(current, wanted, self.dialect.predefined)
+            if not left:
+                return
+        raise DeployError("error", f"rollback incomplete: {first_problem(left)}")
 
 
 def top_level_blocks(lines: list[str]) -> list[list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,16 +46,51 @@ def to_priority_4(data: Any) -> None:
     data["pfc"]["priorities"] = [4]
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="deploy only adds lines: a lossless class moved from priority 3 to 4 keeps "
-                                       "PFC no-drop on 3 (EOS) or fails verification and rolls back (Comware)")
-def test_moving_the_lossless_class_leaves_no_pfc_on_the_old_priority(tmp_path: Path,
-                                                                     lab_of: Callable[..., Lab]) -> None:
+def pfc_priorities(platform: str, running: str) -> set[int]:
+    """The priorities the device's running configuration holds PFC no-drop on (each platform's own form)."""
+    from fabric.deploy.diff import parse_tree
+    from fabric.deploy.nvue import applied_tree
+
+    tree = parse_tree(running)
+    if platform == "eos":
+        return {int(m.group(1)) for profile in tree.children.values() for line in profile.children
+                if (m := re.fullmatch(r"priority-flow-control priority (\d) no-drop", line))}
+    if platform == "comware":
+        return {int(p) for port in tree.children.values() for line in port.children
+                if line.startswith("priority-flow-control no-drop dot1p ") for p in line.split()[3:]}
+    if platform == "nxos":
+        return {int(line.split()[-1]) for policy in tree.children.values() for cls in policy.children.values()
+                for line in cls.children if line.startswith("pause pfc-cos ")}
+    if platform == "huawei_ce":
+        return {int(p) for line in tree.children["dcb pfc"].children if line.startswith("priority ")
+                for p in line.split()[1:]}
+    if platform == "sonic":
+        ports = json.loads(running)["PORT_QOS_MAP"].values()
+        return {int(p) for port in ports for p in port.get("pfc_enable", "").split(",") if p}
+    assert platform == "nvue"
+    profiles = applied_tree(running)["qos"]["pfc"].values()
+    return {int(p) for profile in profiles for p in profile["switch-priority"]}
+
+
+@pytest.mark.parametrize("platforms", [
+    "eos,comware",
+    pytest.param("nxos,huawei_ce", marks=pytest.mark.slow),
+    pytest.param("sonic,nvue", marks=pytest.mark.slow),
+])
+def test_moving_the_lossless_class_leaves_no_pfc_on_the_old_priority(tmp_path: Path, lab_of: Callable[..., Lab],
+                                                                     platforms: str) -> None:
+    """Deploy used to merge only: a lossless class moved from priority 3 to 4 kept PFC no-drop on 3 (EOS) or
+    failed verification and rolled back (Comware). Now the old priority's lines are removed, the dry run lists
+    them, and a second deploy changes nothing."""
     inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "1", "--servers", "1",
-                   "--nics-per-server", "1", "--platforms", "eos")
+                   "--nics-per-server", "1", "--platforms", platforms)
     lab = lab_of(inv)
     assert deploy(inv, lab, tmp_path / "runs").returncode == 0
     edit_yaml(inv / "fabric.yaml", to_priority_4)
+    switches = ("--limit", "spine1", "--limit", "leaf1")
+    planned = results(deploy(inv, lab, tmp_path / "runs", "--dry-run", *switches))
+    for name, result in planned.items():
+        assert result["status"] == "would-change" and any(line.startswith("-") for line in result["diff"]), name
     moved = deploy(inv, lab, tmp_path / "runs")
     assert moved.returncode == 0, moved.stdout[-2000:]
     from fabric.cli.deploy import lab_targets
@@ -63,12 +99,13 @@ def test_moving_the_lossless_class_leaves_no_pfc_on_the_old_priority(tmp_path: P
 
     fabric_ = load_inventory(str(inv)).fabric
     assert fabric_ is not None
-    [target] = lab_targets([fabric_.devices["leaf1"]], lab.state_dir, 30.0)
-    driver = make_driver(target)
-    driver.open()
-    try:
-        running = driver.get_running()
-    finally:
-        driver.close()
-    assert "priority-flow-control priority 4 no-drop" in running
-    assert "priority-flow-control priority 3 no-drop" not in running
+    for target in lab_targets([fabric_.devices[name] for name in ("spine1", "leaf1")], lab.state_dir, 30.0):
+        driver = make_driver(target)
+        driver.open()
+        try:
+            running = driver.get_running()
+        finally:
+            driver.close()
+        assert pfc_priorities(target.platform, running) == {4}, target.device
+    again = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert {r["status"] for r in results(again).values()} == {"unchanged"}, again.stdout[-2000:]

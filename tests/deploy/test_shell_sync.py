@@ -7,6 +7,7 @@ import pytest
 
 from fabric.cli.deploy import lab_targets
 from fabric.deploy.drivers import DRIVERS
+from fabric.deploy.ssh import NetmikoSession
 from fabric.inventory.load import load_inventory
 from fabric.lab.control import Lab
 from tests.conftest import INVENTORIES
@@ -18,9 +19,9 @@ def test_an_owed_prompt_does_not_end_the_next_reply(twin: Lab, device: str) -> N
     assert fabric is not None
     target = lab_targets([fabric.devices[device]], twin.state_dir, 30.0)[0]
     driver = DRIVERS[target.platform](target)
+    assert isinstance(driver, NetmikoSession) and driver.shell
     driver.open()
     try:
-        assert getattr(driver, "shell", False)
         for _ in range(2):
             driver.conn.write_channel(driver.conn.RETURN * 2)  # two prompts now owed, as after a doubled probe
             assert driver._run("echo one ; echo two").split() == ["one", "two"]

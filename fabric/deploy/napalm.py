@@ -5,6 +5,7 @@ into a config session, where unchanged lines change nothing. NX-OS: napalm nxos_
 line list that loses the block order a merge needs, so the diff is fabric's hierarchical one against
 ``show running-config``, and only those lines, in the candidate's order, become napalm's merge candidate.
 nxos_ssh does not notice every ``%`` error, so ``verify`` re-diffs against the running config read back.
+On both, the stale lines of fabric's scope (``fabric.deploy.scope``) are negated first, in their blocks.
 """
 
 from __future__ import annotations

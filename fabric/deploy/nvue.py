@@ -3,6 +3,7 @@
 ``diff`` types the candidate into a pending revision, reads ``nv config diff -o commands`` (the semantic diff,
 as NVUE computes it) and detaches, so a dry run leaves nothing pending. ``push`` types only those diff commands
 and applies them atomically; ``restore`` replaces the revision with the backup's YAML (``nv config replace``).
+fabric's scope is unset in the pending revision before the candidate, so the diff also lists what no longer is set.
 """
 
 from __future__ import annotations

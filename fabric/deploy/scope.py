@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from fabric.deploy.diff import Context, Node, Op, extra, negate, parse_tree, render_ops, to_push
+from fabric.deploy.diff import Context, Node, Op, _escape, extra, negate, parse_tree, render_ops, to_push
 
 IFACE = r"interface \S+"
 
@@ -88,7 +88,7 @@ def stale(have: Node, want: Node, scope: CliScope) -> list[Op]:
     named = _named(have, want, scope)
     found = [(path, line) for path, line in extra(have, want)
              if not line.startswith(scope.negation + " ") and owns(scope, path, line, want, named)]
-    gone = [(*path, line) for path, line in found if _has_children(have, (*path, line))]
+    gone = [(*path, line) for path, line in found if _children(have, (*path, line))]
     ops: list[Op] = []
     for path, line in found:
         if any(path[:len(block)] == block for block in gone):
@@ -97,10 +97,6 @@ def stale(have: Node, want: Node, scope: CliScope) -> list[Op]:
             continue  # the rendered file types this negation itself
         ops.append((path, negate(line, scope.negation)))
     return ops
-
-
-def _has_children(root: Node, path: Context) -> bool:
-    return bool(_children(root, path))
 
 
 def _children(root: Node, path: Context) -> dict[str, Node]:
@@ -184,6 +180,13 @@ SONIC_TABLES: dict[str, frozenset[str] | None] = {
     "WRED_PROFILE": None, "BUFFER_PROFILE": None, "SCHEDULER": None,
 }
 SONIC_NAMES = frozenset({"ROCE", "GLOBAL"})  # the map names and the PFC_WD global key fabric renders
+# fields that name another entry: fabric's only while they name one the render has (``ingress_lossy_profile`` on
+# PG 0, ``scheduler.0``, the ``AZURE`` maps are the device's own and stay)
+SONIC_REFS: dict[str, str | None] = {
+    "scheduler": "SCHEDULER", "wred_profile": "WRED_PROFILE", "profile": "BUFFER_PROFILE",
+    "pfc_to_queue_map": None, "pfc_to_pg_map": None, "dscp_to_tc_map": None, "tc_to_queue_map": None,
+    "tc_to_pg_map": None,
+}
 
 
 def _sonic_owns_key(table: str, key: str, want: dict[str, Any], ports: set[str]) -> bool:
@@ -191,16 +194,25 @@ def _sonic_owns_key(table: str, key: str, want: dict[str, Any], ports: set[str])
     return key.split("|")[0] in ports or key in SONIC_NAMES or key in want.get(table, {})
 
 
+def _sonic_owns_field(table: str, name: str, value: Any, want: dict[str, Any]) -> bool:
+    """A field fabric sets in ``table``; a reference only while it names an entry the render has."""
+    fields = SONIC_TABLES[table]
+    if fields is not None and name not in fields:
+        return False
+    if fields is None or name not in SONIC_REFS:
+        return True
+    named = SONIC_REFS[name]
+    return value in SONIC_NAMES if named is None else value in want.get(named, {})
+
+
 def sonic_stale(want: dict[str, Any], have: dict[str, Any]) -> list[dict[str, Any]]:
     """RFC 6902 ``remove`` ops for the owned CONFIG_DB fields/entries/tables ``have`` has and ``want`` lacks.
     The ports fabric lists are the rendered PORT table's keys. An entry left with no field goes whole (unless the
     rendered file has it: its new fields follow in the same patch), a table left with no entry too (CONFIG_DB
     holds no empty ones)."""
-    from fabric.deploy.diff import _escape
-
     ports = set(want.get("PORT", {}))
     ops: list[dict[str, Any]] = []
-    for table, fields in SONIC_TABLES.items():
+    for table in SONIC_TABLES:
         entries = have.get(table)
         if not isinstance(entries, dict):
             continue
@@ -210,8 +222,8 @@ def sonic_stale(want: dict[str, Any], have: dict[str, Any]) -> list[dict[str, An
             if not isinstance(current, dict) or not _sonic_owns_key(table, key, want, ports):
                 continue
             wanted = want.get(table, {}).get(key)
-            drop = [name for name in sorted(current)
-                    if (fields is None or name in fields) and name not in (wanted or {})]
+            drop = [name for name, value in sorted(current.items())
+                    if name not in (wanted or {}) and _sonic_owns_field(table, name, value, want)]
             path = f"/{table}/{_escape(key)}"
             if drop and len(drop) == len(current) and wanted is None:
                 table_ops.append({"op": "remove", "path": path})

@@ -2,7 +2,8 @@
 
 The diff is field by field against ``show runningconfiguration all``; ``push`` uploads only those fields as an
 RFC 6902 patch (``sudo config apply-patch``, YANG-checked, all or nothing) and saves; ``restore`` patches the
-running CONFIG_DB back to the backup, removals included.
+running CONFIG_DB back to the backup, removals included. The patch also removes fabric's stale fields and entries
+(``fabric.deploy.scope.sonic_stale``).
 """
 
 from __future__ import annotations

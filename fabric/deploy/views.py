@@ -3,7 +3,8 @@
 Both show ``display current-configuration`` with one-space indents and ``#`` separators, enter sub-views by
 context and leave them with ``quit``, and negate with ``undo``. Comware applies each line at once (``save force``
 keeps it); CloudEngine collects a candidate until ``commit``. Neither netmiko driver notices every error the
-devices print, so the output is checked here for the devices' own error lines.
+devices print, so the output is checked here for the devices' own error lines. The stale lines of fabric's scope
+(``fabric.deploy.scope``) are undone in their views before the additions.
 """
 
 from __future__ import annotations

@@ -115,25 +115,27 @@ def test_sonic_removes_owned_fields_entries_and_tables_only() -> None:
     want = {"PORT": {"Ethernet0": {"mtu": "9216"}},
             "PORT_QOS_MAP": {"Ethernet0": {"pfc_enable": "4"}},
             "PFC_PRIORITY_TO_PRIORITY_GROUP_MAP": {"ROCE": {"4": "4"}},
+            "BUFFER_PROFILE": {"lossless": {"size": "1"}},
             "BUFFER_PG": {"Ethernet0|4": {"profile": "lossless"}}}
     have = {"PORT": {"Ethernet0": {"mtu": "9216", "admin_status": "up"}, "Ethernet8": {"mtu": "1500"}},
-            "PORT_QOS_MAP": {"Ethernet0": {"pfc_enable": "3", "pfcwd_sw_enable": "3", "dscp_to_tc_map": "ROCE"},
+            "PORT_QOS_MAP": {"Ethernet0": {"pfc_enable": "3", "pfcwd_sw_enable": "3", "dscp_to_tc_map": "ROCE",
+                                           "tc_to_queue_map": "AZURE"},
                              "Ethernet8": {"pfc_enable": "3"}},
             "PFC_PRIORITY_TO_PRIORITY_GROUP_MAP": {"ROCE": {"3": "3"}},
             "BUFFER_PG": {"Ethernet0|3": {"profile": "lossless"}, "Ethernet0|0": {"profile": "ingress_lossy"},
                           "Ethernet8|3": {"profile": "lossless"}},
-            "BUFFER_PROFILE": {"ingress_lossy": {"size": "0"}},
+            "BUFFER_PROFILE": {"ingress_lossy": {"size": "0"}, "lossless": {"size": "1"}},
             "PFC_WD": {"Ethernet0": {"action": "drop"}, "GLOBAL": {"POLL_INTERVAL": "200"}}}
     ops = sonic_stale(want, have)
     assert ops == [
         {"op": "remove", "path": "/PORT_QOS_MAP/Ethernet0/dscp_to_tc_map"},
         {"op": "remove", "path": "/PORT_QOS_MAP/Ethernet0/pfcwd_sw_enable"},
-        {"op": "remove", "path": "/BUFFER_PG/Ethernet0|0"},
         {"op": "remove", "path": "/BUFFER_PG/Ethernet0|3"},
         {"op": "remove", "path": "/PFC_WD"},  # every entry fabric's: the table goes whole
         {"op": "remove", "path": "/PFC_PRIORITY_TO_PRIORITY_GROUP_MAP/ROCE/3"}]  # the entry stays: "4" is added
-    assert not any("Ethernet8" in op["path"] or "PORT/" in op["path"] or "BUFFER_PROFILE" in op["path"]
-                   for op in ops)
+    # the device's own: another port, PG 0's lossy profile, the AZURE map binding, PORT fields, buffer profiles
+    assert not any("Ethernet8" in op["path"] or "|0" in op["path"] or "tc_to_queue_map" in op["path"]
+                   or "PORT/" in op["path"] or "BUFFER_PROFILE" in op["path"] for op in ops)
 
 
 def test_nvue_scope_is_cleared_before_the_rendered_lines() -> None:

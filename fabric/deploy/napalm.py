@@ -84,7 +84,8 @@ class NapalmDriver:
             merged = "\n".join([*commands(removals, "   ", "exit"), candidate]) if removals else candidate
             shown_lines = self._compare(merged)
             self.pending = merged if shown_lines else ""
-            return [line for line in shown_lines.splitlines() if line.startswith(("+", "-"))]
+            return [line for line in shown_lines.splitlines()  # a "!" separator is no change
+                    if line.startswith(("+", "-")) and line[1:].strip() not in ("", "!")]
         typed = commands(removals, leave="exit") + commands(additions, leave="exit")
         self.pending = "\n".join(typed) + "\n" if typed else ""
         return shown(removals, additions, self.target.platform)

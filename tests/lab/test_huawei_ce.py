@@ -126,3 +126,13 @@ def test_pfc_queue_and_ecn_counters_are_displayed(fresh_twin: Lab) -> None:
     assert [line.split() for line in queue3] == [["3", "0", "33", "0", "5", "0", "-"],
                                                  ["100000000", "4400", "0", "600", "0"]]
     assert [PORT, "7"] in [line.split() for line in ecn.splitlines()]
+
+
+def test_trust_8021p_outer_replaces_trust_dscp_on_commit(fresh_twin: Lab) -> None:
+    """fabric renders ``trust 8021p outer`` for ``qos.trust: pcp``; it is one trust setting with ``trust dscp``."""
+    with huawei(fresh_twin) as conn:
+        replies = type_lines(conn, "system-view", f"interface {PORT}", "trust dscp", "trust 8021p outer", "commit",
+                             "return")
+        shown = running(conn, PORT)
+    assert not any("Error" in reply for reply in replies), replies
+    assert "trust 8021p outer" in shown and "trust dscp" not in shown

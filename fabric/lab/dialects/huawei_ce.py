@@ -62,6 +62,7 @@ INTERFACE = [
     C("jumboframe enable <int:1536-12288>", key=2),
     C("flow-control", key=1),
     C("trust {dscp|8021p}", key=1),
+    C("trust 8021p {inner|outer}", key=1),  # which tag of a QinQ frame; untagged and single-tagged: the one
     C("trust upstream <word>", key=2),
     C("qos drr <ints:0-7>", key=2),
     C("qos pq <ints:0-7>", key=2),

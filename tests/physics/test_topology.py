@@ -107,7 +107,7 @@ def test_vectorised_routes_take_the_same_paths_as_route_also_after_a_link_down()
 def test_key_text_hashes_every_key_as_zlib_crc32_of_its_string() -> None:
     """Numbers of every width (0, 9, 10, 99, 100, ...), literals between them, one key's text by index."""
     rng = np.random.default_rng(7)
-    a = np.concatenate([[0, 9, 10, 99, 100, 999, 1000, 123456789], rng.integers(0, 1 << 40, 992)])
+    a = np.concatenate([[0, 9, 10, 99, 100, 999, 1000, 123456789, (1 << 63) - 1], rng.integers(0, 1 << 40, 991)])
     b = rng.integers(0, 64, a.size)
     text = KeyText(a, b">", b, b"/", np.arange(a.size) % 16)
     strings = [f"{x}>{y}/{i % 16}" for i, (x, y) in enumerate(zip(a.tolist(), b.tolist(), strict=True))]

@@ -260,13 +260,11 @@ class KeyText:
                 for byte in part:
                     crc = CRC_TABLE[(crc ^ np.uint32(byte)) & 0xFF] ^ (crc >> 8)
                 continue
+            widest = len(str(int(part.max())))
             digits = np.ones(self.size, dtype=np.int64)  # decimal digits of each number
-            while True:
-                more = part >= 10 ** digits
-                if not more.any():
-                    break
-                digits += more
-            for j in range(int(digits.max()) - 1, -1, -1):  # most significant digit first
+            for d in range(1, widest):
+                digits += part >= 10**d
+            for j in range(widest - 1, -1, -1):  # most significant digit first
                 byte = (part // 10**j % 10 + ord("0")).astype(np.uint32)
                 crc = np.where(digits > j, CRC_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8), crc)
         return np.asarray(crc ^ np.uint32(0xFFFFFFFF), dtype=np.uint32)

@@ -3,6 +3,8 @@ integration and sampling so a wrong closed form cannot pass."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -51,4 +53,4 @@ def test_tail_mean_is_the_ramp_over_the_sampled_depth(kmin: float, kmax: float, 
 
 def test_tail_mean_falls_as_kmin_rises() -> None:
     marks = [float(red_tail_mean(40e3, 20e3, kmin, kmin + 300e3, 0.2)) for kmin in (10e3, 50e3, 150e3, 300e3)]
-    assert all(a > b > 0 for a, b in zip(marks, marks[1:], strict=False))
+    assert all(a > b > 0 for a, b in itertools.pairwise(marks))

@@ -84,10 +84,10 @@ def test_lower_kmin_marks_more_and_queues_less_under_open_loop_load() -> None:
         engine = EpochEngine(sc)
         engine.advance(0.005)
         frame = engine.advance(0.02)
-        got[kmin] = (frame.queue["q{}_ecn_marked_pkts"][out, 3] / frame.queue["q{}_tx_pkts"][out, 3],
-                     frame.queue["q{}_tx_bytes"][out, 3] * 8 / 0.02 / 1e9, frame.gauge["q{}_watermark_bytes"][out, 3])
         occupancy = [engine.advance(1e-3).gauge["q{}_occupancy_bytes"][out, 3] for _ in range(5)]
-        got[kmin] += (float(np.mean(occupancy)),)
+        got[kmin] = (frame.queue["q{}_ecn_marked_pkts"][out, 3] / frame.queue["q{}_tx_pkts"][out, 3],
+                     frame.queue["q{}_tx_bytes"][out, 3] * 8 / 0.02 / 1e9, frame.gauge["q{}_watermark_bytes"][out, 3],
+                     float(np.mean(occupancy)))
     (low_marks, low_gbps, low_wm, low_q), (high_marks, high_gbps, high_wm, high_q) = got[20_000], got[300_000]
     assert low_marks > 2 * high_marks > 0
     assert low_q < high_q and low_wm < high_wm

@@ -16,16 +16,20 @@ Every epoch (0.5-5 ms) the engine does, with NumPy over all active flows at once
    XON and XOFF and pauses it for the share it cannot serve (1 - served/offered): the upstream port loses
    that fraction of its capacity next epoch, which is how pauses spread one hop per epoch. A lossy queue
    with excess fills to its tail-drop limit and drops the excess. A queue saturated only while its flows
-   overlap (open-loop arrivals) is M/G/1: mean q = train rho^2/2(1-rho), train = bytes-weighted E[S^2]/E[S] of
-   the flows starting or ending this epoch (whole trains at line rate) and MTU for the rest; its depth is
-   exponential, and where DCQCN reacts the excursion above Kmin decays with scale C t_r / 2. Its marks are the
-   RED ramp averaged over that depth (``red_tail_mean``), so a lower Kmin marks more and queues less.
+   overlap (open-loop arrivals) is M/G/1: mean q = train rho^2/2(1-rho) (1 - 1/N_eff), train = bytes-weighted
+   E[S^2]/E[S] of the flows starting or ending this epoch (whole trains at line rate) and MTU for the rest,
+   N_eff the number of equal ingresses its bytes come through (one link no faster than the port: no queue);
+   its depth is exponential, and where DCQCN reacts the excursion above Kmin decays with scale C t_r / 2.
+   Its marks are the RED ramp averaged over that depth (``red_tail_mean``): a lower Kmin marks more and
+   queues less.
 4. Bursts: flows that start this epoch and exceed a queue's line rate build a peak (§A.3 step 3): bytes-
    bound, or, when DCQCN reacts, Kmin + (k r0 - C) t_r + the cut cascade; its share per ingress above XOFF
    pauses for (peak/m - XON)/(C/m); beyond XOFF + headroom it drops (headroom below the cable's in-flight
    bytes drops lossless traffic). A burst's arrival rate is its bytes over the span from the first start to
-   the last end (capped by the summed send rates), so flows spread over the window are no burst. Burst
-   bytes are marked with the RED ramp averaged over the sweep 0 -> peak (``red_mean``).
+   the last end, at most the flows' send rates (flows a NIC starts together share its line) summed per
+   ingress link and capped by that link's rate: flows spread over the window, an all-to-all's senders and a
+   collective's steps from one NIC are no burst. Burst bytes are marked with the RED ramp averaged over the
+   sweep 0 -> peak (``red_mean``).
 5. Counters (CounterFrame): bytes/packets per queue and port, ECN marks, pauses (frames, duration) on both
    ends of each link, drops, CNPs (np_cnp_sent at the receiver, rp_cnp_handled at the sender, at most one
    per flow per CNP interval), watchdog storms, queue occupancy (mean) and watermark (max of p99 and peak).
@@ -743,7 +747,11 @@ class EpochEngine:
         # a limited flow's bottleneck: the saturated column with the smallest equal share
         level = cap / np.maximum(per_path(np.ones(idx.size), rows_res), 1)  # the dummy's is infinite
         col_level = np.where(at_sat, np.minimum(level[rows_q], level[rows_p]), np.inf)
-        bcol = np.where(limited & np.asarray(at_sat.any(axis=1))[path], col_level.argmin(axis=1)[path], width)
+        # ties (a flow held as much by its NIC as by the port it ends at) go upstream: the first limiter paces
+        # what the later one receives, so only the first one queues
+        lowest = col_level.min(axis=1, keepdims=True)
+        first_low = np.argmax(col_level <= lowest * (1 + 1e-9), axis=1)
+        bcol = np.where(limited & np.asarray(at_sat.any(axis=1))[path], first_low[path], width)
         bsink = s_f[path, np.minimum(bcol, width - 1)] & (bcol < width)
         ccol = np.where(bsink, bcol - 1, bcol)  # a slow receiver is marked at the leaf port feeding it
         cpq = np.where(ccol < width, rows_q[path, np.minimum(ccol, width - 1)], dummy)
@@ -847,7 +855,15 @@ class EpochEngine:
         x_steady = per_path(np.where(transient, 0.0, sent), rows_q)[:nq]
         x_all = per_path(sent, rows_q)[:nq]
         train = np.where(x_all > 0, (x2 + x_steady * mtu_q) / np.maximum(x_all, 1e-9), mtu_q)
-        q_free = np.maximum(train, mtu_q) * rho**2 / (2 * (1 - rho))
+        # a queue fed through one link no faster than its own drains as it fills: only overlapping ingresses
+        # queue. P-K for N_eff = (sum x)^2 / sum x^2 equal sources over their ingresses, scaled by 1 - 1/N_eff
+        # (0 for one source, M/G/1 for many)
+        pair, pair_of = np.unique((rows_q * n_j + rows_j).reshape(-1), return_inverse=True)
+        x_pair = np.bincount(pair_of.reshape(-1), weights=np.repeat(np.bincount(path, weights=sent, minlength=n_p),
+                                                                   width), minlength=pair.size)
+        x_sq = np.bincount(pair // n_j, weights=x_pair * x_pair, minlength=k_res)[:nq]
+        overlap = np.where(x_all > 0, 1 - x_sq / np.maximum(x_all * x_all, 1e-30), 0.0)
+        q_free = np.maximum(train, mtu_q) * rho**2 / (2 * (1 - rho)) * np.clip(overlap, 0.0, 1.0)
         cc_f = fl.cc[idx].astype(float)
         n_react = per_path(cc_f, rows_q)[:nq]
         t_react = per_path(cc_f * (fl.rtt_s[idx] + fl.cnp_s[idx] / 2 + fl.cut_s[idx] / 2), rows_q)[:nq]
@@ -1040,7 +1056,10 @@ class EpochEngine:
         # a burst arrives at its flows' summed send rate only while they overlap: flows that start spread over
         # the window (open-loop arrivals, an aggregate row sending its members over its window) bring their
         # bytes over the span from the first start to the last end, so the arrival rate is bytes / span
-        r0_f = np.minimum(fl.nic_rate[fidx], fl.max_rate[fidx])
+        # flows a NIC starts together share its line (an all-to-all's sender splits it over its peers)
+        _, by_src, n_src = np.unique(window * sc.n_ports + fl.src[fidx], return_inverse=True, return_counts=True)
+        r0_f = np.minimum(np.minimum(fl.nic_rate[fidx], fl.max_rate[fidx]),
+                          fl.nic_rate[fidx] / n_src[by_src.reshape(-1)])
         bytes_f = np.minimum(fl.size[fidx], r0_f * dt)
         start_f = fl.start[fidx]
         end_f = start_f + bytes_f / np.maximum(r0_f, 1.0)
@@ -1049,8 +1068,15 @@ class EpochEngine:
         first, last = np.full(n_v, np.inf), np.full(n_v, -np.inf)
         np.minimum.at(first, flat, per_hop(start_f))
         np.maximum.at(last, flat, per_hop(end_f))
+        # and no faster than the links it comes in on: flows sharing an ingress (a NIC's flows to many
+        # destinations, a collective's steps) arrive at most at that link's rate
+        ingress = np.where(jp_ok, jpc, n_j - 1)[w]
+        pair, pair_of = np.unique(flat * n_j + ingress, return_inverse=True)
+        pair_slot = pair % n_j
+        link = np.where(pair_slot < n_j - 1, sc.capacity[sc.peer[sp.slots[pair_slot] // QUEUES]], np.inf)
+        via = np.minimum(np.bincount(pair_of.reshape(-1), weights=per_hop(r0_f), minlength=pair.size), link)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r0_q = np.minimum(np.bincount(flat, weights=per_hop(r0_f), minlength=n_v),
+            r0_q = np.minimum(np.bincount(pair // n_j, weights=via, minlength=n_v),
                               bytes_q / np.maximum(last - first, 1e-12))
         c_v = ctx.cap[v_queue]
         hot = (r0_q > c_v * (1 + 1e-6)) & (bytes_q > 0) & (k_q > 1)

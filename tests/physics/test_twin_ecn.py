@@ -1,6 +1,6 @@
 """ECN thresholds changed over a switch's real CLI move the live twin's marks the way tier E says: under
 open-loop load (WebSearch at 30 %, below saturation) a queue's depth has a tail, and a profile moved up (Kmin and
-Kmax + 1.2 MB) is crossed less often: fewer marks. Measured: 0.63 % -> 0.16 % of leaf1's lossless packets
+Kmax + 1.2 MB) is crossed less often: fewer marks. Measured: 0.37 % -> 0.06 % of leaf1's lossless packets
 (before the M/G/1 tail, tier E marked 2.9 % either way: this test failed)."""
 
 from __future__ import annotations

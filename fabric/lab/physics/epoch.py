@@ -1047,8 +1047,6 @@ class EpochEngine:
         vu, flat = _compress((window[:, None] * nq + pq)[w], *self._burst_scratch, dummy=False)
         n_v = vu.size
         v_queue = vu % max(nq, 1)
-        vq = np.full(pq.shape, -1, dtype=np.int64)
-        vq[w] = flat
 
         def per_hop(values: NDArray[Any]) -> NDArray[Any]:
             return np.asarray(np.broadcast_to(values[:, None], pq.shape)[w])
@@ -1099,8 +1097,7 @@ class EpochEngine:
         peak = np.zeros(n_v)
         peak[h] = np.where(react, np.minimum(bound, kmin + (r0_h - c_h) * t_r + cascade), bound)
         # per ingress feeding a hot queue: m distinct (queue, ingress) pairs
-        pair_ok = w & hot[np.maximum(vq, 0)] & jp_ok
-        uniq = np.unique(vq[pair_ok] * n_j + jpc[pair_ok])
+        uniq = pair[hot[pair // n_j] & (pair_slot < n_j - 1)]  # hot (window, queue) x real ingress, sorted
         uv, uj = uniq // n_j, uniq % n_j
         uq = v_queue[uv]
         m = np.bincount(uv, minlength=n_v)

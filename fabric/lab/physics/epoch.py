@@ -2,9 +2,11 @@
 
 Every epoch (0.5-5 ms) the engine does, with NumPy over all active flows at once:
 
-1. Rates: max-min fair shares (progressive filling) over three kinds of resources: each egress queue (its
-   port's line rate minus the time it was paused by the peer last epoch), each egress port (queues share
-   the line), and each destination NIC's drain rate (the sink; a slow receiver drains at 25 %).
+1. Rates: max-min fair shares (progressive filling) of the epoch's bytes over three kinds of resources:
+   each egress queue (its port's line rate minus the time it was paused by the peer last epoch), each egress
+   port (queues share the line), and each destination NIC's drain rate (the sink; a slow receiver drains at
+   25 %). A flow sending for a fraction of the epoch (it starts or ends in it) offers that fraction of its
+   demand: flows that come and go within an epoch do not all overlap.
 2. Offered load: a flow sends its demand (line rate, or what is left of it) up to its bottleneck unless
    DCQCN controls it there (RP enabled on its priority and the bottleneck queue marks ECN); then it sends
    its share everywhere. Load beyond a queue's capacity is *excess*.
@@ -13,11 +15,21 @@ Every epoch (0.5-5 ms) the engine does, with NumPy over all active flows at once
    p99 around q*, utilisation). A queue with excess on a lossless ingress holds each feeding ingress between
    XON and XOFF and pauses it for the share it cannot serve (1 - served/offered): the upstream port loses
    that fraction of its capacity next epoch, which is how pauses spread one hop per epoch. A lossy queue
-   with excess fills to its tail-drop limit and drops the excess. Other queues: M/D/1, q = MTU rho^2/2(1-rho).
+   with excess fills to its tail-drop limit and drops the excess. A queue saturated only while its flows
+   overlap (open-loop arrivals) is M/G/1: mean q = train rho^2/2(1-rho) (1 - 1/N_eff), train = bytes-weighted
+   E[S^2]/E[S] of the flows starting or ending this epoch (whole trains at line rate) and MTU for the rest,
+   N_eff the number of equal ingresses its bytes come through (one link no faster than the port: no queue);
+   its depth is exponential, and where DCQCN reacts the excursion above Kmin decays with scale C t_r / 2.
+   Its marks are the RED ramp averaged over that depth (``red_tail_mean``): a lower Kmin marks more and
+   queues less.
 4. Bursts: flows that start this epoch and exceed a queue's line rate build a peak (§A.3 step 3): bytes-
    bound, or, when DCQCN reacts, Kmin + (k r0 - C) t_r + the cut cascade; its share per ingress above XOFF
    pauses for (peak/m - XON)/(C/m); beyond XOFF + headroom it drops (headroom below the cable's in-flight
-   bytes drops lossless traffic). Burst bytes are marked with the mean RED probability of the ramp.
+   bytes drops lossless traffic). A burst's arrival rate is its bytes over the span from the first start to
+   the last end, at most the flows' send rates (flows a NIC starts together share its line) summed per
+   ingress link and capped by that link's rate: flows spread over the window, an all-to-all's senders and a
+   collective's steps from one NIC are no burst. Burst bytes are marked with the RED ramp averaged over the
+   sweep 0 -> peak (``red_mean``).
 5. Counters (CounterFrame): bytes/packets per queue and port, ECN marks, pauses (frames, duration) on both
    ends of each link, drops, CNPs (np_cnp_sent at the receiver, rp_cnp_handled at the sender, at most one
    per flow per CNP interval), watchdog storms, queue occupancy (mean) and watermark (max of p99 and peak).
@@ -45,7 +57,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fabric.lab.physics.red import red_probability
+from fabric.lab.physics.red import red_mean, red_probability, red_tail_mean
 from fabric.lab.physics.scenario import QUEUES, CounterFrame, Scenario
 
 F64 = NDArray[np.float64]
@@ -717,12 +729,17 @@ class EpochEngine:
             per = np.bincount(path, weights=values, minlength=n_p)
             return np.asarray(np.bincount(on.reshape(-1), weights=np.repeat(per, on.shape[1]), minlength=size))
 
-        rate, share = max_min(demand, rows_res, cap, (path, rows_res))
+        # fair shares of the epoch's bytes: a flow that sends for a fraction of the epoch offers that fraction
+        # of its demand (flows that come and go in an epoch do not all overlap), then sends at rate = share / fr
+        avg, share = max_min(demand * fr, rows_res, cap, (path, rows_res))
+        rate, share = avg / fr, share / fr
         inst = np.minimum(fl.nic_rate[idx], np.maximum(share, rate))  # a flow's rate while it sends
 
         # bottleneck column: the first saturated resource of a flow limited below its demand (queue and port
         # resources are distinct ids, so one count serves both)
-        served = per_path(rate, rows_res)
+        # saturated over the epoch, not only while its flows overlap: open-loop flows that come and go in
+        # an epoch congest a queue now and then (its tail, below) without holding it at an operating point
+        served = per_path(rate * fr, rows_res)
         sat = served >= SATURATED * cap
         limited = rate < demand * (1 - 1e-6)
         rows_p = rows_res[:, width:]
@@ -730,7 +747,11 @@ class EpochEngine:
         # a limited flow's bottleneck: the saturated column with the smallest equal share
         level = cap / np.maximum(per_path(np.ones(idx.size), rows_res), 1)  # the dummy's is infinite
         col_level = np.where(at_sat, np.minimum(level[rows_q], level[rows_p]), np.inf)
-        bcol = np.where(limited & np.asarray(at_sat.any(axis=1))[path], col_level.argmin(axis=1)[path], width)
+        # ties (a flow held as much by its NIC as by the port it ends at) go upstream: the first limiter paces
+        # what the later one receives, so only the first one queues
+        lowest = col_level.min(axis=1, keepdims=True)
+        first_low = np.argmax(col_level <= lowest * (1 + 1e-9), axis=1)
+        bcol = np.where(limited & np.asarray(at_sat.any(axis=1))[path], first_low[path], width)
         bsink = s_f[path, np.minimum(bcol, width - 1)] & (bcol < width)
         ccol = np.where(bsink, bcol - 1, bcol)  # a slow receiver is marked at the leaf port feeding it
         cpq = np.where(ccol < width, rows_q[path, np.minimum(ccol, width - 1)], dummy)
@@ -820,13 +841,45 @@ class EpochEngine:
         q_ctl = kmin + r_mean * (q_star - kmin)
         q_ctl99 = kmin + r_99 * (q_star - kmin)
 
-        # uncongested queues: M/D/1
+        # unsaturated queues: M/G/1 (Pollaczek-Khinchine), depth exponential around that mean. The jobs are
+        # packets for flows sending through the epoch, and a whole flow (its bytes this epoch) for one that
+        # starts or ends in it, arriving at line rate as one train (an aggregate row's train is one member's
+        # share): train = bytes-weighted E[S^2] / E[S]. Where DCQCN flows cross a marking queue, what passes
+        # Kmin is pulled back within the reaction's overshoot C t_r (the bursts' term with one extra train at
+        # line rate): the excursion ramps up to it and back, so above Kmin the depth decays with scale C t_r / 2
         with np.errstate(divide="ignore", invalid="ignore"):
             rho = np.clip(np.where(cap[:nq] > 0, s_r[:nq] / cap[:nq], 0.0), 0.0, RHO_MAX)
-        q_md1 = mtu_q * rho**2 / (2 * (1 - rho))
-        q_mean = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl, q_md1))
-        q_99 = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl99, q_md1 * 4.6))
-        mark = np.where(ctl_q, np.minimum(p_star * r_mark, 1.0), red_probability(q_mean, kmin, kmax, pmax))
+        sent = rate * fr * dt
+        transient = (fl.start[idx] >= t0) | (sent >= fl.remaining[idx] * (1 - 1e-9))
+        x2 = per_path(np.where(transient, sent * sent / fl.members[idx], 0.0), rows_q)[:nq]
+        x_steady = per_path(np.where(transient, 0.0, sent), rows_q)[:nq]
+        x_all = per_path(sent, rows_q)[:nq]
+        train = np.where(x_all > 0, (x2 + x_steady * mtu_q) / np.maximum(x_all, 1e-9), mtu_q)
+        # a queue fed through one link no faster than its own drains as it fills: only overlapping ingresses
+        # queue. P-K for N_eff = (sum x)^2 / sum x^2 equal sources over their ingresses, scaled by 1 - 1/N_eff
+        # (0 for one source, M/G/1 for many)
+        pair, pair_of = np.unique((rows_q * n_j + rows_j).reshape(-1), return_inverse=True)
+        x_pair = np.bincount(pair_of.reshape(-1), weights=np.repeat(np.bincount(path, weights=sent, minlength=n_p),
+                                                                   width), minlength=pair.size)
+        x_sq = np.bincount(pair // n_j, weights=x_pair * x_pair, minlength=k_res)[:nq]
+        overlap = np.where(x_all > 0, 1 - x_sq / np.maximum(x_all * x_all, 1e-30), 0.0)
+        q_free = np.maximum(train, mtu_q) * rho**2 / (2 * (1 - rho)) * np.clip(overlap, 0.0, 1.0)
+        cc_f = fl.cc[idx].astype(float)
+        n_react = per_path(cc_f, rows_q)[:nq]
+        t_react = per_path(cc_f * (fl.rtt_s[idx] + fl.cnp_s[idx] / 2 + fl.cut_s[idx] / 2), rows_q)[:nq]
+        t_react = t_react / np.maximum(n_react, 1) * REACTION_SCALE
+        above = np.where((n_react > 0) & (pmax > 0), np.minimum(q_free, cap[:nq] * t_react / 2), q_free)
+        reach = np.exp(-kmin / np.maximum(q_free, 1e-9))  # P(q > Kmin)
+        q_unsat = q_free * (1 - reach) + reach * above
+        q_unsat99 = np.where(reach <= 0.01, q_free * math.log(100),
+                             kmin + above * (math.log(100) + np.log(np.maximum(reach, 1e-300))))
+        q_mean = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl, q_unsat))
+        q_99 = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl99, q_unsat99))
+        # marks: the fixed point's at a controlled queue; a queue held by excess marks at its depth; an
+        # unsaturated one over its tail (its mean alone sits below any Kmin and would never mark)
+        mark = np.where(excess[:nq] > 0, red_probability(q_mean, kmin, kmax, pmax),
+                        red_tail_mean(q_free, above, kmin, kmax, pmax))
+        mark = np.where(ctl_q, np.minimum(p_star * r_mark, 1.0), mark)
         mark = np.where(pmax > 0, mark, 0.0)
 
         # utilisation below line rate at DCQCN-controlled bottlenecks
@@ -994,15 +1047,35 @@ class EpochEngine:
         vu, flat = _compress((window[:, None] * nq + pq)[w], *self._burst_scratch, dummy=False)
         n_v = vu.size
         v_queue = vu % max(nq, 1)
-        vq = np.full(pq.shape, -1, dtype=np.int64)
-        vq[w] = flat
 
         def per_hop(values: NDArray[Any]) -> NDArray[Any]:
             return np.asarray(np.broadcast_to(values[:, None], pq.shape)[w])
 
-        r0_q = np.bincount(flat, weights=per_hop(fl.nic_rate[fidx]), minlength=n_v)
-        bytes_q = np.bincount(flat, weights=per_hop(np.minimum(fl.size[fidx], fl.nic_rate[fidx] * dt)), minlength=n_v)
+        # a burst arrives at its flows' summed send rate only while they overlap: flows that start spread over
+        # the window (open-loop arrivals, an aggregate row sending its members over its window) bring their
+        # bytes over the span from the first start to the last end, so the arrival rate is bytes / span
+        # flows a NIC starts together share its line (an all-to-all's sender splits it over its peers)
+        _, by_src, n_src = np.unique(window * sc.n_ports + fl.src[fidx], return_inverse=True, return_counts=True)
+        r0_f = np.minimum(np.minimum(fl.nic_rate[fidx], fl.max_rate[fidx]),
+                          fl.nic_rate[fidx] / n_src[by_src.reshape(-1)])
+        bytes_f = np.minimum(fl.size[fidx], r0_f * dt)
+        start_f = fl.start[fidx]
+        end_f = start_f + bytes_f / np.maximum(r0_f, 1.0)
+        bytes_q = np.bincount(flat, weights=per_hop(bytes_f), minlength=n_v)
         k_q = np.bincount(flat, minlength=n_v)
+        first, last = np.full(n_v, np.inf), np.full(n_v, -np.inf)
+        np.minimum.at(first, flat, per_hop(start_f))
+        np.maximum.at(last, flat, per_hop(end_f))
+        # and no faster than the links it comes in on: flows sharing an ingress (a NIC's flows to many
+        # destinations, a collective's steps) arrive at most at that link's rate
+        ingress = np.where(jp_ok, jpc, n_j - 1)[w]
+        pair, pair_of = np.unique(flat * n_j + ingress, return_inverse=True)
+        pair_slot = pair % n_j
+        link = np.where(pair_slot < n_j - 1, sc.capacity[sc.peer[sp.slots[pair_slot] // QUEUES]], np.inf)
+        via = np.minimum(np.bincount(pair_of.reshape(-1), weights=per_hop(r0_f), minlength=pair.size), link)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r0_q = np.minimum(np.bincount(pair // n_j, weights=via, minlength=n_v),
+                              bytes_q / np.maximum(last - first, 1e-12))
         c_v = ctx.cap[v_queue]
         hot = (r0_q > c_v * (1 + 1e-6)) & (bytes_q > 0) & (k_q > 1)
         if not hot.any():
@@ -1024,8 +1097,7 @@ class EpochEngine:
         peak = np.zeros(n_v)
         peak[h] = np.where(react, np.minimum(bound, kmin + (r0_h - c_h) * t_r + cascade), bound)
         # per ingress feeding a hot queue: m distinct (queue, ingress) pairs
-        pair_ok = w & hot[np.maximum(vq, 0)] & jp_ok
-        uniq = np.unique(vq[pair_ok] * n_j + jpc[pair_ok])
+        uniq = pair[hot[pair // n_j] & (pair_slot < n_j - 1)]  # hot (window, queue) x real ingress, sorted
         uv, uj = uniq // n_j, uniq % n_j
         uq = v_queue[uv]
         m = np.bincount(uv, minlength=n_v)
@@ -1057,7 +1129,7 @@ class EpochEngine:
         held = np.bincount(uv, weights=np.where(ll, stay, np.minimum(per_in, limit)), minlength=n_v)
         np.maximum.at(peak_out, v_queue, held)
         held_h = held[h]
-        ramp = np.mean([red_probability(held_h * (i + 0.5) / 8, kmin, kmax, pmax) for i in range(8)], axis=0)
+        ramp = red_mean(0.0, held_h, kmin, kmax, pmax)  # the queue sweeps 0 -> peak -> 0
         # the bytes that cross the queue while it ramps up to the peak and drains back see the ramp
         seen = np.minimum(bytes_h, held_h * (r0_h / np.maximum(r0_h - c_h, 1.0) + 1))
         marks_out += np.bincount(hq, weights=seen / ctx.mtu_q[hq] * ramp, minlength=nq)

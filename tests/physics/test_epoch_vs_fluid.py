@@ -8,7 +8,7 @@ p99 and mean 25 %, marked fraction 25 %, pause duration 10 %, incast watermark 2
 
 Out-of-sample (4 flows at 100 Gb/s with a 100 KB..400 KB / 20 % ECN profile, an 8:1 x 1 MB incast): throughput
 5 % and incast watermark 25 % hold; the steady queue distribution and the mark fraction only within a factor
-of 3 (measured: mean 105 vs 63 KB, p99 110 vs 187 KB, marks 1.5 vs 0.6 %; incast marks 37 vs 72 %). Tier F's
+of 3 (measured: mean 105 vs 63 KB, p99 110 vs 187 KB, marks 1.5 vs 0.6 %; incast marks 48 vs 72 %). Tier F's
 queue swings well below Kmin there, which a fixed-point-plus-ratios surface fitted at one operating point
 does not capture: the honest limit of tier E's steady-state numbers.
 """

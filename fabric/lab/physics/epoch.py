@@ -169,19 +169,64 @@ def _row_hash(columns: I64) -> NDArray[np.uint64]:
 class _PathTable:
     """The distinct paths of the engine's flows (queue/sink, port and ingress-slot columns per hop), numbered
     as flows arrive, so an epoch works on the few paths its flows use (flows of one source, destination and
-    class share one) instead of on flows x hops. Rows are matched exactly (a hash finds candidates)."""
+    class share one) instead of on flows x hops. Rows are matched exactly (a hash finds candidates: a sorted
+    array of the rows' hashes, searched for a whole batch at once); they live in buffers grown geometrically,
+    so adding a batch copies the batch, not the table."""
+
+    FILL = (("res_q", -1), ("res_p", -1), ("jp", -1), ("sink", False))
 
     def __init__(self) -> None:
-        self.ids: dict[int, int] = {}
-        self.res_q = np.full((0, 1), -1, dtype=np.int64)
-        self.res_p = np.full((0, 1), -1, dtype=np.int64)
-        self.jp = np.full((0, 1), -1, dtype=np.int64)
-        self.sink = np.zeros((0, 1), dtype=bool)
-        self.keys = np.zeros(0, dtype=np.uint64)  # each row's hash (the dict maps it back to the row)
+        self.size = 0
+        self._buf: dict[str, NDArray[Any]] = {name: np.full((0, 1), fill, dtype=bool if name == "sink" else np.int64)
+                                              for name, fill in self.FILL}
+        self._keys = np.zeros(0, dtype=np.uint64)  # each row's hash
+        self._sorted = np.zeros(0, dtype=np.uint64)  # the distinct hashes, sorted ...
+        self._sorted_id = np.zeros(0, dtype=np.int64)  # ... and the newest row with each
 
     @property
-    def size(self) -> int:
-        return int(self.res_q.shape[0])
+    def res_q(self) -> I64:
+        return self._buf["res_q"][:self.size]
+
+    @property
+    def res_p(self) -> I64:
+        return self._buf["res_p"][:self.size]
+
+    @property
+    def jp(self) -> I64:
+        return self._buf["jp"][:self.size]
+
+    @property
+    def sink(self) -> B:
+        return self._buf["sink"][:self.size]
+
+    @property
+    def keys(self) -> NDArray[np.uint64]:
+        return self._keys[:self.size]
+
+    def _find(self, keys: NDArray[np.uint64]) -> tuple[I64, B, I64]:
+        """(insertion position in the sorted hashes, found, the row with that hash or -1) per key."""
+        pos = np.searchsorted(self._sorted, keys)
+        if not self._sorted.size:
+            return pos, np.zeros(keys.size, dtype=bool), np.full(keys.size, -1, dtype=np.int64)
+        at = np.minimum(pos, self._sorted.size - 1)  # past the end: the largest hash, which is smaller
+        found = self._sorted[at] == keys
+        return pos, found, np.where(found, self._sorted_id[at], -1)
+
+    def _reserve(self, rows: int, width: int) -> None:
+        """Room for ``rows`` rows of ``width`` columns (capacity doubled, narrower rows padded)."""
+        cap, have = self._buf["res_q"].shape
+        if rows <= cap and width <= have:
+            return
+        cap = max(rows, 2 * cap) if rows > cap else cap
+        width = max(width, have)
+        for name, fill in self.FILL:
+            old = self._buf[name]
+            new = np.full((cap, width), fill, dtype=old.dtype)
+            new[:self.size, :old.shape[1]] = old[:self.size]
+            self._buf[name] = new
+        keys = np.zeros(cap, dtype=np.uint64)
+        keys[:self.size] = self._keys[:self.size]
+        self._keys = keys
 
     def add(self, fl: _Hops) -> I64:
         """Each flow's path id (new paths appended)."""
@@ -189,13 +234,16 @@ class _PathTable:
         if n == 0:
             return np.zeros(0, dtype=np.int64)
         both = np.concatenate([fl.res_q, fl.jp], axis=1)
-        keys, first, inv = np.unique(_row_hash(both), return_index=True, return_inverse=True)
+        # each block hashed alone: a row's hash does not depend on the batch's width (padding adds nothing)
+        hashed = _row_hash(fl.res_q) + _row_hash(fl.jp) * np.uint64(0x9E3779B97F4A7C15)
+        keys, first, inv = np.unique(hashed, return_index=True, return_inverse=True)
         inv = inv.reshape(-1)
-        if not bool((both[first][inv] == both).all()):  # a hash collision inside the batch: no sharing
+        collision = not bool((both[first][inv] == both).all())
+        if collision:  # a hash collision inside the batch: no sharing
             keys, first, inv = np.arange(n, dtype=np.uint64), np.arange(n), np.arange(n)
-            known = np.full(n, -1, dtype=np.int64)
-        else:
-            known = np.array([self.ids.get(k, -1) for k in keys.tolist()], dtype=np.int64)
+        pos, found, known = self._find(keys)
+        if collision:
+            known[:] = -1
         width = max(w, self.res_q.shape[1])
         hit = np.flatnonzero(known >= 0)
         if hit.size:  # exact check against the stored rows
@@ -205,23 +253,34 @@ class _PathTable:
             known[hit[(mine != theirs).any(axis=1)]] = -1
         fresh = np.flatnonzero(known < 0)
         known[fresh] = self.size + np.arange(fresh.size)
-        self.ids.update(zip(keys[fresh].tolist(), known[fresh].tolist(), strict=True))
-        self.keys = np.concatenate([self.keys, keys[fresh]])
-        rows = first[fresh]
-        for name, fill in (("res_q", -1), ("res_p", -1), ("jp", -1), ("sink", False)):
-            old, add = getattr(self, name), getattr(fl, name)[rows]
-            setattr(self, name, np.concatenate([
-                np.pad(old, ((0, 0), (0, width - old.shape[1])), constant_values=fill),
-                np.pad(add, ((0, 0), (0, width - add.shape[1])), constant_values=fill)]))
+        # the lookup: a fresh row whose hash is known (another path) takes the hash over; others are inserted
+        taken = fresh[found[fresh]]
+        self._sorted_id[pos[taken]] = known[taken]
+        new = fresh[~found[fresh]]
+        self._sorted = np.insert(self._sorted, pos[new], keys[new])
+        self._sorted_id = np.insert(self._sorted_id, pos[new], known[new])
+        rows, end = first[fresh], self.size + fresh.size
+        self._reserve(end, width)
+        for name, _ in self.FILL:
+            add = getattr(fl, name)[rows]
+            self._buf[name][self.size:end, :add.shape[1]] = add
+        self._keys[self.size:end] = keys[fresh]
+        self.size = end
         return np.asarray(known[inv], dtype=np.int64)
 
     def keep(self, used: I64) -> I64:
         """Keep only the paths ``used`` (sorted ids); returns the new id of every old one (-1: dropped)."""
         new_id = np.full(self.size, -1, dtype=np.int64)
         new_id[used] = np.arange(used.size)
-        for name in ("res_q", "res_p", "jp", "sink", "keys"):
-            setattr(self, name, getattr(self, name)[used])
-        self.ids = dict(zip(self.keys.tolist(), range(used.size), strict=True))  # ``add`` checks rows exactly
+        for name, _ in self.FILL:
+            self._buf[name] = self._buf[name][used]
+        self._keys = self._keys[used]
+        self.size = int(used.size)
+        # the lookup again (``add`` checks rows exactly): per distinct hash, its newest row
+        order = np.argsort(self._keys, kind="stable")
+        ordered = self._keys[order]
+        last = np.append(ordered[1:] != ordered[:-1], True) if order.size else np.zeros(0, dtype=bool)
+        self._sorted, self._sorted_id = ordered[last], order[last]
         return new_id
 
 
@@ -292,7 +351,8 @@ class Completed:
 def _flows_of(sc: Scenario) -> tuple[_Flows, _Hops]:
     """The engine's flow arrays and the flows' hop matrices from a Scenario's flow and flow-hop arrays."""
     nf = sc.n_flows
-    order = np.argsort(sc.hop_flow, kind="stable")
+    in_order = bool((sc.hop_flow[1:] >= sc.hop_flow[:-1]).all())  # as Builder makes them: no sort
+    order = slice(None) if in_order else np.argsort(sc.hop_flow, kind="stable")
     hf = sc.hop_flow[order]
     counts = np.bincount(hf, minlength=nf)
     first = np.concatenate(([0], np.cumsum(counts)[:-1])) if nf else np.zeros(0, dtype=np.int64)
@@ -366,7 +426,7 @@ def _take(a: _Flows, keep: B) -> _Flows:
     out: dict[str, Any] = {}
     for name in _Flows.__dataclass_fields__:
         x = getattr(a, name)
-        out[name] = [x[i] for i in idx] if isinstance(x, list) else x[idx]
+        out[name] = list(map(x.__getitem__, idx.tolist())) if isinstance(x, list) else x[idx]
     return _Flows(**out)
 
 
@@ -529,8 +589,7 @@ class EpochEngine:
             if name not in self._group_ids:
                 self._group_ids[name] = len(self.group_names)
                 self.group_names.append(name)
-        ids = self._group_ids
-        return np.fromiter((ids[g] for g in groups), dtype=np.int64, count=len(groups))
+        return np.fromiter(map(self._group_ids.__getitem__, groups), dtype=np.int64, count=len(groups))
 
     def set_ports(self, scenario: Scenario) -> None:
         """New port/knob arrays (same ports); flows and their state stay."""
@@ -565,7 +624,9 @@ class EpochEngine:
         keep = self.live()
         if keep.all():
             return keep
-        self._steady = None
+        if self._steady is not None:  # a steady epoch's rows are running: renumber them, it stays steady
+            last, idx, delivered = self._steady
+            self._steady = (last, (np.cumsum(keep) - 1)[idx], delivered) if bool(keep[idx].all()) else None
         self.fl = _take(self.fl, keep)
         self.rate = self.rate[keep]
         if self.paths.size > 2 * keep.sum() + 1024:  # forget the paths of finished flows

@@ -3,6 +3,8 @@ renumbered when finished flows' paths are forgotten."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -50,3 +52,30 @@ def test_a_hash_collision_never_shares_a_path(monkeypatch: pytest.MonkeyPatch) -
     assert table.add(hops(C)).tolist() == [2]  # across batches: the stored row differs
     assert table.add(hops(C)).tolist() == [2]  # the newest row with the hash is found
     assert table.res_q[:3, :2].tolist() == [[8, 16], [8, 17], [40, 48]]
+
+
+def test_compaction_keeps_a_steady_fabric_steady_and_its_counters_the_same() -> None:
+    """Two long-lived flows and a short one: once the short one is done and forgotten, the engine goes on
+    repeating the settled epoch (no epoch recomputed) and counts what an engine that never compacts counts."""
+    from fabric.lab.physics.epoch import EpochEngine
+    from fabric.lab.physics.shapes import ShapeFlow, star
+
+    flows = [ShapeFlow(("h0", "eth0"), ("r0", "eth0")), ShapeFlow(("h1", "eth0"), ("r0", "eth0")),
+             ShapeFlow(("h2", "eth0"), ("r0", "eth0"), 2e5)]
+    plain, compacted = EpochEngine(star(3, flows=flows), 1e-3), EpochEngine(star(3, flows=flows), 1e-3)
+    frames = [e.advance(0.02) for e in (plain, compacted)]
+    assert compacted.compact().tolist() == [True, True, False] and compacted._steady is not None
+    computed: list[float] = []
+    compute = compacted._compute
+
+    def counting(dt: float, rec: Any) -> Any:
+        computed.append(dt)
+        return compute(dt, rec)
+
+    compacted._compute = counting  # type: ignore[method-assign]
+    frames += [e.advance(0.02) for e in (plain, compacted)]
+    assert computed == [] and compacted._steady is not None  # 20 epochs, all repeats
+    for a, b in ((frames[0], frames[1]), (frames[2], frames[3])):
+        for kind in ("port", "prio", "queue"):
+            for key, values in getattr(a, kind).items():
+                assert np.allclose(values, getattr(b, kind)[key], rtol=1e-12, atol=0), key

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -105,15 +106,22 @@ def test_bad_workload_is_one_line_error_before_start(tmp_path: Path) -> None:
     assert not (tmp_path / "lab" / "pid").exists()
 
 
-@pytest.fixture
-def incast_twin(tmp_path: Path) -> Iterator[Lab]:
-    workload = tmp_path / "incast-only.yaml"
-    workload.write_text(INCAST_ONLY)
+@contextmanager
+def twin_running(tmp_path: Path, workload_yaml: str) -> Iterator[Lab]:
+    """lab-roce's twin under the workload written in ``workload_yaml``, on free ports; down afterwards."""
+    workload = tmp_path / "workload.yaml"
+    workload.write_text(workload_yaml)
     lab = Lab(tmp_path / "twin").up(INVENTORIES / "lab-roce", free_ports=True, workload=workload)
     try:
         yield lab
     finally:
         lab.down()
+
+
+@pytest.fixture
+def incast_twin(tmp_path: Path) -> Iterator[Lab]:
+    with twin_running(tmp_path, INCAST_ONLY) as lab:
+        yield lab
 
 
 def test_ecn_kmin_raised_over_the_sonic_cli_raises_the_incast_queue(incast_twin: Lab) -> None:

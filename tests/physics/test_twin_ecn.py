@@ -12,8 +12,7 @@ import pytest
 
 from fabric.lab.control import Lab
 from tests.applied.clients import push_sonic, rendered, sonic_patch
-from tests.conftest import INVENTORIES
-from tests.physics.test_twin import advance_model, wait_for
+from tests.physics.test_twin import advance_model, twin_running, wait_for
 
 OPEN_LOOP = """\
 name: websearch-30
@@ -30,13 +29,8 @@ SERVER_PORTS = [f"Ethernet{p}" for p in range(16, 80, 8)]  # leaf1's eight 200G 
 
 @pytest.fixture
 def open_loop_twin(tmp_path: Path) -> Iterator[Lab]:
-    workload = tmp_path / "websearch-30.yaml"
-    workload.write_text(OPEN_LOOP)
-    lab = Lab(tmp_path / "twin").up(INVENTORIES / "lab-roce", free_ports=True, workload=workload)
-    try:
+    with twin_running(tmp_path, OPEN_LOOP) as lab:
         yield lab
-    finally:
-        lab.down()
 
 
 def marks_and_packets(lab: Lab, seconds: float) -> tuple[int, int]:

@@ -1148,7 +1148,7 @@ class EpochEngine:
             return np.asarray((np.bincount(flat, weights=per_hop(values[fidx]), minlength=n_v) / np.maximum(k_q, 1))[h])
 
         cc_q = mean_q(fl.cc.astype(float)) > 0.5
-        t_r = (mean_q(fl.rtt_s) + mean_q(fl.cnp_s) / 2 + mean_q(fl.cut_s) / 2) * REACTION_SCALE
+        t_r = mean_q(fl.rtt_s + fl.cnp_s / 2 + fl.cut_s / 2) * REACTION_SCALE  # a mean of sums: one pass
         cut = mean_q(fl.cut_s)
         kmin, kmax, pmax = ctx.kmin[hq], ctx.kmax[hq], ctx.pmax[hq]
         r0_h, c_h, bytes_h = r0_q[h], c_v[h], bytes_q[h]

@@ -87,6 +87,12 @@ BURST_WINDOW_S = 1e-3  # flows starting this close together build one burst (an 
 COMPLETED_KEEP = 100_000
 
 
+def reaction_s(rtt_s: F64, cnp_s: F64, cut_s: F64) -> F64:
+    """t_r, how long DCQCN takes to cut a flow once its queue passes Kmin (§A.3 step 3), element-wise: one
+    definition for the bursts' peak and the open-loop queues' excursion above Kmin."""
+    return (rtt_s + cnp_s / 2 + cut_s / 2) * REACTION_SCALE
+
+
 def response(n_flows: F64) -> tuple[F64, F64, F64, F64]:
     """(mean ratio, p99 ratio, utilisation, mark ratio) for ``n_flows`` DCQCN flows bottlenecked at a queue."""
     x = np.log(np.maximum(n_flows, 1.0))
@@ -927,8 +933,8 @@ class EpochEngine:
         q_free = np.maximum(train, mtu_q) * rho**2 / (2 * (1 - rho)) * np.clip(overlap, 0.0, 1.0)
         cc_f = fl.cc[idx].astype(float)
         n_react = per_path(cc_f, rows_q)[:nq]
-        t_react = per_path(cc_f * (fl.rtt_s[idx] + fl.cnp_s[idx] / 2 + fl.cut_s[idx] / 2), rows_q)[:nq]
-        t_react = t_react / np.maximum(n_react, 1) * REACTION_SCALE
+        t_react = per_path(cc_f * reaction_s(fl.rtt_s[idx], fl.cnp_s[idx], fl.cut_s[idx]), rows_q)[:nq]
+        t_react = t_react / np.maximum(n_react, 1)
         above = np.where((n_react > 0) & (pmax > 0), np.minimum(q_free, cap[:nq] * t_react / 2), q_free)
         reach = np.exp(-kmin / np.maximum(q_free, 1e-9))  # P(q > Kmin)
         q_unsat = q_free * (1 - reach) + reach * above
@@ -1112,9 +1118,6 @@ class EpochEngine:
         def per_hop(values: NDArray[Any]) -> NDArray[Any]:
             return np.asarray(np.broadcast_to(values[:, None], pq.shape)[w])
 
-        # a burst arrives at its flows' summed send rate only while they overlap: flows that start spread over
-        # the window (open-loop arrivals, an aggregate row sending its members over its window) bring their
-        # bytes over the span from the first start to the last end, so the arrival rate is bytes / span
         # flows a NIC starts together share its line (an all-to-all's sender splits it over its peers)
         _, by_src, n_src = np.unique(window * sc.n_ports + fl.src[fidx], return_inverse=True, return_counts=True)
         r0_f = np.minimum(np.minimum(fl.nic_rate[fidx], fl.max_rate[fidx]),
@@ -1124,6 +1127,9 @@ class EpochEngine:
         end_f = start_f + bytes_f / np.maximum(r0_f, 1.0)
         bytes_q = np.bincount(flat, weights=per_hop(bytes_f), minlength=n_v)
         k_q = np.bincount(flat, minlength=n_v)
+        # a burst arrives at its flows' summed send rate only while they overlap: flows that start spread over
+        # the window (open-loop arrivals, an aggregate row sending its members over its window) bring their
+        # bytes over the span from the first start to the last end, so the arrival rate is bytes / span
         first, last = np.full(n_v, np.inf), np.full(n_v, -np.inf)
         np.minimum.at(first, flat, per_hop(start_f))
         np.maximum.at(last, flat, per_hop(end_f))
@@ -1148,7 +1154,7 @@ class EpochEngine:
             return np.asarray((np.bincount(flat, weights=per_hop(values[fidx]), minlength=n_v) / np.maximum(k_q, 1))[h])
 
         cc_q = mean_q(fl.cc.astype(float)) > 0.5
-        t_r = mean_q(fl.rtt_s + fl.cnp_s / 2 + fl.cut_s / 2) * REACTION_SCALE  # a mean of sums: one pass
+        t_r = mean_q(reaction_s(fl.rtt_s, fl.cnp_s, fl.cut_s))
         cut = mean_q(fl.cut_s)
         kmin, kmax, pmax = ctx.kmin[hq], ctx.kmax[hq], ctx.pmax[hq]
         r0_h, c_h, bytes_h = r0_q[h], c_v[h], bytes_q[h]

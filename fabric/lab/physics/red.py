@@ -72,7 +72,6 @@ def red_mean(low_bytes: ArrayLike, high_bytes: ArrayLike, kmin_bytes: ArrayLike,
     return np.where(spread, mean, red_probability(hi, kmin_bytes, kmax_bytes, pmax))
 
 
-
 def red_tail_mean(mean_bytes: ArrayLike, above_kmin_bytes: ArrayLike, kmin_bytes: ArrayLike,
                   kmax_bytes: ArrayLike, pmax: ArrayLike) -> NDArray[np.float64]:
     """The mark probability averaged over an unsaturated queue's depth, element-wise: exponential with

@@ -170,6 +170,11 @@ def truth(
         last = list(cct.items())[-10:]
         table(f"collective completion (last {len(last)} of {doc['collectives']['completed']})", ["group", "ms"],
               [[g, f"{s * 1e3:.2f}"] for g, s in last])
+    launches = doc["collectives"].get("launches", {})
+    if launches.get("time_s"):
+        last = list(launches["time_s"].items())[-10:]
+        table(f"whole collectives (last {len(last)} of {launches['completed']}: every step or stage of a launch)",
+              ["launch", "ms"], [[g, f"{s * 1e3:.2f}"] for g, s in last])
     flows = doc["per_flow"][:10]
     if flows:
         table("fastest active flows", ["src", "dst", "phase", "Gb/s"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from fabric.lab.physics import shapes
 from fabric.lab.physics.epoch import EpochEngine, dcqcn_fixed_point, max_min, response
@@ -203,3 +204,35 @@ def test_progressive_filling_fills_a_bottleneck_shared_by_many_distinct_demands(
     rate, _ = max_min(demand, res, np.array([1e9, np.inf]))
     assert np.allclose(rate[:n], demand[:n], rtol=1e-12)
     assert math.isclose(rate[n], 1e9 - demand[:n].sum(), rel_tol=1e-9)
+
+
+def test_a_chain_of_steps_starts_each_step_when_the_one_before_is_done() -> None:
+    """Ring all-reduce steps wait for the step before (``after``): each starts when the last flow of its
+    group is done, inside the epoch (the epoch is cut there), not at the next epoch or tick. Steps of 2.5 MB
+    at 100G (0.2 ms) in 1 ms epochs; a 1.25 MB flow from another sender joins the second step's link at
+    0.3 ms, so that step ends later than a line-rate guess of its completion."""
+    port = lossless()
+    steps = [shapes.ShapeFlow(("h0", "eth0"), ("r0", "eth0"), 2.5e6, start_s=5e-5, group=f"s{k}") for k in range(6)]
+    hog = shapes.ShapeFlow(("h1", "eth0"), ("r0", "eth0"), 1.25e6, start_s=3e-4, group="hog")
+    late = shapes.ShapeFlow(("h1", "eth0"), ("r0", "eth0"), 2.5e6, start_s=3e-3, group="late")  # s5 done by then
+    knobs = shapes.ShapeKnobs(switch_port=port, nic_port=port, dcqcn=OFF)
+    engine = EpochEngine(shapes.star(2, speed_gbps=100, knobs=knobs, flows=[]))
+    engine.add_flows(shapes.star(2, speed_gbps=100, knobs=knobs, flows=[*steps, hog]),
+                     after=["", "s0", "s1", "s2", "s3", "s4", ""])
+    engine.advance(1e-3)
+    running = engine.truth()
+    assert running["flows"]["active"] == 1 and [f["group"] for f in running["per_flow"]] == ["s3"]  # s4, s5 wait
+    engine.add_flows(shapes.star(2, speed_gbps=100, knobs=knobs, flows=[late]), after=["s5"])
+    engine.advance(4e-3)
+    fl = engine.fl
+    done = dict(zip(fl.group, fl.done.tolist(), strict=True))
+    start = dict(zip(fl.group, fl.start.tolist(), strict=True))
+    line = 2.5e6 / 12.5e9  # 0.2 ms
+    assert done["s0"] == pytest.approx(5e-5 + line, rel=1e-6)
+    for k in range(1, 6):
+        assert start[f"s{k}"] == done[f"s{k - 1}"]
+        if k != 1:
+            assert done[f"s{k}"] - start[f"s{k}"] == pytest.approx(line, rel=1e-6)
+    assert 1.5 * line < done["s1"] - start["s1"] < 2.5 * line  # half the link while the hog sends
+    assert done["s5"] < 1.5e-3  # six steps in about 1.4 ms (one step per 1 ms epoch would take 6 ms)
+    assert start["late"] == 3e-3 and done["late"] == pytest.approx(3e-3 + line, rel=1e-6)  # s5 was complete

@@ -11,7 +11,8 @@ Each tick (``LiveEngine.step(elapsed)``, about 10 per second from ``fabric.lab.s
 3. flows: the workload's flows that start in the tick's window. Flows a NIC sends within one epoch at line
    rate ("mice") are aggregated per (source, destination, class, group, epoch, ECMP bucket): one row of the
    engine stands for all of them (the truth weighs it by their count); larger flows stay single rows.
-   Flows whose ``after`` group is not complete are held until it is;
+   A flow with an ``after`` group (the next step of a ring all-reduce) waits in the engine, which starts it
+   when that group's last flow is done, inside the tick (``EpochEngine.add_flows``);
 4. tier E advances by the elapsed wall-clock time and its CounterFrame is added to each ``LabDevice.counters``
    (fractional remainders kept per port and counter; queue gauges: watermark = max, occupancy = last), so the
    SNMP agent and every show command serve the same numbers.
@@ -25,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -138,9 +138,6 @@ class LiveEngine:
         self.sim_s = 0.0
         self.wall_s = 0.0
         self.ordinal = 0
-        self.held = FlowBatch.empty()
-        self.outstanding: Counter[str] = Counter()
-        self.complete_groups: set[str] = set()
         self._knob_check = 0.0
         names = self._counter_names()
         self.counter_names = names
@@ -210,28 +207,10 @@ class LiveEngine:
 
     # -- flows ----------------------------------------------------------------------------------------
 
-    def _release(self, batch: FlowBatch) -> FlowBatch:
-        """Flows whose ``after`` group is complete (now or earlier); the rest wait in ``held``."""
-        pending = FlowBatch.concat([self.held, batch]) if len(self.held) else batch
-        if not len(pending) or bool((pending.after < 0).all()):
-            self.held = FlowBatch.empty()
-            return pending
-        complete = np.array([g in self.complete_groups for g in pending.groups] or [False])  # per group name
-        ready = (pending.after < 0) | complete[np.maximum(pending.after, 0)]
-        self.held = pending.mask(~ready)
-        out = pending.mask(ready)
-        late = out.after >= 0
-        if late.any():
-            out.start_s = np.where(late, np.maximum(out.start_s, self.sim_s), out.start_s)
-        return out
-
     def _add(self, batch: FlowBatch, window_s: float) -> None:
         """Aggregate mice, route, append to the engine."""
         if not len(batch):
             return
-        counts = np.bincount(batch.group, minlength=len(batch.groups))
-        for g in np.flatnonzero(counts).tolist():
-            self.outstanding[batch.groups[g]] += int(counts[g])
         src = self._ports(batch.src_host, batch.src_nic)
         dst = self._ports(batch.dst_host, batch.dst_nic)
         ordinal = self.ordinal + np.arange(len(batch), dtype=np.int64)
@@ -257,10 +236,13 @@ class LiveEngine:
         ecmp = np.where(single[first], ordinal[first] % ECMP_BUCKETS, ordinal[first] % MICE_BUCKETS)
         spread = np.where(members > 1, size / max(window_s, self.engine.epoch_s), np.inf)
         s, d, c = src[first], dst[first], batch.dscp[first]
+        groups = _objects(batch.groups)
         built = self.builder.build(s, d, size, start, c, _keys(s, d, c, ecmp),
-                                   _objects(batch.tags)[batch.tag[first]].tolist(),
-                                   _objects(batch.groups)[batch.group[first]].tolist())
-        self.engine.add_flows(built, members.astype(float), spread)
+                                   _objects(batch.tags)[batch.tag[first]].tolist(), groups[batch.group[first]].tolist())
+        after = batch.after[first]  # a row's flows share their group, so their ``after`` too
+        waits = after >= 0
+        self.engine.add_flows(built, members.astype(float), spread,
+                              np.where(waits, groups[np.maximum(after, 0)], "").tolist() if waits.any() else None)
         self.ecmp = np.concatenate([self.ecmp, ecmp])
 
     def _ports(self, host: np.ndarray, nic: np.ndarray) -> np.ndarray:
@@ -288,17 +270,11 @@ class LiveEngine:
         with self.lock:
             t0, t1 = self.sim_s, self.sim_s + seconds
             batch = self.workload.flow_batch(self.hosts, t0, t1) if self.workload else FlowBatch.empty()
-            self._add(self._release(batch), seconds)
+            self._add(batch, seconds)
             began = time.perf_counter()
             frame = self.engine.advance(seconds)
             self._adapt(time.perf_counter() - began, seconds)
             self.sim_s = t1
-            for group, n in self.engine.finished.items():
-                self.outstanding[group] -= round(n)
-                if self.outstanding[group] <= 0:
-                    del self.outstanding[group]
-                    self.complete_groups.add(group)
-            self.engine.finished.clear()
             # finished rows go every tick (an epoch's masks are as long as the rows kept)
             keep = self.engine.compact()
             if not keep.all():

@@ -51,6 +51,7 @@ always drop. Tier F (fluid.py) has the dynamics; ``tests/physics/test_epoch*.py`
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +86,8 @@ RESPONSE_US = 1e-6  # PFC reaction time in the headroom need (reference §4.4)
 FILL_ROUNDS = 12
 BURST_WINDOW_S = 1e-3  # flows starting this close together build one burst (an incast's senders)
 COMPLETED_KEEP = 100_000
+MIN_SPLIT_S = 1e-6  # the shortest epoch cut for a waiting chain
+MAX_SPLITS = 256  # cuts per epoch at most (a 126-step ring of 40 us steps needs ~50 in a 2 ms epoch)
 
 
 def reaction_s(rtt_s: F64, cnp_s: F64, cut_s: F64) -> F64:
@@ -331,6 +334,8 @@ class _Flows:
     routed: B  # the flow has a first hop (its source NIC's port is up)
     pid: I64  # the flow's path in the engine's _PathTable
     gid: I64  # the flow's group, numbered by the engine (completions are counted per group)
+    after: I64  # the group this flow waits for (-1: none); while it waits its start is +inf
+    not_before: F64  # a waiting flow starts at the later of this and its group's last completion
     tag: list[str]
     group: list[str]
     members: F64  # flows this row stands for (the live runner aggregates mice of one tick and pair)
@@ -414,6 +419,7 @@ def _flows_of(sc: Scenario) -> tuple[_Flows, _Hops]:
         tau_alpha_s=per_flow([d.dce_tcp_rtt_us * 1e-6 for d in kinds]),
         cut_s=per_flow([d.rate_reduce_monitor_period_us * 1e-6 for d in kinds]),
         rtt_s=2 * delay, routed=port[:, 0] >= 0, pid=np.zeros(nf, dtype=np.int64), gid=np.zeros(nf, dtype=np.int64),
+        after=np.full(nf, -1, dtype=np.int64), not_before=sc.flow_start_s.astype(float),
         tag=list(sc.flow_tag), group=list(sc.flow_group) or list(sc.flow_tag), members=np.ones(nf),
         max_rate=np.full(nf, np.inf),
         done=np.full(nf, np.nan), delivered=np.zeros(nf)), hops
@@ -556,9 +562,13 @@ class EpochEngine:
         self.fl.pid = self.paths.add(hops)
         self.group_names: list[str] = []
         self._group_ids: dict[str, int] = {}
+        self._rows = np.zeros(0)  # per group: rows ever added
+        self._open = np.zeros(0)  # per group: rows not finished
+        self._group_done = np.zeros(0)  # per group: its last completion
+        self._waiting = 0  # rows waiting for a group (``after``)
         self.fl.gid = self._group_id(self.fl.group)
+        self._count_rows(self.fl.gid)
         self.completed = Completed()
-        self.finished: dict[str, float] = {}  # group -> flows completed since the owner last drained it
         self.delivered_total = 0.0
         self.rate = np.zeros(scenario.n_flows)
         self._carry = 0.0
@@ -573,10 +583,15 @@ class EpochEngine:
 
     # -- live changes -----------------------------------------------------------------------------
 
-    def add_flows(self, batch: Scenario, members: F64 | None = None, max_rate: F64 | None = None) -> None:
+    def add_flows(self, batch: Scenario, members: F64 | None = None, max_rate: F64 | None = None,
+                  after: Sequence[str] | None = None) -> None:
         """Append the flows (and hops) of ``batch``, a Scenario over the same ports; ``members``: how many
         workload flows each row aggregates (its size is their total; truth weighs it by this count);
-        ``max_rate``: bytes/s a row sends at most (an aggregate spreads its members over their window)."""
+        ``max_rate``: bytes/s a row sends at most (an aggregate spreads its members over their window);
+        ``after``: per row, a group that must be complete before the row starts ("": none), e.g. the previous
+        step of a ring all-reduce. A waiting row starts when that group's last flow is done (or at its own
+        start, if later): ``advance`` cuts an epoch where the group is due to complete, so a chain of short
+        steps is not rounded up to one step per epoch."""
         self._steady = None
         if batch.n_flows:
             new, hops = _flows_of(batch)
@@ -586,16 +601,68 @@ class EpochEngine:
                 new.max_rate = np.asarray(max_rate, dtype=float)
             new.pid = self.paths.add(hops)
             new.gid = self._group_id(new.group)
+            if after is not None:
+                waits = np.fromiter(map(bool, after), dtype=bool, count=len(after))
+                if waits.any():
+                    new.after[waits] = self._group_id([name for name in after if name])
+                    new.start[waits] = np.inf
+                    self._waiting += int(waits.sum())
+            self._count_rows(new.gid)
             self.fl = _concat(self.fl, new)
             self.rate = np.concatenate([self.rate, np.zeros(batch.n_flows)])
+            self._release()  # rows whose group completed before they arrived
 
-    def _group_id(self, groups: list[str]) -> I64:
+    def _group_id(self, groups: Sequence[str]) -> I64:
         """Each flow's group number (new group names appended to ``group_names``)."""
         for name in dict.fromkeys(groups):
             if name not in self._group_ids:
                 self._group_ids[name] = len(self.group_names)
                 self.group_names.append(name)
+        grow = len(self.group_names) - self._rows.size
+        if grow > 0:
+            self._rows, self._open = np.append(self._rows, np.zeros(grow)), np.append(self._open, np.zeros(grow))
+            self._group_done = np.append(self._group_done, np.full(grow, -np.inf))
         return np.fromiter(map(self._group_ids.__getitem__, groups), dtype=np.int64, count=len(groups))
+
+    def _count_rows(self, gid: I64) -> None:
+        added = np.bincount(gid, minlength=self._rows.size)
+        self._rows += added
+        self._open += added
+
+    def _release(self) -> None:
+        """Waiting rows whose group is complete (it had rows, none is left) start at its last completion."""
+        if not self._waiting:
+            return
+        fl = self.fl
+        wait = np.flatnonzero(fl.after >= 0)
+        g = fl.after[wait]
+        ready = (self._rows[g] > 0) & (self._open[g] == 0)
+        if ready.any():
+            go = wait[ready]
+            fl.start[go] = np.maximum(fl.not_before[go], self._group_done[g[ready]])
+            fl.after[go] = -1
+            self._waiting -= go.size
+            self._steady = None
+
+    def _until_release(self, limit: float) -> float:
+        """How long the next epoch may run before a group that rows wait for is due to complete (its
+        unfinished rows' remaining bytes at their last epoch's rate, at line rate for rows that have sent
+        nothing yet; a row that sent nothing last epoch after it had begun, e.g. paused, is not due): the
+        epoch ends there and the waiting rows start in the next one. ``limit`` if none completes sooner;
+        never below ``MIN_SPLIT_S``."""
+        fl, t = self.fl, self.t
+        awaited = np.unique(fl.after[fl.after >= 0])
+        rows = np.flatnonzero(np.isin(fl.gid, awaited) & (fl.remaining > 0))
+        if not rows.size:
+            return limit
+        fresh = fl.delivered[rows] == 0
+        rate = np.where(fresh, np.minimum(fl.nic_rate[rows], fl.max_rate[rows]), self.rate[rows])
+        eta = np.where(rate > 0, np.maximum(fl.start[rows] - t, 0.0) + fl.remaining[rows] / np.maximum(rate, 1.0),
+                       np.inf)
+        due = np.full(self._rows.size, -np.inf)
+        np.maximum.at(due, fl.gid[rows], eta)  # a group is due when its last row is
+        soonest = float(due[awaited][due[awaited] > -np.inf].min(initial=np.inf))
+        return limit if soonest >= limit else _tick(min(max(soonest, MIN_SPLIT_S), limit))
 
     def set_ports(self, scenario: Scenario) -> None:
         """New port/knob arrays (same ports); flows and their state stay."""
@@ -655,9 +722,21 @@ class EpochEngine:
                 self._repeat(k, frame)
             else:
                 k = 1
-                self._epoch(self.epoch_s, frame)
+                self._slot(frame)
             steps -= k
         return frame
+
+    def _slot(self, frame: CounterFrame) -> None:
+        """One epoch, cut where a group that rows wait for is due to complete (see ``_until_release``)."""
+        left, cuts = self.epoch_s, 0
+        while left > 0:
+            dt = self._until_release(left) if self._waiting and cuts < MAX_SPLITS else left
+            cuts += 1
+            self._epoch(dt, frame)
+            self._release()
+            left = _tick(left - dt)
+            if dt != self.epoch_s:  # a part epoch is not the template of whole ones
+                self._steady = None
 
     def _steady_epochs(self) -> int:
         """How many coming epochs are copies of the last one (0: compute the next one)."""
@@ -666,7 +745,7 @@ class EpochEngine:
         dt, t0 = self.epoch_s, self.t
         _, idx, delivered = self._steady
         fl = self.fl
-        later = fl.start[(fl.start >= t0) & (fl.remaining > 0)]
+        later = fl.start[(fl.start >= t0) & (fl.remaining > 0) & np.isfinite(fl.start)]
         k = int((later.min() - t0) / dt) if later.size else 1 << 30
         moving = delivered > 0
         finite = moving & np.isfinite(fl.remaining[idx])
@@ -1076,11 +1155,8 @@ class EpochEngine:
             groups = [fl.group[i] for i in at]
             c.tag += [fl.tag[i] for i in at]
             c.group += groups
-            gids, at_g = np.unique(fl.gid[fi], return_inverse=True)
-            count = np.bincount(at_g.reshape(-1), weights=fl.members[fi], minlength=gids.size)
-            for g, m in zip(gids.tolist(), count.tolist(), strict=True):
-                name = self.group_names[g]
-                self.finished[name] = self.finished.get(name, 0.0) + m
+            self._open -= np.bincount(fl.gid[fi], minlength=self._open.size)
+            np.maximum.at(self._group_done, fl.gid[fi], done)
             if len(c.size) > 2 * COMPLETED_KEEP:
                 for name in Completed.__dataclass_fields__:
                     del getattr(c, name)[:-COMPLETED_KEEP]

@@ -1,5 +1,6 @@
-"""Ground truth the tuner never sees: FCT slowdown by size bucket, collective completion times, goodput,
-per-flow rates. Built from an engine's completed-flow record and its live flows (``EpochEngine.truth``)."""
+"""Ground truth the tuner never sees: FCT slowdown by size bucket, collective completion times (per group, e.g.
+a ring step, and per launch, e.g. a whole all-reduce or training iteration), goodput, per-flow rates. Built
+from an engine's completed-flow record and its live flows (``EpochEngine.truth``)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,11 @@ def summarise(engine: EpochEngine) -> dict[str, Any]:
     live_groups = {fl.group[i] for i in live[fl.start[live] <= engine.t].tolist()}
     pending = {fl.group[i] for i in live.tolist()}
     cct = {g: span for g, span in _spans(c.group, c.start_s, c.done_s).items() if g not in pending}
+    # a launch ("<phase>@<time>": a whole ring all-reduce, an LLM training iteration) is its groups together
+    launch = [g.split("/", 1)[0] for g in c.group]
+    open_launches = {g.split("/", 1)[0] for g in pending}
+    whole = {g: span for g, span in _spans(launch, c.start_s, c.done_s).items()
+             if "@" in g and g not in open_launches}
     order = live[np.argsort(-engine.rate[live])][:PER_FLOW_LIMIT]
     flows = [{"src": f"{engine.sc.device[fl.src[i]]}:{engine.sc.interface[fl.src[i]]}",
               "dst": f"{engine.sc.device[fl.dst[i]]}:{engine.sc.interface[fl.dst[i]]}", "tag": fl.tag[i],
@@ -65,7 +71,8 @@ def summarise(engine: EpochEngine) -> dict[str, Any]:
         "fct_slowdown": slowdown_by_bucket(np.array(c.size), np.array(c.fct_s), np.array(c.ideal_s),
                                            np.array(c.weight)),
         "collectives": {"completed": len(cct), "running": len(live_groups),
-                        "cct_s": dict(sorted(cct.items())[-PER_FLOW_LIMIT:])},
+                        "cct_s": dict(sorted(cct.items())[-PER_FLOW_LIMIT:]),
+                        "launches": {"completed": len(whole), "time_s": dict(sorted(whole.items())[-PER_FLOW_LIMIT:])}},
         "goodput_gbps": engine.delivered_total * 8 / 1e9 / max(engine.t, 1e-12),
         "per_flow": flows,
     }

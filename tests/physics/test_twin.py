@@ -92,6 +92,10 @@ def test_truth_reports_fct_collectives_goodput_and_the_cli_prints_it(shipped: La
     result = CliRunner().invoke(app, ["lab", "truth", "--json", "--state-dir", str(shipped.state_dir)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["workload"] == "incast-16to1"
+    launches = truth["collectives"]["launches"]["time_s"]  # an incast launch is its one group
+    assert launches and all(launches[g] == truth["collectives"]["cct_s"][g] for g in launches)
+    printed = CliRunner().invoke(app, ["lab", "truth", "--state-dir", str(shipped.state_dir)])
+    assert printed.exit_code == 0 and "whole collectives" in printed.stdout and "incast@" in printed.stdout
     status = CliRunner().invoke(app, ["lab", "status", "--state-dir", str(shipped.state_dir)])
     assert "congestion engine: workload incast-16to1" in status.stdout and "tx Gb/s" in status.stdout
 

@@ -6,12 +6,15 @@ flows). llm-3d is not in the list: it computes for its first milliseconds, so it
 
 Stated tolerances (README "Tier E"): throughput within 5 % everywhere; pauses and drops: none in either tier
 (non-blocking, lossless); the marked fraction and the busiest queue's p99 within the factor given per workload
-below (measured in the comments). Where tier F marks nothing, tier E must not either, except the one known
-limit below (all-to-all), which is pinned instead.
+below (measured in the comments). Where tier F marks nothing, tier E must not either; where tier F's queue
+stays empty, tier E's p99 stays below Kmin (tier F's fluid has no packets; tier E keeps up to one packet per
+steady stream, the N*D/D/1 bound).
 Before session 10's tier E changes (open-loop M/G/1 tail, bursts limited by span, by the NIC's share and by
 the ingress links, fair shares of the epoch's bytes) the same comparison gave marks 57 / 3.3 % (incast),
 67 / 1.9 % (mixed-storage), 11 / 0 % (allreduce-ring), 24 / 0 % (all-to-all) and p99 13.5 / 6.2 MB, 16.8 / 0.56
-MB, 4.4 / 0 MB: five of these six cases fail on that engine."""
+MB, 4.4 / 0 MB: five of these six cases fail on that engine. All-to-all was a known limit until session 11
+(tier E 10 % marked, p99 0.59 MB, where tier F marks nothing): its flows start at one instant and are paced by
+their NICs, and tier E queued them as Poisson trains at rho -> 1."""
 
 from __future__ import annotations
 
@@ -42,11 +45,11 @@ TOLERANCE = {
     "mixed-storage": (5.0, 5.0),  # 8.0 / 1.9 %, 1.9 / 0.56 MB
     "allreduce-ring": (1.0, 1.0),  # 0 / 0: each NIC feeds one other at line rate, nothing queues in either
     "shift-incast-allreduce": (4.0, 4.0),  # 1.2 / 3.8 %, 1.2 / 3.3 MB
+    # every NIC sends to the 9 others of its rail at once, so each receiving port is filled exactly to its
+    # line by 9 streams their NICs pace to 1/9 each: 0 / 0 %, p99 82 / 0 KB (9 packets)
+    "alltoall-moe": (1.0, 1.0),
 }
-# Known limit, pinned so a change shows: every NIC sends to every other, so each receiving port is filled
-# exactly to its line by 18 streams that their NICs pace to 1/18 each. Tier F's paced fluid streams sum to the
-# line without queueing (no marks); tier E's M/G/1 at rho -> 1 puts a tail there: 10 % marked, p99 0.6 MB.
-KNOWN_LIMIT = {"alltoall-moe": (0.15, 1.0e6)}  # tier E's marked fraction and p99 stay below these
+KMIN = 100_000
 
 
 @dataclass
@@ -101,7 +104,7 @@ def within(e: float, f: float, factor: float) -> bool:
     return f / factor <= e <= f * factor
 
 
-@pytest.mark.parametrize("workload", sorted(TOLERANCE) + sorted(KNOWN_LIMIT))
+@pytest.mark.parametrize("workload", sorted(TOLERANCE))
 def test_tier_e_tracks_tier_f_on_the_shipped_workload(small: tuple[Network, dict[str, DeviceKnobs], list[Host]],
                                                        workload: str) -> None:
     net, knobs, hosts = small
@@ -114,10 +117,6 @@ def test_tier_e_tracks_tier_f_on_the_shipped_workload(small: tuple[Network, dict
     f = measure(sc, [fluid.advance(SAMPLE_S) for _ in range(round(RUN_S / SAMPLE_S))], tier_f=True)
     assert abs(e.gbps - f.gbps) <= 0.05 * f.gbps, (e, f)
     assert e.pause_us == f.pause_us == 0 and e.drops == f.drops == 0, (e, f)
-    if workload in KNOWN_LIMIT:
-        marks_below, q99_below = KNOWN_LIMIT[workload]
-        assert f.marked == 0 and 0 < e.marked < marks_below and e.q99 < q99_below, (e, f)
-        return
     marks_factor, q99_factor = TOLERANCE[workload]
     assert within(e.marked, f.marked, marks_factor), (e, f)
-    assert within(e.q99, f.q99, q99_factor), (e, f)
+    assert e.q99 < KMIN if f.q99 == 0 else within(e.q99, f.q99, q99_factor), (e, f)

@@ -19,6 +19,9 @@ Every epoch (0.5-5 ms) the engine does, with NumPy over all active flows at once
    overlap (open-loop arrivals) is M/G/1: mean q = train rho^2/2(1-rho) (1 - 1/N_eff), train = bytes-weighted
    E[S^2]/E[S] of the flows starting or ending this epoch (whole trains at line rate) and MTU for the rest,
    N_eff the number of equal ingresses its bytes come through (one link no faster than the port: no queue);
+   flows that start at one instant (a collective, an incast) are no Poisson trains (the bursts handle them),
+   and N steady streams queue at most N packets (N*D/D/1: the MTU part is held to N MTU / 2, the whole depth
+   to N MTU where no train arrives);
    its depth is exponential, and where DCQCN reacts the excursion above Kmin decays with scale C t_r / 2.
    Its marks are the RED ramp averaged over that depth (``red_tail_mean``): a lower Kmin marks more and
    queues less.
@@ -440,6 +443,17 @@ def _take(a: _Flows, keep: B) -> _Flows:
         x = getattr(a, name)
         out[name] = list(map(x.__getitem__, idx.tolist())) if isinstance(x, list) else x[idx]
     return _Flows(**out)
+
+
+def _shared(values: F64) -> B:
+    """Which values occur more than once."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    same = ordered[1:] == ordered[:-1]
+    out = np.zeros(values.size, dtype=bool)
+    out[order[1:]] = same
+    out[order[:-1]] |= same
+    return out
 
 
 def _tick(t: float) -> float:
@@ -996,11 +1010,12 @@ class EpochEngine:
         with np.errstate(divide="ignore", invalid="ignore"):
             rho = np.clip(np.where(cap[:nq] > 0, s_r[:nq] / cap[:nq], 0.0), 0.0, RHO_MAX)
         sent = rate * fr * dt
-        transient = (fl.start[idx] >= t0) | (sent >= fl.remaining[idx] * (1 - 1e-9))
+        # flows that start at one instant (a collective's launch or step, an incast's fan-in) are no Poisson
+        # arrivals: how they overlap is known, and the bursts compute it; they queue here as packets only
+        transient = ((fl.start[idx] >= t0) | (sent >= fl.remaining[idx] * (1 - 1e-9))) & ~_shared(fl.start[idx])
         x2 = per_path(np.where(transient, sent * sent / fl.members[idx], 0.0), rows_q)[:nq]
         x_steady = per_path(np.where(transient, 0.0, sent), rows_q)[:nq]
         x_all = per_path(sent, rows_q)[:nq]
-        train = np.where(x_all > 0, (x2 + x_steady * mtu_q) / np.maximum(x_all, 1e-9), mtu_q)
         # a queue fed through one link no faster than its own drains as it fills: only overlapping ingresses
         # queue. P-K for N_eff = (sum x)^2 / sum x^2 equal sources over their ingresses, scaled by 1 - 1/N_eff
         # (0 for one source, M/G/1 for many)
@@ -1009,7 +1024,17 @@ class EpochEngine:
                                                                    width), minlength=pair.size)
         x_sq = np.bincount(pair // n_j, weights=x_pair * x_pair, minlength=k_res)[:nq]
         overlap = np.where(x_all > 0, 1 - x_sq / np.maximum(x_all * x_all, 1e-30), 0.0)
-        q_free = np.maximum(train, mtu_q) * rho**2 / (2 * (1 - rho)) * np.clip(overlap, 0.0, 1.0)
+        # steady flows send at constant rates: N such streams whose rates fit the line never queue more than
+        # N packets (N*D/D/1), so the packets' part of P-K is held to N MTU / 2 and, with no trains, so is
+        # the depth (no tail beyond N MTU)
+        pk = rho**2 / (2 * (1 - rho)) * np.clip(overlap, 0.0, 1.0)
+        n_steady = per_path((~transient).astype(float), rows_q)[:nq]
+        bound = np.maximum(n_steady, 1) * mtu_q
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q_trains = np.where(x_all > 0, x2 / x_all, 0.0) * pk
+            q_pkts = np.where(x_all > 0, x_steady / x_all, 1.0) * mtu_q * pk
+        q_free = q_trains + np.minimum(q_pkts, bound / 2)
+        bounded = x2 == 0
         cc_f = fl.cc[idx].astype(float)
         n_react = per_path(cc_f, rows_q)[:nq]
         t_react = per_path(cc_f * reaction_s(fl.rtt_s[idx], fl.cnp_s[idx], fl.cut_s[idx]), rows_q)[:nq]
@@ -1019,12 +1044,13 @@ class EpochEngine:
         q_unsat = q_free * (1 - reach) + reach * above
         q_unsat99 = np.where(reach <= 0.01, q_free * math.log(100),
                              kmin + above * (math.log(100) + np.log(np.maximum(reach, 1e-300))))
+        q_unsat99 = np.where(bounded, np.minimum(q_unsat99, bound), q_unsat99)
         q_mean = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl, q_unsat))
         q_99 = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl99, q_unsat99))
         # marks: the fixed point's at a controlled queue; a queue held by excess marks at its depth; an
         # unsaturated one over its tail (its mean alone sits below any Kmin and would never mark)
         mark = np.where(excess[:nq] > 0, red_probability(q_mean, kmin, kmax, pmax),
-                        red_tail_mean(q_free, above, kmin, kmax, pmax))
+                        np.where(bounded & (bound <= kmin), 0.0, red_tail_mean(q_free, above, kmin, kmax, pmax)))
         mark = np.where(ctl_q, np.minimum(p_star * r_mark, 1.0), mark)
         mark = np.where(pmax > 0, mark, 0.0)
 

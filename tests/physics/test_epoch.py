@@ -212,17 +212,16 @@ def test_a_chain_of_steps_starts_each_step_when_the_one_before_is_done() -> None
     at 100G (0.2 ms) in 1 ms epochs; a 1.25 MB flow from another sender joins the second step's link at
     0.3 ms, so that step ends later than a line-rate guess of its completion."""
     port = lossless()
-    steps = [shapes.ShapeFlow(("h0", "eth0"), ("r0", "eth0"), 2.5e6, start_s=5e-5, group=f"s{k}") for k in range(6)]
+    steps = [shapes.ShapeFlow(("h0", "eth0"), ("r0", "eth0"), 2.5e6, start_s=5e-5, group=f"s{k}",
+                              after=f"s{k - 1}" if k else "") for k in range(6)]
     hog = shapes.ShapeFlow(("h1", "eth0"), ("r0", "eth0"), 1.25e6, start_s=3e-4, group="hog")
-    late = shapes.ShapeFlow(("h1", "eth0"), ("r0", "eth0"), 2.5e6, start_s=3e-3, group="late")  # s5 done by then
+    late = shapes.ShapeFlow(("h1", "eth0"), ("r0", "eth0"), 2.5e6, start_s=3e-3, group="late", after="s5")
     knobs = shapes.ShapeKnobs(switch_port=port, nic_port=port, dcqcn=OFF)
-    engine = EpochEngine(shapes.star(2, speed_gbps=100, knobs=knobs, flows=[]))
-    engine.add_flows(shapes.star(2, speed_gbps=100, knobs=knobs, flows=[*steps, hog]),
-                     after=["", "s0", "s1", "s2", "s3", "s4", ""])
+    engine = EpochEngine(shapes.star(2, speed_gbps=100, knobs=knobs, flows=[*steps, hog]))
     engine.advance(1e-3)
     running = engine.truth()
     assert running["flows"]["active"] == 1 and [f["group"] for f in running["per_flow"]] == ["s3"]  # s4, s5 wait
-    engine.add_flows(shapes.star(2, speed_gbps=100, knobs=knobs, flows=[late]), after=["s5"])
+    engine.add_flows(shapes.star(2, speed_gbps=100, knobs=knobs, flows=[late]))  # s5 is done by 3 ms
     engine.advance(4e-3)
     fl = engine.fl
     done = dict(zip(fl.group, fl.done.tolist(), strict=True))
@@ -236,3 +235,16 @@ def test_a_chain_of_steps_starts_each_step_when_the_one_before_is_done() -> None
     assert 1.5 * line < done["s1"] - start["s1"] < 2.5 * line  # half the link while the hog sends
     assert done["s5"] < 1.5e-3  # six steps in about 1.4 ms (one step per 1 ms epoch would take 6 ms)
     assert start["late"] == 3e-3 and done["late"] == pytest.approx(3e-3 + line, rel=1e-6)  # s5 was complete
+
+
+def test_a_settled_fabric_keeps_its_rates_when_the_epoch_length_changes() -> None:
+    """The live twin lengthens epochs under load; a settled epoch repeated at the new length used to carry the
+    old epoch's bytes (a 100G flow sent 50 Gb/s after 1 ms -> 2 ms)."""
+    sc = shapes.star(1, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=PortKnobs(), nic_port=PortKnobs()))
+    engine = EpochEngine(sc, 1e-3)
+    engine.advance(0.01)
+    out = sc.port_index("sw", "Ethernet1")
+    for epoch_s in (2e-3, 0.5e-3):
+        engine.epoch_s = epoch_s
+        frame = engine.advance(0.01)
+        assert frame.queue["q{}_tx_bytes"][out].sum() == pytest.approx(12.5e9 * 0.01, rel=1e-9)

@@ -582,11 +582,13 @@ class EpochEngine:
         self._waiting = 0  # rows waiting for a group (``after``)
         self.fl.gid = self._group_id(self.fl.group)
         self._count_rows(self.fl.gid)
+        self._wait(self.fl, scenario.flow_after)
         self.completed = Completed()
         self.delivered_total = 0.0
         self.rate = np.zeros(scenario.n_flows)
         self._carry = 0.0
         self._steady: tuple[_EpochCounts, I64, F64] | None = None  # last epoch's counters, flows, bytes
+        self._steady_dt = epoch_s  # that epoch's length
         self._scratches: dict[int, tuple[B, I64]] = {}
         self._path_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
         self._group_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
@@ -597,15 +599,11 @@ class EpochEngine:
 
     # -- live changes -----------------------------------------------------------------------------
 
-    def add_flows(self, batch: Scenario, members: F64 | None = None, max_rate: F64 | None = None,
-                  after: Sequence[str] | None = None) -> None:
+    def add_flows(self, batch: Scenario, members: F64 | None = None, max_rate: F64 | None = None) -> None:
         """Append the flows (and hops) of ``batch``, a Scenario over the same ports; ``members``: how many
         workload flows each row aggregates (its size is their total; truth weighs it by this count);
-        ``max_rate``: bytes/s a row sends at most (an aggregate spreads its members over their window);
-        ``after``: per row, a group that must be complete before the row starts ("": none), e.g. the previous
-        step of a ring all-reduce. A waiting row starts when that group's last flow is done (or at its own
-        start, if later): ``advance`` cuts an epoch where the group is due to complete, so a chain of short
-        steps is not rounded up to one step per epoch."""
+        ``max_rate``: bytes/s a row sends at most (an aggregate spreads its members over their window).
+        A row with a ``flow_after`` group waits until that group's last flow is done, as in ``__init__``."""
         self._steady = None
         if batch.n_flows:
             new, hops = _flows_of(batch)
@@ -615,12 +613,7 @@ class EpochEngine:
                 new.max_rate = np.asarray(max_rate, dtype=float)
             new.pid = self.paths.add(hops)
             new.gid = self._group_id(new.group)
-            if after is not None:
-                waits = np.fromiter(map(bool, after), dtype=bool, count=len(after))
-                if waits.any():
-                    new.after[waits] = self._group_id([name for name in after if name])
-                    new.start[waits] = np.inf
-                    self._waiting += int(waits.sum())
+            self._wait(new, batch.flow_after)
             self._count_rows(new.gid)
             self.fl = _concat(self.fl, new)
             self.rate = np.concatenate([self.rate, np.zeros(batch.n_flows)])
@@ -637,6 +630,16 @@ class EpochEngine:
             self._rows, self._open = np.append(self._rows, np.zeros(grow)), np.append(self._open, np.zeros(grow))
             self._group_done = np.append(self._group_done, np.full(grow, -np.inf))
         return np.fromiter(map(self._group_ids.__getitem__, groups), dtype=np.int64, count=len(groups))
+
+    def _wait(self, new: _Flows, after: Sequence[str]) -> None:
+        """Rows with an ``after`` group wait (start +inf) until ``_release``: it starts them when that group's
+        last flow is done (or at their own start, if later), and ``advance`` cuts an epoch where the group is
+        due to complete, so a chain of short steps is not rounded up to one step per epoch."""
+        waits = np.fromiter(map(bool, after), dtype=bool, count=len(after))
+        if waits.any():
+            new.after[waits] = self._group_id([name for name in after if name])
+            new.start[waits] = np.inf
+            self._waiting += int(waits.sum())
 
     def _count_rows(self, gid: I64) -> None:
         added = np.bincount(gid, minlength=self._rows.size)
@@ -753,8 +756,9 @@ class EpochEngine:
                 self._steady = None
 
     def _steady_epochs(self) -> int:
-        """How many coming epochs are copies of the last one (0: compute the next one)."""
-        if self._steady is None:
+        """How many coming epochs are copies of the last one (0: compute the next one; also when the epoch
+        length changed since, as the live twin's adaptation does: the copy holds one old epoch's bytes)."""
+        if self._steady is None or self._steady_dt != self.epoch_s:
             return 0
         dt, t0 = self.epoch_s, self.t
         _, idx, delivered = self._steady
@@ -825,6 +829,7 @@ class EpochEngine:
         last.into(frame, 1)
         settled = not eventful and np.array_equal(u_before, self.u_jp)
         self._steady = (last, idx, delivered) if settled else None
+        self._steady_dt = dt
 
     def _idle(self, dt: float) -> bool:
         """Nothing to compute: no flow sends in this epoch, no pause is asserted, no watchdog is counting or

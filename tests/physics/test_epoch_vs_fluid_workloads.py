@@ -1,8 +1,9 @@
 """Tier E against tier F on the shipped workloads at small scale (issue 4 gate). One Scenario per workload:
 its flows starting in the first 4 ms on a generated 2-spine / 2-leaf CLOS with 10 servers x 2 NICs at 100G
 (uplinks 400G, non-blocking), every switch port lossless on priority 3 with ECN 100..400 KB / 20 %, NICs running
-DCQCN, both engines for 6 ms. Collective steps ignore their `after` order here (both engines see the same
-flows). llm-3d is not in the list: it computes for its first milliseconds, so its window holds no flow.
+DCQCN, both engines for 6 ms. Collective steps follow their `after` order in both (a ring step starts when
+the one before is done: `Scenario.flow_after`). llm-3d is not in the list: it computes for its first
+milliseconds, so its window holds no flow.
 
 Stated tolerances (README "Tier E"): throughput within 5 % everywhere; pauses and drops: none in either tier
 (non-blocking, lossless); the marked fraction and the busiest queue's p99 within the factor given per workload

@@ -237,12 +237,11 @@ class LiveEngine:
         spread = np.where(members > 1, size / max(window_s, self.engine.epoch_s), np.inf)
         s, d, c = src[first], dst[first], batch.dscp[first]
         groups = _objects(batch.groups)
-        built = self.builder.build(s, d, size, start, c, _keys(s, d, c, ecmp),
-                                   _objects(batch.tags)[batch.tag[first]].tolist(), groups[batch.group[first]].tolist())
         after = batch.after[first]  # a row's flows share their group, so their ``after`` too
-        waits = after >= 0
-        self.engine.add_flows(built, members.astype(float), spread,
-                              np.where(waits, groups[np.maximum(after, 0)], "").tolist() if waits.any() else None)
+        built = self.builder.build(s, d, size, start, c, _keys(s, d, c, ecmp),
+                                   _objects(batch.tags)[batch.tag[first]].tolist(), groups[batch.group[first]].tolist(),
+                                   np.where(after >= 0, groups[np.maximum(after, 0)], "").tolist())
+        self.engine.add_flows(built, members.astype(float), spread)
         self.ecmp = np.concatenate([self.ecmp, ecmp])
 
     def _ports(self, host: np.ndarray, nic: np.ndarray) -> np.ndarray:

@@ -61,7 +61,9 @@ class FluidEngine:
         self.target = scenario.flow_bytes * (1 - 1e-9)
         self.finite = bool(np.isfinite(scenario.flow_bytes).any())
         self.sending = np.zeros(f, dtype=bool)
-        self.next_start = float(scenario.flow_start_s.min(initial=np.inf))
+        self.start = scenario.flow_start_s.astype(np.float64).copy()
+        self._chain(scenario)
+        self.next_start = float(self.start.min(initial=np.inf))
         self.delivered = np.zeros(f)
         self.done = np.zeros(f, dtype=bool)
         self.completion = np.full(f, np.nan)
@@ -163,9 +165,33 @@ class FluidEngine:
         x[:] = 0.0
         self.n += 1
 
+    def _chain(self, scenario: Scenario) -> None:
+        """Flows with a ``flow_after`` group wait (start +inf) until that group's last flow is done."""
+        after = scenario.flow_after
+        self.after = np.zeros(0, dtype=np.int64)
+        if not any(after):
+            return
+        groups = scenario.flow_group or scenario.flow_tag
+        ids = {name: i for i, name in enumerate(dict.fromkeys([*groups, *after]))}
+        self.gid = np.array([ids[g] for g in groups], dtype=np.int64)
+        self.after = np.array([ids[a] if a else -1 for a in after], dtype=np.int64)
+        self.open = np.bincount(self.gid, minlength=len(ids))
+        self.had = self.open > 0
+        self.start[self.after >= 0] = np.inf
+
+    def _release(self, finished: Any, t: float) -> None:
+        """Flows waiting for a group that is now complete start now (or at their own start, if later)."""
+        self.open -= np.bincount(self.gid[finished], minlength=self.open.size)
+        waiting = self.after >= 0
+        ready = waiting & self.had[np.maximum(self.after, 0)] & (self.open[np.maximum(self.after, 0)] == 0)
+        if ready.any():
+            self.start[ready] = np.maximum(self.scenario.flow_start_s[ready], t)
+            self.after[ready] = -1
+            self.next_start = min(self.next_start, float(self.start[ready].min()))
+
     def _start(self, t: float) -> None:
         """Flows whose start time has come join ``sending``; the next start time gates the next call."""
-        starts = self.scenario.flow_start_s
+        starts = self.start
         self.sending = (starts <= t + 1e-12) & ~self.done
         later = starts[starts > t + 1e-12]
         self.next_start = float(later.min()) if len(later) else np.inf
@@ -184,6 +210,8 @@ class FluidEngine:
             self.done |= finished
             self.sending &= ~finished
             self.completion[finished] = t + self.dt
+            if self.after.size:
+                self._release(np.flatnonzero(finished), t + self.dt)
 
     def _occupancy(self) -> F64:
         """Egress queue occupancy (bytes per port x queue), also the frame's gauges."""

@@ -74,6 +74,9 @@ class Scenario:
     hop_pg: I64
     notes: dict[str, str] = field(default_factory=dict)
     flow_group: list[str] = field(default_factory=list)  # collective/step id per flow (ground truth: CCT); optional
+    # per flow: a group that must be complete before it starts ("": none), e.g. the previous step of a ring
+    # all-reduce; it then starts when that group's last flow is done (or at flow_start_s, if later). Optional
+    flow_after: list[str] = field(default_factory=list)
 
     @property
     def n_ports(self) -> int:

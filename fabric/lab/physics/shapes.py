@@ -33,6 +33,7 @@ class ShapeFlow:
     dscp: int = LOSSLESS_DSCP
     tag: str = "shape"
     group: str = "g0"
+    after: str = ""
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ DEFAULT_DCQCN = DcqcnKnobs()
 
 
 class FlowLike(Protocol):
-    """What the builder needs of a flow: the workload's ``FlowSpec`` (fabric.lab.workload) has these."""
+    """What the builder needs of a flow: the workload's ``FlowSpec`` (fabric.lab.workload) has these (and an
+    optional ``after`` group, read when present)."""
 
     @property
     def src(self) -> tuple[str, str]: ...
@@ -429,7 +430,7 @@ class Builder:
         self.port_dcqcn[:] = [self.knobs[d].dcqcn or DEFAULT_DCQCN for d in net.device]
 
     def build(self, src: Column, dst: Column, size: Column, start: Column, dscp: Column, keys: Keys,
-              tags: Sequence[str], groups: Sequence[str]) -> Scenario:
+              tags: Sequence[str], groups: Sequence[str], after: Sequence[str] = ()) -> Scenario:
         """The Scenario of these flows (columns, lists or arrays; ports are indices of ``net``; ``keys`` feed
         the ECMP hash: strings, or a ``KeyText`` that hashes them as arrays).
         Routing, queue and PG lookups are array operations over all flows (``Network.routes``); a flow with
@@ -449,7 +450,7 @@ class Builder:
             **self.ports,  # type: ignore[arg-type]
             flow_src=src_a, flow_dst=dst_a, flow_bytes=np.asarray(size, dtype=float),
             flow_start_s=np.asarray(start, dtype=float), flow_dscp=dscp_a,
-            flow_tag=list(tags), flow_group=list(groups),
+            flow_tag=list(tags), flow_group=list(groups), flow_after=list(after),
             dcqcn=self.port_dcqcn[src_a].tolist(),
             hop_flow=hop_flow.astype(i64), hop_port=hop_port.astype(i64), hop_queue=self.queue_of[dev, code],
             hop_ingress=before.astype(i64), hop_pg=self.pg_of[dev, code],
@@ -470,7 +471,7 @@ def scenario(net: Network, knobs: Mapping[str, DeviceKnobs], flows: Sequence[Flo
         [net.port(*f.src) for f in flows], [net.port(*f.dst) for f in flows], [float(f.bytes) for f in flows],
         [f.start_s for f in flows], [f.dscp for f in flows],
         [flow_key(f, first_ordinal + i) for i, f in enumerate(flows)], [f.tag for f in flows],
-        [f.group for f in flows])
+        [f.group for f in flows], [getattr(f, "after", "") for f in flows])  # FlowSpec's dependency, if any
 
 
 def cable_headroom_need(net: Network, p: int, mtu: int) -> float:

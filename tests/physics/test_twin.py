@@ -412,3 +412,30 @@ def test_ring_allreduce_steps_follow_each_other_inside_a_tick() -> None:
     launches = truth["launches"]["time_s"]
     assert sorted(launches) == [f"allreduce@{t:.6f}" for t in (0.0, 0.1, 0.2)]
     assert {g: span for g, span in launches.items() if span != pytest.approx(30 * 0.64e-3, rel=1e-6)} == {}
+
+
+def test_queue_gauges_are_written_again_after_a_counter_reset() -> None:
+    """The live engine writes a port's occupancy only when it moved (a large fabric's idle ports cost
+    nothing); a counter reset zeroes the store, so the gauges of that device are written again."""
+    import numpy as np
+
+    from fabric.intent.check import validate_inventory
+    from fabric.lab.physics.engine import LiveEngine
+    from fabric.lab.physics.scenario import CounterFrame
+    from fabric.lab.serve import build_devices
+
+    fabric = validate_inventory(str(INVENTORIES / "lab-roce")).fabric
+    assert fabric is not None
+    devices = build_devices(str(INVENTORIES / "lab-roce"))
+    live = LiveEngine(devices, fabric, None)
+    frame = CounterFrame.zeros(live.net.n_ports)
+    p = live.net.port("leaf1", "Ethernet16")
+    frame.gauge["q{}_occupancy_bytes"][p, 3] = 123_456.0
+    frame.queue["q{}_tx_bytes"][p, 3] = 1e6
+    live.write(frame)
+    store = devices["leaf1"].counters.port("Ethernet16")
+    assert store["q3_occupancy_bytes"] == 123_456 and store["q3_tx_bytes"] == 1_000_000
+    devices["leaf1"].counters.reset()  # zeroes the store and restarts the uptime clock, which the engine notices
+    live.write(frame)
+    assert store["q3_occupancy_bytes"] == 123_456 and store["q3_tx_bytes"] == 1_000_000
+    assert int(np.sum(live.since_up[p])) == 2_000_000  # both writes counted since up

@@ -144,6 +144,12 @@ class LiveEngine:
         self.store_names = [key.format(q) if q >= 0 else key for _, key, q in names]  # as the device stores them
         self.remainder = np.zeros((self.net.n_ports, len(names)))
         self.since_up = np.zeros((self.net.n_ports, len(names)))
+        self.occupancy = np.full((self.net.n_ports, QUEUES), -1, dtype=np.int64)  # as last written (-1: never)
+        self._port_stores: list[dict[str, int]] | None = None
+        self._device_ports: dict[str, list[int]] = {}
+        for p, name in enumerate(self.net.device):
+            self._device_ports.setdefault(name, []).append(p)
+        self._boots: dict[str, float] = {}
 
     # -- knobs, faults, links -----------------------------------------------------------------------
 
@@ -166,13 +172,14 @@ class LiveEngine:
         down: set[int] = set()
         kinds: list[set[str]] = [set(), set(), set()]
         for name, device in self.devices.items():
+            if not device.faults.until and not device.link_down:  # most devices, every tick
+                continue
             whole = device.faults.active("link-down")
-            for iface in device.inventory.interfaces:
-                if whole or iface in device.link_down:
-                    try:
-                        down.add(self.net.port(name, iface))
-                    except KeyError:
-                        continue
+            for iface in device.inventory.interfaces if whole else device.link_down:
+                try:
+                    down.add(self.net.port(name, iface))
+                except KeyError:
+                    continue
             for i, kind in enumerate(("pfc-storm", "slow-receiver", "headroom-short")):
                 if device.faults.active(kind):
                     kinds[i].add(name)
@@ -302,29 +309,49 @@ class LiveEngine:
 
     def write(self, frame: CounterFrame) -> None:
         """Add the frame to each device's counter store, keeping fractional remainders."""
-        cols = [getattr(frame, kind)[key] if q < 0 else getattr(frame, kind)[key][:, q]
-                for kind, key, q in self.counter_names]
-        self.remainder += np.stack(cols, axis=1)
-        whole = np.floor(self.remainder)
-        self.remainder -= whole
-        self.since_up += whole
-        rows, cols_ = np.nonzero(whole)
-        net, names = self.net, self.store_names
-        stores = [self.devices[net.device[p]].counters.port(net.interface[p]) for p in range(net.n_ports)]
-        for p, c, value in zip(rows.tolist(), cols_.tolist(), whole[rows, cols_].astype(np.int64).tolist(),
-                               strict=True):
+        n = self.net.n_ports  # the columns in ``counter_names`` order: port keys, then each key's 8 queues
+        inc = np.concatenate([np.stack([frame.port[k] for k in PORT_COUNTERS], axis=1),
+                              np.stack([frame.prio[k] for k in PRIORITY_COUNTERS], axis=1).reshape(n, -1),
+                              np.stack([frame.queue[k] for k in QUEUE_COUNTERS], axis=1).reshape(n, -1)], axis=1)
+        moving = np.flatnonzero(inc.any(axis=1))  # ports the frame touched: the rest keep their remainders
+        rest = self.remainder[moving] + inc[moving]
+        whole = np.floor(rest)
+        self.remainder[moving] = rest - whole
+        self.since_up[moving] += whole
+        at, cols_ = np.nonzero(whole)
+        rows = moving[at]
+        whole_at = whole[at, cols_]
+        names = self.store_names
+        stores = self._stores()
+        for p, c, value in zip(rows.tolist(), cols_.tolist(), whole_at.astype(np.int64).tolist(), strict=True):
             values = stores[p]
             if names[c] in values:
                 values[names[c]] += value
-        occupancy = frame.gauge["q{}_occupancy_bytes"].astype(np.int64).tolist()  # plain ints: no numpy scalars
+        # gauges: only ports whose occupancy moved since the last write (most of a large idle fabric's do not),
+        # and every port of a device whose counters were reset since
+        for name, ports in self._device_ports.items():
+            boot = self.devices[name].counters.boot_time
+            if self._boots.get(name) != boot:
+                self._boots[name] = boot
+                self.occupancy[ports] = -1
+        occupancy = frame.gauge["q{}_occupancy_bytes"].astype(np.int64)
+        moved = np.flatnonzero((occupancy != self.occupancy).any(axis=1))
+        self.occupancy = occupancy
+        for p, row in zip(moved.tolist(), occupancy[moved].tolist(), strict=True):  # plain ints: no numpy scalars
+            stores[p].update(zip(OCCUPANCY_NAMES, row, strict=True))
         water = frame.gauge["q{}_watermark_bytes"]
-        water_int = water.astype(np.int64).tolist()
-        for p, values in enumerate(stores):
-            values.update(zip(OCCUPANCY_NAMES, occupancy[p], strict=True))
         for p, q in zip(*(a.tolist() for a in np.nonzero(water > 0)), strict=True):
             key = WATERMARK_NAMES[q]
             if water[p, q] > stores[p].get(key, 0):
-                stores[p][key] = water_int[p][q]
+                stores[p][key] = int(water[p, q])
+
+    def _stores(self) -> list[dict[str, int]]:
+        """Each port's counter store (the device's own dict, found once)."""
+        if self._port_stores is None:
+            net = self.net
+            self._port_stores = [self.devices[net.device[p]].counters.port(net.interface[p])
+                                 for p in range(net.n_ports)]
+        return self._port_stores
 
     # -- what the lab shows -----------------------------------------------------------------------------
 

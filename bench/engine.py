@@ -3,6 +3,7 @@
     python bench/engine.py            # tier F: 64 hosts (2-tier leaf-spine), 3 ms simulated + the Python floor
     python bench/engine.py --quick    # 1 ms simulated
     python bench/engine.py --only e --only twin   # tier E and the live twin only
+    python bench/engine.py --only scale           # the live engine at 4,096 NICs
 
 Rows, measured in the same run:
   tier F 64 hosts   FluidEngine on leaf_spine(8 leaves, 8 spines, 8 hosts each; 1:1) at 100G, ECN + PFC + DCQCN
@@ -20,6 +21,9 @@ Rows, measured in the same run:
                     random host every 2 ms), 1 ms and 5 ms epochs: real-time factor (simulated / wall seconds).
   twin <workload>   the live twin's LiveEngine on lab-roce (factory config) per shipped open-loop/collective
                     workload, 100 ms ticks for 2 s of model time: real-time factor (model / wall seconds).
+  scale <workload>  the same LiveEngine on a generated rail fabric of 2,048 servers x 2 NICs (4,096 NICs,
+                    10,240 ports, 32 spines, 64 leaves, sonic) for the training workloads (llm-3d, allreduce-ring),
+                    100 ms ticks for 1 s of model time (0.5 s with --quick).
 A benchmark, not a test: it prints numbers and asserts nothing about time. Wall and CPU seconds are both
 shown because the 2-core machine is shared.
 """
@@ -31,9 +35,10 @@ import random
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -242,30 +247,54 @@ def live_rows(args: argparse.Namespace) -> list[Row]:
     100 ms ticks as fabric.lab.serve runs them, until ``model_s`` of model time; real-time factor = model /
     wall seconds (below 1: the twin lags the wall clock)."""
     from fabric.intent.check import validate_inventory
+
+    inventory = str(Path(__file__).resolve().parents[1] / "inventories" / "lab-roce")
+    fabric = validate_inventory(inventory).fabric
+    assert fabric is not None
+    return _live_runs(inventory, fabric, LIVE_WORKLOADS, 0.5 if args.quick else 2.0, "twin", "lab-roce")
+
+
+def _live_runs(inventory: str, fabric: Any, workloads: Sequence[str], model_s: float, arm: str,
+               where: str) -> list[Row]:
+    """One LiveEngine per workload over the inventory's own devices, 100 ms ticks for ``model_s``."""
     from fabric.lab.physics.engine import LiveEngine
     from fabric.lab.serve import build_devices
     from fabric.lab.workload import load_workload
 
     root = Path(__file__).resolve().parents[1]
-    inventory = str(root / "inventories" / "lab-roce")
-    fabric = validate_inventory(inventory).fabric
-    assert fabric is not None
-    model_s = 0.5 if args.quick else 2.0
     rows = []
-    for name in LIVE_WORKLOADS:
+    for name in workloads:
         live = LiveEngine(build_devices(inventory), fabric, load_workload(root / "workloads" / f"{name}.yaml"))
         wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(round(model_s / 0.1)):
             live.step(0.1)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        rows.append(Row(f"twin {name}", f"lab-roce, {int(live.engine.live().sum())} rows live", {
+        rows.append(Row(f"{arm} {name}", f"{where}, {int(live.engine.live().sum())} rows live", {
             "real-time x": f"{model_s / wall:.2f}", "ms/epoch cpu": f"{cpu / model_s * 1e3:.0f} per model s",
             "steps/s": f"epoch {live.engine.epoch_s * 1e3:.1f} ms at the end"}))
     return rows
 
 
+SCALE_WORKLOADS = ("llm-3d", "allreduce-ring")
+
+
+def scale_rows(args: argparse.Namespace) -> list[Row]:
+    """LiveEngine at 4,096 NICs: a generated 2,048-server rail fabric, factory config, the training workloads."""
+    import tempfile
+
+    from fabric.intent.check import validate_inventory
+    from fabric.inventory.generate import generate
+    from fabric.inventory.write import write_inventory
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_inventory(generate("rail", 32, 64, 2048, 2, ["sonic"], spine_planes=2), Path(tmp))
+        fabric = validate_inventory(tmp).fabric
+        assert fabric is not None
+        return _live_runs(tmp, fabric, SCALE_WORKLOADS, 0.5 if args.quick else 1.0, "scale", "2,048 servers")
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], list[Row]]] = {"f": tier_f_rows, "e": tier_e_rows,
-                                                                  "twin": live_rows}
+                                                                  "twin": live_rows, "scale": scale_rows}
 
 
 def print_table(rows: list[Row]) -> None:
@@ -281,7 +310,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs")
     parser.add_argument("--only", choices=sorted(SECTIONS), action="append",
-                        help="run only this section (repeatable): f = tier F, e = tier E, twin = live twin")
+                        help="run only this section (repeatable): f = tier F, e = tier E, twin = live twin, "
+                             "scale = live engine at 4,096 NICs")
     args = parser.parse_args()
     rows = [row for key, section in SECTIONS.items() if not args.only or key in args.only for row in section(args)]
     print_table(rows)

@@ -248,3 +248,21 @@ def test_a_settled_fabric_keeps_its_rates_when_the_epoch_length_changes() -> Non
         engine.epoch_s = epoch_s
         frame = engine.advance(0.01)
         assert frame.queue["q{}_tx_bytes"][out].sum() == pytest.approx(12.5e9 * 0.01, rel=1e-9)
+
+
+def test_compaction_forgets_old_groups_and_chains_still_release() -> None:
+    """A ring names 2(N-1) groups per launch: compaction drops groups no row belongs to or waits for once
+    they completed over a second ago (a long-running twin keeps a bounded table), and renumbers the rest."""
+    port = PortKnobs()
+    mice = [shapes.ShapeFlow(("h1", "eth0"), ("r0", "eth0"), 1e3, group=f"a{i}") for i in range(5000)]
+    s0 = shapes.ShapeFlow(("h0", "eth0"), ("r0", "eth0"), 12.5e9 * 1.6 / 2, group="s0")  # half the link: 1.6 s
+    s1 = shapes.ShapeFlow(("h0", "eth0"), ("r0", "eth0"), 1.25e6, group="s1", after="s0")
+    hog = shapes.ShapeFlow(("h1", "eth0"), ("r0", "eth0"), 12.5e9 * 1.6 / 2, start_s=1e-3, group="hog")
+    engine = EpochEngine(shapes.star(2, speed_gbps=100, flows=[*mice, s0, s1, hog],
+                                     knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port)), 1e-3)
+    engine.advance(1.5)
+    engine.compact()
+    assert sorted(engine.group_names) == ["hog", "s0", "s1"]
+    engine.advance(0.2)
+    done = dict(zip(engine.fl.group, engine.fl.done.tolist(), strict=True))
+    assert done["s1"] == pytest.approx(done["s0"] + 2 * 1.25e6 / 12.5e9, rel=1e-6)  # beside the hog: half the link

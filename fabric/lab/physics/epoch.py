@@ -90,6 +90,7 @@ FILL_ROUNDS = 12
 BURST_WINDOW_S = 1e-3  # flows starting this close together build one burst (an incast's senders)
 COMPLETED_KEEP = 100_000
 MIN_SPLIT_S = 1e-6  # the shortest epoch cut for a waiting chain
+GROUP_KEEP_S = 1.0  # a completed group is remembered this long for rows that arrive to wait for it
 MAX_SPLITS = 256  # cuts per epoch at most (a 126-step ring of 40 us steps needs ~50 in a 2 ms epoch)
 
 
@@ -721,7 +722,23 @@ class EpochEngine:
         self.rate = self.rate[keep]
         if self.paths.size > 2 * keep.sum() + 1024:  # forget the paths of finished flows
             self.fl.pid = self.paths.keep(np.unique(self.fl.pid))[self.fl.pid]
+        if len(self.group_names) > 2 * keep.sum() + 4096:
+            self._forget_groups()
         return keep
+
+    def _forget_groups(self) -> None:
+        """Drop groups no row belongs to or waits for and that completed over ``GROUP_KEEP_S`` ago (a ring
+        launches 2(N-1) of them, so a long-running twin would otherwise keep every one); renumber the rest."""
+        fl = self.fl
+        keep = self._group_done > self.t - GROUP_KEEP_S
+        keep[fl.gid] = True
+        keep[fl.after[fl.after >= 0]] = True
+        new_id = np.cumsum(keep) - 1
+        fl.gid = new_id[fl.gid]
+        fl.after = np.where(fl.after >= 0, new_id[np.maximum(fl.after, 0)], -1)
+        self.group_names = [name for name, k in zip(self.group_names, keep.tolist(), strict=True) if k]
+        self._group_ids = {name: i for i, name in enumerate(self.group_names)}
+        self._rows, self._open, self._group_done = self._rows[keep], self._open[keep], self._group_done[keep]
 
     # -- running ----------------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ Each tick (``LiveEngine.step(elapsed)``, about 10 per second from ``fabric.lab.s
 3. flows: the workload's flows that start in the tick's window. Flows a NIC sends within one epoch at line
    rate ("mice") are aggregated per (source, destination, class, group, epoch, ECMP bucket): one row of the
    engine stands for all of them (the truth weighs it by their count); larger flows stay single rows.
-   A flow with an ``after`` group (the next step of a ring all-reduce) waits in the engine, which starts it
-   when that group's last flow is done, inside the tick (``EpochEngine.add_flows``);
+   A flow with an ``after`` group (the next step of a ring all-reduce) goes to the engine as
+   ``Scenario.flow_after``: tier E starts it when that group's last flow is done, inside the tick;
 4. tier E advances by the elapsed wall-clock time and its CounterFrame is added to each ``LabDevice.counters``
    (fractional remainders kept per port and counter; queue gauges: watermark = max, occupancy = last), so the
    SNMP agent and every show command serve the same numbers.

@@ -176,11 +176,6 @@ class FlowBatch:
                          self.after[keep], self.tags, self.groups)
 
     @staticmethod
-    def concat(batches: Sequence[FlowBatch]) -> FlowBatch:
-        """Join batches (tag and group indices renumbered), ordered by start time (stable: ties keep order)."""
-        return FlowBatch.merge([[b] for b in batches])
-
-    @staticmethod
     def merge(runs: Sequence[Sequence[FlowBatch]], scratch: dict[str, Any] | None = None) -> FlowBatch:
         """Join runs (each a list of pieces following each other in time, e.g. a phase's chunk slices) into one
         batch ordered by start time, stably (ties: earlier run first), tag and group indices renumbered: the same

@@ -266,3 +266,18 @@ def test_compaction_forgets_old_groups_and_chains_still_release() -> None:
     engine.advance(0.2)
     done = dict(zip(engine.fl.group, engine.fl.done.tolist(), strict=True))
     assert done["s1"] == pytest.approx(done["s0"] + 2 * 1.25e6 / 12.5e9, rel=1e-6)  # beside the hog: half the link
+
+
+def test_a_step_that_cannot_send_does_not_cut_epochs() -> None:
+    """A chain waiting on a step its receiver pauses forever (pfc-storm) hangs, as a real collective would;
+    the engine must not keep cutting epochs at the step's line-rate completion guess while it does."""
+    port = lossless()
+    steps = [shapes.ShapeFlow(("h0", "eth0"), ("r0", "eth0"), 1.25e6, group=f"s{k}", after=f"s{k - 1}" if k else "")
+             for k in range(3)]
+    sc = shapes.star(1, speed_gbps=100, flows=steps, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port))
+    engine = EpochEngine(sc, 1e-3)
+    engine.set_pfc_storm(sc.port_index("r0", "eth0"))
+    engine.advance(0.02)
+    # s0 goes out in the first epoch (the pause takes hold from the next); s1 is stuck behind the storm
+    assert np.isnan(engine.fl.done[1]) and engine.fl.delivered[1] < 1.25e6 / 10
+    assert engine.epochs <= 25  # one per 1 ms epoch (+ a cut at s0's end, one at s1's first guess), not 200

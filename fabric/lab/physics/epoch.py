@@ -590,6 +590,7 @@ class EpochEngine:
         self._carry = 0.0
         self._steady: tuple[_EpochCounts, I64, F64] | None = None  # last epoch's counters, flows, bytes
         self._steady_dt = epoch_s  # that epoch's length
+        self._computed_from = -np.inf  # start of the last computed epoch
         self._scratches: dict[int, tuple[B, I64]] = {}
         self._path_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
         self._group_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
@@ -664,8 +665,9 @@ class EpochEngine:
 
     def _until_release(self, limit: float) -> float:
         """How long the next epoch may run before a group that rows wait for is due to complete (its
-        unfinished rows' remaining bytes at their last epoch's rate, at line rate for rows that have sent
-        nothing yet; a row that sent nothing last epoch after it had begun, e.g. paused, is not due): the
+        unfinished rows' remaining bytes at their last epoch's rate, at line rate for routed rows that
+        started since the last computed epoch began; a row that has sent nothing since, e.g. paused or
+        without a path, is not due): the
         epoch ends there and the waiting rows start in the next one. ``limit`` if none completes sooner;
         never below ``MIN_SPLIT_S``."""
         fl, t = self.fl, self.t
@@ -673,7 +675,7 @@ class EpochEngine:
         rows = np.flatnonzero(np.isin(fl.gid, awaited) & (fl.remaining > 0))
         if not rows.size:
             return limit
-        fresh = fl.delivered[rows] == 0
+        fresh = (fl.delivered[rows] == 0) & (fl.start[rows] >= self._computed_from) & fl.routed[rows]
         rate = np.where(fresh, np.minimum(fl.nic_rate[rows], fl.max_rate[rows]), self.rate[rows])
         eta = np.where(rate > 0, np.maximum(fl.start[rows] - t, 0.0) + fl.remaining[rows] / np.maximum(rate, 1.0),
                        np.inf)
@@ -878,6 +880,7 @@ class EpochEngine:
         sc, fl, n = self.sc, self.fl, self.sc.n_ports
         npq = n * QUEUES
         t0, t1 = self.t, _tick(self.t + dt)
+        self._computed_from = t0
         act = (fl.start < t1) & (fl.remaining > 0) & fl.routed
         frac = np.where(act, np.clip((t1 - np.maximum(fl.start, t0)) / dt, 0.0, 1.0), 0.0)
         idx = np.flatnonzero(act & (frac > 1e-9))

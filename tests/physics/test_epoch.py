@@ -281,3 +281,17 @@ def test_a_step_that_cannot_send_does_not_cut_epochs() -> None:
     # s0 goes out in the first epoch (the pause takes hold from the next); s1 is stuck behind the storm
     assert np.isnan(engine.fl.done[1]) and engine.fl.delivered[1] < 1.25e6 / 10
     assert engine.epochs <= 25  # one per 1 ms epoch (+ a cut at s0's end, one at s1's first guess), not 200
+
+
+def test_truth_lists_collectives_in_completion_order() -> None:
+    """``cct_s`` and ``launches`` keep the most recent last (the CLI prints the last 10), whatever the names."""
+    port = PortKnobs()
+    flows = [shapes.ShapeFlow(("h0", "eth0"), ("r0", "eth0"), 1.25e6, start_s=k * 1e-3, group=name)
+             for k, name in enumerate(["zz@0.000000/s0", "zz@0.000000/s1", "aa@0.002000"])]
+    engine = EpochEngine(shapes.star(1, speed_gbps=100, flows=flows,
+                                     knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port)), 1e-3)
+    engine.advance(0.004)
+    collectives = engine.truth()["collectives"]
+    assert list(collectives["cct_s"]) == ["zz@0.000000/s0", "zz@0.000000/s1", "aa@0.002000"]
+    assert list(collectives["launches"]["time_s"]) == ["zz@0.000000", "aa@0.002000"]
+    assert collectives["launches"]["time_s"]["zz@0.000000"] == pytest.approx(1e-3 + 1.25e6 / 12.5e9)

@@ -39,7 +39,8 @@ def slowdown_by_bucket(size: np.ndarray, fct: np.ndarray, ideal: np.ndarray,
 
 
 def _spans(groups: list[str], start_s: list[float], done_s: list[float]) -> dict[str, float]:
-    """Per group: its last completion minus its first start (over up to ~200 k completed rows, as arrays)."""
+    """Per group: its last completion minus its first start (over up to ~200 k completed rows, as arrays), in
+    the order the groups first completed a flow (so the last entries are the most recent)."""
     ids = {g: i for i, g in enumerate(dict.fromkeys(groups))}
     code = np.fromiter(map(ids.__getitem__, groups), dtype=np.int64, count=len(groups))
     first = np.full(len(ids), np.inf)
@@ -71,8 +72,8 @@ def summarise(engine: EpochEngine) -> dict[str, Any]:
         "fct_slowdown": slowdown_by_bucket(np.array(c.size), np.array(c.fct_s), np.array(c.ideal_s),
                                            np.array(c.weight)),
         "collectives": {"completed": len(cct), "running": len(live_groups),
-                        "cct_s": dict(sorted(cct.items())[-PER_FLOW_LIMIT:]),
-                        "launches": {"completed": len(whole), "time_s": dict(sorted(whole.items())[-PER_FLOW_LIMIT:])}},
+                        "cct_s": dict(list(cct.items())[-PER_FLOW_LIMIT:]),
+                        "launches": {"completed": len(whole), "time_s": dict(list(whole.items())[-PER_FLOW_LIMIT:])}},
         "goodput_gbps": engine.delivered_total * 8 / 1e9 / max(engine.t, 1e-12),
         "per_flow": flows,
     }

@@ -133,3 +133,30 @@ def test_open_loop_arrivals_marks_and_queue_follow_kmin_as_in_tier_f() -> None:
     (e_low, f_low), (e_high, f_high) = runs[20_000], runs[300_000]
     assert e_low.marked > e_high.marked and f_low.marked > f_high.marked
     assert e_low.mean < e_high.mean and f_low.mean < f_high.mean
+
+
+def test_one_flow_from_a_faster_link_builds_a_queue_in_both_tiers() -> None:
+    """lab-roce: one 8 MB flow from a 400G NIC (gpu09, leaf3) to a 100G NIC (gpu13, leaf4) queues at the
+    spine's 100G port until DCQCN cuts it (tier F: peak 730 KB). Tier E counted a burst only when two or more
+    flows started together, so this one showed no queue; now its peak is within 1.5x of tier F's."""
+    from fabric.intent.check import validate_inventory
+    from fabric.lab.physics.knobs import DeviceKnobs
+    from fabric.lab.physics.topology import Network, scenario
+    from tests.conftest import INVENTORIES
+
+    fabric = validate_inventory(str(INVENTORIES / "lab-roce")).fabric
+    assert fabric is not None
+    three = frozenset({3})
+    port = PortKnobs(pfc_priorities=three, ecn={3: EcnKnobs(100_000, 400_000, 0.2)}, headroom_bytes=200_000)
+    knobs = {d: DeviceKnobs(device=d, trust="dscp", ports=dict.fromkeys(fabric.devices[d].interfaces, port),
+                            dcqcn=ON) for d in fabric.devices}
+    sc = scenario(Network.from_fabric(fabric), knobs, [shapes.ShapeFlow(("gpu09", "ens1np0"), ("gpu13", "ens1np0"),
+                                                                        8e6)])
+    fluid = FluidEngine(sc)
+    f_peak = np.max([fluid.advance(SAMPLE_S).gauge["q{}_occupancy_bytes"] for _ in range(200)], axis=0)
+    epoch = EpochEngine(sc, 1e-3)
+    e_peak = np.max([epoch.advance(1e-3).gauge["q{}_watermark_bytes"] for _ in range(4)], axis=0)
+    hot = int(np.argmax(f_peak.max(axis=1)))
+    assert (sc.device[hot], sc.capacity[hot] * 8 / 1e9) == ("spine2", 100.0)
+    assert f_peak[hot, 3] > 400_000  # past Kmax: the mismatch queues before DCQCN reacts
+    assert f_peak[hot, 3] / 1.5 <= e_peak[hot, 3] <= f_peak[hot, 3] * 1.5, (e_peak[hot, 3], f_peak[hot, 3])

@@ -1271,7 +1271,7 @@ class EpochEngine:
             r0_q = np.minimum(np.bincount(pair // n_j, weights=via, minlength=n_v),
                               bytes_q / np.maximum(last - first, 1e-12))
         c_v = ctx.cap[v_queue]
-        hot = (r0_q > c_v * (1 + 1e-6)) & (bytes_q > 0) & (k_q > 1)
+        hot = (r0_q > c_v * (1 + 1e-6)) & (bytes_q > 0)  # one flow from a faster link is a burst too
         if not hot.any():
             return
         h = np.flatnonzero(hot)  # the rest only on hot (window, queue) pairs

@@ -187,6 +187,7 @@ class FluidEngine:
         if ready.any():
             self.start[ready] = np.maximum(self.scenario.flow_start_s[ready], t)
             self.after[ready] = -1
+            self.rp.restart(np.flatnonzero(ready), self.start[ready])
             self.next_start = min(self.next_start, float(self.start[ready].min()))
 
     def _start(self, t: float) -> None:

@@ -150,6 +150,7 @@ class DcqcnArrays:
         self.line = s.capacity[s.flow_src].astype(np.float64)
         self.rc, self.rt = self.line.copy(), self.line.copy()
         self.alpha = per_flow("initial_alpha_value", 1 / 1023)
+        self.alpha0 = self.alpha.copy()
         n = s.n_flows
         self.alpha_flag, self.cut_pending = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         self.cut_due = np.full(n, -np.inf)
@@ -160,6 +161,17 @@ class DcqcnArrays:
         self.pending = False
         self.next_alpha = float(self.alpha_due.min(initial=np.inf)) - 1e-12
         self.next_timer = float(self.timer_due.min(initial=np.inf)) - 1e-12
+
+    def restart(self, flows: Any, t: F64) -> None:
+        """Fresh reaction points for ``flows`` starting at ``t`` (per flow): a chained step starts later than the
+        start time its state was set up for, and its alpha must not have decayed, nor its timer counted, since."""
+        self.rc[flows], self.rt[flows], self.alpha[flows] = self.line[flows], self.line[flows], self.alpha0[flows]
+        self.alpha_flag[flows], self.cut_pending[flows] = False, False
+        self.cut_due[flows] = -np.inf
+        self.alpha_due[flows], self.timer_due[flows] = t + self.alpha_period[flows], t + self.timer[flows]
+        self.t_stage[flows], self.b_stage[flows], self.bytes[flows] = 0.0, 0.0, 0.0
+        self.next_alpha = min(self.next_alpha, float(self.alpha_due[flows].min(initial=np.inf)) - 1e-12)
+        self.next_timer = min(self.next_timer, float(self.timer_due[flows].min(initial=np.inf)) - 1e-12)
 
     def react(self, t: float, cnp: Any, sent: F64, any_cnp: bool, check_bytes: bool = True,
               g: float = 1.0 / 256) -> None:

@@ -671,8 +671,9 @@ class EpochEngine:
         epoch ends there and the waiting rows start in the next one. ``limit`` if none completes sooner;
         never below ``MIN_SPLIT_S``."""
         fl, t = self.fl, self.t
-        awaited = np.unique(fl.after[fl.after >= 0])
-        rows = np.flatnonzero(np.isin(fl.gid, awaited) & (fl.remaining > 0))
+        awaited = np.zeros(self._rows.size, dtype=bool)
+        awaited[fl.after[fl.after >= 0]] = True
+        rows = np.flatnonzero(awaited[fl.gid] & (fl.remaining > 0))
         if not rows.size:
             return limit
         fresh = (fl.delivered[rows] == 0) & (fl.start[rows] >= self._computed_from) & fl.routed[rows]
@@ -681,7 +682,7 @@ class EpochEngine:
                        np.inf)
         due = np.full(self._rows.size, -np.inf)
         np.maximum.at(due, fl.gid[rows], eta)  # a group is due when its last row is
-        soonest = float(due[awaited][due[awaited] > -np.inf].min(initial=np.inf))
+        soonest = float(due[due > -np.inf].min(initial=np.inf))  # only awaited groups have rows here
         return limit if soonest >= limit else _tick(min(max(soonest, MIN_SPLIT_S), limit))
 
     def set_ports(self, scenario: Scenario) -> None:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
@@ -18,6 +19,10 @@ from fabric.lab.control import Lab
 from tests.applied.clients import push_sonic, rendered, sonic_patch
 from tests.conftest import INVENTORIES, ROOT
 from tests.lab.test_snmp import IFX_ENTRY, get, if_index
+
+if TYPE_CHECKING:
+    from fabric.lab.physics.engine import LiveEngine
+    from fabric.lab.workload import Workload
 
 INCAST_ONLY = """\
 name: incast-only
@@ -193,11 +198,24 @@ phases:
 """
 
 
-def test_link_down_rehashes_live_flows_onto_the_other_spine(tmp_path: Path) -> None:
-    """The live engine over the twin's own device objects (no process): a leaf1 uplink down moves its flows."""
+def lab_roce_engine(workload: Workload | str | None) -> LiveEngine:
+    """A LiveEngine over lab-roce's own device objects (``live.devices``; no process, no endpoints), driven by
+    ``workload``: a Workload, the name of a shipped one, or None."""
     from fabric.intent.check import validate_inventory
     from fabric.lab.physics.engine import LiveEngine
     from fabric.lab.serve import build_devices
+    from fabric.lab.workload import load_workload
+
+    inventory = str(INVENTORIES / "lab-roce")
+    fabric = validate_inventory(inventory).fabric
+    assert fabric is not None
+    if isinstance(workload, str):
+        workload = load_workload(ROOT / f"workloads/{workload}.yaml")
+    return LiveEngine(build_devices(inventory), fabric, workload)
+
+
+def test_link_down_rehashes_live_flows_onto_the_other_spine(tmp_path: Path) -> None:
+    """The live engine over the twin's own device objects (no process): a leaf1 uplink down moves its flows."""
     from fabric.lab.workload import WorkloadError, load_workload
 
     path = tmp_path / "cross.yaml"
@@ -206,10 +224,8 @@ def test_link_down_rehashes_live_flows_onto_the_other_spine(tmp_path: Path) -> N
         workload = load_workload(path)
     except WorkloadError as exc:  # the workload schema names senders differently: say so
         pytest.fail(f"cross-pod workload no longer loads: {exc}")
-    devices = build_devices(str(INVENTORIES / "lab-roce"))
-    fabric = validate_inventory(str(INVENTORIES / "lab-roce")).fabric
-    assert fabric is not None
-    live = LiveEngine(devices, fabric, workload)
+    live = lab_roce_engine(workload)
+    devices = live.devices
     for _ in range(3):
         live.step(0.01)
     up0 = devices["leaf1"].counters.port("Ethernet0")["tx_octets"]
@@ -237,15 +253,7 @@ def test_rows_left_with_float_dust_finish_so_their_groups_complete() -> None:
     of progressive filling every epoch). websearch-40 on lab-roce left dozens of them after 1.5 s."""
     import numpy as np
 
-    from fabric.intent.check import validate_inventory
-    from fabric.lab.physics.engine import LiveEngine
-    from fabric.lab.serve import build_devices
-    from fabric.lab.workload import load_workload
-
-    fabric = validate_inventory(str(INVENTORIES / "lab-roce")).fabric
-    assert fabric is not None
-    live = LiveEngine(build_devices(str(INVENTORIES / "lab-roce")), fabric,
-                      load_workload(ROOT / "workloads/websearch-40.yaml"))
+    live = lab_roce_engine("websearch-40")
     for _ in range(15):
         live.step(0.1)
     fl = live.engine.fl
@@ -265,17 +273,10 @@ def counters_and_truth(workload: str, ticks: int, link_down_at: int | None = Non
 
     import numpy as np
 
-    from fabric.intent.check import validate_inventory
-    from fabric.lab.physics.engine import LiveEngine
     from fabric.lab.physics.knobs import DcqcnKnobs, EcnKnobs, PortKnobs
-    from fabric.lab.serve import build_devices
-    from fabric.lab.workload import load_workload
 
-    inventory = str(INVENTORIES / "lab-roce")
-    fabric = validate_inventory(inventory).fabric
-    assert fabric is not None
-    devices = build_devices(inventory)
-    live = LiveEngine(devices, fabric, load_workload(ROOT / f"workloads/{workload}.yaml"))
+    live = lab_roce_engine(workload)
+    devices = live.devices
     live._adapt = lambda cost_s, seconds: None  # type: ignore[method-assign]
     live.engine.epoch_s = 5e-3
     if lossless:
@@ -397,15 +398,7 @@ def test_ring_allreduce_steps_follow_each_other_inside_a_tick() -> None:
     """allreduce-ring on lab-roce: 16 servers x 2 rails, 256 MB, so 30 steps of 8 MB per NIC (0.64 ms at
     100G), a launch every 100 ms. Each step starts when the one before is done, so a launch takes 30 x 0.64 ms
     on this uncongested ring; the live twin used to release one step per 100 ms tick (3 steps in 0.3 s)."""
-    from fabric.intent.check import validate_inventory
-    from fabric.lab.physics.engine import LiveEngine
-    from fabric.lab.serve import build_devices
-    from fabric.lab.workload import load_workload
-
-    fabric = validate_inventory(str(INVENTORIES / "lab-roce")).fabric
-    assert fabric is not None
-    live = LiveEngine(build_devices(str(INVENTORIES / "lab-roce")), fabric,
-                      load_workload(ROOT / "workloads/allreduce-ring.yaml"))
+    live = lab_roce_engine("allreduce-ring")
     for _ in range(3):
         live.step(0.1)
     truth = live.truth()["collectives"]
@@ -421,15 +414,10 @@ def test_queue_gauges_are_written_again_after_a_counter_reset() -> None:
     nothing); a counter reset zeroes the store, so the gauges of that device are written again."""
     import numpy as np
 
-    from fabric.intent.check import validate_inventory
-    from fabric.lab.physics.engine import LiveEngine
     from fabric.lab.physics.scenario import CounterFrame
-    from fabric.lab.serve import build_devices
 
-    fabric = validate_inventory(str(INVENTORIES / "lab-roce")).fabric
-    assert fabric is not None
-    devices = build_devices(str(INVENTORIES / "lab-roce"))
-    live = LiveEngine(devices, fabric, None)
+    live = lab_roce_engine(None)
+    devices = live.devices
     frame = CounterFrame.zeros(live.net.n_ports)
     p = live.net.port("leaf1", "Ethernet16")
     frame.gauge["q{}_occupancy_bytes"][p, 3] = 123_456.0

@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fabric.lab.physics.groups import GroupCompletion
 from fabric.lab.physics.red import red_mean, red_probability, red_tail_mean
 from fabric.lab.physics.scenario import QUEUES, CounterFrame, Scenario
 
@@ -577,12 +578,10 @@ class EpochEngine:
         self.fl.pid = self.paths.add(hops)
         self.group_names: list[str] = []
         self._group_ids: dict[str, int] = {}
-        self._rows = np.zeros(0)  # per group: rows ever added
-        self._open = np.zeros(0)  # per group: rows not finished
-        self._group_done = np.zeros(0)  # per group: its last completion
+        self.group_state = GroupCompletion()  # per group: rows, rows open, last completion
         self._waiting = 0  # rows waiting for a group (``after``)
         self.fl.gid = self._group_id(self.fl.group)
-        self._count_rows(self.fl.gid)
+        self.group_state.add(self.fl.gid)
         self._wait(self.fl, scenario.flow_after)
         self.completed = Completed()
         self.delivered_total = 0.0
@@ -616,7 +615,7 @@ class EpochEngine:
             new.pid = self.paths.add(hops)
             new.gid = self._group_id(new.group)
             self._wait(new, batch.flow_after)
-            self._count_rows(new.gid)
+            self.group_state.add(new.gid)
             self.fl = _concat(self.fl, new)
             self.rate = np.concatenate([self.rate, np.zeros(batch.n_flows)])
             self._release()  # rows whose group completed before they arrived
@@ -627,10 +626,7 @@ class EpochEngine:
             if name not in self._group_ids:
                 self._group_ids[name] = len(self.group_names)
                 self.group_names.append(name)
-        grow = len(self.group_names) - self._rows.size
-        if grow > 0:
-            self._rows, self._open = np.append(self._rows, np.zeros(grow)), np.append(self._open, np.zeros(grow))
-            self._group_done = np.append(self._group_done, np.full(grow, -np.inf))
+        self.group_state.grow(len(self.group_names))
         return np.fromiter(map(self._group_ids.__getitem__, groups), dtype=np.int64, count=len(groups))
 
     def _wait(self, new: _Flows, after: Sequence[str]) -> None:
@@ -643,11 +639,6 @@ class EpochEngine:
             new.start[waits] = np.inf
             self._waiting += int(waits.sum())
 
-    def _count_rows(self, gid: I64) -> None:
-        added = np.bincount(gid, minlength=self._rows.size)
-        self._rows += added
-        self._open += added
-
     def _release(self) -> None:
         """Waiting rows whose group is complete (it had rows, none is left) start at its last completion."""
         if not self._waiting:
@@ -655,10 +646,10 @@ class EpochEngine:
         fl = self.fl
         wait = np.flatnonzero(fl.after >= 0)
         g = fl.after[wait]
-        ready = (self._rows[g] > 0) & (self._open[g] == 0)
+        ready = self.group_state.complete(g)
         if ready.any():
             go = wait[ready]
-            fl.start[go] = np.maximum(fl.not_before[go], self._group_done[g[ready]])
+            fl.start[go] = np.maximum(fl.not_before[go], self.group_state.done[g[ready]])
             fl.after[go] = -1
             self._waiting -= go.size
             self._steady = None
@@ -671,7 +662,7 @@ class EpochEngine:
         epoch ends there and the waiting rows start in the next one. ``limit`` if none completes sooner;
         never below ``MIN_SPLIT_S``."""
         fl, t = self.fl, self.t
-        awaited = np.zeros(self._rows.size, dtype=bool)
+        awaited = np.zeros(self.group_state.size, dtype=bool)
         awaited[fl.after[fl.after >= 0]] = True
         rows = np.flatnonzero(awaited[fl.gid] & (fl.remaining > 0))
         if not rows.size:
@@ -680,7 +671,7 @@ class EpochEngine:
         rate = np.where(fresh, np.minimum(fl.nic_rate[rows], fl.max_rate[rows]), self.rate[rows])
         eta = np.where(rate > 0, np.maximum(fl.start[rows] - t, 0.0) + fl.remaining[rows] / np.maximum(rate, 1.0),
                        np.inf)
-        due = np.full(self._rows.size, -np.inf)
+        due = np.full(self.group_state.size, -np.inf)
         np.maximum.at(due, fl.gid[rows], eta)  # a group is due when its last row is
         soonest = float(due[due > -np.inf].min(initial=np.inf))  # only awaited groups have rows here
         return limit if soonest >= limit else _tick(min(max(soonest, MIN_SPLIT_S), limit))
@@ -733,7 +724,7 @@ class EpochEngine:
         """Drop groups no row belongs to or waits for and that completed over ``GROUP_KEEP_S`` ago (a ring
         launches 2(N-1) of them, so a long-running twin would otherwise keep every one); renumber the rest."""
         fl = self.fl
-        keep = self._group_done > self.t - GROUP_KEEP_S
+        keep = self.group_state.done > self.t - GROUP_KEEP_S
         keep[fl.gid] = True
         keep[fl.after[fl.after >= 0]] = True
         new_id = np.cumsum(keep) - 1
@@ -741,7 +732,7 @@ class EpochEngine:
         fl.after = np.where(fl.after >= 0, new_id[np.maximum(fl.after, 0)], -1)
         self.group_names = [name for name, k in zip(self.group_names, keep.tolist(), strict=True) if k]
         self._group_ids = {name: i for i, name in enumerate(self.group_names)}
-        self._rows, self._open, self._group_done = self._rows[keep], self._open[keep], self._group_done[keep]
+        self.group_state.keep(keep)
 
     # -- running ----------------------------------------------------------------------------------
 
@@ -1207,8 +1198,7 @@ class EpochEngine:
             groups = [fl.group[i] for i in at]
             c.tag += [fl.tag[i] for i in at]
             c.group += groups
-            self._open -= np.bincount(fl.gid[fi], minlength=self._open.size)
-            np.maximum.at(self._group_done, fl.gid[fi], done)
+            self.group_state.finish(fl.gid[fi], done)
             if len(c.size) > 2 * COMPLETED_KEEP:
                 for name in Completed.__dataclass_fields__:
                     del getattr(c, name)[:-COMPLETED_KEEP]

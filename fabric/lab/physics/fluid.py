@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from fabric.lab.physics.fluid_state import Counters, DcqcnArrays, Layout, frame_from, scatter
+from fabric.lab.physics.groups import GroupCompletion
 from fabric.lab.physics.scenario import F64, CounterFrame, Scenario
 
 THRESHOLD_EVERY = 4  # steps between refreshes of the dynamic PFC / tail-drop thresholds
@@ -175,15 +176,15 @@ class FluidEngine:
         ids = {name: i for i, name in enumerate(dict.fromkeys([*groups, *after]))}
         self.gid = np.array([ids[g] for g in groups], dtype=np.int64)
         self.after = np.array([ids[a] if a else -1 for a in after], dtype=np.int64)
-        self.open = np.bincount(self.gid, minlength=len(ids))
-        self.had = self.open > 0
+        self.group_state = GroupCompletion()
+        self.group_state.grow(len(ids))
+        self.group_state.add(self.gid)
         self.start[self.after >= 0] = np.inf
 
     def _release(self, finished: Any, t: float) -> None:
         """Flows waiting for a group that is now complete start now (or at their own start, if later)."""
-        self.open -= np.bincount(self.gid[finished], minlength=self.open.size)
-        waiting = self.after >= 0
-        ready = waiting & self.had[np.maximum(self.after, 0)] & (self.open[np.maximum(self.after, 0)] == 0)
+        self.group_state.finish(self.gid[finished], t)
+        ready = (self.after >= 0) & self.group_state.complete(np.maximum(self.after, 0))
         if ready.any():
             self.start[ready] = np.maximum(self.scenario.flow_start_s[ready], t)
             self.after[ready] = -1

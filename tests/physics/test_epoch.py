@@ -237,6 +237,38 @@ def test_a_chain_of_steps_starts_each_step_when_the_one_before_is_done() -> None
     assert start["late"] == 3e-3 and done["late"] == pytest.approx(3e-3 + line, rel=1e-6)  # s5 was complete
 
 
+def test_flows_that_start_late_in_an_epoch_do_not_fill_the_part_before_them() -> None:
+    """Two senders start at 0.5 ms into one 100G receiver: the first 1 ms epoch carries at most half a
+    millisecond of that link (its fair shares used to spread the whole epoch's capacity over them: 12.5 MB)."""
+    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), 1e9, start_s=0.5e-3) for h in (0, 1)]
+    engine = EpochEngine(shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=PortKnobs(),
+                                                                                nic_port=PortKnobs()), flows=flows))
+    engine.advance(1e-3)
+    assert engine.delivered_total == pytest.approx(12.5e9 * 0.5e-3, rel=1e-6)
+    engine.advance(1e-3)
+    assert engine.delivered_total == pytest.approx(12.5e9 * 1.5e-3, rel=1e-6)
+
+
+def test_a_released_step_starts_with_the_next_part_epoch_not_a_rounding_before_it() -> None:
+    """Epochs are cut on a nanosecond grid where an awaited step is due; its last byte lands a fraction of a
+    nanosecond before or after the cut. The next step starts at the cut either way (it used to start at the
+    completion: before the part epoch it runs in, so whether it counted as a starting burst was a rounding)."""
+    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), 1.234567e6, start_s=5e-5, group=f"s{k}",
+                              after=f"s{k - 1}" if k else "") for k in range(12) for h in (0, 1)]
+    port = lossless()
+    engine = EpochEngine(shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port),
+                                     flows=flows))
+    engine.advance(3e-3)
+    fl = engine.fl
+    start = dict(zip(fl.group, fl.start.tolist(), strict=True))
+    done = dict(zip(fl.group, fl.done.tolist(), strict=True))
+    for k in range(1, 12):
+        assert start[f"s{k}"] == round(start[f"s{k}"], 9)  # on the grid: a cut
+        assert 0 <= start[f"s{k}"] - done[f"s{k - 1}"] < 1e-9
+    steps = [done[f"s{k}"] - start[f"s{k}"] for k in range(12)]
+    assert steps == pytest.approx([2 * 1.234567e6 / 12.5e9] * 12, rel=1e-6)  # two senders share the receiver
+
+
 def test_a_settled_fabric_keeps_its_rates_when_the_epoch_length_changes() -> None:
     """The live twin lengthens epochs under load; a settled epoch repeated at the new length used to carry the
     old epoch's bytes (a 100G flow sent 50 Gb/s after 1 ms -> 2 ms)."""

@@ -640,7 +640,9 @@ class EpochEngine:
             self._waiting += int(waits.sum())
 
     def _release(self) -> None:
-        """Waiting rows whose group is complete (it had rows, none is left) start at its last completion."""
+        """Waiting rows whose group is complete (it had rows, none is left) start at its last completion, or
+        now if that lies in an epoch already computed (a step due at the cut completes a rounding before it:
+        it starts with the next epoch, a burst like any flow starting there)."""
         if not self._waiting:
             return
         fl = self.fl
@@ -649,7 +651,7 @@ class EpochEngine:
         ready = self.group_state.complete(g)
         if ready.any():
             go = wait[ready]
-            fl.start[go] = np.maximum(fl.not_before[go], self.group_state.done[g[ready]])
+            fl.start[go] = np.maximum(np.maximum(fl.not_before[go], self.group_state.done[g[ready]]), self.t)
             fl.after[go] = -1
             self._waiting -= go.size
             self._steady = None
@@ -908,7 +910,16 @@ class EpochEngine:
 
         # fair shares of the epoch's bytes: a flow that sends for a fraction of the epoch offers that fraction
         # of its demand (flows that come and go in an epoch do not all overlap), then sends at rate = share / fr
-        avg, share = max_min(demand * fr, rows_res, cap, (path, rows_res))
+        # ... but a resource carries bytes only while one of its flows sends: over the epoch, its line rate
+        # times the longest share of it any of them is active (flows that all start late, an incast or a
+        # collective step mid-epoch, cannot fill the part of the epoch before them)
+        span = np.zeros(k_res)
+        if fr.size:
+            span_p = np.zeros(n_p)
+            np.maximum.at(span_p, path, fr)
+            np.maximum.at(span, rows_res.reshape(-1), np.repeat(span_p, rows_res.shape[1]))
+        cap_e = np.where(span > 0, cap, 0.0) * span
+        avg, share = max_min(demand * fr, rows_res, cap_e, (path, rows_res))
         rate, share = avg / fr, share / fr
         inst = np.minimum(fl.nic_rate[idx], np.maximum(share, rate))  # a flow's rate while it sends
 
@@ -917,7 +928,7 @@ class EpochEngine:
         # saturated over the epoch, not only while its flows overlap: open-loop flows that come and go in
         # an epoch congest a queue now and then (its tail, below) without holding it at an operating point
         served = per_path(rate * fr, rows_res)
-        sat = served >= SATURATED * cap
+        sat = served >= SATURATED * cap_e
         limited = rate < demand * (1 - 1e-6)
         rows_p = rows_res[:, width:]
         at_sat = (sat[rows_q] | sat[rows_p]) & v_f
@@ -960,7 +971,7 @@ class EpochEngine:
         flat_gq = gq.reshape(-1)
         s_r = per_path(rate_fr, rows_q)
         o_r = np.bincount(flat_gq, weights=off_fr.reshape(-1), minlength=k_res)
-        excess = np.maximum(o_r - cap, 0.0) * (o_r > cap * (1 + 1e-6))
+        excess = np.maximum(o_r - cap_e, 0.0) * (o_r > cap_e * (1 + 1e-6))
         excess[dummy] = 0.0
 
         # thresholds per ingress x PG slot
@@ -1025,7 +1036,7 @@ class EpochEngine:
         # Kmin is pulled back within the reaction's overshoot C t_r (the bursts' term with one extra train at
         # line rate): the excursion ramps up to it and back, so above Kmin the depth decays with scale C t_r / 2
         with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.clip(np.where(cap[:nq] > 0, s_r[:nq] / cap[:nq], 0.0), 0.0, RHO_MAX)
+            rho = np.clip(np.where(cap_e[:nq] > 0, s_r[:nq] / cap_e[:nq], 0.0), 0.0, RHO_MAX)
         sent = rate * fr * dt
         # flows that start at one instant (a collective's launch or step, an incast's fan-in) are no Poisson
         # arrivals: how they overlap is known, and the bursts compute it; they queue here as packets only

@@ -269,6 +269,68 @@ def test_a_released_step_starts_with_the_next_part_epoch_not_a_rounding_before_i
     assert steps == pytest.approx([2 * 1.234567e6 / 12.5e9] * 12, rel=1e-6)  # two senders share the receiver
 
 
+def two_to_one_chain(steps: int, port: PortKnobs) -> Scenario:
+    """``steps`` chained steps of two senders x 1.25 MB into one 100G receiver (a ring step on a 2:1 link)."""
+    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), 1.25e6, start_s=5e-5, group=f"s{k}",
+                              after=f"s{k - 1}" if k else "") for k in range(steps) for h in (0, 1)]
+    return shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port), flows=flows)
+
+
+def test_repeated_part_epochs_are_replayed_exactly() -> None:
+    """Each step of a chain is a part epoch cut at its completion; equal inputs (rows' paths, bytes, starts,
+    knobs, pauses carried in) give equal epochs, so steps after the first few are replayed from a memo, not
+    computed. Replayed or computed, the counters and truth are the same."""
+    frames, truths, computed = [], [], []
+    for memo in (True, False):
+        engine = EpochEngine(two_to_one_chain(100, lossless()), 1e-3)
+        if not memo:
+            engine._memo_key = lambda dt: None  # type: ignore[method-assign]
+        compute, calls = engine._compute, [0]
+
+        def counted(dt: float, rec: object, compute: object = compute, calls: list[int] = calls) -> object:
+            calls[0] += 1
+            return compute(dt, rec)  # type: ignore[operator]
+
+        engine._compute = counted  # type: ignore[method-assign]
+        frames.append([engine.advance(1e-3) for _ in range(25)])
+        truths.append(engine.truth())
+        computed.append(calls[0])
+    assert computed[1] > 100 and computed[0] < computed[1] / 4  # one compute per step and cut without the memo
+    for with_memo, without in zip(*frames, strict=True):
+        for kind in ("queue", "prio", "port", "gauge"):
+            for name, values in getattr(without, kind).items():
+                assert getattr(with_memo, kind)[name] == pytest.approx(values, rel=1e-9, abs=1e-6), (kind, name)
+    assert flat(truths[0]) == pytest.approx(flat(truths[1]), rel=1e-9)
+
+
+def flat(tree: object, at: str = "") -> dict[str, float]:
+    """A truth dict's numbers by their path (``collectives.cct_s.s3``); lists by position."""
+    if isinstance(tree, dict):
+        return {k: v for key, sub in tree.items() for k, v in flat(sub, f"{at}.{key}").items()}
+    if isinstance(tree, list):
+        return {k: v for i, sub in enumerate(tree) for k, v in flat(sub, f"{at}[{i}]").items()}
+    return {at: float(tree)} if isinstance(tree, int | float) else {}
+
+
+def test_changed_knobs_and_faults_are_not_replayed_from_the_memo() -> None:
+    """ECN switched off (new port knobs) stops the marks from the next step on; a receiver slowed to a quarter
+    stretches every step after it; a remembered epoch from before either change is not reused."""
+    port = lossless()
+    engine = EpochEngine(two_to_one_chain(400, port), 1e-3)
+    marks = [engine.advance(1e-3).queue["q{}_ecn_marked_pkts"].sum() for _ in range(10)]
+    assert min(marks) > 0
+    engine.set_ports(two_to_one_chain(1, lossless(ecn={})))
+    engine.advance(1e-3)
+    assert engine.advance(1e-3).queue["q{}_ecn_marked_pkts"].sum() == 0
+    fl = engine.fl
+    running = int(np.flatnonzero(np.isnan(fl.done) & (fl.after < 0))[0] // 2)
+    engine.set_slow_receiver(engine.sc.port_index("r0", "eth0"), 0.25)
+    engine.advance(5e-3)
+    step = {g: d - s for g, d, s in zip(fl.group, fl.done.tolist(), fl.start.tolist(), strict=True)}
+    assert step[f"s{running - 2}"] == pytest.approx(2e-4, rel=1e-6)
+    assert step[f"s{running + 2}"] == pytest.approx(4 * 2e-4, rel=1e-6)
+
+
 def test_a_settled_fabric_keeps_its_rates_when_the_epoch_length_changes() -> None:
     """The live twin lengthens epochs under load; a settled epoch repeated at the new length used to carry the
     old epoch's bytes (a 100G flow sent 50 Gb/s after 1 ms -> 2 ms)."""

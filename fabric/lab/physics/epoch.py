@@ -92,6 +92,7 @@ BURST_WINDOW_S = 1e-3  # flows starting this close together build one burst (an 
 COMPLETED_KEEP = 100_000
 MIN_SPLIT_S = 1e-6  # the shortest epoch cut for a waiting chain
 GROUP_KEEP_S = 1.0  # a completed group is remembered this long for rows that arrive to wait for it
+MEMO_SIZE = 64  # epochs remembered for replay (``EpochEngine._memo_key``)
 MAX_SPLITS = 256  # cuts per epoch at most (a 126-step ring of 40 us steps needs ~50 in a 2 ms epoch)
 
 
@@ -464,6 +465,19 @@ def _tick(t: float) -> float:
 
 
 @dataclass
+class _Progress:
+    """What one epoch did to its rows (in the order of their indices), relative to the epoch's start: what a
+    memo entry replays onto rows in the same state."""
+
+    delivered: F64  # bytes each row delivered
+    rate: F64  # bytes/s while it sent (0 where a watchdog lost them)
+    finished: B
+    done_rel: F64  # the finished rows' completion, seconds after the epoch's start
+    fct_s: F64  # and their flow completion time (truth)
+    eventful: bool  # a flow started, finished or sent for part of it, or the watchdog acted
+
+
+@dataclass
 class _EpochCounts:
     """One computed epoch's counters, sparse: what it adds where (flat indices into a CounterFrame's arrays)
     and the queue gauges it leaves. Only the queues, ingresses and ports the epoch's flows touch (or a pause
@@ -597,6 +611,7 @@ class EpochEngine:
         self._buffer: tuple[Scenario, F64] | None = None
         self._armed_for: Scenario | None = None
         self._armed_slots = np.zeros(0, dtype=np.int64)
+        self._memo: dict[bytes, tuple[_EpochCounts, F64, _Progress]] = {}  # see _memo_key
 
     # -- live changes -----------------------------------------------------------------------------
 
@@ -680,12 +695,12 @@ class EpochEngine:
 
     def set_ports(self, scenario: Scenario) -> None:
         """New port/knob arrays (same ports); flows and their state stay."""
-        self._steady = None
+        self._inputs_changed()
         self.sc = scenario
 
     def reroute(self, scenario: Scenario) -> None:
         """New hops for the current flows (``scenario`` lists them in the engine's order); state stays."""
-        self._steady = None
+        self._inputs_changed()
         new, hops = _flows_of(scenario)
         self.fl.rtt_s, self.fl.routed = new.rtt_s, new.routed
         self.paths = _PathTable()
@@ -694,13 +709,18 @@ class EpochEngine:
 
     def set_pfc_storm(self, port: int, on: bool = True) -> None:
         """The NIC of ``port`` asserts pause forever on the lossless priorities of its link (tier F's hook)."""
-        self._steady = None
+        self._inputs_changed()
         self.storm[port] = on
 
     def set_slow_receiver(self, port: int, factor: float = 0.25) -> None:
         """The NIC of ``port`` drains at ``factor`` of its sink capacity (1.0 clears the fault)."""
-        self._steady = None
+        self._inputs_changed()
         self.sink_factor[port] = factor
+
+    def _inputs_changed(self) -> None:
+        """Knobs, paths or faults changed: no past epoch is a template or a memo entry any more."""
+        self._steady = None
+        self._memo.clear()
 
     def live(self) -> B:
         """Flows not yet finished (the live runner keeps its own per-flow list aligned with this)."""
@@ -718,6 +738,7 @@ class EpochEngine:
         self.rate = self.rate[keep]
         if self.paths.size > 2 * keep.sum() + 1024:  # forget the paths of finished flows
             self.fl.pid = self.paths.keep(np.unique(self.fl.pid))[self.fl.pid]
+            self._memo.clear()  # its keys name paths by their old numbers
         if len(self.group_names) > 2 * keep.sum() + 4096:
             self._forget_groups()
         return keep
@@ -836,13 +857,43 @@ class EpochEngine:
             self.t = _tick(self.t + dt)
             self.epochs += 1
             return
-        last = _EpochCounts()
-        u_before = self.u_jp
-        idx, delivered, eventful = self._compute(dt, last)
+        u_before, t0, t1 = self.u_jp, self.t, _tick(self.t + dt)
+        key = self._memo_key(dt)
+        hit = self._memo.get(key) if key is not None else None
+        if hit is None:
+            last = _EpochCounts()
+            idx, progress = self._compute(dt, last)
+            if key is not None and not (self.wd_paused_s.any() or (self.wd_until > t0).any()):  # watchdog idle
+                if len(self._memo) >= MEMO_SIZE:
+                    del self._memo[next(iter(self._memo))]
+                self._memo[key] = (last, self.u_jp, progress)
+        else:
+            last, self.u_jp, progress = hit
+            idx, _ = self._active(dt)
+        self._computed_from = t0
+        self.rate[:] = 0.0
+        self._advance_rows(idx, progress, t0, t1)
         last.into(frame, 1)
-        settled = not eventful and np.array_equal(u_before, self.u_jp)
-        self._steady = (last, idx, delivered) if settled else None
+        settled = not progress.eventful and np.array_equal(u_before, self.u_jp)
+        self._steady = (last, idx, progress.delivered) if settled else None
         self._steady_dt = dt
+
+    def _memo_key(self, dt: float) -> bytes | None:
+        """The coming epoch's inputs as bytes, when they alone decide it (no storm, the watchdog idle): its
+        length, the pauses carried into it and, per active row, its path, bytes left, start (relative to the
+        epoch, to the picosecond) and knobs. Equal keys compute equal epochs: a ring's steps, each a part
+        epoch cut at its completion, repeat the step before, and are replayed from ``_memo``."""
+        t0, fl = self.t, self.fl
+        if self.storm.any() or self.wd_paused_s.any() or (self.wd_until > t0 - dt).any():
+            return None
+        idx, _ = self._active(dt)
+        paused = np.flatnonzero(self.u_jp)
+        floats = np.stack([fl.remaining[idx], np.round(fl.start[idx] - t0, 12), fl.size[idx], fl.members[idx],
+                           fl.max_rate[idx], fl.nic_rate[idx], fl.cnp_s[idx], fl.rai[idx], fl.timer_s[idx],
+                           fl.byte_reset[idx], fl.tau_alpha_s[idx], fl.cut_s[idx], fl.rtt_s[idx]])
+        ints = np.stack([fl.pid[idx], fl.src[idx], fl.dst[idx], fl.cc[idx], fl.np_on[idx]])
+        return b"".join((np.array([dt]).tobytes(), np.array([paused.size, idx.size]).tobytes(), paused.tobytes(),
+                         self.u_jp[paused].tobytes(), floats.tobytes(), ints.tobytes()))
 
     def _idle(self, dt: float) -> bool:
         """Nothing to compute: no flow sends in this epoch, no pause is asserted, no watchdog is counting or
@@ -870,16 +921,20 @@ class EpochEngine:
         sp = _Space(uniq=uniq, nq=nq, qid=uniq[:nq], slots=slots, n_slots=slots.size - 1)
         return sp, pq, pres, jpc.reshape(jp.shape)
 
-    def _compute(self, dt: float, rec: _EpochCounts) -> tuple[I64, F64, bool]:
+    def _active(self, dt: float) -> tuple[I64, F64]:
+        """The rows that send in the coming epoch of ``dt`` and the share of it each one sends for."""
+        fl, t0 = self.fl, self.t
+        t1 = _tick(t0 + dt)
+        act = np.flatnonzero((fl.start < t1) & (fl.remaining > 0) & fl.routed)
+        frac = np.clip((t1 - np.maximum(fl.start[act], t0)) / dt, 0.0, 1.0)
+        keep = frac > 1e-9
+        return act[keep], frac[keep]
+
+    def _compute(self, dt: float, rec: _EpochCounts) -> tuple[I64, _Progress]:
         sc, fl, n = self.sc, self.fl, self.sc.n_ports
         npq = n * QUEUES
         t0, t1 = self.t, _tick(self.t + dt)
-        self._computed_from = t0
-        act = (fl.start < t1) & (fl.remaining > 0) & fl.routed
-        frac = np.where(act, np.clip((t1 - np.maximum(fl.start, t0)) / dt, 0.0, 1.0), 0.0)
-        idx = np.flatnonzero(act & (frac > 1e-9))
-        self.rate[:] = 0.0
-        fr = frac[idx]
+        idx, fr = self._active(dt)
         # the epoch's paths (flows of one path share all per-hop columns): per-hop work is per path
         if self._path_scratch[0].size < self.paths.size:  # grown geometrically with the path table
             grown = 2 * self.paths.size
@@ -1180,43 +1235,47 @@ class EpochEngine:
         # flow progress and ground truth
         before = fl.remaining[idx]
         left = np.maximum(before - delivered, 0.0)
-        fl.remaining[idx] = np.where(left < 1.0, 0.0, left)  # under a byte left is float dust: the flow is done
-        fl.delivered[idx] += delivered
-        self.delivered_total += float(delivered.sum())
-        self.rate[idx] = np.where(lost, 0.0, rate)
-        finished = (fl.remaining[idx] <= 0) & (delivered > 0)
-        if finished.any():
-            fi = idx[finished]
-            begin = np.maximum(fl.start[fi], t0)
-            on = path[finished]
-            pf = np.minimum(rows_q[on], max(nq - 1, 0))
-            qdelay = np.where(e_f[on] & (rows_q[on] < nq), q_mean[pf] / np.maximum(cap[pf], 1.0), 0.0).sum(axis=1)
-            done = begin + before[finished] / np.maximum(inst[finished], 1e-9)
+        finished = (left < 1.0) & (delivered > 0)  # under a byte left is float dust: the flow is done
+        fi = idx[finished]
+        on = path[finished]
+        pf = np.minimum(rows_q[on], max(nq - 1, 0))
+        qdelay = np.where(e_f[on] & (rows_q[on] < nq), q_mean[pf] / np.maximum(cap[pf], 1.0), 0.0).sum(axis=1)
+        done_rel = np.maximum(fl.start[fi] - t0, 0.0) + before[finished] / np.maximum(inst[finished], 1e-9)
+        # an aggregate row's members each send its mean size at the row's rate
+        fct = np.where(fl.members[fi] > 1, fl.size[fi] / fl.members[fi] / np.maximum(inst[finished], 1e-9),
+                       done_rel - (fl.start[fi] - t0)) + qdelay + fl.rtt_s[fi] / 2
+        eventful = eventful or bool(new.any()) or bool(finished.any()) or bool((fr < 1).any())
+        return idx, _Progress(delivered, np.where(lost, 0.0, rate), finished, done_rel, fct, eventful)
+
+    def _advance_rows(self, idx: I64, pr: _Progress, t0: float, t1: float) -> None:
+        """Apply an epoch's ``_Progress`` to its rows ``idx`` (computed now, or replayed from the memo)."""
+        fl = self.fl
+        left = np.maximum(fl.remaining[idx] - pr.delivered, 0.0)
+        fl.remaining[idx] = np.where(left < 1.0, 0.0, left)
+        fl.delivered[idx] += pr.delivered
+        self.delivered_total += float(pr.delivered.sum())
+        self.rate[idx] = pr.rate
+        if pr.finished.any():
+            fi = idx[pr.finished]
+            done = t0 + pr.done_rel
             fl.done[fi] = done
-            # an aggregate row's members each send its mean size at the row's rate
             each = fl.size[fi] / fl.members[fi]
-            fct = np.where(fl.members[fi] > 1, each / np.maximum(inst[finished], 1e-9),
-                           done - fl.start[fi]) + qdelay + fl.rtt_s[fi] / 2
-            ideal = each / fl.nic_rate[fi] + fl.rtt_s[fi] / 2
             c = self.completed
             c.weight += fl.members[fi].tolist()
             c.size += each.tolist()
-            c.fct_s += fct.tolist()
-            c.ideal_s += ideal.tolist()
+            c.fct_s += pr.fct_s.tolist()
+            c.ideal_s += (each / fl.nic_rate[fi] + fl.rtt_s[fi] / 2).tolist()
             c.start_s += fl.start[fi].tolist()
             c.done_s += done.tolist()
             at = fi.tolist()
-            groups = [fl.group[i] for i in at]
             c.tag += [fl.tag[i] for i in at]
-            c.group += groups
+            c.group += [fl.group[i] for i in at]
             self.group_state.finish(fl.gid[fi], done)
             if len(c.size) > 2 * COMPLETED_KEEP:
                 for name in Completed.__dataclass_fields__:
                     del getattr(c, name)[:-COMPLETED_KEEP]
         self.t = t1
         self.epochs += 1
-        eventful = eventful or bool(new.any()) or bool(finished.any()) or bool((fr < 1).any())
-        return idx, delivered, eventful
 
     def _port_buffer(self) -> F64:
         """Per port: its switch's shared buffer (what dynamic thresholds divide), a NIC's receive buffer."""

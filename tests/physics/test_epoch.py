@@ -3,6 +3,7 @@ way the physics says (reference §A.2 gates, DESIGN §6)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -148,6 +149,13 @@ def test_pfc_storm_spreads_two_hops_upstream_and_the_watchdog_stops_it() -> None
     after = engine.advance(0.020)
     assert after.prio["rx_pfc{}_pause_us"][spine_ports, 3].sum() == 0
     assert after.queue["q{}_drop_pkts"][sc.port_index("leaf0", "Ethernet0"), 3] > 0  # the watchdog drops
+    # the watchdog configured away while it holds the queue: the queue obeys the storm's pauses again
+    engine.set_ports(shapes.leaf_spine(2, 2, 4, flows=flows, knobs=shapes.ShapeKnobs(
+        switch_port=lossless(ecn={}), nic_port=lossless(ecn={}), dcqcn=OFF)))
+    engine.advance(0.005)
+    unheld = engine.advance(0.005)
+    assert unheld.queue["q{}_drop_pkts"][sc.port_index("leaf0", "Ethernet0"), 3] == 0
+    assert unheld.prio["rx_pfc{}_pause_us"][spine_ports, 3].sum() > 0
 
 
 def test_dscp_mismapped_into_a_lossy_queue_drops_there_and_not_in_the_lossless_one() -> None:
@@ -276,6 +284,12 @@ def two_to_one_chain(steps: int, port: PortKnobs) -> Scenario:
     return shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port), flows=flows)
 
 
+def never_replayed(engine: EpochEngine) -> None:
+    """Every epoch of ``engine`` gets a memo key of its own: nothing is replayed, everything computed."""
+    unique = itertools.count()
+    engine._memo_key = lambda dt, idx: next(unique)  # type: ignore[method-assign,assignment,return-value]
+
+
 def test_repeated_part_epochs_are_replayed_exactly() -> None:
     """Each step of a chain is a part epoch cut at its completion; equal inputs (rows' paths, bytes, starts,
     knobs, pauses carried in) give equal epochs, so steps after the first few are replayed from a memo, not
@@ -284,12 +298,12 @@ def test_repeated_part_epochs_are_replayed_exactly() -> None:
     for memo in (True, False):
         engine = EpochEngine(two_to_one_chain(100, lossless()), 1e-3)
         if not memo:
-            engine._memo_key = lambda dt: None  # type: ignore[method-assign]
+            never_replayed(engine)
         compute, calls = engine._compute, [0]
 
-        def counted(dt: float, rec: object, compute: object = compute, calls: list[int] = calls) -> object:
+        def counted(*args: object, compute: object = compute, calls: list[int] = calls) -> object:
             calls[0] += 1
-            return compute(dt, rec)  # type: ignore[operator]
+            return compute(*args)  # type: ignore[operator]
 
         engine._compute = counted  # type: ignore[method-assign]
         frames.append([engine.advance(1e-3) for _ in range(25)])

@@ -500,12 +500,13 @@ class _EpochCounts:
         """Add ``times`` copies to ``frame``; gauges: this epoch's occupancy, the max watermark."""
         for kind, name, index, values, unique in self.adds:
             acc = getattr(frame, kind)[name].reshape(-1)
+            add = values if times == 1 else values * times
             if index is None:
-                acc += values * times
+                acc += add
             elif unique:
-                acc[index] += values * times
+                acc[index] += add
             else:
-                np.add.at(acc, index, values * times)
+                np.add.at(acc, index, add)
         occ = frame.gauge["q{}_occupancy_bytes"]
         occ[:] = 0.0
         occ.reshape(-1)[self.occupancy[0]] = self.occupancy[1]
@@ -858,18 +859,18 @@ class EpochEngine:
             self.epochs += 1
             return
         u_before, t0, t1 = self.u_jp, self.t, _tick(self.t + dt)
-        key = self._memo_key(dt)
+        idx, fr = self._active(dt)
+        key = self._memo_key(dt, idx) if self._quiet(t0 - dt) else None
         hit = self._memo.get(key) if key is not None else None
         if hit is None:
             last = _EpochCounts()
-            idx, progress = self._compute(dt, last)
-            if key is not None and not (self.wd_paused_s.any() or (self.wd_until > t0).any()):  # watchdog idle
+            progress = self._compute(dt, last, idx, fr)
+            if key is not None and self._quiet(t0):
                 if len(self._memo) >= MEMO_SIZE:
                     del self._memo[next(iter(self._memo))]
                 self._memo[key] = (last, self.u_jp, progress)
         else:
             last, self.u_jp, progress = hit
-            idx, _ = self._active(dt)
         self._computed_from = t0
         self.rate[:] = 0.0
         self._advance_rows(idx, progress, t0, t1)
@@ -878,15 +879,17 @@ class EpochEngine:
         self._steady = (last, idx, progress.delivered) if settled else None
         self._steady_dt = dt
 
-    def _memo_key(self, dt: float) -> bytes | None:
-        """The coming epoch's inputs as bytes, when they alone decide it (no storm, the watchdog idle): its
-        length, the pauses carried into it and, per active row, its path, bytes left, start (relative to the
-        epoch, to the picosecond) and knobs. Equal keys compute equal epochs: a ring's steps, each a part
-        epoch cut at its completion, repeat the step before, and are replayed from ``_memo``."""
+    def _quiet(self, since: float) -> bool:
+        """No NIC storms and no watchdog counts a pause or holds a queue (or released one after ``since``)."""
+        armed = self._armed()
+        return not (self.storm.any() or self.wd_paused_s[armed].any() or (self.wd_until[armed] > since).any())
+
+    def _memo_key(self, dt: float, idx: I64) -> bytes:
+        """The inputs of the coming epoch of active rows ``idx`` as bytes, for a quiet fabric (``_quiet``:
+        then they alone decide it): its length, the pauses carried into it and, per row, its path, bytes
+        left, start (relative to the epoch, to the picosecond) and knobs. Equal keys compute equal epochs: a
+        ring's steps, each a part epoch cut at its completion, repeat the step before, replayed from ``_memo``."""
         t0, fl = self.t, self.fl
-        if self.storm.any() or self.wd_paused_s.any() or (self.wd_until > t0 - dt).any():
-            return None
-        idx, _ = self._active(dt)
         paused = np.flatnonzero(self.u_jp)
         floats = np.stack([fl.remaining[idx], np.round(fl.start[idx] - t0, 12), fl.size[idx], fl.members[idx],
                            fl.max_rate[idx], fl.nic_rate[idx], fl.cnp_s[idx], fl.rai[idx], fl.timer_s[idx],
@@ -899,7 +902,7 @@ class EpochEngine:
         """Nothing to compute: no flow sends in this epoch, no pause is asserted, no watchdog is counting or
         holding a queue (idle gaps between bursts and collectives cost one mask instead of a whole epoch)."""
         fl, t0 = self.fl, self.t
-        if self.storm.any() or self.u_jp.any() or self.wd_paused_s.any() or (self.wd_until > t0 - dt).any():
+        if not self._quiet(t0 - dt) or self.u_jp.any():
             return False
         return not bool(((fl.start < _tick(t0 + dt)) & (fl.remaining > 0)).any())
 
@@ -930,11 +933,11 @@ class EpochEngine:
         keep = frac > 1e-9
         return act[keep], frac[keep]
 
-    def _compute(self, dt: float, rec: _EpochCounts) -> tuple[I64, _Progress]:
+    def _compute(self, dt: float, rec: _EpochCounts, idx: I64, fr: F64) -> _Progress:
+        """The epoch of ``dt`` for the active rows ``idx`` sending ``fr`` of it (``_active``)."""
         sc, fl, n = self.sc, self.fl, self.sc.n_ports
         npq = n * QUEUES
         t0, t1 = self.t, _tick(self.t + dt)
-        idx, fr = self._active(dt)
         # the epoch's paths (flows of one path share all per-hop columns): per-hop work is per path
         if self._path_scratch[0].size < self.paths.size:  # grown geometrically with the path table
             grown = 2 * self.paths.size
@@ -1245,7 +1248,7 @@ class EpochEngine:
         fct = np.where(fl.members[fi] > 1, fl.size[fi] / fl.members[fi] / np.maximum(inst[finished], 1e-9),
                        done_rel - (fl.start[fi] - t0)) + qdelay + fl.rtt_s[fi] / 2
         eventful = eventful or bool(new.any()) or bool(finished.any()) or bool((fr < 1).any())
-        return idx, _Progress(delivered, np.where(lost, 0.0, rate), finished, done_rel, fct, eventful)
+        return _Progress(delivered, np.where(lost, 0.0, rate), finished, done_rel, fct, eventful)
 
     def _advance_rows(self, idx: I64, pr: _Progress, t0: float, t1: float) -> None:
         """Apply an epoch's ``_Progress`` to its rows ``idx`` (computed now, or replayed from the memo)."""
@@ -1390,12 +1393,14 @@ class EpochEngine:
         marks_out += np.bincount(hq, weights=seen / ctx.mtu_q[hq] * ramp, minlength=nq)
 
     def _armed(self) -> I64:
-        """Ingress x priority slots with a PFC watchdog (cached per scenario; counts off elsewhere)."""
+        """Ingress x priority slots with a PFC watchdog (cached per scenario; elsewhere nothing counts, and a
+        queue a watchdog held is restored when its watchdog is configured away)."""
         sc = self.sc
         if self._armed_for is not sc:
             armed = ((~np.isnan(sc.watchdog_detect_s))[:, None] & sc.pfc_enabled).reshape(-1)
             self._armed_slots = np.flatnonzero(armed)
             self.wd_paused_s[~armed] = 0.0
+            self.wd_until[~armed] = np.minimum(self.wd_until[~armed], self.t)
             self._armed_for = sc
         return self._armed_slots
 

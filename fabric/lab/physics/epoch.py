@@ -483,7 +483,7 @@ class _EpochCounts:
     and the queue gauges it leaves. Only the queues, ingresses and ports the epoch's flows touch (or a pause
     holds) are listed, so applying it, or repeating it for a steady stretch, costs nothing per idle port."""
 
-    adds: list[tuple[str, str, I64 | None, NDArray[Any], bool]] = field(default_factory=list)
+    adds: list[tuple[str, str, I64, NDArray[Any], bool]] = field(default_factory=list)
     occupancy: tuple[I64, F64] = (np.zeros(0, dtype=np.int64), np.zeros(0))
     watermark: tuple[I64, F64] = (np.zeros(0, dtype=np.int64), np.zeros(0))
 
@@ -493,17 +493,18 @@ class _EpochCounts:
         self.adds.append((kind, name, index, values, unique))
 
     def add_ports(self, name: str, port: I64, values: NDArray[Any], n_ports: int) -> None:
-        """``values`` summed per ``port`` (repeats allowed) into a per-port counter."""
-        self.adds.append(("port", name, None, np.bincount(port, weights=values, minlength=n_ports), True))
+        """``values`` summed per ``port`` (repeats allowed) into a per-port counter (kept sparse: an epoch is
+        applied again for every repeat or replay of it)."""
+        per_port = np.bincount(port, weights=values, minlength=n_ports)
+        at = np.flatnonzero(per_port)
+        self.adds.append(("port", name, at, per_port[at], True))
 
     def into(self, frame: CounterFrame, times: int) -> None:
         """Add ``times`` copies to ``frame``; gauges: this epoch's occupancy, the max watermark."""
         for kind, name, index, values, unique in self.adds:
             acc = getattr(frame, kind)[name].reshape(-1)
             add = values if times == 1 else values * times
-            if index is None:
-                acc += add
-            elif unique:
+            if unique:
                 acc[index] += add
             else:
                 np.add.at(acc, index, add)
@@ -680,8 +681,10 @@ class EpochEngine:
         epoch ends there and the waiting rows start in the next one. ``limit`` if none completes sooner;
         never below ``MIN_SPLIT_S``."""
         fl, t = self.fl, self.t
+        waiting = fl.after >= 0
         awaited = np.zeros(self.group_state.size, dtype=bool)
-        awaited[fl.after[fl.after >= 0]] = True
+        awaited[fl.after[waiting]] = True
+        awaited[fl.gid[waiting]] = False  # a group with a row still waiting is not due (a ring's later steps)
         rows = np.flatnonzero(awaited[fl.gid] & (fl.remaining > 0))
         if not rows.size:
             return limit
@@ -689,9 +692,10 @@ class EpochEngine:
         rate = np.where(fresh, np.minimum(fl.nic_rate[rows], fl.max_rate[rows]), self.rate[rows])
         eta = np.where(rate > 0, np.maximum(fl.start[rows] - t, 0.0) + fl.remaining[rows] / np.maximum(rate, 1.0),
                        np.inf)
-        due = np.full(self.group_state.size, -np.inf)
-        np.maximum.at(due, fl.gid[rows], eta)  # a group is due when its last row is
-        soonest = float(due[due > -np.inf].min(initial=np.inf))  # only awaited groups have rows here
+        groups, of = np.unique(fl.gid[rows], return_inverse=True)
+        due = np.full(groups.size, -np.inf)
+        np.maximum.at(due, of.reshape(-1), eta)  # a group is due when its last row is
+        soonest = float(due.min())
         return limit if soonest >= limit else _tick(min(max(soonest, MIN_SPLIT_S), limit))
 
     def set_ports(self, scenario: Scenario) -> None:

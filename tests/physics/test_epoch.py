@@ -158,6 +158,27 @@ def test_pfc_storm_spreads_two_hops_upstream_and_the_watchdog_stops_it() -> None
     assert unheld.prio["rx_pfc{}_pause_us"][spine_ports, 3].sum() > 0
 
 
+def test_a_pfc_storm_without_a_watchdog_holds_every_hop_paused_in_every_epoch() -> None:
+    """Without a watchdog a storm's pauses, once spread, stay: the leaf, the spine and the senders' NICs are
+    paused through every epoch. Tier E used to let them lapse in a three-epoch cycle (a paused queue upstream
+    counted as the flows' bottleneck, so the queue it feeds saw no excess and stopped pausing it)."""
+    port = lossless(ecn={})
+    flows = [shapes.ShapeFlow((f"h{k}", "eth0"), (f"h{d}", "eth0")) for k in range(4, 8) for d in (0, 1)]
+    sc = shapes.leaf_spine(2, 2, 4, flows=flows, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port,
+                                                                          dcqcn=OFF))
+    engine = EpochEngine(sc)
+    engine.advance(0.005)
+    engine.set_pfc_storm(sc.port_index("h0", "eth0"))
+    engine.advance(0.005)
+    senders = [sc.port_index(f"h{k}", "eth0") for k in range(4, 8)]
+    spines = [p for p in range(sc.n_ports) if sc.device[p].startswith("spine")]
+    for _ in range(6):
+        rx_pause = engine.advance(1e-3).prio["rx_pfc{}_pause_us"][:, 3]
+        assert rx_pause[sc.port_index("leaf0", "Ethernet0")] == pytest.approx(1000)
+        assert rx_pause[spines].max() == pytest.approx(1000)
+        assert rx_pause[senders] == pytest.approx(1000)
+
+
 def test_dscp_mismapped_into_a_lossy_queue_drops_there_and_not_in_the_lossless_one() -> None:
     flows = [shapes.ShapeFlow((f"h{i}", "eth0"), ("r0", "eth0")) for i in range(4)]
     mapping = {d: d >> 3 for d in range(64)} | {26: 1}

@@ -160,3 +160,25 @@ def test_one_flow_from_a_faster_link_builds_a_queue_in_both_tiers() -> None:
     assert (sc.device[hot], sc.capacity[hot] * 8 / 1e9) == ("spine2", 100.0)
     assert f_peak[hot, 3] > 400_000  # past Kmax: the mismatch queues before DCQCN reacts
     assert f_peak[hot, 3] / 1.5 <= e_peak[hot, 3] <= f_peak[hot, 3] * 1.5, (e_peak[hot, 3], f_peak[hot, 3])
+
+
+def test_two_to_one_without_congestion_control_holds_its_pause_every_epoch() -> None:
+    """Two long 100G flows onto one 100G port, lossless, DCQCN off: PFC holds each sender at half its line
+    and the port's queue between XON and XOFF. Tier F pauses each ingress half of every millisecond (1,000 us
+    summed). Tier E paused one epoch and not the next: the pause halved the senders' queues, which then
+    counted as the bottleneck, so the port saw no excess and the pause lapsed (0 / 1,000 us in turn). A queue
+    full only because its peer pauses it is no bottleneck while something beyond it is saturated."""
+    port = PortKnobs(mtu=1000, speed_gbps=100, pfc_priorities=frozenset({3}), xoff_bytes=300_000,
+                     headroom_bytes=200_000, ecn={3: EcnKnobs(100_000, 400_000, 0.2)})
+    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), 1e12) for h in (0, 1)]
+    sc = shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port), flows=flows)
+    fluid, epoch = FluidEngine(sc), EpochEngine(sc, 1e-3)
+    for engine in (fluid, epoch):
+        engine.advance(2e-3)
+    for _ in range(4):
+        f, e = fluid.advance(1e-3), epoch.advance(1e-3)
+        f_pause, e_pause = f.prio["tx_pfc{}_pause_us"].sum(), e.prio["tx_pfc{}_pause_us"].sum()
+        assert f_pause == pytest.approx(1000, rel=0.05)
+        assert e_pause == pytest.approx(f_pause, rel=0.1)
+        out = sc.port_index("sw", "Ethernet2")
+        assert e.gauge["q{}_occupancy_bytes"][out, 3] == pytest.approx(f.gauge["q{}_occupancy_bytes"][out, 3], rel=0.1)

@@ -836,7 +836,7 @@ class EpochEngine:
             got = self._scratches[size] = (np.zeros(size, dtype=bool), np.zeros(size, dtype=np.int64))
         return got
 
-    def _capacities(self, sp: _Space, t0: float) -> tuple[F64, B]:
+    def _capacities(self, sp: _Space, t0: float) -> tuple[F64, B, B]:
         """Each resource's capacity this epoch: an egress queue's line rate minus the share of the last epoch
         its peer paused it (unless the watchdog holds it), a sink's drain rate, a port's line rate."""
         sc, n = self.sc, self.sc.n_ports
@@ -852,7 +852,9 @@ class EpochEngine:
         cap[nq:ns] = sc.sink_capacity[sink_port] * self.sink_factor[sink_port]
         ports = uniq[ns:-1] - 2 * npq
         cap[ns:-1] = sc.capacity[ports]
-        return cap, stormed
+        held = np.zeros(uniq.size, dtype=bool)
+        held[:nq] = (u_rx > 0) & ~stormed
+        return cap, stormed, held
 
     def _epoch(self, dt: float, frame: CounterFrame) -> None:
         """One computed epoch; remembers it as steady when the next one would be a copy."""
@@ -952,7 +954,7 @@ class EpochEngine:
                                  tbl.sink[used_paths])
         sp, pq, pres, jpc = self._space(res_q, res_p, jp)
         nq, qid, qport, n_j = sp.nq, sp.qid, sp.qport, sp.n_slots + 1
-        cap, stormed = self._capacities(sp, t0)  # before the watchdog: a queue it stops now obeys this epoch
+        cap, stormed, held = self._capacities(sp, t0)  # before the watchdog: a queue it stops now obeys this epoch
         eventful = self._watchdog(t0, t1, rec)
         k_res = cap.size
         dummy = k_res - 1
@@ -993,7 +995,15 @@ class EpochEngine:
         sat = served >= SATURATED * cap_e
         limited = rate < demand * (1 - 1e-6)
         rows_p = rows_res[:, width:]
-        at_sat = (sat[rows_q] | sat[rows_p]) & v_f
+        # a queue full only because its peer pauses it, with a saturated queue or port further on, is no
+        # bottleneck of its own: the pause is that downstream excess coming back, and the excess must stay
+        # (or the pause would lapse every other epoch: a 2:1 onto one port paused half of one epoch, none of
+        # the next). The last one with nothing saturated beyond (a storm's pause, a victim's head-of-line
+        # block) is one
+        full = (sat[rows_q] | sat[rows_p]) & v_f
+        beyond = np.zeros_like(full)
+        beyond[:, :-1] = np.logical_or.accumulate(full[:, :0:-1], axis=1)[:, ::-1]
+        at_sat = full & ~(held[rows_q] & beyond)
         # a limited flow's bottleneck: the saturated column with the smallest equal share
         level = cap / np.maximum(per_path(np.ones(idx.size), rows_res), 1)  # the dummy's is infinite
         col_level = np.where(at_sat, np.minimum(level[rows_q], level[rows_p]), np.inf)
@@ -1066,6 +1076,10 @@ class EpochEngine:
             u_unc = np.where(lossless & (o_link > 0), np.clip(1 - s_jp / o_link, 0.0, 1.0), 0.0)
             share_in = np.where(o_jp[gj] > 0, off / np.maximum(o_jp[gj], 1e-9), 0.0)
             share_q = np.where(o_r[gq] > 0, off / np.maximum(o_r[gq], 1e-9), 0.0)
+        # bytes held for a queue that drains nothing (its peer pauses it for good: a storm, or the deadlock
+        # spreading from one) never leave the ingress's share of the buffer: it stays above XON, paused
+        stuck = np.bincount(gj[has_ex & ll_h & (cap[gq] <= 0)], minlength=n_j) > 0
+        u_unc = np.where(stuck & lossless, 1.0, u_unc)
         hold = np.where(ll_h, (xoff[gj] + xon[gj]) / 2 * share_in, lossy_limit[gq] * share_q)
         hold = np.where(has_ex, hold, 0.0)
         q_ex = np.bincount(flat_gq, weights=hold.reshape(-1), minlength=k_res)

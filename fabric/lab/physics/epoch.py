@@ -568,6 +568,7 @@ class _BurstContext:
     need: F64
     headroom: F64
     lossless: B
+    paused: F64  # per slot: the share of the epoch the steady excess already pauses it
 
 
 class EpochEngine:
@@ -1201,7 +1202,7 @@ class EpochEngine:
             sel = np.flatnonzero(new)
             window = np.floor((fl.start[idx[sel]] - t0) / BURST_WINDOW_S).astype(np.int64)
             ctx = _BurstContext(sp, cap, lossy_limit, mtu_q, kmin, kmax, pmax, xoff, xon, need,
-                                sc.headroom.reshape(-1)[slots], lossless)
+                                sc.headroom.reshape(-1)[slots], lossless, u_unc)
             on = path[sel]
             self._bursts(idx[sel], np.unique(window, return_inverse=True)[1].reshape(-1), rows_q[on], rows_j[on],
                          rows_j[on] < n_j - 1, e_f[on], ctx, dt, rec, burst_peak, burst_marks)
@@ -1388,6 +1389,10 @@ class EpochEngine:
         with np.errstate(divide="ignore", invalid="ignore"):
             t_p = held_up / np.maximum(ctx.cap[uq] / np.maximum(m[uv], 1), 1.0)
         events = np.where(over, 1 + held_up / np.maximum(xoff - xon, ctx.mtu_q[uq]), 0.0)
+        # an ingress the epoch's steady excess pauses already: that pause is the one these bytes see (it
+        # holds the ingress between XON and XOFF from the start), not a second one on top
+        steady = ctx.paused[uj] > 0
+        t_p, events = np.where(steady, 0.0, t_p), np.where(steady, 0.0, events)
         drop_ll = np.minimum(events * np.maximum(need - headroom, 0.0), held_up)
         slot = sp.slots[uj]
         jport, prio = slot // QUEUES, slot % QUEUES

@@ -93,6 +93,7 @@ COMPLETED_KEEP = 100_000
 MIN_SPLIT_S = 1e-6  # the shortest epoch cut for a waiting chain
 GROUP_KEEP_S = 1.0  # a completed group is remembered this long for rows that arrive to wait for it
 MEMO_SIZE = 64  # epochs remembered for replay (``EpochEngine._memo_key``)
+MEMO_ROWS = 2048  # whole epochs with more active rows than this are not remembered
 MAX_SPLITS = 256  # cuts per epoch at most (a 126-step ring of 40 us steps needs ~50 in a 2 ms epoch)
 
 
@@ -867,7 +868,10 @@ class EpochEngine:
             return
         u_before, t0, t1 = self.u_jp, self.t, _tick(self.t + dt)
         idx, fr = self._active(dt)
-        key = self._memo_key(dt, idx) if self._quiet(t0 - dt) else None
+        # a chain's steps (part epochs) and collectives' epochs repeat; a whole epoch of many open-loop rows
+        # does not, and its key would cost more than it saves
+        memo = (dt < self.epoch_s or idx.size <= MEMO_ROWS) and self._quiet(t0 - dt)
+        key = self._memo_key(dt, idx) if memo else None
         hit = self._memo.get(key) if key is not None else None
         if hit is None:
             last = _EpochCounts()

@@ -3,10 +3,13 @@ secrets and host keys. Each test that changes state has a twin of its own (``fre
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -203,9 +206,31 @@ def test_rollback_of_a_previous_run_restores_its_backups(fresh_twin: Lab, tmp_pa
     assert_secret_kept(fresh_twin, runs, first, back, unknown)
 
 
+@contextlib.contextmanager
+def closed_ports(lab: Lab, *devices: str) -> Iterator[None]:
+    """Move ``devices``' endpoints in ``lab.json`` to ports held bound but never listening: a connection there
+    is refused for sure (a freed port can be handed out again and answered by another listener meanwhile)."""
+    path = lab.state_dir / "lab.json"
+    state = json.loads(path.read_text())
+    held = []
+    for device in devices:
+        for endpoint in state["devices"][device]["endpoints"]:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((endpoint["address"], 0))
+            endpoint["port"] = sock.getsockname()[1]
+            held.append(sock)
+    path.write_text(json.dumps(state))
+    try:
+        yield
+    finally:
+        for sock in held:
+            sock.close()
+
+
 def test_unreachable_devices_exit_4(fresh_twin: Lab, tmp_path: Path) -> None:
     fresh_twin.down()  # lab.json stays: the endpoints are known, nothing listens
-    process = run(fresh_twin, tmp_path / "runs", *limit("leaf1", "gpu12"))
+    with closed_ports(fresh_twin, "leaf1", "gpu12"):
+        process = run(fresh_twin, tmp_path / "runs", *limit("leaf1", "gpu12"))
     assert process.returncode == 4, process.stderr
     reasons = [line for line in process.stderr.splitlines() if line.startswith(("leaf1:", "gpu12:"))]
     assert len(reasons) == 2 and all("unreachable" in line for line in reasons), process.stderr

@@ -1365,11 +1365,13 @@ class EpochEngine:
         hq = v_queue[h]
 
         def mean_q(values: F64) -> F64:
-            return np.asarray((np.bincount(flat, weights=per_hop(values[fidx]), minlength=n_v) / np.maximum(k_q, 1))[h])
+            """Per hot (window, queue): the mean of the bursts' rows' ``values`` (given for ``fidx``)."""
+            return np.asarray((np.bincount(flat, weights=per_hop(values), minlength=n_v) / np.maximum(k_q, 1))[h])
 
-        cc_q = mean_q(fl.cc.astype(float)) > 0.5
-        t_r = mean_q(reaction_s(fl.rtt_s, fl.cnp_s, fl.cut_s))
-        cut = mean_q(fl.cut_s)
+        cut_f = fl.cut_s[fidx]
+        cc_q = mean_q(fl.cc[fidx].astype(float)) > 0.5
+        t_r = mean_q(reaction_s(fl.rtt_s[fidx], fl.cnp_s[fidx], cut_f))
+        cut = mean_q(cut_f)
         kmin, kmax, pmax = ctx.kmin[hq], ctx.kmax[hq], ctx.pmax[hq]
         r0_h, c_h, bytes_h = r0_q[h], c_v[h], bytes_q[h]
         bound = bytes_h * (1 - c_h / np.maximum(r0_h, 1e-9))

@@ -366,6 +366,35 @@ def test_changed_knobs_and_faults_are_not_replayed_from_the_memo() -> None:
     assert step[f"s{running + 2}"] == pytest.approx(4 * 2e-4, rel=1e-6)
 
 
+def test_compaction_that_renumbers_paths_empties_the_memo() -> None:
+    """Memo keys name paths by number; when compaction forgets finished flows' paths and renumbers the rest,
+    a remembered epoch could be replayed for another path under an old number: the memo is emptied then,
+    and a chain that runs on afterwards completes exactly as one that never replays."""
+    hosts = [f"h{k}" for k in range(64)]
+    mice = [shapes.ShapeFlow((a, "eth0"), (b, "eth0"), 1e3, group=f"m{i}")
+            for i, (a, b) in enumerate((a, b) for a in hosts for b in hosts[:24] if a != b)]
+    steps = [shapes.ShapeFlow((f"h{h}", "eth0"), ("h40", "eth0"), 1.25e6, start_s=2e-3, group=f"s{k}",
+                              after=f"s{k - 1}" if k else "") for k in range(60) for h in (0, 1)]
+    sc = shapes.leaf_spine(4, 4, 16, knobs=shapes.ShapeKnobs(switch_port=lossless(), nic_port=lossless()),
+                           flows=[*mice, *steps])
+    engines = [EpochEngine(sc, 1e-3), EpochEngine(sc, 1e-3)]
+    never_replayed(engines[1])
+    for engine in engines:
+        engine.advance(5e-3)
+        assert engine._memo or engine is engines[1]
+        paths = engine.paths.size
+        engine.compact()
+        assert engine.paths.size < paths / 2  # the mice's paths are forgotten, the rest renumbered
+        assert not engine._memo
+        engine.advance(10e-3)
+    done: list[dict[str, float]] = [{}, {}]
+    for out, engine in zip(done, engines, strict=True):
+        for group, at in zip(engine.completed.group, engine.completed.done_s, strict=True):
+            out[group] = max(out.get(group, 0.0), at)
+    steps_done = [[out[f"s{k}"] for k in range(60)] for out in done]
+    assert steps_done[0] == pytest.approx(steps_done[1], rel=1e-9)
+
+
 def test_a_settled_fabric_keeps_its_rates_when_the_epoch_length_changes() -> None:
     """The live twin lengthens epochs under load; a settled epoch repeated at the new length used to carry the
     old epoch's bytes (a 100G flow sent 50 Gb/s after 1 ms -> 2 ms)."""

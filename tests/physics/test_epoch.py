@@ -278,15 +278,19 @@ def test_flows_that_start_late_in_an_epoch_do_not_fill_the_part_before_them() ->
     assert engine.delivered_total == pytest.approx(12.5e9 * 1.5e-3, rel=1e-6)
 
 
+def two_to_one_chain(steps: int, port: PortKnobs, size: float = 1.25e6) -> Scenario:
+    """``steps`` chained steps of two senders x ``size`` into one 100G receiver (a ring step on a 2:1 link),
+    the first at 50 us, DCQCN as ``shapes.ShapeKnobs`` sets it (off)."""
+    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), size, start_s=5e-5, group=f"s{k}",
+                              after=f"s{k - 1}" if k else "") for k in range(steps) for h in (0, 1)]
+    return shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port), flows=flows)
+
+
 def test_a_released_step_starts_with_the_next_part_epoch_not_a_rounding_before_it() -> None:
     """Epochs are cut on a nanosecond grid where an awaited step is due; its last byte lands a fraction of a
     nanosecond before or after the cut. The next step starts at the cut either way (it used to start at the
     completion: before the part epoch it runs in, so whether it counted as a starting burst was a rounding)."""
-    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), 1.234567e6, start_s=5e-5, group=f"s{k}",
-                              after=f"s{k - 1}" if k else "") for k in range(12) for h in (0, 1)]
-    port = lossless()
-    engine = EpochEngine(shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port),
-                                     flows=flows))
+    engine = EpochEngine(two_to_one_chain(12, lossless(), size=1.234567e6))
     engine.advance(3e-3)
     fl = engine.fl
     start = dict(zip(fl.group, fl.start.tolist(), strict=True))
@@ -296,13 +300,6 @@ def test_a_released_step_starts_with_the_next_part_epoch_not_a_rounding_before_i
         assert 0 <= start[f"s{k}"] - done[f"s{k - 1}"] < 1e-9
     steps = [done[f"s{k}"] - start[f"s{k}"] for k in range(12)]
     assert steps == pytest.approx([2 * 1.234567e6 / 12.5e9] * 12, rel=1e-6)  # two senders share the receiver
-
-
-def two_to_one_chain(steps: int, port: PortKnobs) -> Scenario:
-    """``steps`` chained steps of two senders x 1.25 MB into one 100G receiver (a ring step on a 2:1 link)."""
-    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), 1.25e6, start_s=5e-5, group=f"s{k}",
-                              after=f"s{k - 1}" if k else "") for k in range(steps) for h in (0, 1)]
-    return shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port), flows=flows)
 
 
 def never_replayed(engine: EpochEngine) -> None:

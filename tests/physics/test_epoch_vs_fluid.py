@@ -168,8 +168,9 @@ def test_two_to_one_without_congestion_control_holds_its_pause_every_epoch() -> 
     summed). Tier E paused one epoch and not the next: the pause halved the senders' queues, which then
     counted as the bottleneck, so the port saw no excess and the pause lapsed (0 / 1,000 us in turn). A queue
     full only because its peer pauses it is no bottleneck while something beyond it is saturated."""
-    port = PortKnobs(mtu=1000, speed_gbps=100, pfc_priorities=frozenset({3}), xoff_bytes=300_000,
-                     headroom_bytes=200_000, ecn={3: EcnKnobs(100_000, 400_000, 0.2)})
+    from tests.physics.test_epoch import lossless
+
+    port = lossless()
     flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), 1e12) for h in (0, 1)]
     sc = shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port), flows=flows)
     fluid, epoch = FluidEngine(sc), EpochEngine(sc, 1e-3)
@@ -188,11 +189,9 @@ def test_chained_two_to_one_steps_pause_as_in_tier_f() -> None:
     """Collective steps of two senders x 1.25 MB onto one 100G port, one after the other, DCQCN off: each
     step starts as a burst and then holds the port's ingresses between XON and XOFF. Tier F pauses ~510 us per
     ms; tier E added the bursts' pause to the steady excess's (1,000-1,040 us)."""
-    port = PortKnobs(mtu=1000, speed_gbps=100, pfc_priorities=frozenset({3}), xoff_bytes=300_000,
-                     headroom_bytes=200_000, ecn={3: EcnKnobs(100_000, 400_000, 0.2)})
-    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), 1.234567e6, start_s=5e-5, group=f"s{k}",
-                              after=f"s{k - 1}" if k else "") for k in range(40) for h in (0, 1)]
-    sc = shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port), flows=flows)
+    from tests.physics.test_epoch import lossless, two_to_one_chain
+
+    sc = two_to_one_chain(40, lossless(), size=1.234567e6)
     fluid, epoch = FluidEngine(sc), EpochEngine(sc, 1e-3)
     f = [fluid.advance(1e-3) for _ in range(5)]
     e = [epoch.advance(1e-3) for _ in range(5)]

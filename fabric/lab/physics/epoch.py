@@ -860,7 +860,8 @@ class EpochEngine:
 
     def _epoch(self, dt: float, frame: CounterFrame) -> None:
         """One computed epoch; remembers it as steady when the next one would be a copy."""
-        if self._idle(dt):
+        quiet = self._quiet(self.t - dt)
+        if self._idle(dt, quiet):
             frame.gauge["q{}_occupancy_bytes"][:] = 0.0
             self.rate[:] = 0.0
             self.t = _tick(self.t + dt)
@@ -870,7 +871,7 @@ class EpochEngine:
         idx, fr = self._active(dt)
         # a chain's steps (part epochs) and collectives' epochs repeat; a whole epoch of many open-loop rows
         # does not, and its key would cost more than it saves
-        memo = (dt < self.epoch_s or idx.size <= MEMO_ROWS) and self._quiet(t0 - dt)
+        memo = (dt < self.epoch_s or idx.size <= MEMO_ROWS) and quiet
         key = self._memo_key(dt, idx) if memo else None
         hit = self._memo.get(key) if key is not None else None
         if hit is None:
@@ -909,11 +910,12 @@ class EpochEngine:
         return b"".join((np.array([dt]).tobytes(), np.array([paused.size, idx.size]).tobytes(), paused.tobytes(),
                          self.u_jp[paused].tobytes(), floats.tobytes(), ints.tobytes()))
 
-    def _idle(self, dt: float) -> bool:
-        """Nothing to compute: no flow sends in this epoch, no pause is asserted, no watchdog is counting or
-        holding a queue (idle gaps between bursts and collectives cost one mask instead of a whole epoch)."""
+    def _idle(self, dt: float, quiet: bool) -> bool:
+        """Nothing to compute: no flow sends in this epoch, no pause is asserted, and the fabric is ``quiet``
+        (no storm, no watchdog counting or holding a queue): idle gaps between bursts and collectives cost one
+        mask instead of a whole epoch."""
         fl, t0 = self.fl, self.t
-        if not self._quiet(t0 - dt) or self.u_jp.any():
+        if not quiet or self.u_jp.any():
             return False
         return not bool(((fl.start < _tick(t0 + dt)) & (fl.remaining > 0)).any())
 

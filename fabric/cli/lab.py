@@ -159,6 +159,11 @@ def truth(
     if json_output:
         print_json(doc)
         return
+    print_truth(doc)
+
+
+def print_truth(doc: dict[str, Any]) -> None:
+    """``fabric lab truth`` without ``--json``: a twin's truth document as tables."""
     rows = [[bucket, s["count"], f"{s['p50']:.2f}", f"{s['p99']:.2f}", f"{s['mean']:.2f}"]
             for bucket, s in doc["fct_slowdown"].items()]
     table(f"FCT slowdown, workload {doc['workload']} at {doc['model_s']:.1f} s "
@@ -175,7 +180,14 @@ def truth(
         last = list(launches["time_s"].items())[-10:]
         table(f"whole collectives (last {len(last)} of {launches['completed']}: every step or stage of a launch)",
               ["launch", "ms"], [[g, f"{s * 1e3:.2f}"] for g, s in last])
+    dropped = [[phase, why, got["flows"], f"{got['bytes'] / 1e9:.2f}"]
+               for why, key in (("past its deadline", "abandoned"), ("no route", "unroutable"))
+               for phase, got in doc.get(key, {}).items()]
+    if dropped:
+        table("flows given up (an open-loop phase the fabric cannot carry, or endpoints with no path)",
+              ["phase", "why", "flows", "GB undelivered"], dropped)
     flows = doc["per_flow"][:10]
     if flows:
         table("fastest active flows", ["src", "dst", "phase", "Gb/s"],
               [[f["src"], f["dst"], f["tag"], f"{f['rate_gbps']:.2f}"] for f in flows])
+

@@ -34,7 +34,7 @@ from fabric.inventory.models import Fabric
 from fabric.lab.device import LabDevice
 from fabric.lab.physics.epoch import EpochEngine
 from fabric.lab.physics.knobs import DeviceKnobs
-from fabric.lab.physics.scenario import PORT_COUNTERS, PRIORITY_COUNTERS, QUEUE_COUNTERS, QUEUES, CounterFrame
+from fabric.lab.physics.scenario import PORT_COUNTERS, PRIORITY_COUNTERS, QUEUE_COUNTERS, QUEUES, CounterFrame, Scenario
 from fabric.lab.physics.topology import Builder, KeyText, Network, cable_headroom_need
 from fabric.lab.physics.truth import BUCKETS
 from fabric.lab.workload import FlowBatch, Workload, hosts_of
@@ -135,6 +135,10 @@ class LiveEngine:
         self.lock = threading.Lock()  # compute (worker thread) vs prepare/status/truth (the twin's loop)
         self.load = BUDGET
         self.ecmp = np.zeros(0, dtype=np.int64)  # ECMP bucket per engine flow row (aligned with engine.fl)
+        self.timeout_s = workload.timeout_s if workload else {}
+        self.deadline = np.zeros(0)  # per engine flow row: when an open-loop row is abandoned (inf: never; aligned)
+        self.abandoned: dict[str, dict[str, float]] = {}  # per tag: rows past their deadline, undelivered bytes
+        self.unroutable: dict[str, dict[str, float]] = {}  # per tag: flows refused at arrival for want of a path
         self.sim_s = 0.0
         self.wall_s = 0.0
         self.ordinal = 0
@@ -242,14 +246,47 @@ class LiveEngine:
         start = np.minimum.reduceat(batch.start_s[order], starts)
         ecmp = np.where(single[first], ordinal[first] % ECMP_BUCKETS, ordinal[first] % MICE_BUCKETS)
         spread = np.where(members > 1, size / max(window_s, self.engine.epoch_s), np.inf)
-        s, d, c = src[first], dst[first], batch.dscp[first]
         groups = _objects(batch.groups)
         after = batch.after[first]  # a row's flows share their group, so their ``after`` too
-        built = self.builder.build(s, d, size, start, c, _keys(s, d, c, ecmp),
-                                   _objects(batch.tags)[batch.tag[first]].tolist(), groups[batch.group[first]].tolist(),
-                                   np.where(after >= 0, groups[np.maximum(after, 0)], "").tolist())
-        self.engine.add_flows(built, members.astype(float), spread)
-        self.ecmp = np.concatenate([self.ecmp, ecmp])
+        rows = {"src": src[first], "dst": dst[first], "size": size, "start": start, "dscp": batch.dscp[first],
+                "ecmp": ecmp, "members": members.astype(float), "spread": spread,
+                "tag": _objects(batch.tags)[batch.tag[first]], "group": groups[batch.group[first]],
+                "after": np.where(after >= 0, groups[np.maximum(after, 0)], "")}
+        timeout = np.array([self.timeout_s.get(t, np.inf) for t in batch.tags])[batch.tag[first]]
+        rows["deadline"] = start + timeout
+        built = self._build(rows)
+        lost = np.bincount(built.hop_flow, minlength=len(first)) < 2  # the source NIC's hop only: no path
+        if lost.any():  # a connection cannot be set up without a route: its flows are refused and counted
+            for tag, flows, nbytes in zip(rows["tag"][lost].tolist(), rows["members"][lost].tolist(),
+                                          size[lost].tolist(), strict=True):
+                got = self.unroutable.setdefault(tag, {"flows": 0, "bytes": 0.0})
+                got["flows"] += int(flows)
+                got["bytes"] += nbytes
+            rows = {name: col[~lost] for name, col in rows.items()}
+            built = self._build(rows)
+        self.engine.add_flows(built, rows["members"], rows["spread"])
+        self.ecmp = np.concatenate([self.ecmp, rows["ecmp"]])
+        self.deadline = np.concatenate([self.deadline, rows["deadline"]])
+
+    def _build(self, rows: dict[str, np.ndarray]) -> Scenario:
+        """The Scenario of these engine rows (columns as ``_add`` gathers them)."""
+        s, d, c = rows["src"], rows["dst"], rows["dscp"]
+        return self.builder.build(s, d, rows["size"], rows["start"], c, _keys(s, d, c, rows["ecmp"]),
+                                  rows["tag"].tolist(), rows["group"].tolist(), rows["after"].tolist())
+
+    def _abandon(self) -> None:
+        """Open-loop rows past their deadline end unfinished (an overloaded fabric drops work instead of
+        queueing it without end); their flows and undelivered bytes are counted per phase."""
+        late = np.flatnonzero(self.engine.live() & (self.deadline <= self.sim_s))
+        if not late.size:
+            return
+        fl = self.engine.fl
+        for i, flows, nbytes in zip(late.tolist(), fl.members[late].tolist(), fl.remaining[late].tolist(),
+                                    strict=True):
+            got = self.abandoned.setdefault(fl.tag[i], {"flows": 0, "bytes": 0.0})
+            got["flows"] += int(flows)
+            got["bytes"] += nbytes
+        self.engine.abandon(late)
 
     def _ports(self, host: np.ndarray, nic: np.ndarray) -> np.ndarray:
         return np.asarray(self.nic_port[host, nic], dtype=np.int64)
@@ -282,9 +319,10 @@ class LiveEngine:
             self._adapt(time.perf_counter() - began, seconds)
             self.sim_s = t1
             # finished rows go every tick (an epoch's masks are as long as the rows kept)
+            self._abandon()
             keep = self.engine.compact()
             if not keep.all():
-                self.ecmp = self.ecmp[keep]
+                self.ecmp, self.deadline = self.ecmp[keep], self.deadline[keep]
         return frame
 
     def _adapt(self, cost_s: float, seconds: float) -> None:
@@ -383,5 +421,6 @@ class LiveEngine:
 
     def truth(self) -> dict[str, Any]:
         with self.lock:
-            return {**self.engine.truth(), "model_s": self.sim_s,
+            return {**self.engine.truth(), "model_s": self.sim_s, "abandoned": self.abandoned,
+                    "unroutable": self.unroutable,
                     "workload": self.workload.name if self.workload else None}

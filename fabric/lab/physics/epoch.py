@@ -733,6 +733,14 @@ class EpochEngine:
         """Flows not yet finished (the live runner keeps its own per-flow list aligned with this)."""
         return np.asarray(np.isnan(self.fl.done))
 
+    def abandon(self, rows: I64) -> None:
+        """Give these rows up (open-loop flows past their deadline): they end now, unfinished, are not
+        recorded as completed, and the next ``compact`` forgets them."""
+        self.fl.done[rows] = self.t
+        self.fl.remaining[rows] = 0.0
+        self.rate[rows] = 0.0
+        self._steady = None
+
     def compact(self) -> B:
         """Forget finished flows (their truth is recorded); returns the kept mask."""
         keep = self.live()

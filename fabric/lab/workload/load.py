@@ -23,7 +23,7 @@ from fabric.lab.workload.flows import FlowBatch, FlowSpec
 from fabric.lab.workload.hosts import Host, as_hosts
 from fabric.lab.workload.llm import LlmGen
 from fabric.lab.workload.mixes import PoissonGen
-from fabric.lab.workload.schema import KINDS, AnyPhase, MixPhase, StoragePhase, WorkloadSpec
+from fabric.lab.workload.schema import KINDS, AnyPhase, MixPhase, OpenLoopPhase, StoragePhase, WorkloadSpec
 from fabric.lab.workload.timeline import Clock
 
 
@@ -128,6 +128,12 @@ class Workload:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def timeout_s(self) -> dict[str, float]:
+        """Per open-loop phase (its tag): the deadline of each of its flows, seconds after its arrival."""
+        return {tag: p.timeout_s for tag, p in zip(self.tags, self.spec.phases, strict=True)
+                if isinstance(p, OpenLoopPhase)}
 
     def generators(self, hosts: Sequence[Host]) -> list[PhaseGen]:
         """One generator per phase for this host list (built once, checked against the inventory)."""

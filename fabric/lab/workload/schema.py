@@ -84,7 +84,16 @@ class Phase(Model):
 CdfPoints = list[tuple[float, float]]
 
 
-class MixPhase(Phase):
+class OpenLoopPhase(Phase):
+    """A phase that offers flows at a fixed rate whatever the fabric carries. A flow not finished ``timeout_s``
+    after it arrives is abandoned, as an RPC past its deadline: an overloaded fabric drops work (lab truth:
+    ``abandoned``) instead of queueing it without end."""
+
+    timeout_s: Seconds = Field(1.0, gt=0, description="Deadline of each flow, seconds after its arrival; an "
+                               "unfinished flow is then abandoned (its undelivered bytes are counted).")
+
+
+class MixPhase(OpenLoopPhase):
     """A datacenter flow-size mix: Poisson arrivals per source NIC at ``load`` x its line rate, sizes from a
     published CDF (fabric.lab.workload.cdf), each flow to a uniformly random NIC of another server in ``dst``."""
 
@@ -96,7 +105,7 @@ class MixPhase(Phase):
     dst: HostSelect = Field(default_factory=HostSelect, description="Servers whose NICs receive.")
 
 
-class StoragePhase(Phase):
+class StoragePhase(OpenLoopPhase):
     """Storage traffic between clients and storage targets: Poisson I/Os at ``load`` x each client NIC's line
     rate; a read moves the bytes target -> client, a write client -> target (one replica)."""
 

@@ -1,0 +1,94 @@
+"""The live engine under load it cannot carry: open-loop flows past their deadline are abandoned and flows without
+a route are refused at arrival, so the twin's rows (and its cost per tick) do not grow without end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fabric.cli.lab import print_truth
+from fabric.inventory.generate import generate
+from fabric.inventory.write import write_inventory
+from fabric.lab.workload import load_workload
+from tests.physics.test_twin import lab_roce_engine
+
+ONE_RECEIVER = """\
+name: one-receiver
+description: every server's NICs offer 60 % of line rate in WebSearch sizes to gpu01's two NICs
+seed: 5
+duration_s: 10
+phases:
+  - name: hot
+    kind: websearch
+    load: 0.6
+    dst: {names: [gpu01, gpu02]}
+    timeout_s: 0.5
+"""
+
+
+def test_an_overloaded_receiver_abandons_late_flows_and_the_rows_stop_growing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """16 servers x 2 NICs x 60 % onto gpu01's and gpu02's NICs (~4x what they take): without a deadline every
+    tick adds the flows the receivers could not take (the rows grow linearly, 5 s in: ~80 k); with a 0.5 s
+    deadline the rows stop growing once the first flows expire, the receivers stay full, and the truth counts
+    what was abandoned."""
+    path = tmp_path / "one-receiver.yaml"
+    path.write_text(ONE_RECEIVER)
+    live = lab_roce_engine(load_workload(path))
+    rows, carried, before = [], [], 0.0
+    for _ in range(30):
+        live.step(0.1)
+        rows.append(int(live.engine.live().sum()))
+        carried.append(live.engine.delivered_total - before)
+        before = live.engine.delivered_total
+    assert rows[-1] < 1.15 * rows[9], rows
+    fl, t = live.engine.fl, live.sim_s
+    assert (t - fl.start[live.engine.live()] <= 0.5 + 1e-9).all()  # nothing older than its deadline is left
+    lost = live.truth()["abandoned"]["hot"]
+    assert lost["flows"] > 0 and lost["bytes"] > 0
+    # the receivers stay as busy as before the first flows expired
+    assert np.mean(carried[-10:]) > 0.9 * np.mean(carried[2:5])
+    print_truth(live.truth())  # what `fabric lab truth` prints
+    shown = capsys.readouterr().out
+    assert "flows given up" in shown and f"past its deadline │ {lost['flows']}" in shown
+
+
+def test_a_load_the_fabric_carries_abandons_nothing(tmp_path: Path) -> None:
+    """WebSearch at 15 % between the 200G servers: every flow finishes long before its deadline. (Not so the
+    shipped mixes on lab-roce in tier E: a 100G receiver with ~200 flows settles at ~30 % utilisation, its
+    backlog grows, and websearch-40 and mixed-storage do abandon flows; README "Overload".)"""
+    path = tmp_path / "light.yaml"
+    path.write_text(ONE_RECEIVER.replace("load: 0.6", "load: 0.15").replace(
+        "dst: {names: [gpu01, gpu02]}", "dst: {names: [gpu0*, gpu10, gpu11, gpu12]}"))
+    live = lab_roce_engine(load_workload(path))
+    for _ in range(20):
+        live.step(0.1)
+    got = live.truth()
+    assert got["abandoned"] == {}
+    assert got["unroutable"] == {}
+
+
+def test_flows_without_a_route_are_refused_at_arrival_and_counted(tmp_path: Path) -> None:
+    """A rail fabric of two spine planes: rail 1 (ens1) and rail 2 (ens2) share no switch, so a WebSearch flow
+    to the other rail's NIC of a server (half of them: the destination NIC is drawn at random) has no path. It
+    used to stay in the engine forever at rate 0 (and hold its send queue); now it is refused and counted."""
+    from fabric.intent.check import validate_inventory
+    from fabric.lab.physics.engine import LiveEngine
+    from fabric.lab.serve import build_devices
+
+    write_inventory(generate("rail", 2, 4, 8, 2, ["sonic"], spine_planes=2), tmp_path)
+    fabric = validate_inventory(str(tmp_path)).fabric
+    assert fabric is not None
+    live = LiveEngine(build_devices(str(tmp_path)), fabric, load_workload(Path("workloads/websearch-40.yaml")))
+    for _ in range(5):
+        live.step(0.1)
+    lost = live.truth()["unroutable"]["websearch"]
+    offered = live.workload.flow_batch(live.hosts, 0.0, 0.5).bytes.sum() if live.workload else 0.0
+    assert 0.35 < lost["bytes"] / offered < 0.65
+    assert lost["flows"] > 0
+    engine = live.engine
+    hops = np.count_nonzero(engine.paths.res_q[engine.fl.pid] >= 0, axis=1)
+    assert (hops >= 2).all()  # every row kept has a path past its source NIC
+    assert live.truth()["goodput_gbps"] > 0

@@ -12,10 +12,14 @@ Each tick (``LiveEngine.step(elapsed)``, about 10 per second from ``fabric.lab.s
    rate ("mice") are aggregated per (source, destination, class, group, epoch, ECMP bucket): one row of the
    engine stands for all of them (the truth weighs it by their count); larger flows stay single rows.
    A flow with an ``after`` group (the next step of a ring all-reduce) goes to the engine as
-   ``Scenario.flow_after``: tier E starts it when that group's last flow is done, inside the tick;
+   ``Scenario.flow_after``: tier E starts it when that group's last flow is done, inside the tick. A flow
+   whose endpoints have no path up when it arrives is refused (truth: ``unroutable``);
 4. tier E advances by the elapsed wall-clock time and its CounterFrame is added to each ``LabDevice.counters``
    (fractional remainders kept per port and counter; queue gauges: watermark = max, occupancy = last), so the
-   SNMP agent and every show command serve the same numbers.
+   SNMP agent and every show command serve the same numbers;
+5. open-loop flows (websearch, hadoop, storage) still unfinished at the tick's end past their phase's
+   ``timeout_s`` are abandoned (truth: ``abandoned``), so a fabric that cannot carry its load keeps a bounded
+   backlog.
 
 When a tick's work takes longer than real time the model time advances by at most ``MAX_STEP_S`` per tick
 (``lag_s`` in the status says how far behind the wall clock it is).

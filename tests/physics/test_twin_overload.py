@@ -16,7 +16,7 @@ from tests.physics.test_twin import lab_roce_engine
 
 ONE_RECEIVER = """\
 name: one-receiver
-description: every server's NICs offer 60 % of line rate in WebSearch sizes to gpu01's two NICs
+description: every server's NICs offer 60 % of line rate in WebSearch sizes to gpu01's and gpu02's NICs
 seed: 5
 duration_s: 10
 phases:
@@ -31,7 +31,7 @@ phases:
 def test_an_overloaded_receiver_abandons_late_flows_and_the_rows_stop_growing(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """16 servers x 2 NICs x 60 % onto gpu01's and gpu02's NICs (~4x what they take): without a deadline every
-    tick adds the flows the receivers could not take (the rows grow linearly, 5 s in: ~80 k); with a 0.5 s
+    tick adds the flows the receivers could not take (~540 rows per tick, 15.8 k after 3 s); with a 0.5 s
     deadline the rows stop growing once the first flows expire, the receivers stay full, and the truth counts
     what was abandoned."""
     path = tmp_path / "one-receiver.yaml"

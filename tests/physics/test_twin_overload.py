@@ -56,9 +56,9 @@ def test_an_overloaded_receiver_abandons_late_flows_and_the_rows_stop_growing(
 
 
 def test_a_load_the_fabric_carries_abandons_nothing(tmp_path: Path) -> None:
-    """WebSearch at 15 % between the 200G servers: every flow finishes long before its deadline. (Not so the
-    shipped mixes on lab-roce in tier E: a 100G receiver with ~200 flows settles at ~30 % utilisation, its
-    backlog grows, and websearch-40 and mixed-storage do abandon flows; README "Overload".)"""
+    """WebSearch at 15 % between the 200G servers: every flow finishes long before its deadline. (Not with
+    gpu13-16 as receivers: their 8 x 100G ports sit behind leaf4's 2 x 100G uplinks, and ECMP fills one of
+    them even at 15 %; nor the shipped 40 % mixes: README "Overload".)"""
     path = tmp_path / "light.yaml"
     path.write_text(ONE_RECEIVER.replace("load: 0.6", "load: 0.15").replace(
         "dst: {names: [gpu01, gpu02]}", "dst: {names: [gpu0*, gpu10, gpu11, gpu12]}"))

@@ -10,20 +10,23 @@ import typer
 from fabric.cli import exitcodes
 from fabric.cli.output import err, print_json, print_report, table
 from fabric.inventory.load import load_inventory
+from fabric.inventory.models import Fabric
+from fabric.lab.physics.offered import OfferedLoad
 from fabric.lab.workload import Workload, WorkloadError, hosts_of, load_workload
-from fabric.lab.workload.hosts import Host
-from fabric.lab.workload.summary import summarise
+from fabric.lab.workload.summary import PhaseSummary, summarise
+
+OPEN_LOOP = ("websearch", "hadoop", "storage")
 
 app = typer.Typer(no_args_is_help=True, help="Workloads of the twin's congestion engine (workloads/*.yaml).")
 
 
-def _hosts(inventory: Path) -> list[Host]:
+def _fabric(inventory: Path) -> Fabric:
     result = load_inventory(inventory)
     if result.fabric is None or not result.report.ok:
         print_report(result.report)
         err.print(f"{inventory}: invalid inventory", markup=False)
         raise typer.Exit(exitcodes.INVALID)
-    return hosts_of(result.fabric)
+    return result.fabric
 
 
 def _load(files: list[Path]) -> list[Workload]:
@@ -54,9 +57,11 @@ def check(
         for w in workloads:
             typer.echo(f"{w.path}: ok ({len(w.spec.phases)} phases)")
         return
-    hosts = _hosts(inventory)
+    fabric = _fabric(inventory)
+    hosts = hosts_of(fabric)
+    place = OfferedLoad(fabric, hosts).summary
     try:
-        summaries = {w.path: summarise(w, hosts, seconds) for w in workloads}
+        summaries = {w.path: summarise(w, hosts, seconds, place) for w in workloads}
     except WorkloadError as exc:
         for problem in exc.problems:
             err.print(f"error: {problem}", markup=False)
@@ -66,7 +71,26 @@ def check(
                     for path, rows in summaries.items()})
         return
     for path, rows in summaries.items():
-        table(f"{path} on {inventory} ({len(hosts)} servers), first {seconds:g} s of each phase",
-              ["phase", "kind", "from s", "flows", "groups", "MB", "offered Gb/s"],
-              [[s.tag, s.kind, f"{s.from_s:g}", s.flows, s.groups, f"{s.bytes / 1e6:.1f}", f"{s.offered_gbps:.1f}"]
+        table(f"{path} on {inventory} ({len(hosts)} servers), first {seconds:g} s of each phase; busiest link: "
+              "the one its flows' bytes load most against its line rate, over the window, before any congestion",
+              ["phase", "kind", "from s", "flows", "groups", "MB", "offered Gb/s", "busiest link", "load",
+               "no path Gb/s"],
+              [[s.tag, s.kind, f"{s.from_s:g}", s.flows, s.groups, f"{s.bytes / 1e6:.1f}", f"{s.offered_gbps:.1f}",
+                s.placed["busiest_link"] or "-", f"{s.placed['ratio']:.2f}x", f"{s.placed['unroutable_gbps']:.1f}"]
                for s in rows])
+        for s in rows:
+            _warn(path, s)
+
+
+def _warn(path: str, s: PhaseSummary) -> None:
+    """One line per phase that overloads a link on its own or sends flows that have no path."""
+    placed, timeout = s.placed, ""
+    if s.kind in OPEN_LOOP:
+        timeout = "; the twin abandons its flows still unfinished after timeout_s"
+    if placed["ratio"] > 1:
+        err.print(f"warning: {path}: phase {s.tag} alone offers {placed['offered_gbps']:.0f} Gb/s to "
+                  f"{placed['busiest_link']} ({placed['ratio']:.1f}x its {placed['capacity_gbps']:.0f} Gb/s): "
+                  f"its flows queue there{timeout}", markup=False)
+    if placed["unroutable_gbps"] > 0:
+        err.print(f"warning: {path}: phase {s.tag} sends {placed['unroutable_gbps']:.1f} Gb/s between NICs with "
+                  "no path (e.g. rails whose spine planes do not meet); the twin refuses those flows", markup=False)

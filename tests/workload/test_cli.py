@@ -43,3 +43,39 @@ def test_check_names_the_key_that_does_not_fit(tmp_path: Path) -> None:
     wide.write_text((WORKLOADS / "incast-16to1.yaml").read_text().replace("fan_in: 16", "fan_in: 64"))
     result = runner.invoke(app, ["workload", "check", str(wide), "--inventory", "inventories/lab-roce"])
     assert result.exit_code == 5 and f"{wide}:phases[0].fan_in: 64 sender NICs needed" in result.output
+
+
+def test_check_names_the_link_a_phase_overloads_on_its_own() -> None:
+    """websearch-40 sends 40 % of every NIC's line rate to uniformly random NICs: gpu13-16's 8 x 100G NICs sit
+    behind leaf4's two 100G uplinks, so each spine's link to leaf4 is offered ~3.6x its line rate."""
+    args = ["workload", "check", str(WORKLOADS / "websearch-40.yaml"), "--inventory", "inventories/lab-roce"]
+    [row] = json.loads(runner.invoke(app, [*args, "--json"]).output)[str(WORKLOADS / "websearch-40.yaml")]
+    placed = row["placed"]
+    assert placed["busiest_link"].endswith(" -> leaf4") and placed["busiest_link"].startswith("spine")
+    assert placed["capacity_gbps"] == 100.0 and 2.5 < placed["ratio"] < 5.0
+    assert placed["unroutable_gbps"] == 0.0
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"warning: {WORKLOADS / 'websearch-40.yaml'}: phase websearch alone offers" in result.output
+    assert "the twin abandons its flows still unfinished after timeout_s" in result.output
+
+
+def test_check_is_quiet_about_a_load_the_fabric_carries(tmp_path: Path) -> None:
+    light = tmp_path / "light.yaml"
+    light.write_text("name: light\nduration_s: 10\nphases:\n  - kind: websearch\n    load: 0.15\n"
+                     "    dst: {names: [gpu0*, gpu10, gpu11, gpu12]}\n")
+    result = runner.invoke(app, ["workload", "check", str(light), "--inventory", "inventories/lab-roce"])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+
+
+def test_check_counts_what_has_no_path(tmp_path: Path) -> None:
+    """A rail fabric of two spine planes: a mix's random destination NIC is on the other rail half the time."""
+    from fabric.inventory.generate import generate
+    from fabric.inventory.write import write_inventory
+
+    write_inventory(generate("rail", 2, 4, 8, 2, ["sonic"], spine_planes=2), tmp_path)
+    args = ["workload", "check", str(WORKLOADS / "websearch-40.yaml"), "--inventory", str(tmp_path)]
+    [row] = json.loads(runner.invoke(app, [*args, "--json"]).output)[str(WORKLOADS / "websearch-40.yaml")]
+    assert 0.35 < row["placed"]["unroutable_gbps"] / row["offered_gbps"] < 0.65
+    assert "between NICs with no path" in runner.invoke(app, args).output

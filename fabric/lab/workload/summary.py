@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+from fabric.lab.workload.flows import FlowBatch
 from fabric.lab.workload.hosts import Host
 from fabric.lab.workload.load import Workload
 from fabric.lab.workload.timeline import intervals
@@ -24,15 +26,21 @@ class PhaseSummary:
     flows: int
     bytes: float
     groups: int
+    placed: dict[str, Any] = field(default_factory=dict)  # where its flows land, when a placement was given
 
     @property
     def offered_gbps(self) -> float:
         return self.bytes * 8 / self.seconds / 1e9
 
 
-def summarise(workload: Workload, hosts: Sequence[Host], seconds: float) -> list[PhaseSummary]:
-    """Flows, bytes and groups of every phase in its first ``seconds`` of activity (raises WorkloadError when
-    the workload does not fit the hosts)."""
+Placement = Callable[[FlowBatch, float], dict[str, Any]]  # a phase's flows over seconds -> where they land
+
+
+def summarise(workload: Workload, hosts: Sequence[Host], seconds: float,
+              place: Placement | None = None) -> list[PhaseSummary]:
+    """Flows, bytes and groups of every phase in its first ``seconds`` of activity, and ``place`` of its flows
+    (e.g. ``fabric.lab.physics.offered.OfferedLoad.summary``: its busiest link); raises WorkloadError when the
+    workload does not fit the hosts."""
     out = []
     generators = workload.generators(hosts)
     for phase, gen, tag in zip(workload.spec.phases, generators, workload.tags, strict=True):
@@ -40,5 +48,5 @@ def summarise(workload: Workload, hosts: Sequence[Host], seconds: float) -> list
         start = spans[0][0] if spans else 0.0
         batch = gen.batch(start, start + seconds, workload.spec.seed)
         out.append(PhaseSummary(tag, phase.kind, start, seconds, len(batch), float(batch.bytes.sum()),
-                                len(set(batch.group.tolist()))))
+                                len(set(batch.group.tolist())), place(batch, seconds) if place else {}))
     return out

@@ -42,7 +42,7 @@ def test_long_flows_share_the_bottleneck_at_the_dcqcn_operating_point() -> None:
     for n in (2, 10):
         sc = shapes.star(n, speed_gbps=40, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port, dcqcn=DCQCN_ON))
         engine = EpochEngine(sc)
-        engine.advance(0.001)  # the start-up burst (all flows at line rate) is the first epoch's
+        engine.advance(0.011)  # the start-up burst and DCQCN's start transient (TRANSIENT_LOST: 10 ms at most)
         frame = engine.advance(0.05)
         out = sc.port_index("sw", f"Ethernet{n}")
         gbps = frame.queue["q{}_tx_bytes"][out, 3] * 8 / 0.05 / 1e9
@@ -278,12 +278,14 @@ def test_flows_that_start_late_in_an_epoch_do_not_fill_the_part_before_them() ->
     assert engine.delivered_total == pytest.approx(12.5e9 * 1.5e-3, rel=1e-6)
 
 
-def two_to_one_chain(steps: int, port: PortKnobs, size: float = 1.25e6) -> Scenario:
+def two_to_one_chain(steps: int, port: PortKnobs, size: float = 1.25e6,
+                     dcqcn: DcqcnKnobs | None = None) -> Scenario:
     """``steps`` chained steps of two senders x ``size`` into one 100G receiver (a ring step on a 2:1 link),
-    the first at 50 us, DCQCN as ``shapes.ShapeKnobs`` sets it (off)."""
+    the first at 50 us, DCQCN ``dcqcn`` (default: as ``shapes.ShapeKnobs`` sets it, off)."""
     flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), size, start_s=5e-5, group=f"s{k}",
                               after=f"s{k - 1}" if k else "") for k in range(steps) for h in (0, 1)]
-    return shapes.star(2, speed_gbps=100, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port), flows=flows)
+    knobs = shapes.ShapeKnobs(switch_port=port, nic_port=port, **({"dcqcn": dcqcn} if dcqcn else {}))
+    return shapes.star(2, speed_gbps=100, knobs=knobs, flows=flows)
 
 
 def test_a_released_step_starts_with_the_next_part_epoch_not_a_rounding_before_it() -> None:
@@ -308,13 +310,15 @@ def never_replayed(engine: EpochEngine) -> None:
     engine._memo_key = lambda dt, idx: next(unique)  # type: ignore[method-assign,assignment,return-value]
 
 
-def test_repeated_part_epochs_are_replayed_exactly() -> None:
+@pytest.mark.parametrize("dcqcn", [None, DCQCN_ON], ids=["dcqcn-off", "dcqcn-on"])
+def test_repeated_part_epochs_are_replayed_exactly(dcqcn: DcqcnKnobs | None) -> None:
     """Each step of a chain is a part epoch cut at its completion; equal inputs (rows' paths, bytes, starts,
-    knobs, pauses carried in) give equal epochs, so steps after the first few are replayed from a memo, not
-    computed. Replayed or computed, the counters and truth are the same."""
+    knobs, pauses carried in, start transients running) give equal epochs, so steps after the first few are
+    replayed from a memo, not computed. Replayed or computed, the counters and truth are the same (with DCQCN
+    each step starts a transient at the receiver's queue: the replay restores it)."""
     frames, truths, computed = [], [], []
     for memo in (True, False):
-        engine = EpochEngine(two_to_one_chain(100, lossless()), 1e-3)
+        engine = EpochEngine(two_to_one_chain(100, lossless(), dcqcn=dcqcn), 1e-3)
         if not memo:
             never_replayed(engine)
         compute, calls = engine._compute, [0]
@@ -327,7 +331,9 @@ def test_repeated_part_epochs_are_replayed_exactly() -> None:
         frames.append([engine.advance(1e-3) for _ in range(25)])
         truths.append(engine.truth())
         computed.append(calls[0])
-    assert computed[1] > 100 and computed[0] < computed[1] / 4  # one compute per step and cut without the memo
+    # one compute per step and cut without the memo; with DCQCN's transient a step takes ~234 us, not 200, so
+    # its cuts fall on more distinct offsets from the epoch grid: fewer of them repeat
+    assert computed[1] > 100 and computed[0] < computed[1] / (4 if dcqcn is None else 2)
     for with_memo, without in zip(*frames, strict=True):
         for kind in ("queue", "prio", "port", "gauge"):
             for name, values in getattr(without, kind).items():

@@ -51,10 +51,12 @@ TOLERANCE = {
     "alltoall-moe": (1.0, 1.0),
 }
 KMIN = 100_000
-# Collective completion times, tier E / tier F (default: the same within 1 %). Tier E's bursts finish at their
-# fair share; in tier F the flows that start together overshoot, DCQCN cuts them far below it and they climb
-# back slowly: incast 0.64 / 0.90 ms, the shifting workload's incasts 0.33-0.35 / 0.60 ms (README "Tier E").
-CCT = {"incast-16to1": (0.5, 1.0), "shift-incast-allreduce": (0.5, 1.0)}
+# Collective completion times, tier E / tier F (default: the same within 1 %). In tier F the flows of an incast
+# start together, overshoot, DCQCN cuts them far below their share and they come back together when their
+# timers fire; tier E's start transient (TRANSIENT_LOST, calibrated on a star) charges the link time that
+# costs: incast 1.08 / 0.90 ms, the shifting workload's incasts 0.61 / 0.61 and 0.65 / 0.60 ms (session 12,
+# before it: 0.64 / 0.90, 0.33-0.35 / 0.60). README "Tier E".
+CCT = {"incast-16to1": (0.8, 1.25), "shift-incast-allreduce": (0.8, 1.25)}
 
 
 @dataclass

@@ -111,6 +111,43 @@ def response(n_flows: F64) -> tuple[F64, F64, F64, F64]:
             np.interp(x, knots, RESPONSE[:, 3]), np.interp(x, knots, RESPONSE[:, 4]))
 
 
+# DCQCN's start transient: N flows that start together at line rate into one ECN-marking queue overshoot, are
+# cut every rate-reduce period for as long as the queue stays above Kmin (to near the minimum rate), and come
+# back together when their recovery timers fire: the link idles between such cycles until alpha has decayed.
+# Link time lost (seconds) by tau after the start, per N: tier F (FluidEngine, 1 us steps) on star(N) at
+# 100 Gb/s, lossless (XOFF 300 KB), ECN Kmin 100 KB / Kmax 400 KB / Pmax 20 %, NIC firmware DCQCN defaults, MTU
+# 1 KB, long flows from an idle fabric, 10 us frames, mean of seeds 0-2; held at its last value after it
+# levels off (what follows is the steady operating point's, ``RESPONSE``). One operating point, like RESPONSE.
+TRANSIENT_N = np.array([2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
+TRANSIENT_T = np.array([0, 40, 60, 80, 100, 150, 200, 300, 500, 800, 1000, 1500, 2000, 3000, 4000, 6000, 8000,
+                        10000]) * 1e-6
+TRANSIENT_LOST = np.array([
+    [0, .002, .011, .016, .017, .022, .034, .035, .039, .039, .039, .039, .039, .039, .039, .039, .039, .039],
+    [0, .001, .005, .024, .044, .092, .141, .195, .204, .282, .310, .319, .329, .339, .340, .341, .341, .343],
+    [0, .001, .001, .001, .014, .064, .114, .214, .276, .474, .550, .812, .966, 1.320, 1.541, 1.543, 1.543, 1.543],
+    [0, 0, 0, 0, 0, 0, .040, .140, .272, .272, .401, .543, .815, 1.144, 1.557, 1.673, 1.679, 1.679],
+    [0, 0, 0, 0, 0, 0, 0, 0, .131, .263, .263, .263, .528, .645, .992, 1.663, 1.738, 1.738],
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, .246, .246, .246, .496, .660, .879, 1.321]]) * 1e-3
+
+
+def transient_lost(tau_s: F64, n_flows: F64) -> F64:
+    """Link time DCQCN's start transient has lost by ``tau_s`` after ``n_flows`` flows started together
+    (``TRANSIENT_LOST``: linear in time, held after its last column; linear in log N between its rows, held
+    above; none below N = 2), element-wise."""
+    t = np.clip(tau_s, 0.0, TRANSIENT_T[-1])
+    j = np.clip(np.searchsorted(TRANSIENT_T, t, side="right") - 1, 0, TRANSIENT_T.size - 2)
+    u = (t - TRANSIENT_T[j]) / (TRANSIENT_T[j + 1] - TRANSIENT_T[j])
+    log_n = np.log(TRANSIENT_N)
+    x = np.clip(np.log(np.maximum(n_flows, 1.0)), log_n[0], log_n[-1])
+    k = np.clip(np.searchsorted(log_n, x, side="right") - 1, 0, log_n.size - 2)
+    w = (x - log_n[k]) / (log_n[k + 1] - log_n[k])
+    at = k * TRANSIENT_T.size + j  # flat index of (row k, column j)
+    flat = TRANSIENT_LOST.reshape(-1)
+    low = (1 - u) * flat[at] + u * flat[at + 1]
+    high = (1 - u) * flat[at + TRANSIENT_T.size] + u * flat[at + TRANSIENT_T.size + 1]
+    return np.asarray(np.where(n_flows >= 2, (1 - w) * low + w * high, 0.0))
+
+
 def dcqcn_fixed_point(n: F64, capacity_pkts: F64, rai_pkts: F64, tau_alpha_s: F64, timer_s: F64,
                       byte_counter_pkts: F64) -> F64:
     """p* of the CoNEXT'16 fixed point (reference §2.3, packet units), element-wise."""
@@ -591,6 +628,10 @@ class EpochEngine:
         self.u_jp = np.zeros(n * QUEUES)  # fraction of the last epoch each ingress x PG paused its peer
         self.wd_paused_s = np.zeros(n * QUEUES)
         self.wd_until = np.full(n * QUEUES, -1.0)
+        # per queue: when a start transient began there (nan: none) and how many flows started it
+        self.tr_on = np.full(n * QUEUES, np.nan)
+        self.tr_n = np.zeros(n * QUEUES)
+        self.tr_d = np.zeros(n * QUEUES)  # and how long the group takes there (seconds, losses included)
         self.fl, hops = _flows_of(scenario)
         self.paths = _PathTable()
         self.fl.pid = self.paths.add(hops)
@@ -615,7 +656,7 @@ class EpochEngine:
         self._buffer: tuple[Scenario, F64] | None = None
         self._armed_for: Scenario | None = None
         self._armed_slots = np.zeros(0, dtype=np.int64)
-        self._memo: dict[bytes, tuple[_EpochCounts, F64, _Progress]] = {}  # see _memo_key
+        self._memo: dict[bytes, tuple[_EpochCounts, F64, _Progress, tuple[I64, F64, F64, F64]]] = {}  # _memo_key
 
     # -- live changes -----------------------------------------------------------------------------
 
@@ -888,14 +929,17 @@ class EpochEngine:
             if key is not None and self._quiet(t0):
                 if len(self._memo) >= MEMO_SIZE:
                     del self._memo[next(iter(self._memo))]
-                self._memo[key] = (last, self.u_jp, progress)
+                self._memo[key] = (last, self.u_jp, progress, self._transient_state(t0))
         else:
-            last, self.u_jp, progress = hit
+            last, self.u_jp, progress, (tr_q, tr_rel, tr_n, tr_d) = hit
+            self.tr_on[:] = np.nan
+            self.tr_on[tr_q], self.tr_n[tr_q], self.tr_d[tr_q] = t0 + tr_rel, tr_n, tr_d
         self._computed_from = t0
         self.rate[:] = 0.0
         self._advance_rows(idx, progress, t0, t1)
         last.into(frame, 1)
-        settled = not progress.eventful and np.array_equal(u_before, self.u_jp)
+        settled = (not progress.eventful and np.array_equal(u_before, self.u_jp)
+                   and not np.isfinite(self.tr_on).any())  # a start transient changes every epoch it lasts
         self._steady = (last, idx, progress.delivered) if settled else None
         self._steady_dt = dt
 
@@ -915,8 +959,15 @@ class EpochEngine:
                            fl.max_rate[idx], fl.nic_rate[idx], fl.cnp_s[idx], fl.rai[idx], fl.timer_s[idx],
                            fl.byte_reset[idx], fl.tau_alpha_s[idx], fl.cut_s[idx], fl.rtt_s[idx]])
         ints = np.stack([fl.pid[idx], fl.src[idx], fl.dst[idx], fl.cc[idx], fl.np_on[idx]])
-        return b"".join((np.array([dt]).tobytes(), np.array([paused.size, idx.size]).tobytes(), paused.tobytes(),
-                         self.u_jp[paused].tobytes(), floats.tobytes(), ints.tobytes()))
+        tr = self._transient_state(t0)
+        return b"".join((np.array([dt]).tobytes(), np.array([paused.size, idx.size, tr[0].size]).tobytes(),
+                         paused.tobytes(), self.u_jp[paused].tobytes(), floats.tobytes(), ints.tobytes(),
+                         *(column.tobytes() for column in tr)))
+
+    def _transient_state(self, t0: float) -> tuple[I64, F64, F64, F64]:
+        """The start transients running (``_transients``): queues, onsets relative to ``t0`` (to the ps), N, span."""
+        tr_q = np.flatnonzero(np.isfinite(self.tr_on))
+        return tr_q, np.round(self.tr_on[tr_q] - t0, 12), self.tr_n[tr_q], self.tr_d[tr_q]
 
     def _idle(self, dt: float, quiet: bool) -> bool:
         """Nothing to compute: no flow sends in this epoch, no pause is asserted, and the fabric is ``quiet``
@@ -970,6 +1021,7 @@ class EpochEngine:
         sp, pq, pres, jpc = self._space(res_q, res_p, jp)
         nq, qid, qport, n_j = sp.nq, sp.qid, sp.qport, sp.n_slots + 1
         cap, stormed, held = self._capacities(sp, t0)  # before the watchdog: a queue it stops now obeys this epoch
+        cap[:nq] *= self._transients(sp, idx, path, pq, t0, t1)
         eventful = self._watchdog(t0, t1, rec)
         k_res = cap.size
         dummy = k_res - 1
@@ -1312,6 +1364,55 @@ class EpochEngine:
                     del getattr(c, name)[:-COMPLETED_KEEP]
         self.t = t1
         self.epochs += 1
+
+    def _transients(self, sp: _Space, idx: I64, path: I64, pq: I64, t0: float, t1: float) -> F64:
+        """Per queue of the epoch (``sp.qid``): the share of its line rate DCQCN's start transient leaves it.
+        Flows with DCQCN that start at one instant (an incast, a collective's step) and arrive at an ECN-marking
+        queue faster than it drains start one there (``TRANSIENT_LOST``); it lasts while one of them sends, and
+        a new start replaces it."""
+        fl, sc = self.fl, self.sc
+        nq, qid = sp.nq, sp.qid
+        if nq == 0:
+            return np.ones(0)
+        start = fl.start[idx]
+        rows_q = pq[path]
+        on_q = rows_q < nq
+        new = (start >= t0) & fl.cc[idx] & _shared(start)
+        if new.any():
+            hop = on_q & new[:, None]
+            q = rows_q[hop]
+            # at the rate they start with: flows a NIC starts together share its line (an all-to-all's sender)
+            _, by_src, n_src = np.unique(fl.src[idx][new], return_inverse=True, return_counts=True)
+            r0 = np.zeros(idx.size)
+            r0[new] = np.minimum(fl.max_rate[idx][new], fl.nic_rate[idx][new] / n_src[by_src.reshape(-1)])
+            arrive = np.bincount(q, weights=np.broadcast_to(r0[:, None], hop.shape)[hop], minlength=nq)
+            count = np.bincount(q, minlength=nq)
+            nbytes = np.bincount(q, weights=np.broadcast_to(fl.remaining[idx][:, None], hop.shape)[hop], minlength=nq)
+            first = np.full(nq, np.inf)
+            np.minimum.at(first, q, np.broadcast_to(start[:, None], hop.shape)[hop])
+            onset = ((sc.ecn_pmax.reshape(-1)[qid] > 0) & (count >= 2)
+                     & (arrive > sc.capacity[qid // QUEUES] * (1 + 1e-9)))
+            self.tr_on[qid[onset]] = first[onset]
+            self.tr_n[qid[onset]] = count[onset]
+            # the group's own span: its bytes at line rate plus what the transient loses meanwhile (T = D + L(T))
+            d, n_on = nbytes[onset] / sc.capacity[qid[onset] // QUEUES], count[onset].astype(float)
+            self.tr_d[qid[onset]] = d + transient_lost(d + transient_lost(d, n_on), n_on)
+        on = self.tr_on[qid]
+        # the flows that started it still send (a queue no row of the epoch crosses has none left)
+        started = on_q & (start[:, None] == on[np.minimum(rows_q, nq - 1)])
+        alive = np.bincount(rows_q[started], minlength=nq) > 0
+        keep = alive & (t0 - on < TRANSIENT_T[-1])
+        if np.isfinite(self.tr_on).any():
+            self.tr_on[:] = np.nan
+        self.tr_on[qid[keep]] = on[keep]
+        share = np.ones(nq)
+        if keep.any():
+            on_k, n_k = on[keep], self.tr_n[qid[keep]]
+            a, b = np.maximum(t0, on_k), np.minimum(t1, on_k + self.tr_d[qid[keep]])
+            ends = transient_lost(np.concatenate([b - on_k, a - on_k]), np.concatenate([n_k, n_k]))
+            lost = ends[:on_k.size] - ends[on_k.size:]
+            share[keep] = np.where(b > a, np.clip(1 - lost / np.maximum(b - a, 1e-12), 0.0, 1.0), 1.0)
+        return share
 
     def _port_buffer(self) -> F64:
         """Per port: its switch's shared buffer (what dynamic thresholds divide), a NIC's receive buffer."""

@@ -628,7 +628,7 @@ class EpochEngine:
         self.u_jp = np.zeros(n * QUEUES)  # fraction of the last epoch each ingress x PG paused its peer
         self.wd_paused_s = np.zeros(n * QUEUES)
         self.wd_until = np.full(n * QUEUES, -1.0)
-        # per queue: when a start transient began there (nan: none) and how many flows started it
+        # per queue: when a start transient began there (nan: none) and its overload (arrival / line rate)
         self.tr_on = np.full(n * QUEUES, np.nan)
         self.tr_n = np.zeros(n * QUEUES)
         self.tr_d = np.zeros(n * QUEUES)  # and how long the group takes there (seconds, losses included)
@@ -1390,12 +1390,14 @@ class EpochEngine:
             nbytes = np.bincount(q, weights=np.broadcast_to(fl.remaining[idx][:, None], hop.shape)[hop], minlength=nq)
             first = np.full(nq, np.inf)
             np.minimum.at(first, q, np.broadcast_to(start[:, None], hop.shape)[hop])
-            onset = ((sc.ecn_pmax.reshape(-1)[qid] > 0) & (count >= 2)
-                     & (arrive > sc.capacity[qid // QUEUES] * (1 + 1e-9)))
+            # as many flows as their arrival is times the line rate (N flows at line rate: N; one 400G flow into a
+            # 100G queue: 4, as tier F loses about as much time there as 4 flows starting together)
+            over = arrive / np.maximum(sc.capacity[qid // QUEUES], 1.0)
+            onset = (sc.ecn_pmax.reshape(-1)[qid] > 0) & (count >= 1) & (over > 1 + 1e-9)
             self.tr_on[qid[onset]] = first[onset]
-            self.tr_n[qid[onset]] = count[onset]
+            self.tr_n[qid[onset]] = over[onset]
             # the group's own span: its bytes at line rate plus what the transient loses meanwhile (T = D + L(T))
-            d, n_on = nbytes[onset] / sc.capacity[qid[onset] // QUEUES], count[onset].astype(float)
+            d, n_on = nbytes[onset] / sc.capacity[qid[onset] // QUEUES], over[onset]
             self.tr_d[qid[onset]] = d + transient_lost(d + transient_lost(d, n_on), n_on)
         on = self.tr_on[qid]
         # the flows that started it still send (a queue no row of the epoch crosses has none left)

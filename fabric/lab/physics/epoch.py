@@ -114,7 +114,8 @@ def response(n_flows: F64) -> tuple[F64, F64, F64, F64]:
 # DCQCN's start transient: N flows that start together at line rate into one ECN-marking queue overshoot, are
 # cut every rate-reduce period for as long as the queue stays above Kmin (to near the minimum rate), and come
 # back together when their recovery timers fire: the link idles between such cycles until alpha has decayed.
-# Link time lost (seconds) by tau after the start, per N: tier F (FluidEngine, 1 us steps) on star(N) at
+# Link time lost (seconds) by tau after the start, per N (flows at line rate; ``_transients`` takes N as the
+# starting flows' arrival over the queue's line rate): tier F (FluidEngine, 1 us steps) on star(N) at
 # 100 Gb/s, lossless (XOFF 300 KB), ECN Kmin 100 KB / Kmax 400 KB / Pmax 20 %, NIC firmware DCQCN defaults, MTU
 # 1 KB, long flows from an idle fabric, 10 us frames, mean of seeds 0-2; held at its last value after it
 # levels off (what follows is the steady operating point's, ``RESPONSE``). One operating point, like RESPONSE.
@@ -1368,8 +1369,8 @@ class EpochEngine:
     def _transients(self, sp: _Space, idx: I64, path: I64, pq: I64, t0: float, t1: float) -> F64:
         """Per queue of the epoch (``sp.qid``): the share of its line rate DCQCN's start transient leaves it.
         Flows with DCQCN that start at one instant (an incast, a collective's step) and arrive at an ECN-marking
-        queue faster than it drains start one there (``TRANSIENT_LOST``); it lasts while one of them sends, and
-        a new start replaces it."""
+        queue faster than it drains start one there (``TRANSIENT_LOST`` with N = their arrival over the queue's
+        line rate); it lasts while one of them sends, and a new start replaces it."""
         fl, sc = self.fl, self.sc
         nq, qid = sp.nq, sp.qid
         if nq == 0:
@@ -1386,14 +1387,13 @@ class EpochEngine:
             r0 = np.zeros(idx.size)
             r0[new] = np.minimum(fl.max_rate[idx][new], fl.nic_rate[idx][new] / n_src[by_src.reshape(-1)])
             arrive = np.bincount(q, weights=np.broadcast_to(r0[:, None], hop.shape)[hop], minlength=nq)
-            count = np.bincount(q, minlength=nq)
             nbytes = np.bincount(q, weights=np.broadcast_to(fl.remaining[idx][:, None], hop.shape)[hop], minlength=nq)
             first = np.full(nq, np.inf)
             np.minimum.at(first, q, np.broadcast_to(start[:, None], hop.shape)[hop])
             # as many flows as their arrival is times the line rate (N flows at line rate: N; one 400G flow into a
             # 100G queue: 4, as tier F loses about as much time there as 4 flows starting together)
             over = arrive / np.maximum(sc.capacity[qid // QUEUES], 1.0)
-            onset = (sc.ecn_pmax.reshape(-1)[qid] > 0) & (count >= 1) & (over > 1 + 1e-9)
+            onset = (sc.ecn_pmax.reshape(-1)[qid] > 0) & (over > 1 + 1e-9)
             self.tr_on[qid[onset]] = first[onset]
             self.tr_n[qid[onset]] = over[onset]
             # the group's own span: its bytes at line rate plus what the transient loses meanwhile (T = D + L(T))

@@ -92,3 +92,16 @@ def test_flows_without_a_route_are_refused_at_arrival_and_counted(tmp_path: Path
     hops = np.count_nonzero(engine.paths.res_q[engine.fl.pid] >= 0, axis=1)
     assert (hops >= 2).all()  # every row kept has a path past its source NIC
     assert live.truth()["goodput_gbps"] > 0
+
+
+def test_abandoned_rows_leave_no_open_rows_in_their_group(tmp_path: Path) -> None:
+    """An abandoned row is done for its group's bookkeeping too (rows open per group count it no longer)."""
+    path = tmp_path / "one-receiver.yaml"
+    path.write_text(ONE_RECEIVER)
+    live = lab_roce_engine(load_workload(path))
+    for _ in range(8):
+        live.step(0.1)
+    engine = live.engine
+    gid = engine._group_ids["hot"]
+    assert live.truth()["abandoned"]["hot"]["flows"] > 0
+    assert engine.group_state.open[gid] == np.count_nonzero(engine.live())

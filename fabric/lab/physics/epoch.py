@@ -781,6 +781,7 @@ class EpochEngine:
         self.fl.done[rows] = self.t
         self.fl.remaining[rows] = 0.0
         self.rate[rows] = 0.0
+        self.group_state.open -= np.bincount(self.fl.gid[rows], minlength=self.group_state.size)  # none left open
         self._steady = None
 
     def compact(self) -> B:

@@ -633,6 +633,7 @@ class EpochEngine:
         self.tr_on = np.full(n * QUEUES, np.nan)
         self.tr_n = np.zeros(n * QUEUES)
         self.tr_d = np.zeros(n * QUEUES)  # and how long the group takes there (seconds, losses included)
+        self.tr_q = np.zeros(0, dtype=np.int64)  # the queues with one running (sorted): no scan of the arrays
         self.fl, hops = _flows_of(scenario)
         self.paths = _PathTable()
         self.fl.pid = self.paths.add(hops)
@@ -934,14 +935,15 @@ class EpochEngine:
                 self._memo[key] = (last, self.u_jp, progress, self._transient_state(t0))
         else:
             last, self.u_jp, progress, (tr_q, tr_rel, tr_n, tr_d) = hit
-            self.tr_on[:] = np.nan
+            self.tr_on[self.tr_q] = np.nan
+            self.tr_q = tr_q
             self.tr_on[tr_q], self.tr_n[tr_q], self.tr_d[tr_q] = t0 + tr_rel, tr_n, tr_d
         self._computed_from = t0
         self.rate[:] = 0.0
         self._advance_rows(idx, progress, t0, t1)
         last.into(frame, 1)
         settled = (not progress.eventful and np.array_equal(u_before, self.u_jp)
-                   and not np.isfinite(self.tr_on).any())  # a start transient changes every epoch it lasts
+                   and not self.tr_q.size)  # a start transient changes every epoch it lasts
         self._steady = (last, idx, progress.delivered) if settled else None
         self._steady_dt = dt
 
@@ -968,7 +970,7 @@ class EpochEngine:
 
     def _transient_state(self, t0: float) -> tuple[I64, F64, F64, F64]:
         """The start transients running (``_transients``): queues, onsets relative to ``t0`` (to the ps), N, span."""
-        tr_q = np.flatnonzero(np.isfinite(self.tr_on))
+        tr_q = self.tr_q
         return tr_q, np.round(self.tr_on[tr_q] - t0, 12), self.tr_n[tr_q], self.tr_d[tr_q]
 
     def _idle(self, dt: float, quiet: bool) -> bool:
@@ -1405,9 +1407,9 @@ class EpochEngine:
         started = on_q & (start[:, None] == on[np.minimum(rows_q, nq - 1)])
         alive = np.bincount(rows_q[started], minlength=nq) > 0
         keep = alive & (t0 - on < TRANSIENT_T[-1])
-        if np.isfinite(self.tr_on).any():
-            self.tr_on[:] = np.nan
-        self.tr_on[qid[keep]] = on[keep]
+        self.tr_on[self.tr_q] = np.nan  # those of the last epoch, and this epoch's queues as they now stand
+        self.tr_on[qid] = np.where(keep, on, np.nan)
+        self.tr_q = qid[keep]
         share = np.ones(nq)
         if keep.any():
             on_k, n_k = on[keep], self.tr_n[qid[keep]]

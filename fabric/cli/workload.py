@@ -15,8 +15,6 @@ from fabric.lab.physics.offered import OfferedLoad
 from fabric.lab.workload import Workload, WorkloadError, hosts_of, load_workload
 from fabric.lab.workload.summary import PhaseSummary, summarise
 
-OPEN_LOOP = ("websearch", "hadoop", "storage")
-
 app = typer.Typer(no_args_is_help=True, help="Workloads of the twin's congestion engine (workloads/*.yaml).")
 
 
@@ -78,14 +76,15 @@ def check(
               [[s.tag, s.kind, f"{s.from_s:g}", s.flows, s.groups, f"{s.bytes / 1e6:.1f}", f"{s.offered_gbps:.1f}",
                 s.placed["busiest_link"] or "-", f"{s.placed['ratio']:.2f}x", f"{s.placed['unroutable_gbps']:.1f}"]
                for s in rows])
+        open_loop = next(w for w in workloads if w.path == path).timeout_s
         for s in rows:
-            _warn(path, s)
+            _warn(path, s, s.tag in open_loop)
 
 
-def _warn(path: str, s: PhaseSummary) -> None:
+def _warn(path: str, s: PhaseSummary, open_loop: bool) -> None:
     """One line per phase that overloads a link on its own or sends flows that have no path."""
     placed, timeout = s.placed, ""
-    if s.kind in OPEN_LOOP:
+    if open_loop:
         timeout = "; the twin abandons its flows still unfinished after timeout_s"
     if placed["ratio"] > 1:
         err.print(f"warning: {path}: phase {s.tag} alone offers {placed['offered_gbps']:.0f} Gb/s to "

@@ -39,7 +39,7 @@ from fabric.lab.device import LabDevice
 from fabric.lab.physics.epoch import EpochEngine
 from fabric.lab.physics.knobs import DeviceKnobs
 from fabric.lab.physics.scenario import PORT_COUNTERS, PRIORITY_COUNTERS, QUEUE_COUNTERS, QUEUES, CounterFrame, Scenario
-from fabric.lab.physics.topology import Builder, KeyText, Network, cable_headroom_need
+from fabric.lab.physics.topology import Builder, Network, cable_headroom_need, flow_keys
 from fabric.lab.physics.truth import BUCKETS
 from fabric.lab.workload import FlowBatch, Workload, hosts_of
 
@@ -73,11 +73,6 @@ def _names(names: list[str], index: np.ndarray) -> np.ndarray:
     first: dict[str, int] = {}
     canonical = np.array([first.setdefault(name, i) for i, name in enumerate(names)] or [0], dtype=np.int64)
     return np.asarray(canonical[index], dtype=np.int64)
-
-
-def _keys(src: np.ndarray, dst: np.ndarray, dscp: np.ndarray, bucket: np.ndarray) -> KeyText:
-    """The rows' ECMP hash inputs ``f"{src}>{dst}/{dscp}/{bucket}"``, hashed as arrays."""
-    return KeyText(src, b">", dst, b"/", dscp, b"/", bucket)
 
 
 def _objects(names: list[str]) -> np.ndarray:
@@ -121,10 +116,7 @@ class LiveEngine:
         self.workload = workload
         self.net = Network.from_fabric(fabric)
         self.hosts = hosts_of(fabric)
-        width = max((len(h.nics) for h in self.hosts), default=1)
-        self.nic_port = np.full((max(len(self.hosts), 1), width), -1, dtype=np.int64)
-        for i, h in enumerate(self.hosts):
-            self.nic_port[i, :len(h.nics)] = [self.net.port(h.name, nic) for nic in h.nics]
+        self.nic_port = self.net.nic_ports([(h.name, h.nics) for h in self.hosts])
         self.line = np.array(self.net.speed_gbps) * 1e9 / 8
         self.digest = digest or (lambda d: repr(d.config))
         self.digests = {name: self.digest(d) for name, d in devices.items()}
@@ -218,7 +210,7 @@ class LiveEngine:
             self.builder = self._builder()
             fl = self.engine.fl
             self.engine.reroute(self.builder.build(fl.src, fl.dst, fl.size, fl.start, fl.dscp,
-                                                   _keys(fl.src, fl.dst, fl.dscp, self.ecmp), fl.tag, fl.group))
+                                                   flow_keys(fl.src, fl.dst, fl.dscp, self.ecmp), fl.tag, fl.group))
 
     # -- flows ----------------------------------------------------------------------------------------
 
@@ -275,7 +267,7 @@ class LiveEngine:
     def _build(self, rows: dict[str, np.ndarray]) -> Scenario:
         """The Scenario of these engine rows (columns as ``_add`` gathers them)."""
         s, d, c = rows["src"], rows["dst"], rows["dscp"]
-        return self.builder.build(s, d, rows["size"], rows["start"], c, _keys(s, d, c, rows["ecmp"]),
+        return self.builder.build(s, d, rows["size"], rows["start"], c, flow_keys(s, d, c, rows["ecmp"]),
                                   rows["tag"].tolist(), rows["group"].tolist(), rows["after"].tolist())
 
     def _abandon(self) -> None:

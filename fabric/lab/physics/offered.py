@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from fabric.inventory.models import Fabric
-from fabric.lab.physics.topology import KeyText, Network
+from fabric.lab.physics.topology import Network, flow_keys
 from fabric.lab.workload import FlowBatch
 from fabric.lab.workload.hosts import Host
 
@@ -52,10 +52,7 @@ class OfferedLoad:
 
     def __init__(self, fabric: Fabric, hosts: Sequence[Host]) -> None:
         self.net = Network.from_fabric(fabric)
-        width = max((len(h.nics) for h in hosts), default=1)
-        self.nic_port = np.full((max(len(hosts), 1), width), -1, dtype=np.int64)
-        for i, h in enumerate(hosts):
-            self.nic_port[i, :len(h.nics)] = [self.net.port(h.name, nic) for nic in h.nics]
+        self.nic_port = self.net.nic_ports([(h.name, h.nics) for h in hosts])
         self.capacity_gbps = np.array(self.net.speed_gbps, dtype=float)
 
     def of(self, batch: FlowBatch, seconds: float) -> Offered:
@@ -64,7 +61,7 @@ class OfferedLoad:
             return Offered(None, 0.0)
         src = self.nic_port[batch.src_host, batch.src_nic]
         dst = self.nic_port[batch.dst_host, batch.dst_nic]
-        keys = KeyText(src, b">", dst, b"/", batch.dscp, b"/", np.arange(len(batch)) % ECMP_KEYS)
+        keys = flow_keys(src, dst, batch.dscp, np.arange(len(batch)) % ECMP_KEYS)
         paths = self.net.routes(src, dst, keys)
         hops = paths >= 0
         routed = hops.sum(axis=1) >= 2  # more than the source NIC's own port

@@ -108,6 +108,15 @@ class Network:
         except KeyError:
             raise KeyError(f"{device}:{interface} is not a connected port of this fabric") from None
 
+    def nic_ports(self, servers: Sequence[tuple[str, Sequence[str]]]) -> I64:
+        """Port of each (server name, NIC interfaces)'s NICs: a (servers x widest) table padded with -1, so a
+        batch's (host, NIC) columns gather their ports in one step."""
+        width = max((len(nics) for _, nics in servers), default=1)
+        table = np.full((max(len(servers), 1), width), -1, dtype=np.int64)
+        for i, (name, nics) in enumerate(servers):
+            table[i, :len(nics)] = [self.port(name, nic) for nic in nics]
+        return table
+
     def set_down(self, ports: Iterable[int]) -> None:
         """Take these links down (both ends); routes are recomputed on the next ``route``."""
         self.down = set()
@@ -272,6 +281,11 @@ class KeyText:
 
 
 Keys = Sequence[str] | KeyText
+
+
+def flow_keys(src: I64, dst: I64, dscp: I64, bucket: I64) -> KeyText:
+    """The ECMP hash inputs the live twin gives its rows, ``f"{src}>{dst}/{dscp}/{bucket}"``, hashed as arrays."""
+    return KeyText(src, b">", dst, b"/", dscp, b"/", bucket)
 
 
 class _NextHops:

@@ -75,6 +75,14 @@ def _names(names: list[str], index: np.ndarray) -> np.ndarray:
     return np.asarray(canonical[index], dtype=np.int64)
 
 
+def _count(into: dict[str, dict[str, float]], tags: list[str], flows: np.ndarray, nbytes: np.ndarray) -> None:
+    """Add rows given up (their phase tags, flows they stand for, bytes undelivered) to a truth tally."""
+    for tag, n, b in zip(tags, flows.tolist(), nbytes.tolist(), strict=True):
+        got = into.setdefault(tag, {"flows": 0, "bytes": 0.0})
+        got["flows"] += int(n)
+        got["bytes"] += b
+
+
 def _objects(names: list[str]) -> np.ndarray:
     """``names`` as an object array, so a column of indices into it becomes a list of names in one gather."""
     out = np.empty(len(names), dtype=object)
@@ -253,11 +261,7 @@ class LiveEngine:
         built = self._build(rows)
         lost = np.bincount(built.hop_flow, minlength=len(first)) < 2  # the source NIC's hop only: no path
         if lost.any():  # a connection cannot be set up without a route: its flows are refused and counted
-            for tag, flows, nbytes in zip(rows["tag"][lost].tolist(), rows["members"][lost].tolist(),
-                                          size[lost].tolist(), strict=True):
-                got = self.unroutable.setdefault(tag, {"flows": 0, "bytes": 0.0})
-                got["flows"] += int(flows)
-                got["bytes"] += nbytes
+            _count(self.unroutable, rows["tag"][lost].tolist(), rows["members"][lost], size[lost])
             rows = {name: col[~lost] for name, col in rows.items()}
             built = self._build(rows)
         self.engine.add_flows(built, rows["members"], rows["spread"])
@@ -277,11 +281,7 @@ class LiveEngine:
         if not late.size:
             return
         fl = self.engine.fl
-        for i, flows, nbytes in zip(late.tolist(), fl.members[late].tolist(), fl.remaining[late].tolist(),
-                                    strict=True):
-            got = self.abandoned.setdefault(fl.tag[i], {"flows": 0, "bytes": 0.0})
-            got["flows"] += int(flows)
-            got["bytes"] += nbytes
+        _count(self.abandoned, [fl.tag[i] for i in late.tolist()], fl.members[late], fl.remaining[late])
         self.engine.abandon(late)
 
     def _ports(self, host: np.ndarray, nic: np.ndarray) -> np.ndarray:

@@ -15,16 +15,19 @@ does not capture: the honest limit of tier E's steady-state numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
+from fabric.inventory.models import Fabric
 from fabric.lab.physics import shapes
 from fabric.lab.physics.epoch import EpochEngine
 from fabric.lab.physics.fluid import FluidEngine
 from fabric.lab.physics.knobs import DcqcnKnobs, EcnKnobs, PortKnobs
 from fabric.lab.physics.scenario import CounterFrame, Scenario
+from fabric.lab.physics.topology import FlowLike
 
 ON = DcqcnKnobs(np_enabled_priorities=frozenset({3}), rp_enabled_priorities=frozenset({3}))
 SAMPLE_S = 20e-6
@@ -135,10 +138,9 @@ def test_open_loop_arrivals_marks_and_queue_follow_kmin_as_in_tier_f() -> None:
     assert e_low.mean < e_high.mean and f_low.mean < f_high.mean
 
 
-def test_one_flow_from_a_faster_link_builds_a_queue_in_both_tiers() -> None:
-    """lab-roce: one 8 MB flow from a 400G NIC (gpu09, leaf3) to a 100G NIC (gpu13, leaf4) queues at the
-    spine's 100G port until DCQCN cuts it (tier F: peak 730 KB). Tier E counted a burst only when two or more
-    flows started together, so this one showed no queue; now its peak is within 1.5x of tier F's."""
+def lab_roce_lossless(flows: Callable[[Fabric], Sequence[FlowLike]]) -> Scenario:
+    """lab-roce with every port lossless on priority 3, ECN 100..400 KB / 20 % and DCQCN on every NIC, carrying
+    ``flows(fabric)``."""
     from fabric.intent.check import validate_inventory
     from fabric.lab.physics.knobs import DeviceKnobs
     from fabric.lab.physics.topology import Network, scenario
@@ -146,12 +148,17 @@ def test_one_flow_from_a_faster_link_builds_a_queue_in_both_tiers() -> None:
 
     fabric = validate_inventory(str(INVENTORIES / "lab-roce")).fabric
     assert fabric is not None
-    three = frozenset({3})
-    port = PortKnobs(pfc_priorities=three, ecn={3: EcnKnobs(100_000, 400_000, 0.2)}, headroom_bytes=200_000)
+    port = PortKnobs(pfc_priorities=frozenset({3}), ecn={3: EcnKnobs(100_000, 400_000, 0.2)}, headroom_bytes=200_000)
     knobs = {d: DeviceKnobs(device=d, trust="dscp", ports=dict.fromkeys(fabric.devices[d].interfaces, port),
                             dcqcn=ON) for d in fabric.devices}
-    sc = scenario(Network.from_fabric(fabric), knobs, [shapes.ShapeFlow(("gpu09", "ens1np0"), ("gpu13", "ens1np0"),
-                                                                        8e6)])
+    return scenario(Network.from_fabric(fabric), knobs, flows(fabric))
+
+
+def test_one_flow_from_a_faster_link_builds_a_queue_in_both_tiers() -> None:
+    """lab-roce: one 8 MB flow from a 400G NIC (gpu09, leaf3) to a 100G NIC (gpu13, leaf4) queues at the
+    spine's 100G port until DCQCN cuts it (tier F: peak 730 KB). Tier E counted a burst only when two or more
+    flows started together, so this one showed no queue; now its peak is within 1.5x of tier F's."""
+    sc = lab_roce_lossless(lambda _: [shapes.ShapeFlow(("gpu09", "ens1np0"), ("gpu13", "ens1np0"), 8e6)])
     fluid = FluidEngine(sc)
     f_peak = np.max([fluid.advance(SAMPLE_S).gauge["q{}_occupancy_bytes"] for _ in range(200)], axis=0)
     epoch = EpochEngine(sc, 1e-3)
@@ -215,6 +222,15 @@ def completion_s(engine: EpochEngine | FluidEngine, n_flows: int, start_s: float
             return float(np.max(done[:n_flows])) - start_s
 
 
+def incast_from_idle(n: int, size: float, ecn: dict[int, EcnKnobs]) -> Scenario:
+    """One N x ``size`` incast at 100 us into a 100G receiver, lossless (XOFF 300 KB), DCQCN on, ``ecn``."""
+    port = PortKnobs(mtu=1000, speed_gbps=100, pfc_priorities=frozenset({3}), xoff_bytes=300_000,
+                     headroom_bytes=200_000, ecn=ecn)
+    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), size, start_s=1e-4) for h in range(n)]
+    return shapes.star(n, speed_gbps=100, flows=flows,
+                       knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port, dcqcn=ON))
+
+
 # (N, bytes per flow): tier E / tier F completion of one incast from an idle fabric (measured at session 13:
 # 1.00 / 1.49, 1.67 / 1.50, 2.56 / 2.46, 1.73 / 1.71, 1.34 / 1.35 x the fair-share time). The first two are out of
 # sample for the 100 KB-10 MB sizes (TRANSIENT_LOST was measured on long flows).
@@ -227,11 +243,7 @@ def test_an_incast_under_dcqcn_completes_as_late_as_in_tier_f(n: int, size: floa
     when their recovery timers fire: tier F's link idles between such cycles (16 x 1 MB: 1.71 x the fair-share
     time). Tier E charges that link time from TRANSIENT_LOST: within 20 % of tier F (before it: 1.00 x, up to
     2.5 x short)."""
-    port = PortKnobs(mtu=1000, speed_gbps=100, pfc_priorities=frozenset({3}), xoff_bytes=300_000,
-                     headroom_bytes=200_000, ecn={3: EcnKnobs(100_000, 400_000, 0.2)})
-    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), size, start_s=1e-4) for h in range(n)]
-    sc = shapes.star(n, speed_gbps=100, flows=flows,
-                     knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port, dcqcn=ON))
+    sc = incast_from_idle(n, size, {3: EcnKnobs(100_000, 400_000, 0.2)})
     limit = 1e-4 + 20 * n * size / 12.5e9
     e = completion_s(EpochEngine(sc, 1e-3), n, 1e-4, limit)
     f = completion_s(FluidEngine(sc, 1e-6), n, 1e-4, limit)
@@ -240,11 +252,7 @@ def test_an_incast_under_dcqcn_completes_as_late_as_in_tier_f(n: int, size: floa
 
 def test_an_incast_without_ecn_has_no_start_transient() -> None:
     """Without marking there are no cuts: the incast completes at its fair share (PFC only paces it)."""
-    port = PortKnobs(mtu=1000, speed_gbps=100, pfc_priorities=frozenset({3}), xoff_bytes=300_000,
-                     headroom_bytes=200_000)
-    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), 1e6, start_s=1e-4) for h in range(16)]
-    sc = shapes.star(16, speed_gbps=100, flows=flows,
-                     knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port, dcqcn=ON))
+    sc = incast_from_idle(16, 1e6, {})
     assert completion_s(EpochEngine(sc, 1e-3), 16, 1e-4, 0.05) == pytest.approx(16e6 / 12.5e9, rel=0.02)
 
 
@@ -254,20 +262,12 @@ def test_ring_steps_from_faster_nics_lose_the_start_transient_as_in_tier_f() -> 
     started with the other rings' steps; tier F's DCQCN cuts it near the minimum rate and it takes ~0.3 ms to
     recover. Tier E moved 2.3 Tb/s where tier F moves 1.8 before it charged that start transient (one 400G flow
     into 100G counts as 4 flows); now within 5 % (1.84 vs 1.83 Tb/s)."""
-    from fabric.intent.check import validate_inventory
-    from fabric.lab.physics.knobs import DeviceKnobs
-    from fabric.lab.physics.topology import Network, scenario
     from fabric.lab.workload import load_workload
     from fabric.lab.workload.hosts import hosts_of
-    from tests.conftest import INVENTORIES, ROOT
+    from tests.conftest import ROOT
 
-    fabric = validate_inventory(str(INVENTORIES / "lab-roce")).fabric
-    assert fabric is not None
-    port = PortKnobs(pfc_priorities=frozenset({3}), ecn={3: EcnKnobs(100_000, 400_000, 0.2)}, headroom_bytes=200_000)
-    knobs = {d: DeviceKnobs(device=d, trust="dscp", ports=dict.fromkeys(fabric.devices[d].interfaces, port),
-                            dcqcn=ON) for d in fabric.devices}
-    flows = load_workload(ROOT / "workloads/allreduce-ring.yaml").flows(hosts_of(fabric), 0.0, 4e-3)
-    sc = scenario(Network.from_fabric(fabric), knobs, flows)
+    ring = load_workload(ROOT / "workloads/allreduce-ring.yaml")
+    sc = lab_roce_lossless(lambda fabric: ring.flows(hosts_of(fabric), 0.0, 4e-3))
     switch = ~sc.is_host
 
     def gbps(frames: list[CounterFrame]) -> float:

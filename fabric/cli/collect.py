@@ -178,6 +178,15 @@ class _NoAlertLines(logging.Filter):
         return not str(record.msg).startswith("alert ")
 
 
+def glance_rates(series: dict[str, list[float]]) -> dict[str, float]:
+    """One port's rates at a glance from its per-queue series (one rate per cycle after the first): each queue's
+    mean over the cycles, summed per counter. A mean, not the last cycle: the twin's engine writes counters once
+    per tick and may lag the wall clock, so one interval alone can fall between its writes."""
+    mean = {key: sum(values) / len(values) for key, values in series.items()}
+    return {key: sum(v for k, v in mean.items() if k.startswith(f"{key}:"))
+            for key in ("pfc", "pause", "ecn", "drops", "lossless", "rx")}
+
+
 def demo_collect(inventory: Path, lab_dir: Path, heading: str, cycles: int = 3, interval_s: float = 1.0,
                  top: int = 5) -> None:
     """A demo telemetry step on a running twin: a few cycles into a local jsonl sink (and InfluxDB when
@@ -205,27 +214,26 @@ def demo_collect(inventory: Path, lab_dir: Path, heading: str, cycles: int = 3, 
                 s.close()
         import json
 
-        ports: dict[tuple[str, str], dict[str, float]] = {}
+        rates: dict[tuple[str, str], dict[str, list[float]]] = {}
         for line in (Path(scratch) / "samples.jsonl").read_text().splitlines():
             row = json.loads(line)
             tags, fields = row["tags"], row["fields"]
             if "interface" not in tags or row["measurement"] not in ("interface", "pfc", "queue"):
                 continue
-            port = ports.setdefault((tags["device"], tags["interface"]), {})
-            lossless = tags.get("queue", tags.get("priority")) in {str(p) for p in fabric.spec.pfc.priorities}
+            port = rates.setdefault((tags["device"], tags["interface"]), {})
+            where = tags.get("queue", tags.get("priority", ""))
+            lossless = where in {str(p) for p in fabric.spec.pfc.priorities}
             for field, key in (("rx_pfc_frames_per_s", "pfc"), ("rx_pause_duration_us_per_s", "pause"),
                                ("ecn_marked_pkts_per_s", "ecn"), ("drop_pkts_per_s", "drops"),
                                ("rx_octets_per_s", "rx")):
                 if field not in fields:
                     continue
                 if key == "drops" and lossless:
-                    port[f"lossless:{tags['queue']}"] = fields[field]
+                    port.setdefault(f"lossless:{where}", []).append(fields[field])
                 if key == "pfc" and row["measurement"] != "interface":
                     continue  # the port total; the per-priority rows would double it
-                port[f"{key}:{tags.get('queue', '')}"] = fields[field]  # per queue; the last cycle's rate wins
-        for port in ports.values():
-            for key in ("pfc", "pause", "ecn", "drops", "lossless", "rx"):
-                port[key] = sum(v for k, v in port.items() if k.startswith(f"{key}:"))
+                port.setdefault(f"{key}:{where}", []).append(fields[field])  # per queue or priority, per cycle
+    ports = {where: glance_rates(series) for where, series in rates.items()}
     alerts = [a for r in collector.reports for a in r.alerts]
     err.print(f"      {len(collector.reports)} cycles of {len(targets)} switches (SNMP) and {len(cli_targets)} "
               f"devices (CLI), {sum(r.samples for r in collector.reports)} samples, {len(alerts)} alerts",

@@ -73,12 +73,30 @@ def on_twin(inventory: Path, workload: Path, intents: dict[str, Any], devices: l
         try:
             err.print(f"[+] twin up: {len(devices)} devices on loopback addresses, workload {workload.stem}",
                       markup=False)
+            settle(lab)
             err.print("[+] collect: factory-fresh fabric (lossy, no ECN), 3 cycles into a local sink "
                       "(and InfluxDB if FABRIC_INFLUX_URL)", markup=False)
             demo_collect(inventory, lab.state_dir, "before deploy")
             demo_deploy(lab.state_dir, intents, devices)
+            settle(lab)
             err.print("[+] collect: the same workload on the deployed lossless fabric", markup=False)
             demo_collect(inventory, lab.state_dir, "after deploy")
         finally:
             lab.down()
             err.print("[+] twin down", markup=False)
+
+
+SETTLE_MODEL_S = 0.3
+
+
+def settle(lab: Any) -> None:
+    """Let the twin run the workload on what is applied now (``SETTLE_MODEL_S`` of model time: ~60 incasts of
+    the demo's workload) before counters are read, however far the engine lags the wall clock."""
+    from fabric.lab.control import LabError
+
+    try:
+        model = lab.wait_model(SETTLE_MODEL_S)
+    except LabError as exc:
+        err.print(f"error: lab: {exc}", markup=False, emoji=False)
+        raise typer.Exit(exitcodes.UNREACHABLE) from None
+    err.print(f"[+] twin at {model:.1f} s of workload (model time)", markup=False)

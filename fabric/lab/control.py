@@ -125,6 +125,25 @@ class Lab:
         """Devices, endpoints, applied-config digests and active faults."""
         return self.request(op="status")
 
+    def model_s(self) -> float:
+        """How far the congestion engine has advanced the workload, in model seconds (0.0 without one)."""
+        return float(self.status().get("engine", {}).get("model_s", 0.0))
+
+    def wait_model(self, seconds: float, timeout_s: float = 60.0) -> float:
+        """Wait until the engine has advanced ``seconds`` of model time from now, so counters read afterwards
+        reflect the workload (the engine may run slower than the wall clock: see ``lag_s`` in the status);
+        the model time reached. A lab without a workload, or one that does not get there: ``LabError``."""
+        if "engine" not in self.status():
+            raise LabError(f"the lab in {self.state_dir} runs no workload; start it with --workload")
+        target = self.model_s() + seconds
+        deadline = time.monotonic() + timeout_s
+        while (now := self.model_s()) < target:
+            if time.monotonic() > deadline:
+                raise LabError(f"the twin's engine reached {now:.2f} of {target:.2f} model seconds in "
+                               f"{timeout_s:g} s; the machine may be overloaded")
+            time.sleep(0.1)
+        return now
+
     def truth(self) -> dict[str, Any]:
         """Ground truth of the running workload (FCT slowdown by size bucket, collective completion times,
         goodput, per-flow rates): for tests and benchmarks only, a real fabric cannot tell this."""

@@ -63,3 +63,12 @@ def test_influx_without_url_and_token_never_printed(twin: Lab) -> None:
 def test_invalid_inventory_exits_5(tmp_path: Path) -> None:
     result = run(str(tmp_path / "nowhere"), "--once")
     assert result.returncode == 5 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_the_demo_glance_averages_each_queue_over_the_cycles() -> None:
+    from fabric.cli.collect import glance_rates
+
+    # drops in queue 0 only in the first interval (the twin's engine lagged during the second), queue 3 steady
+    rates = glance_rates({"drops:0": [300.0, 0.0], "drops:3": [10.0, 30.0], "lossless:3": [10.0, 30.0],
+                          "rx:": [4e9, 2e9], "pause:3": [100.0]})
+    assert rates == {"pfc": 0.0, "pause": 100.0, "ecn": 0.0, "drops": 170.0, "lossless": 20.0, "rx": 3e9}

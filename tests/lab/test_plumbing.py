@@ -56,6 +56,12 @@ def test_up_twice_is_an_error(twin: Lab) -> None:
         Lab(twin.state_dir).up(INVENTORIES / "lab-roce", free_ports=True)
 
 
+def test_waiting_for_model_time_needs_a_workload(twin: Lab) -> None:
+    assert twin.model_s() == 0.0
+    with pytest.raises(LabError, match="runs no workload; start it with --workload"):
+        twin.wait_model(0.1)
+
+
 def test_down_leaves_no_process(tmp_path) -> None:
     lab = Lab(tmp_path / "lab").up(INVENTORIES / "lab-roce", free_ports=True)
     pid = lab.pid

@@ -47,13 +47,9 @@ def wait_for(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
         time.sleep(0.1)
 
 
-def model_s(lab: Lab) -> float:
-    return float(lab.status()["engine"]["model_s"])
-
-
 def advance_model(lab: Lab, seconds: float) -> None:
-    start = model_s(lab)
-    wait_for(lambda: model_s(lab) >= start + seconds, timeout_s=30 + seconds * 30)
+    start = lab.model_s()
+    assert lab.wait_model(seconds, timeout_s=30 + seconds * 30) >= start + seconds
 
 
 @pytest.fixture(scope="module")
@@ -170,11 +166,11 @@ def test_pfc_storm_from_a_host_spreads_pauses_until_the_watchdog_stops_it(incast
         """No pause added upstream over >= 50 ms of model time inside one 400 ms restore window (the storm
         never ends, so only the watchdog can stop the pauses; it re-detects after each restore, and a lagging
         twin steps up to 250 ms of model time a tick, so a read pair may straddle a restore end: retry)."""
-        t0 = model_s(incast_twin)
+        t0 = incast_twin.model_s()
         stopped = [incast_twin.counters("leaf1", f"Ethernet{p}")["tx_pfc3_pause_us"] for p in range(24, 80, 8)]
         advance_model(incast_twin, 0.05)
         later = [incast_twin.counters("leaf1", f"Ethernet{p}")["tx_pfc3_pause_us"] for p in range(24, 80, 8)]
-        return model_s(incast_twin) - t0 < 0.4 and later == stopped
+        return incast_twin.model_s() - t0 < 0.4 and later == stopped
 
     wait_for(upstream_quiet, timeout_s=60)
     status = incast_twin.status()

@@ -489,7 +489,7 @@ def _take(a: _Flows, keep: B) -> _Flows:
 
 def _shared(values: F64) -> B:
     """Which values occur more than once."""
-    order = np.argsort(values, kind="stable")
+    order = np.argsort(values)  # any order: equal values end up adjacent either way
     ordered = values[order]
     same = ordered[1:] == ordered[:-1]
     out = np.zeros(values.size, dtype=bool)
@@ -1025,7 +1025,8 @@ class EpochEngine:
         sp, pq, pres, jpc = self._space(res_q, res_p, jp)
         nq, qid, qport, n_j = sp.nq, sp.qid, sp.qport, sp.n_slots + 1
         cap, stormed, held = self._capacities(sp, t0)  # before the watchdog: a queue it stops now obeys this epoch
-        cap[:nq] *= self._transients(sp, idx, path, pq, t0, t1)
+        together = _shared(fl.start[idx])  # rows that start at one instant with another (a launch, a fan-in)
+        cap[:nq] *= self._transients(sp, idx, path, pq, t0, t1, together)
         eventful = self._watchdog(t0, t1, rec)
         k_res = cap.size
         dummy = k_res - 1
@@ -1187,7 +1188,7 @@ class EpochEngine:
         sent = rate * fr * dt
         # flows that start at one instant (a collective's launch or step, an incast's fan-in) are no Poisson
         # arrivals: how they overlap is known, and the bursts compute it; they queue here as packets only
-        transient = ((fl.start[idx] >= t0) | (sent >= fl.remaining[idx] * (1 - 1e-9))) & ~_shared(fl.start[idx])
+        transient = ((fl.start[idx] >= t0) | (sent >= fl.remaining[idx] * (1 - 1e-9))) & ~together
         x2 = per_path(np.where(transient, sent * sent / fl.members[idx], 0.0), rows_q)[:nq]
         x_steady = per_path(np.where(transient, 0.0, sent), rows_q)[:nq]
         x_all = per_path(sent, rows_q)[:nq]
@@ -1369,11 +1370,12 @@ class EpochEngine:
         self.t = t1
         self.epochs += 1
 
-    def _transients(self, sp: _Space, idx: I64, path: I64, pq: I64, t0: float, t1: float) -> F64:
+    def _transients(self, sp: _Space, idx: I64, path: I64, pq: I64, t0: float, t1: float, together: B) -> F64:
         """Per queue of the epoch (``sp.qid``): the share of its line rate DCQCN's start transient leaves it.
         Flows with DCQCN that start at one instant (an incast, a collective's step) and arrive at an ECN-marking
         queue faster than it drains start one there (``TRANSIENT_LOST`` with N = their arrival over the queue's
-        line rate); it lasts while one of them sends, and a new start replaces it."""
+        line rate); it lasts while one of them sends, and a new start replaces it. ``together``: which rows share
+        their start with another."""
         fl, sc = self.fl, self.sc
         nq, qid = sp.nq, sp.qid
         if nq == 0:
@@ -1381,7 +1383,7 @@ class EpochEngine:
         start = fl.start[idx]
         rows_q = pq[path]
         on_q = rows_q < nq
-        new = (start >= t0) & fl.cc[idx] & _shared(start)
+        new = (start >= t0) & fl.cc[idx] & together
         if new.any():
             hop = on_q & new[:, None]
             q = rows_q[hop]

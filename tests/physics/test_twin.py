@@ -425,3 +425,30 @@ def test_queue_gauges_are_written_again_after_a_counter_reset() -> None:
     live.write(frame)
     assert store["q3_occupancy_bytes"] == 123_456 and store["q3_tx_bytes"] == 1_000_000
     assert int(np.sum(live.since_up[p])) == 2_000_000  # both writes counted since up
+
+
+def test_a_lagging_tick_stretches_its_counts_over_the_wall_time() -> None:
+    """A tick whose wall time exceeds MAX_STEP_S models only MAX_STEP_S; its counts are spread over the wall
+    time it stood for, so a collector's rate (delta over wall-clock seconds) is the model's rate, not a share
+    of it: the same 0.25 s of model written for 0.5 s of wall is twice the counts, gauges unchanged."""
+    import numpy as np
+
+    from fabric.lab.physics.engine import MAX_STEP_S
+
+    runs = []
+    for elapsed in (MAX_STEP_S, 2 * MAX_STEP_S):
+        live = lab_roce_engine("incast-16to1")
+        live._adapt = lambda cost_s, seconds: None  # type: ignore[method-assign]
+        live.step(elapsed)
+        runs.append(live)
+    real, lagging = runs
+    assert real.sim_s == lagging.sim_s == MAX_STEP_S and lagging.status()["lag_s"] == MAX_STEP_S
+    assert np.allclose(lagging.since_up, 2 * real.since_up, rtol=1e-6, atol=1.0)
+    assert real.since_up.sum() > 1e9  # the incast and its background moved the counters
+    tx = [sum(d["tx_gbps"] for d in live.status()["devices"].values()) for live in runs]
+    assert tx[0] == pytest.approx(tx[1], rel=1e-6)  # the same Gb/s over each one's wall time
+    p = real.net.port("leaf1", "Ethernet16")
+    for live in runs:
+        store = live.devices["leaf1"].counters.port("Ethernet16")
+        assert store["q3_tx_bytes"] == int(live.since_up[p, live.store_names.index("q3_tx_bytes")])
+    assert runs[0].occupancy.tolist() == runs[1].occupancy.tolist()  # gauges are not stretched

@@ -22,7 +22,9 @@ Each tick (``LiveEngine.step(elapsed)``, about 10 per second from ``fabric.lab.s
    backlog.
 
 When a tick's work takes longer than real time the model time advances by at most ``MAX_STEP_S`` per tick
-(``lag_s`` in the status says how far behind the wall clock it is).
+(``lag_s`` in the status says how far behind the wall clock it is), and that tick's counts are stretched over
+the wall time it stood for: a collector's rates (counter deltas over wall-clock time) stay the model's rates,
+only the workload runs late.
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ class LiveEngine:
         self.unroutable: dict[str, dict[str, float]] = {}  # per tag: flows refused at arrival for want of a path
         self.sim_s = 0.0
         self.wall_s = 0.0
+        self.stretch = 1.0  # wall seconds per model second of the tick being computed (> 1 when it lags)
         self.ordinal = 0
         self._knob_check = 0.0
         names = self._counter_names()
@@ -297,11 +300,14 @@ class LiveEngine:
 
     def prepare(self, elapsed_s: float) -> float:
         """The part that reads device state (faults, links, applied knobs): on the thread that owns the
-        devices. Returns the model seconds to compute."""
+        devices. Returns the model seconds to compute: the elapsed time, at most ``MAX_STEP_S``; ``write`` then
+        stretches that tick's counters over the elapsed wall time."""
         self.wall_s += elapsed_s
         with self.lock:
             self._refresh()
-        return min(elapsed_s, MAX_STEP_S)
+        seconds = min(elapsed_s, MAX_STEP_S)
+        self.stretch = elapsed_s / seconds if seconds > 0 else 1.0
+        return seconds
 
     def compute(self, seconds: float) -> CounterFrame:
         """Workload flows of the window, tier E, completions: touches no device, so it may run on a worker
@@ -342,9 +348,12 @@ class LiveEngine:
         return names
 
     def write(self, frame: CounterFrame) -> None:
-        """Add the frame to each device's counter store, keeping fractional remainders."""
+        """Add the frame to each device's counter store, keeping fractional remainders. When the tick's model
+        time fell short of the wall time (``stretch`` > 1: the engine lags), its counts are stretched over the
+        wall time, so rates read against the wall clock (every collector's) are the model's rates; the
+        workload itself runs late (``lag_s``)."""
         n = self.net.n_ports  # the columns in ``counter_names`` order: port keys, then each key's 8 queues
-        inc = np.concatenate([np.stack([frame.port[k] for k in PORT_COUNTERS], axis=1),
+        inc = self.stretch * np.concatenate([np.stack([frame.port[k] for k in PORT_COUNTERS], axis=1),
                               np.stack([frame.prio[k] for k in PRIORITY_COUNTERS], axis=1).reshape(n, -1),
                               np.stack([frame.queue[k] for k in QUEUE_COUNTERS], axis=1).reshape(n, -1)], axis=1)
         moving = np.flatnonzero(inc.any(axis=1))  # ports the frame touched: the rest keep their remainders
@@ -408,7 +417,7 @@ class LiveEngine:
             for key, values in per.items():
                 row[key] += float(values[p])
         for row in out.values():
-            row["tx_gbps"] = row["tx_bytes"] * 8 / 1e9 / max(self.sim_s, 1e-9)
+            row["tx_gbps"] = row["tx_bytes"] * 8 / 1e9 / max(self.wall_s, 1e-9)  # counters run on wall time
         flows = int(np.isnan(self.engine.fl.done).sum())  # no lock: a status must not wait for an epoch
         return {"model_s": self.sim_s, "lag_s": max(self.wall_s - self.sim_s, 0.0),
                 "epoch_ms": self.engine.epoch_s * 1e3,

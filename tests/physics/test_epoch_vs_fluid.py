@@ -277,3 +277,54 @@ def test_ring_steps_from_faster_nics_lose_the_start_transient_as_in_tier_f() -> 
     e = gbps([epoch.advance(1e-3) for _ in range(6)])
     f = gbps([fluid.advance(SAMPLE_S) for _ in range(round(6e-3 / SAMPLE_S))])
     assert abs(e - f) <= 0.05 * f, (e, f)
+
+
+def slowdowns(sc: Scenario, engine: EpochEngine | FluidEngine, epoch_s: float, limit_s: float) -> np.ndarray:
+    """Each flow's completion time over its size at 100 Gb/s, one engine run to the last completion."""
+    t = 0.0
+    while True:
+        engine.advance(epoch_s)
+        t += epoch_s
+        done = engine.fl.done if isinstance(engine, EpochEngine) else np.asarray(engine.truth()["completion_s"])
+        if not np.isnan(done).any() or t > limit_s:
+            return np.asarray((done - sc.flow_start_s) / (sc.flow_bytes / 12.5e9))
+
+
+def test_flows_that_never_overlap_finish_at_line_rate_whatever_the_epoch() -> None:
+    """Ten 1 MB flows from three 100G NICs into gpu13 (lab-roce, lossless, ECN, DCQCN), 1 ms apart: each has
+    the line to itself (tier F: 1.05-1.06x its line-rate time). Tier E gave every row of an epoch an equal
+    split, as if all of them overlapped: 5x-10x at 20 ms epochs (the live twin's under load), and a flow that
+    started late in an epoch finished faster than its line (0.92x); now within 10 % at 1, 5 and 20 ms."""
+    senders = ("gpu14", "gpu15", "gpu16")
+
+    def flows(_: Fabric) -> list[FlowLike]:
+        return [shapes.ShapeFlow((senders[k % 3], "ens1np0"), ("gpu13", "ens1np0"), 1e6, start_s=1e-4 + k * 1e-3)
+                for k in range(10)]
+
+    sc = lab_roce_lossless(flows)
+    f = slowdowns(sc, FluidEngine(sc), 5e-4, 0.05)
+    for epoch_s in (1e-3, 5e-3, 20e-3):
+        e = slowdowns(sc, EpochEngine(sc, epoch_s), epoch_s, 0.1)
+        assert np.all(np.abs(e / f - 1) <= 0.1), (epoch_s, e, f)
+
+
+def test_open_loop_completion_times_do_not_follow_the_epoch_length() -> None:
+    """150 flows (50 KB-4 MB) arriving as a Poisson stream at 30 % of gpu13's 100G line from three 100G NICs:
+    the median slowdown is the fabric's, not the engine's step (the live twin stretches its epochs from 1 to
+    20 ms when the machine is busy). Measured: tier E 1.35 / 1.48 / 1.42 at 1 / 5 / 20 ms (was 3.4 / 13 / 50),
+    tier F 1.57. (The mean is not: tier F's small flows wait behind DCQCN's queue, 6.7x on average, which
+    tier E's epoch-mean queue does not give them.)"""
+    rng = np.random.default_rng(1)
+    sizes = rng.choice([50e3, 200e3, 1e6, 4e6], size=150, p=[0.4, 0.3, 0.2, 0.1])
+    starts = 1e-4 + np.round(np.cumsum(rng.exponential(sizes.mean() / (12.5e9 * 0.3), sizes.size)), 7)
+    senders = ("gpu14", "gpu15", "gpu16")
+
+    def flows(_: Fabric) -> list[FlowLike]:
+        return [shapes.ShapeFlow((senders[k % 3], "ens1np0"), ("gpu13", "ens1np0"), float(sizes[k]),
+                                 start_s=float(starts[k])) for k in range(sizes.size)]
+
+    sc = lab_roce_lossless(flows)
+    f = float(np.median(slowdowns(sc, FluidEngine(sc), 1e-3, 0.2)))
+    e = [float(np.median(slowdowns(sc, EpochEngine(sc, epoch_s), epoch_s, 0.3))) for epoch_s in (1e-3, 5e-3, 20e-3)]
+    assert max(e) / min(e) <= 1.2, e
+    assert all(0.8 <= x / f <= 1.2 for x in e), (e, f)

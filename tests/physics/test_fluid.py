@@ -281,3 +281,21 @@ def test_a_chained_step_reacts_like_a_flow_that_starts_then() -> None:
     assert 0.9e-3 < released < 1.2e-3
     fresh, _ = peak([first] + [ShapeFlow(f.src, f.dst, f.bytes, start_s=released, group="s1") for f in step])
     assert fresh > 100_000 and chained == pytest.approx(fresh, rel=0.1)
+
+
+def test_a_flow_next_to_a_long_one_is_done_when_its_last_byte_is_out_fifo() -> None:
+    """A long DCQCN flow runs at line rate into one receiver; a 200 KB flow from another NIC joins it at line
+    rate, so the switch port queues its bytes among the long flow's, and the long flow, barely cut, keeps that
+    queue full. A switch serves it first in, first out: the short flow's last packet leaves once the bytes
+    ahead of it have (its own and as many of the long flow's: ~2 x 200 KB at 100G). The fluid queues serve
+    each flow in proportion to what it holds, so its last bytes trickled out behind the long flow's refills
+    for 20 time constants of the queue (it was "done" after ~320 us); now its last byte is followed through
+    the queues it crosses."""
+    port = PortKnobs(pfc_priorities=LOSSLESS, ecn={3: EcnKnobs(100_000, 400_000, 0.2)}, headroom_bytes=200_000)
+    flows = [ShapeFlow(("h0", "eth0"), ("r0", "eth0"), math.inf),
+             ShapeFlow(("h1", "eth0"), ("r0", "eth0"), 200e3, start_s=3e-3)]
+    scen = star(2, speed_gbps=100, flows=flows, knobs=ShapeKnobs(switch_port=port, nic_port=port, dcqcn=NIC_DCQCN))
+    engine = FluidEngine(scen)
+    run(scen, 4e-3, engine=engine)
+    took = engine.truth()["completion_s"][1] - 3e-3
+    assert 200e3 / 12.5e9 < took <= 2 * 200e3 / 12.5e9 + 10e-6, took

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from fabric.lab.physics.fluid_state import Counters, DcqcnArrays, Layout, frame_from, scatter
+from fabric.lab.physics.fluid_state import Counters, DcqcnArrays, LastBytes, Layout, frame_from, scatter
 from fabric.lab.physics.groups import GroupCompletion
 from fabric.lab.physics.scenario import F64, CounterFrame, Scenario
 
@@ -68,6 +68,7 @@ class FluidEngine:
         self.delivered = np.zeros(f)
         self.done = np.zeros(f, dtype=bool)
         self.completion = np.full(f, np.nan)
+        self.last = LastBytes(lay, scenario)  # when a flow is done: its last byte, first in, first out
         self.marks = np.zeros(f)  # expected marked packets received since the flow's last CNP
         self.p_ring = np.zeros(lay.mark_rows * lay.n_real)  # per-hop mark probability of the last steps
         self.mark_at = np.where(self.rp.enabled, self.rng.exponential(size=f), np.inf)
@@ -149,7 +150,7 @@ class FluidEngine:
         delivered = d[lay.n_real:]
         self.delivered += delivered
         if self.finite:
-            self._finish(t)
+            self._finish(t, self.last.advance(n, qx, d))
         if lay.red.any:  # 3 ECN at dequeue, NP counts what it receives marked
             self.marks += delivered * self._mark(fwd) * lay.inv_mtu
         else:
@@ -204,10 +205,16 @@ class FluidEngine:
         ready = self.sending & (self.q[lay.first] < lay.nic_backlog)
         inject = np.where(ready, np.minimum(self.rp.rc * self.dt, self.remaining), 0.0)
         self.remaining -= inject
+        if self.finite:
+            posted = np.flatnonzero((inject > 0) & (self.remaining <= 0))
+            if posted.size:
+                self.last.post(posted, self.n)
         return inject
 
-    def _finish(self, t: float) -> None:
+    def _finish(self, t: float, out: Any) -> None:
+        """Flows whose last byte is out (``LastBytes``), or whose bytes are all delivered, are done."""
         finished = self.sending & (self.delivered >= self.target)
+        finished[out] = self.sending[out]
         if finished.any():
             self.done |= finished
             self.sending &= ~finished

@@ -235,6 +235,51 @@ class DcqcnArrays:
         self.rc = np.minimum(self.rt, self.rt - (self.rt - self.rc) * 0.5 ** events)
 
 
+
+class LastBytes:
+    """When each flow is done, first in, first out. The queues of the fluid model serve a port's hops in
+    proportion to what each holds, which moves the right bytes but drains one flow's last bytes behind a
+    queue another flow keeps full exponentially (a 200 KB flow next to a long one "finished" after 20 time
+    constants of the queue: 322 us, where a FIFO switch lets its last packet out after the ~200 KB ahead of it:
+    ~20 us). So the last byte of a flow that has posted all of its bytes is followed through its path: at each
+    egress queue (and its receiver) it waits for the bytes that were there when it arrived, which leave as the
+    queue is served, paused or not, then crosses the link; it is done when it leaves the receiver's."""
+
+    def __init__(self, lay: Layout, s: Scenario) -> None:
+        n_flows = s.n_flows
+        self.hop = np.full(n_flows, -1, dtype=np.int64)  # the extended hop its last byte is at or heads to
+        self.due = np.zeros(n_flows, dtype=np.int64)  # the step it arrives there
+        self.ahead = np.full(n_flows, np.nan)  # bytes ahead of it in that FIFO (NaN: not yet arrived)
+        self.fifo = np.concatenate((lay.queue_index, lay.n_queues + s.flow_dst))  # per extended hop
+        self.n_fifo = lay.n_queues + s.n_ports
+        self.next = np.concatenate((lay.next_hop, np.full(n_flows, -1)))
+        self.delay = np.concatenate((lay.hop_delay, np.zeros(n_flows, dtype=np.int64)))
+        self.first, self.n_real = lay.first, lay.n_real
+
+    def post(self, flows: Any, step: int) -> None:
+        """``flows`` have just posted their last byte at their source."""
+        self.hop[flows], self.due[flows], self.ahead[flows] = self.first[flows], step, np.nan
+
+    def advance(self, step: int, queued: F64, served: F64) -> Any:
+        """One step: ``queued`` bytes per extended hop before service (arrivals included), ``served`` what left
+        each; returns the flows whose last byte left their receiver's queue."""
+        moving = np.flatnonzero((self.hop >= 0) & (self.due <= step))
+        if moving.size == 0:
+            return moving
+        at = self.hop[moving]
+        key = self.fifo[at]
+        fresh = np.isnan(self.ahead[moving])
+        if fresh.any():
+            content = np.bincount(self.fifo, weights=queued, minlength=self.n_fifo)
+            self.ahead[moving[fresh]] = content[key[fresh]]
+        self.ahead[moving] -= np.bincount(self.fifo, weights=served, minlength=self.n_fifo)[key]
+        left = self.ahead[moving] <= 1e-6
+        out, from_hop = moving[left], at[left]
+        nxt = self.next[from_hop]
+        self.hop[out], self.due[out], self.ahead[out] = nxt, step + self.delay[from_hop], np.nan
+        return out[nxt < 0]
+
+
 class Counters:
     """Sums between two frames, per extended hop (bytes), per key (steps, edges) and per flow (events)."""
 

@@ -299,3 +299,18 @@ def test_a_flow_next_to_a_long_one_is_done_when_its_last_byte_is_out_fifo() -> N
     run(scen, 4e-3, engine=engine)
     took = engine.truth()["completion_s"][1] - 3e-3
     assert 200e3 / 12.5e9 < took <= 2 * 200e3 / 12.5e9 + 10e-6, took
+
+
+def test_a_flow_that_must_resend_dropped_bytes_is_not_done_before_it_has() -> None:
+    """Seven 2 MB flows overflow a lossy queue with a 1 MB shared buffer; a 200 KB flow posts all of its bytes
+    into it 100 us later and some are dropped. Dropped bytes are resent, so its last byte is the last resent
+    one: no flow may be done with bytes it has not sent again."""
+    flows = [ShapeFlow((f"h{i}", "eth0"), ("r0", "eth0"), 2e6) for i in range(7)]
+    flows.append(ShapeFlow(("h7", "eth0"), ("r0", "eth0"), 200e3, start_s=1e-4))
+    scen = star(8, speed_gbps=100, flows=flows, knobs=ShapeKnobs(buffer_bytes=1_000_000))
+    engine = FluidEngine(scen)
+    frames = run(scen, 0.004, engine=engine)
+    assert total(frames, "queue", "q{}_drop_bytes").sum() > 0
+    truth = engine.truth()
+    assert truth["done"].all()
+    assert np.all(engine.remaining <= 0), engine.remaining

@@ -294,7 +294,10 @@ class FluidEngine:
             dropped = self.q * (1.0 - keep)
             self.q -= dropped
             acc.drop += dropped
-            self.remaining += scatter(lay.flow_of_hop, dropped, lay.n_flows)
+            # dropped bytes are resent, except a done flow's (its last byte is out: these trail it in the fluid)
+            self.remaining += np.where(self.done, 0.0, scatter(lay.flow_of_hop, dropped, lay.n_flows))
+            if self.finite:  # a flow with bytes to resend has not posted its last byte yet
+                self.last.cancel(self.remaining > 0)
         if not self.pfc_live:
             return
         state = (occ >= self.xoff_on) | (self.pause & (occ > self.xon_on))

@@ -260,6 +260,10 @@ class LastBytes:
         """``flows`` have just posted their last byte at their source."""
         self.hop[flows], self.due[flows], self.ahead[flows] = self.first[flows], step, np.nan
 
+    def cancel(self, flows: Any) -> None:
+        """``flows`` have bytes to send again (dropped ones are resent): their last byte is still to come."""
+        self.hop[flows] = -1
+
     def advance(self, step: int, queued: F64, served: F64) -> Any:
         """One step: ``queued`` bytes per extended hop before service (arrivals included), ``served`` what left
         each; returns the flows whose last byte left their receiver's queue."""

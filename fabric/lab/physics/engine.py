@@ -353,9 +353,10 @@ class LiveEngine:
         wall time, so rates read against the wall clock (every collector's) are the model's rates; the
         workload itself runs late (``lag_s``)."""
         n = self.net.n_ports  # the columns in ``counter_names`` order: port keys, then each key's 8 queues
-        inc = self.stretch * np.concatenate([np.stack([frame.port[k] for k in PORT_COUNTERS], axis=1),
+        inc = np.concatenate([np.stack([frame.port[k] for k in PORT_COUNTERS], axis=1),
                               np.stack([frame.prio[k] for k in PRIORITY_COUNTERS], axis=1).reshape(n, -1),
                               np.stack([frame.queue[k] for k in QUEUE_COUNTERS], axis=1).reshape(n, -1)], axis=1)
+        inc *= self.stretch
         moving = np.flatnonzero(inc.any(axis=1))  # ports the frame touched: the rest keep their remainders
         rest = self.remainder[moving] + inc[moving]
         whole = np.floor(rest)

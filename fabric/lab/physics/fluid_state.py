@@ -235,15 +235,15 @@ class DcqcnArrays:
         self.rc = np.minimum(self.rt, self.rt - (self.rt - self.rc) * 0.5 ** events)
 
 
-
 class LastBytes:
     """When each flow is done, first in, first out. The queues of the fluid model serve a port's hops in
     proportion to what each holds, which moves the right bytes but drains one flow's last bytes behind a
     queue another flow keeps full exponentially (a 200 KB flow next to a long one "finished" after 20 time
-    constants of the queue: 322 us, where a FIFO switch lets its last packet out after the ~200 KB ahead of it:
-    ~20 us). So the last byte of a flow that has posted all of its bytes is followed through its path: at each
-    egress queue (and its receiver) it waits for the bytes that were there when it arrived, which leave as the
-    queue is served, paused or not, then crosses the link; it is done when it leaves the receiver's."""
+    constants of the queue: 322 us, where a FIFO switch lets its last packet out once the bytes ahead of it,
+    its own and as many of the other flow's, have left: ~35 us). So the last byte of a flow that has posted all
+    of its bytes is followed through its path: at each egress queue (and its receiver) it waits for the bytes
+    that were there when it arrived, which leave as the queue is served, paused or not, then crosses the link;
+    it is done when it leaves the receiver's."""
 
     def __init__(self, lay: Layout, s: Scenario) -> None:
         n_flows = s.n_flows
@@ -254,7 +254,7 @@ class LastBytes:
         self.n_fifo = lay.n_queues + s.n_ports
         self.next = np.concatenate((lay.next_hop, np.full(n_flows, -1)))
         self.delay = np.concatenate((lay.hop_delay, np.zeros(n_flows, dtype=np.int64)))
-        self.first, self.n_real = lay.first, lay.n_real
+        self.first = lay.first
 
     def post(self, flows: Any, step: int) -> None:
         """``flows`` have just posted their last byte at their source."""

@@ -454,3 +454,15 @@ def test_a_lagging_tick_stretches_its_counts_over_the_wall_time() -> None:
         store = live.devices["leaf1"].counters.port("Ethernet16")
         assert store["q3_tx_bytes"] == int(live.since_up[p, live.store_names.index("q3_tx_bytes")])
     assert runs[0].occupancy.tolist() == runs[1].occupancy.tolist()  # gauges are not stretched
+
+
+def test_the_status_model_time_moves_when_the_counts_are_written() -> None:
+    """The twin computes a tick on a worker thread and writes its counts on the endpoints' loop: a status read
+    in between must not report model time whose counts the devices do not hold yet (a test waited for 0.05 s of
+    model time, then read a port's counters still at 0)."""
+    live = lab_roce_engine("incast-16to1")
+    frame = live.compute(live.prepare(0.1))
+    assert live.status()["model_s"] == 0.0 and live.devices["leaf1"].counters.port("Ethernet16")["tx_octets"] == 0
+    live.write(frame)
+    assert live.status()["model_s"] == pytest.approx(0.1)
+    assert live.devices["leaf1"].counters.port("Ethernet16")["tx_octets"] > 0

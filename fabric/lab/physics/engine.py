@@ -146,6 +146,7 @@ class LiveEngine:
         self.abandoned: dict[str, dict[str, float]] = {}  # per tag: rows past their deadline, undelivered bytes
         self.unroutable: dict[str, dict[str, float]] = {}  # per tag: flows refused at arrival for want of a path
         self.sim_s = 0.0
+        self.written_s = 0.0  # model time whose counts are in the devices' stores (``write`` follows ``compute``)
         self.wall_s = 0.0
         self.stretch = 1.0  # wall seconds per model second of the tick being computed (> 1 when it lags)
         self.ordinal = 0
@@ -388,6 +389,7 @@ class LiveEngine:
             key = WATERMARK_NAMES[q]
             if water[p, q] > stores[p].get(key, 0):
                 stores[p][key] = int(water[p, q])
+        self.written_s = self.sim_s
 
     def _stores(self) -> list[dict[str, int]]:
         """Each port's counter store (the device's own dict, found once)."""
@@ -420,7 +422,8 @@ class LiveEngine:
         for row in out.values():
             row["tx_gbps"] = row["tx_bytes"] * 8 / 1e9 / max(self.wall_s, 1e-9)  # counters run on wall time
         flows = int(np.isnan(self.engine.fl.done).sum())  # no lock: a status must not wait for an epoch
-        return {"model_s": self.sim_s, "lag_s": max(self.wall_s - self.sim_s, 0.0),
+        # the model time the devices' counters stand at: a reader told "model_s" sees its counts
+        return {"model_s": self.written_s, "lag_s": max(self.wall_s - self.written_s, 0.0),
                 "epoch_ms": self.engine.epoch_s * 1e3,
                 "workload": self.workload.name if self.workload else None,
                 "flows": flows, "devices": out}

@@ -233,7 +233,7 @@ def demo_collect(inventory: Path, lab_dir: Path, heading: str, cycles: int = 3, 
                 if key == "pfc" and row["measurement"] != "interface":
                     continue  # the port total; the per-priority rows would double it
                 port.setdefault(f"{key}:{where}", []).append(fields[field])  # per queue or priority, per cycle
-    ports = {where: glance_rates(series) for where, series in rates.items()}
+    ports = {at: glance_rates(series) for at, series in rates.items()}
     alerts = [a for r in collector.reports for a in r.alerts]
     err.print(f"      {len(collector.reports)} cycles of {len(targets)} switches (SNMP) and {len(cli_targets)} "
               f"devices (CLI), {sum(r.samples for r in collector.reports)} samples, {len(alerts)} alerts",

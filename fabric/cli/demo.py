@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,9 @@ from fabric.cli.output import err, print_report, table
 from fabric.intent.check import validate_inventory
 from fabric.inventory.models import Device
 from fabric.render import render_fabric, write_rendered
+
+if TYPE_CHECKING:
+    from fabric.lab.control import Lab
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_ROCE = ROOT / "inventories" / "lab-roce"
@@ -89,7 +92,7 @@ def on_twin(inventory: Path, workload: Path, intents: dict[str, Any], devices: l
 SETTLE_MODEL_S = 0.3
 
 
-def settle(lab: Any) -> None:
+def settle(lab: Lab) -> None:
     """Let the twin run the workload on what is applied now (``SETTLE_MODEL_S`` of model time: ~60 incasts of
     the demo's workload) before counters are read, however far the engine lags the wall clock."""
     from fabric.lab.control import LabError

@@ -133,9 +133,10 @@ class Lab:
         """Wait until the engine has advanced ``seconds`` of model time from now, so counters read afterwards
         reflect the workload (the engine may run slower than the wall clock: see ``lag_s`` in the status);
         the model time reached. A lab without a workload, or one that does not get there: ``LabError``."""
-        if "engine" not in self.status():
+        engine = self.status().get("engine")
+        if engine is None:
             raise LabError(f"the lab in {self.state_dir} runs no workload; start it with --workload")
-        target = self.model_s() + seconds
+        target = float(engine["model_s"]) + seconds
         deadline = time.monotonic() + timeout_s
         while (now := self.model_s()) < target:
             if time.monotonic() > deadline:

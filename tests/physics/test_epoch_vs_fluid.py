@@ -211,15 +211,21 @@ def test_chained_two_to_one_steps_pause_as_in_tier_f() -> None:
     assert e_marks == pytest.approx(f_marks, rel=0.25)
 
 
-def completion_s(engine: EpochEngine | FluidEngine, n_flows: int, start_s: float, limit_s: float) -> float:
-    """When the last of a Scenario's ``n_flows`` flows is done, from ``start_s`` (advancing in 0.5 ms steps)."""
+def done_times(engine: EpochEngine | FluidEngine, step_s: float, limit_s: float) -> np.ndarray:
+    """Each flow's completion time (NaN if not done), advancing ``step_s`` at a time until all are done or
+    ``limit_s`` has passed."""
     t = 0.0
     while True:
-        engine.advance(5e-4)
-        t += 5e-4
-        done = engine.fl.done if isinstance(engine, EpochEngine) else engine.truth()["completion_s"]
+        engine.advance(step_s)
+        t += step_s
+        done = engine.fl.done if isinstance(engine, EpochEngine) else np.asarray(engine.truth()["completion_s"])
         if not np.isnan(done).any() or t > limit_s:
-            return float(np.max(done[:n_flows])) - start_s
+            return np.asarray(done)
+
+
+def completion_s(engine: EpochEngine | FluidEngine, n_flows: int, start_s: float, limit_s: float) -> float:
+    """When the last of a Scenario's ``n_flows`` flows is done, from ``start_s`` (advancing in 0.5 ms steps)."""
+    return float(np.max(done_times(engine, 5e-4, limit_s)[:n_flows])) - start_s
 
 
 def incast_from_idle(n: int, size: float, ecn: dict[int, EcnKnobs]) -> Scenario:
@@ -281,13 +287,7 @@ def test_ring_steps_from_faster_nics_lose_the_start_transient_as_in_tier_f() -> 
 
 def slowdowns(sc: Scenario, engine: EpochEngine | FluidEngine, epoch_s: float, limit_s: float) -> np.ndarray:
     """Each flow's completion time over its size at 100 Gb/s, one engine run to the last completion."""
-    t = 0.0
-    while True:
-        engine.advance(epoch_s)
-        t += epoch_s
-        done = engine.fl.done if isinstance(engine, EpochEngine) else np.asarray(engine.truth()["completion_s"])
-        if not np.isnan(done).any() or t > limit_s:
-            return np.asarray((done - sc.flow_start_s) / (sc.flow_bytes / 12.5e9))
+    return np.asarray((done_times(engine, epoch_s, limit_s) - sc.flow_start_s) / (sc.flow_bytes / 12.5e9))
 
 
 def test_flows_that_never_overlap_finish_at_line_rate_whatever_the_epoch() -> None:

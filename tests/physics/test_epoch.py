@@ -341,6 +341,56 @@ def test_repeated_part_epochs_are_replayed_exactly(dcqcn: DcqcnKnobs | None) -> 
     assert flat(truths[0]) == pytest.approx(flat(truths[1]), rel=1e-9)
 
 
+def chain_with(steps: int, *, odd_step: int | None = None, outsider_s: float | None = None) -> Scenario:
+    """``two_to_one_chain`` on a star of three senders (DCQCN on), optionally with step ``odd_step`` twice
+    the size of the others and a 2 MB flow from the third sender into the same receiver at ``outsider_s``."""
+    flows = [shapes.ShapeFlow((f"h{h}", "eth0"), ("r0", "eth0"), 2.5e6 if k == odd_step else 1.25e6,
+                              start_s=5e-5, group=f"s{k}", after=f"s{k - 1}" if k else "")
+             for k in range(steps) for h in (0, 1)]
+    if outsider_s is not None:
+        flows.append(shapes.ShapeFlow(("h2", "eth0"), ("r0", "eth0"), 2e6, start_s=outsider_s, group="outsider"))
+    knobs = shapes.ShapeKnobs(switch_port=lossless(), nic_port=lossless(), dcqcn=DCQCN_ON)
+    return shapes.star(3, speed_gbps=100, knobs=knobs, flows=flows)
+
+
+@pytest.mark.parametrize("case", [{}, {"odd_step": 40}, {"outsider_s": 7.3e-3}],
+                         ids=["alike", "an-odd-step", "a-flow-joins"])
+def test_alike_steps_of_a_chain_are_replayed_a_whole_step_at_a_time(case: dict[str, float]) -> None:
+    """A chain's steps that start alike (same rows, same memo key) and wait on each other one by one replay
+    the step before them whole, without an epoch each: counters and truth are those of the engine that runs
+    every epoch (from the memo). A step unlike the others, and a flow outside the chain starting, end a run
+    of replayed steps; the chain replays again once its steps are alike and alone."""
+    frames, truths, epochs, replayed = [], [], [], []
+    for whole_steps in (True, False):
+        engine = EpochEngine(chain_with(100, **case), 2e-3)  # type: ignore[arg-type]
+        if not whole_steps:
+            engine._replay_steps = lambda left, splits, frame: (0, left)  # type: ignore[method-assign]
+        run_epoch, apply_steps, counts = engine._epoch, engine._apply_steps, [0, 0]
+
+        def one_epoch(*args: object, run: object = run_epoch, counts: list[int] = counts) -> None:
+            counts[0] += 1
+            run(*args)  # type: ignore[operator]
+
+        def steps_at_once(rows: np.ndarray, *args: object, run: object = apply_steps,
+                          counts: list[int] = counts) -> None:
+            counts[1] += rows.shape[0]
+            run(rows, *args)  # type: ignore[operator]
+
+        engine._epoch, engine._apply_steps = one_epoch, steps_at_once  # type: ignore[method-assign]
+        frames.append([engine.advance(2e-3) for _ in range(15)])
+        truths.append(engine.truth())
+        epochs.append(counts[0])
+        replayed.append(counts[1])
+        assert not np.isnan(engine.fl.done).any()  # the chain ran to its end either way
+    assert replayed[0] > 60 and replayed[1] == 0
+    assert epochs[0] < epochs[1] / 2
+    for whole, one_by_one in zip(*frames, strict=True):
+        for kind in ("queue", "prio", "port", "gauge"):
+            for name, values in getattr(one_by_one, kind).items():
+                assert getattr(whole, kind)[name] == pytest.approx(values, rel=1e-9, abs=1e-6), (kind, name)
+    assert flat(truths[0]) == pytest.approx(flat(truths[1]), rel=1e-9)
+
+
 def flat(tree: object, at: str = "") -> dict[str, float]:
     """A truth dict's numbers by their path (``collectives.cct_s.s3``); lists by position."""
     if isinstance(tree, dict):

@@ -64,6 +64,7 @@ from numpy.typing import NDArray
 from fabric.lab.physics.groups import GroupCompletion
 from fabric.lab.physics.red import red_mean, red_probability, red_tail_mean
 from fabric.lab.physics.scenario import QUEUES, CounterFrame, Scenario
+from fabric.lab.physics.steps import Step, chain_after, step_grid
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -94,6 +95,8 @@ MIN_SPLIT_S = 1e-6  # the shortest epoch cut for a waiting chain
 GROUP_KEEP_S = 1.0  # a completed group is remembered this long for rows that arrive to wait for it
 MEMO_SIZE = 64  # epochs remembered for replay (``EpochEngine._memo_key``)
 MEMO_ROWS = 2048  # whole epochs with more active rows than this are not remembered
+NO_ROWS = np.zeros(0, dtype=np.int64)
+TEMPLATES = 16  # whole chain steps remembered for replay (``steps.py``)
 MAX_SPLITS = 256  # cuts per epoch at most (a 126-step ring of 40 us steps needs ~50 in a 2 ms epoch)
 
 
@@ -583,6 +586,9 @@ class _Space:
         return np.asarray(self.slots // QUEUES)
 
 
+_MemoEntry = tuple[_EpochCounts, F64, _Progress, tuple[I64, F64, F64, F64]]  # counts, pauses, progress, transients
+
+
 def _compress(values: I64, mark: B, lut: I64, dummy: bool = True) -> tuple[I64, I64]:
     """(sorted distinct values, each value's rank) for ints in [-1, size) without a sort: ``mark``/``lut``
     are scratch arrays as long as the id space (index -1 is its last id, the dummy, always present); ``mark``
@@ -664,7 +670,11 @@ class EpochEngine:
         self._buffer: tuple[Scenario, F64] | None = None
         self._armed_for: Scenario | None = None
         self._armed_slots = np.zeros(0, dtype=np.int64)
-        self._memo: dict[bytes, tuple[_EpochCounts, F64, _Progress, tuple[I64, F64, F64, F64]]] = {}  # _memo_key
+        self._memo: dict[bytes, _MemoEntry] = {}  # _memo_key
+        self._last: tuple[I64, bytes | None, _MemoEntry | None] = (np.zeros(0, dtype=np.int64), None, None)
+        self._step: Step | None = None  # the chain step a release started last, as its epochs run (steps.py)
+        self._templates: dict[bytes, Step] = {}  # whole steps by their first epoch's memo key
+        self._probe: tuple[float, float, I64, F64, bytes] | None = None  # _replay_steps' look at the next epoch
 
     # -- live changes -----------------------------------------------------------------------------
 
@@ -707,22 +717,24 @@ class EpochEngine:
             new.start[waits] = np.inf
             self._waiting += int(waits.sum())
 
-    def _release(self) -> None:
+    def _release(self) -> I64:
         """Waiting rows whose group is complete (it had rows, none is left) start at its last completion, or
         now if that lies in an epoch already computed (a step due at the cut completes a rounding before it:
-        it starts with the next epoch, a burst like any flow starting there)."""
+        it starts with the next epoch, a burst like any flow starting there). Returns the rows started."""
         if not self._waiting:
-            return
+            return NO_ROWS
         fl = self.fl
         wait = np.flatnonzero(fl.after >= 0)
         g = fl.after[wait]
         ready = self.group_state.complete(g)
-        if ready.any():
-            go = wait[ready]
-            fl.start[go] = np.maximum(np.maximum(fl.not_before[go], self.group_state.done[g[ready]]), self.t)
-            fl.after[go] = -1
-            self._waiting -= go.size
-            self._steady = None
+        if not ready.any():
+            return NO_ROWS
+        go = wait[ready]
+        fl.start[go] = np.maximum(np.maximum(fl.not_before[go], self.group_state.done[g[ready]]), self.t)
+        fl.after[go] = -1
+        self._waiting -= go.size
+        self._steady = None
+        return go
 
     def _until_release(self, limit: float) -> float:
         """How long the next epoch may run before a group that rows wait for is due to complete (its
@@ -774,9 +786,15 @@ class EpochEngine:
         self.sink_factor[port] = factor
 
     def _inputs_changed(self) -> None:
-        """Knobs, paths or faults changed: no past epoch is a template or a memo entry any more."""
+        """Knobs, paths or faults changed: no past epoch or step is a template or a memo entry any more."""
         self._steady = None
         self._memo.clear()
+        self._forget_steps()
+
+    def _forget_steps(self) -> None:
+        """No step recorded (rows renumbered, or what they would replay changed)."""
+        self._step = None
+        self._templates.clear()
 
     def live(self) -> B:
         """Flows not yet finished (the live runner keeps its own per-flow list aligned with this)."""
@@ -790,6 +808,7 @@ class EpochEngine:
         self.rate[rows] = 0.0
         self.group_state.open -= np.bincount(self.fl.gid[rows], minlength=self.group_state.size)  # none left open
         self._steady = None
+        self._forget_steps()
 
     def compact(self) -> B:
         """Forget finished flows (their truth is recorded); returns the kept mask."""
@@ -801,6 +820,7 @@ class EpochEngine:
             self._steady = (last, (np.cumsum(keep) - 1)[idx], delivered) if bool(keep[idx].all()) else None
         self.fl = _take(self.fl, keep)
         self.rate = self.rate[keep]
+        self._forget_steps()
         if self.paths.size > 2 * keep.sum() + 1024:  # forget the paths of finished flows
             self.fl.pid = self.paths.keep(np.unique(self.fl.pid))[self.fl.pid]
             self._memo.clear()  # its keys name paths by their old numbers
@@ -843,16 +863,109 @@ class EpochEngine:
         return frame
 
     def _slot(self, frame: CounterFrame) -> None:
-        """One epoch, cut where a group that rows wait for is due to complete (see ``_until_release``)."""
+        """One epoch, cut where a group that rows wait for is due to complete (see ``_until_release``); alike
+        steps of a chain are replayed whole steps at a time (``_replay_steps``)."""
         left, cuts = self.epoch_s, 0
         while left > 0:
+            if self._waiting and cuts < MAX_SPLITS:
+                replayed, left = self._replay_steps(left, MAX_SPLITS - cuts, frame)
+                if replayed:
+                    cuts += replayed
+                    continue
             dt = self._until_release(left) if self._waiting and cuts < MAX_SPLITS else left
             cuts += 1
             self._epoch(dt, frame)
-            self._release()
+            if self._step is not None:
+                self._step.note(*self._last, dt=dt, bounded=dt >= left)
+            self._begin_step(self._release())
             left = _tick(left - dt)
             if dt != self.epoch_s:  # a part epoch is not the template of whole ones
                 self._steady = None
+
+    def _begin_step(self, started: I64) -> None:
+        """Rows a release ``started`` begin a step; the step before it, if whole and done, is the template
+        the steps after it may replay."""
+        if not started.size:
+            return
+        step = self._step
+        if step is not None and step.whole and step.epochs and not np.isnan(self.fl.done[step.rows]).any():
+            if len(self._templates) >= TEMPLATES:
+                del self._templates[next(iter(self._templates))]
+            self._templates[step.epochs[0].key] = step
+        self._step = Step(started, self._key_columns(started))
+
+    def _replay_steps(self, left: float, splits: int, frame: CounterFrame) -> tuple[int, float]:
+        """Replay, in one go, the steps of a chain that start alike the template step (``steps.py``): the
+        step just released starts as the template did (same rows column for column, same first memo key),
+        and so does each step that waits on it in turn; while no row outside the chain starts, each would
+        replay the template's epochs. Returns the epochs replayed (0: none, nothing changed) and what is left
+        of the slot (``left``, ``splits``: as ``_slot`` counts them)."""
+        step, fl = self._step, self.fl
+        if not self._templates or step is None or step.epochs or not step.whole:
+            return 0, left
+        dt = self._until_release(left)
+        if dt >= left or not self._quiet(self.t - dt):
+            return 0, left
+        idx, fr = self._active(dt)
+        key = self._memo_key(dt, idx)
+        self._probe = (self.t, dt, idx, fr, key)  # the epoch that runs if no step is replayed
+        tpl = self._templates.get(key)
+        if tpl is None or not step.alike(tpl) or not np.array_equal(idx, step.rows[tpl.epochs[0].pos]):
+            return 0, left
+        gid = fl.gid[step.rows]
+        if not (gid == gid[0]).all():
+            return 0, left
+        width = step.rows.size
+        chain = [step.rows, *chain_after(fl.after, fl.gid, self.group_state.rows, int(gid[0]), width)]
+        later = np.concatenate(chain[1:]) if len(chain) > 1 else NO_ROWS
+        floats, ints = self._key_columns(later)
+        alike = ((floats.reshape(floats.shape[0], -1, width) == step.columns[0][:, None, :]).all(axis=(0, 2))
+                 & (ints.reshape(ints.shape[0], -1, width) == step.columns[1][:, None, :]).all(axis=(0, 2))
+                 & (fl.not_before[later].reshape(-1, width) <= self.t).all(axis=1))
+        n_alike = 1 + int(np.argmin(alike)) if not alike.all() else len(chain)
+        outside = fl.start[(fl.start > self.t) & (fl.remaining > 0)]  # waiting rows start at +inf
+        grid, t_end, left = step_grid(self.t, left, [e.dt for e in tpl.epochs], min(n_alike, len(chain) - 1),
+                                      splits, float(outside.min()) if outside.size else math.inf)
+        if not grid:
+            return 0, left
+        self._apply_steps(np.stack(chain[:len(grid)]), np.array(grid), tpl, frame)
+        self.t = t_end
+        self._step = None
+        self._begin_step(self._release())
+        return len(grid) * len(tpl.epochs), left
+
+    def _apply_steps(self, rows: I64, t0: F64, tpl: Step, frame: CounterFrame) -> None:
+        """Steps ``rows`` (steps x the template's rows) run the template's epochs, epoch e of step s from
+        ``t0[s, e]``: what ``_epoch`` and ``_release`` would do to them one epoch at a time."""
+        fl, k = self.fl, rows.shape[0]
+        started = rows[1:].reshape(-1)
+        fl.start[started] = np.repeat(t0[1:, 0], rows.shape[1])
+        fl.after[started] = -1
+        self._waiting -= started.size
+        finished: list[tuple[I64, F64, F64]] = []
+        for e, epoch in enumerate(tpl.epochs):
+            counts, _, progress, _ = epoch.entry
+            at = rows[:, epoch.pos]
+            left = np.maximum(fl.remaining[at] - progress.delivered, 0.0)
+            fl.remaining[at] = np.where(left < 1.0, 0.0, left)
+            fl.delivered[at] += progress.delivered
+            self.delivered_total += float(progress.delivered.sum()) * k
+            counts.into(frame, k)
+            if progress.finished.any():
+                done_at = at[:, progress.finished]
+                done = t0[:, e, None] + progress.done_rel
+                fl.done[done_at] = done
+                finished.append((done_at, done, np.broadcast_to(progress.fct_s, done.shape)))
+        if finished:  # in the order epoch by epoch would record them: step by step, then epoch by epoch
+            self._complete(*(np.concatenate(part, axis=1).reshape(-1) for part in zip(*finished, strict=True)))
+        last = tpl.epochs[-1]
+        _, self.u_jp, progress, transients = last.entry
+        self._restore_transients(float(t0[-1, -1]), transients)
+        self.rate[:] = 0.0
+        self.rate[rows[-1, last.pos]] = progress.rate
+        self._computed_from = float(t0[-1, -1])
+        self.epochs += t0.size
+        self._steady = None
 
     def _steady_epochs(self) -> int:
         """How many coming epochs are copies of the last one (0: compute the next one; also when the epoch
@@ -918,19 +1031,25 @@ class EpochEngine:
 
     def _epoch(self, dt: float, frame: CounterFrame) -> None:
         """One computed epoch; remembers it as steady when the next one would be a copy."""
+        probe, self._probe = self._probe, None
         quiet = self._quiet(self.t - dt)
         if self._idle(dt, quiet):
+            self._last = (NO_ROWS, None, None)
             frame.gauge["q{}_occupancy_bytes"][:] = 0.0
             self.rate[:] = 0.0
             self.t = _tick(self.t + dt)
             self.epochs += 1
             return
         u_before, t0, t1 = self.u_jp, self.t, _tick(self.t + dt)
-        idx, fr = self._active(dt)
-        # a chain's steps (part epochs) and collectives' epochs repeat; a whole epoch of many open-loop rows
-        # does not, and its key would cost more than it saves
-        memo = (dt < self.epoch_s or idx.size <= MEMO_ROWS) and quiet
-        key = self._memo_key(dt, idx) if memo else None
+        key: bytes | None
+        if probe is not None and probe[:2] == (t0, dt):  # _replay_steps looked at this epoch (quiet, keyed)
+            idx, fr, key = probe[2:]
+        else:
+            idx, fr = self._active(dt)
+            # a chain's steps (part epochs) and collectives' epochs repeat; a whole epoch of many open-loop
+            # rows does not, and its key would cost more than it saves
+            memo = (dt < self.epoch_s or idx.size <= MEMO_ROWS) and quiet
+            key = self._memo_key(dt, idx) if memo else None
         hit = self._memo.get(key) if key is not None else None
         if hit is None:
             last = _EpochCounts()
@@ -938,12 +1057,11 @@ class EpochEngine:
             if key is not None and self._quiet(t0):
                 if len(self._memo) >= MEMO_SIZE:
                     del self._memo[next(iter(self._memo))]
-                self._memo[key] = (last, self.u_jp, progress, self._transient_state(t0))
+                hit = self._memo[key] = (last, self.u_jp, progress, self._transient_state(t0))
         else:
-            last, self.u_jp, progress, (tr_q, tr_rel, tr_n, tr_d) = hit
-            self.tr_on[self.tr_q] = np.nan
-            self.tr_q = tr_q
-            self.tr_on[tr_q], self.tr_n[tr_q], self.tr_d[tr_q] = t0 + tr_rel, tr_n, tr_d
+            last, self.u_jp, progress, transients = hit
+            self._restore_transients(t0, transients)
+        self._last = (idx, key if hit is not None else None, hit)
         self._computed_from = t0
         self.rate[:] = 0.0
         self._advance_rows(idx, progress, t0, t1)
@@ -963,21 +1081,36 @@ class EpochEngine:
         then they alone decide it): its length, the pauses carried into it and, per row, its path, bytes
         left, start (relative to the epoch, to the picosecond) and knobs. Equal keys compute equal epochs: a
         ring's steps, each a part epoch cut at its completion, repeat the step before, replayed from ``_memo``."""
-        t0, fl = self.t, self.fl
+        t0 = self.t
         paused = np.flatnonzero(self.u_jp)
-        floats = np.stack([fl.remaining[idx], np.round(fl.start[idx] - t0, 12), fl.size[idx], fl.members[idx],
-                           fl.max_rate[idx], fl.nic_rate[idx], fl.cnp_s[idx], fl.rai[idx], fl.timer_s[idx],
-                           fl.byte_reset[idx], fl.tau_alpha_s[idx], fl.cut_s[idx], fl.rtt_s[idx]])
-        ints = np.stack([fl.pid[idx], fl.src[idx], fl.dst[idx], fl.cc[idx], fl.np_on[idx]])
+        floats, ints = self._key_columns(idx)
         tr = self._transient_state(t0)
         return b"".join((np.array([dt]).tobytes(), np.array([paused.size, idx.size, tr[0].size]).tobytes(),
-                         paused.tobytes(), self.u_jp[paused].tobytes(), floats.tobytes(), ints.tobytes(),
+                         paused.tobytes(), self.u_jp[paused].tobytes(), floats.tobytes(),
+                         np.round(self.fl.start[idx] - t0, 12).tobytes(), ints.tobytes(),
                          *(column.tobytes() for column in tr)))
+
+    def _key_columns(self, idx: I64) -> tuple[F64, I64]:
+        """Rows ``idx``'s columns that decide an epoch besides their start (``_memo_key``): floats and ints,
+        one row per column."""
+        fl = self.fl
+        floats = np.stack([fl.remaining[idx], fl.size[idx], fl.members[idx], fl.max_rate[idx], fl.nic_rate[idx],
+                           fl.cnp_s[idx], fl.rai[idx], fl.timer_s[idx], fl.byte_reset[idx], fl.tau_alpha_s[idx],
+                           fl.cut_s[idx], fl.rtt_s[idx]])
+        ints = np.stack([fl.pid[idx], fl.src[idx], fl.dst[idx], fl.cc[idx], fl.np_on[idx], fl.routed[idx]])
+        return floats, ints
 
     def _transient_state(self, t0: float) -> tuple[I64, F64, F64, F64]:
         """The start transients running (``_transients``): queues, onsets relative to ``t0`` (to the ps), N, span."""
         tr_q = self.tr_q
         return tr_q, np.round(self.tr_on[tr_q] - t0, 12), self.tr_n[tr_q], self.tr_d[tr_q]
+
+    def _restore_transients(self, t0: float, state: tuple[I64, F64, F64, F64]) -> None:
+        """The start transients of a ``_transient_state`` taken relative to ``t0`` run again (a replay)."""
+        tr_q, tr_rel, tr_n, tr_d = state
+        self.tr_on[self.tr_q] = np.nan
+        self.tr_q = tr_q
+        self.tr_on[tr_q], self.tr_n[tr_q], self.tr_d[tr_q] = t0 + tr_rel, tr_n, tr_d
 
     def _idle(self, dt: float, quiet: bool) -> bool:
         """Nothing to compute: no flow sends in this epoch, no pause is asserted, and the fabric is ``quiet``
@@ -1356,23 +1489,27 @@ class EpochEngine:
             fi = idx[pr.finished]
             done = t0 + pr.done_rel
             fl.done[fi] = done
-            each = fl.size[fi] / fl.members[fi]
-            c = self.completed
-            c.weight += fl.members[fi].tolist()
-            c.size += each.tolist()
-            c.fct_s += pr.fct_s.tolist()
-            c.ideal_s += (each / fl.nic_rate[fi] + fl.rtt_s[fi] / 2).tolist()
-            c.start_s += fl.start[fi].tolist()
-            c.done_s += done.tolist()
-            at = fi.tolist()
-            c.tag += [fl.tag[i] for i in at]
-            c.group += [fl.group[i] for i in at]
-            self.group_state.finish(fl.gid[fi], done)
-            if len(c.size) > 2 * COMPLETED_KEEP:
-                for name in Completed.__dataclass_fields__:
-                    del getattr(c, name)[:-COMPLETED_KEEP]
+            self._complete(fi, done, pr.fct_s)
         self.t = t1
         self.epochs += 1
+
+    def _complete(self, rows: I64, done: F64, fct_s: F64) -> None:
+        """Rows finished at ``done`` after ``fct_s``: their truth is recorded, their groups counted."""
+        fl, c = self.fl, self.completed
+        each = fl.size[rows] / fl.members[rows]
+        c.weight += fl.members[rows].tolist()
+        c.size += each.tolist()
+        c.fct_s += fct_s.tolist()
+        c.ideal_s += (each / fl.nic_rate[rows] + fl.rtt_s[rows] / 2).tolist()
+        c.start_s += fl.start[rows].tolist()
+        c.done_s += done.tolist()
+        at = rows.tolist()
+        c.tag += [fl.tag[i] for i in at]
+        c.group += [fl.group[i] for i in at]
+        self.group_state.finish(fl.gid[rows], done)
+        if len(c.size) > 2 * COMPLETED_KEEP:
+            for name in Completed.__dataclass_fields__:
+                del getattr(c, name)[:-COMPLETED_KEEP]
 
     def _send_rates(self, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64, demand: F64, rate: F64,
                     share: F64, fr: F64, dt: float, together: B) -> F64:

@@ -44,6 +44,8 @@ queues, so the per-hop work is done per distinct path (``_PathTable`` numbers th
 group of flows alike in path, bottleneck column and control, over index spaces compressed to the queues,
 ingresses and ports in use (``_Space``); per-flow work is 1-D, and an epoch's counters are kept sparse
 (``_EpochCounts``). Same equations as the plain flows x hops form: only the order of float sums differs.
+Epochs whose inputs repeat are replayed (``_memo_key``), a chain's alike steps a whole step at a time
+(``steps.py``).
 
 Limits (honest): no per-packet dynamics, no DCQCN sawtooth or transient rate recovery (rates jump to the
 new max-min point each epoch); ETS/DWRR between classes is not modelled (queues of a port share it max-min);
@@ -930,7 +932,7 @@ class EpochEngine:
             return 0, left
         self._apply_steps(np.stack(chain[:len(grid)]), np.array(grid), tpl, frame)
         self.t = t_end
-        self._step = None
+        self._step = self._probe = None
         self._begin_step(self._release())
         return len(grid) * len(tpl.epochs), left
 

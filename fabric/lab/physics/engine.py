@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -77,12 +78,16 @@ def _names(names: list[str], index: np.ndarray) -> np.ndarray:
     return np.asarray(canonical[index], dtype=np.int64)
 
 
-def _count(into: dict[str, dict[str, float]], tags: list[str], flows: np.ndarray, nbytes: np.ndarray) -> None:
-    """Add rows given up (their phase tags, flows they stand for, bytes undelivered) to a truth tally."""
-    for tag, n, b in zip(tags, flows.tolist(), nbytes.tolist(), strict=True):
-        got = into.setdefault(tag, {"flows": 0, "bytes": 0.0})
-        got["flows"] += int(n)
-        got["bytes"] += b
+def _count(into: dict[str, dict[str, float]], tags: Sequence[str], code: np.ndarray, flows: np.ndarray,
+           nbytes: np.ndarray) -> None:
+    """Add rows given up (each row's phase ``tags[code]``, flows it stands for, bytes undelivered) to a truth
+    tally, summed per phase."""
+    n_flows = np.bincount(code, weights=flows, minlength=len(tags))
+    n_bytes = np.bincount(code, weights=nbytes, minlength=len(tags))
+    for tag in np.unique(code).tolist():
+        got = into.setdefault(tags[tag], {"flows": 0, "bytes": 0.0})
+        got["flows"] += round(float(n_flows[tag]))
+        got["bytes"] += float(n_bytes[tag])
 
 
 def _objects(names: list[str]) -> np.ndarray:
@@ -262,21 +267,22 @@ class LiveEngine:
                 "after": np.where(after >= 0, groups[np.maximum(after, 0)], "")}
         timeout = np.array([self.timeout_s.get(t, np.inf) for t in batch.tags])[batch.tag[first]]
         rows["deadline"] = start + timeout
-        built = self._build(rows)
-        lost = np.bincount(built.hop_flow, minlength=len(first)) < 2  # the source NIC's hop only: no path
+        s, d, c = rows["src"], rows["dst"], rows["dscp"]
+        paths = self.net.routes(s, d, flow_keys(s, d, c, rows["ecmp"]))
+        lost = (paths >= 0).sum(axis=1) < 2  # the source NIC's hop only: no path
         if lost.any():  # a connection cannot be set up without a route: its flows are refused and counted
-            _count(self.unroutable, rows["tag"][lost].tolist(), rows["members"][lost], size[lost])
+            _count(self.unroutable, batch.tags, batch.tag[first][lost], rows["members"][lost], size[lost])
             rows = {name: col[~lost] for name, col in rows.items()}
-            built = self._build(rows)
-        self.engine.add_flows(built, rows["members"], rows["spread"])
+            paths = paths[~lost]
+        self.engine.add_flows(self._build(rows, paths), rows["members"], rows["spread"])
         self.ecmp = np.concatenate([self.ecmp, rows["ecmp"]])
         self.deadline = np.concatenate([self.deadline, rows["deadline"]])
 
-    def _build(self, rows: dict[str, np.ndarray]) -> Scenario:
-        """The Scenario of these engine rows (columns as ``_add`` gathers them)."""
+    def _build(self, rows: dict[str, np.ndarray], paths: np.ndarray) -> Scenario:
+        """The Scenario of these engine rows (columns as ``_add`` gathers them) along their ``paths``."""
         s, d, c = rows["src"], rows["dst"], rows["dscp"]
         return self.builder.build(s, d, rows["size"], rows["start"], c, flow_keys(s, d, c, rows["ecmp"]),
-                                  rows["tag"].tolist(), rows["group"].tolist(), rows["after"].tolist())
+                                  rows["tag"].tolist(), rows["group"].tolist(), rows["after"].tolist(), paths)
 
     def _abandon(self) -> None:
         """Open-loop rows past their deadline end unfinished (an overloaded fabric drops work instead of
@@ -285,7 +291,9 @@ class LiveEngine:
         if not late.size:
             return
         fl = self.engine.fl
-        _count(self.abandoned, [fl.tag[i] for i in late.tolist()], fl.members[late], fl.remaining[late])
+        code: dict[str, int] = {}
+        rows = np.array([code.setdefault(fl.tag[i], len(code)) for i in late.tolist()], dtype=np.int64)
+        _count(self.abandoned, list(code), rows, fl.members[late], fl.remaining[late])
         self.engine.abandon(late)
 
     def _ports(self, host: np.ndarray, nic: np.ndarray) -> np.ndarray:

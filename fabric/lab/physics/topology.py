@@ -444,15 +444,18 @@ class Builder:
         self.port_dcqcn[:] = [self.knobs[d].dcqcn or DEFAULT_DCQCN for d in net.device]
 
     def build(self, src: Column, dst: Column, size: Column, start: Column, dscp: Column, keys: Keys,
-              tags: Sequence[str], groups: Sequence[str], after: Sequence[str] = ()) -> Scenario:
+              tags: Sequence[str], groups: Sequence[str], after: Sequence[str] = (),
+              paths: I64 | None = None) -> Scenario:
         """The Scenario of these flows (columns, lists or arrays; ports are indices of ``net``; ``keys`` feed
-        the ECMP hash: strings, or a ``KeyText`` that hashes them as arrays).
+        the ECMP hash: strings, or a ``KeyText`` that hashes them as arrays; ``paths``: what
+        ``Network.routes`` gave for them, when the caller has routed them already).
         Routing, queue and PG lookups are array operations over all flows (``Network.routes``); a flow with
         no path up keeps its source NIC hop only (and ends at a dead port: it gets no rate)."""
         i64 = np.int64
         src_a, dst_a = np.asarray(src, dtype=i64), np.asarray(dst, dtype=i64)
         dscp_a = np.asarray(dscp, dtype=i64)
-        paths = self.net.routes(src_a, dst_a, keys) if src_a.size else np.zeros((0, 1), dtype=i64)
+        if paths is None:
+            paths = self.net.routes(src_a, dst_a, keys) if src_a.size else np.zeros((0, 1), dtype=i64)
         hop = paths >= 0
         hop_flow, col = np.nonzero(hop)
         hop_port = paths[hop]

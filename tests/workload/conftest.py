@@ -33,3 +33,11 @@ def rail_hosts(tmp_path_factory: pytest.TempPathFactory) -> list[Host]:
     folder = tmp_path_factory.mktemp("rail128")
     write_inventory(generate("rail", 8, 16, 128, 2, ["sonic", "eos"]), folder)
     return _hosts(folder)
+
+
+@pytest.fixture(scope="session")
+def two_plane_hosts(tmp_path_factory: pytest.TempPathFactory) -> list[Host]:
+    """32 servers of 2 NICs on two spine planes: NIC 0 of every server on one, NIC 1 on the other."""
+    folder = tmp_path_factory.mktemp("planes")
+    write_inventory(generate("rail", 4, 8, 32, 2, ["sonic"], spine_planes=2), folder)
+    return _hosts(folder)

@@ -2,12 +2,13 @@
 
 As in HPCC's ``traffic_gen.py``, each source NIC is a Poisson process of rate ``load x line rate / mean
 size``; a size comes from the CDF and a destination is uniform over the NICs of the other servers of the
-destination set. Time is cut into ``CHUNK_S`` chunks, each drawn from its own ``SeedSequence((seed, crc32(phase
-name), chunk))``: a chunk's flows do not depend on which window asked for them, and the last chunk is cached so an
-engine pulling millisecond epochs draws each chunk once. The sources' Poisson processes are drawn as
-their superposition (one Poisson process of the summed rate whose arrivals pick source i with probability
-rate_i / total), and given a chunk's arrival count the arrival times are sorted independent uniforms over
-the chunk: a few vectorised calls per chunk, already in time order.
+destination set in the source NIC's plane (all of them on a CLOS; on separate spine planes NIC k talks to the NICs
+its own plane reaches, as a rail's traffic does). Time is cut into ``CHUNK_S`` chunks, each drawn from its own
+``SeedSequence((seed, crc32(phase name), chunk))``: a chunk's flows do not depend on which window asked for them,
+and the last chunk is cached so an engine pulling millisecond epochs draws each chunk once. The sources' Poisson
+processes are drawn as their superposition (one Poisson process of the summed rate whose arrivals pick source i
+with probability rate_i / total), and given a chunk's arrival count the arrival times are sorted independent
+uniforms over the chunk: a few vectorised calls per chunk, already in time order.
 """
 
 from __future__ import annotations
@@ -37,17 +38,19 @@ Chunk = tuple[I64, I64, I64, I64, F64, F64]  # src host, src NIC, dst host, dst 
 
 @dataclass(frozen=True)
 class Endpoints:
-    """NICs of a set of servers, flattened: server index, NIC index, line rate in bytes/s."""
+    """NICs of a set of servers, flattened: server index, NIC index, line rate in bytes/s, plane."""
 
     host: I64
     nic: I64
     rate_bps: NDArray[np.float64]
+    plane: I64
 
     @classmethod
     def of(cls, hosts: Sequence[Host], picked: list[int]) -> Endpoints:
-        pairs = [(i, k, hosts[i].nic_gbps[k]) for i in picked for k in range(len(hosts[i].nics))]
-        return cls(np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64),
-                   np.array([p[2] * 1e9 / 8 for p in pairs], dtype=float))
+        pairs = [(i, k) for i in picked for k in range(len(hosts[i].nics))]
+        return cls(np.array([i for i, _ in pairs], dtype=np.int64), np.array([k for _, k in pairs], dtype=np.int64),
+                   np.array([hosts[i].nic_gbps[k] * 1e9 / 8 for i, k in pairs], dtype=float),
+                   np.array([hosts[i].nic_plane[k] for i, k in pairs], dtype=np.int64))
 
 
 def phase_cdf(cdf: str | list[tuple[float, float]] | None, default: str) -> Cdf:
@@ -64,14 +67,26 @@ def _endpoints(hosts: Sequence[Host], sel: HostSelect, where: str, exclude: set[
     return Endpoints.of(hosts, picked)
 
 
-def pick_peers(rng: np.random.Generator, peers: Endpoints, src_host: I64) -> I64:
-    """A uniformly random peer NIC per source, never on the source's own server (redrawn until it is not)."""
-    choice = rng.integers(0, len(peers.host), len(src_host))
+def pick_peers(rng: np.random.Generator, peers: Endpoints, src_host: I64, src_plane: I64) -> I64:
+    """A uniformly random peer NIC per source, in the source NIC's plane (any peer where its plane has none),
+    never on the source's own server (redrawn until it is not)."""
+    if (peers.plane == peers.plane[0]).all() and (src_plane == peers.plane[0]).all():  # one plane (a CLOS)
+        def draw(rows: I64) -> I64:
+            return rng.integers(0, len(peers.host), len(rows))
+    else:
+        order = np.argsort(peers.plane, kind="stable")
+        lo = np.searchsorted(peers.plane[order], src_plane, side="left")
+        hi = np.searchsorted(peers.plane[order], src_plane, side="right")
+        lo, hi = np.where(hi > lo, lo, 0), np.where(hi > lo, hi, len(order))
+
+        def draw(rows: I64) -> I64:
+            return np.asarray(order[lo[rows] + (rng.random(len(rows)) * (hi[rows] - lo[rows])).astype(np.int64)])
+    choice = draw(np.arange(len(src_host)))
     same = np.flatnonzero(peers.host[choice] == src_host)
     for _ in range(MAX_REDRAWS):
         if not len(same):
             break
-        choice[same] = rng.integers(0, len(peers.host), len(same))
+        choice[same] = draw(same)
         same = same[peers.host[choice[same]] == src_host[same]]  # only the redrawn can still be on the source
     return choice
 
@@ -143,7 +158,7 @@ class PoissonGen:
         np.minimum(src, len(self.rate) - 1, out=src)
         size = sample_bytes(rng, self.cdf, len(src))
         sh = self.src.host[src]
-        dst = pick_peers(rng, self.dst, sh)
+        dst = pick_peers(rng, self.dst, sh, self.src.plane[src])
         sn, dh, dn = self.src.nic[src], self.dst.host[dst], self.dst.nic[dst]
         if isinstance(self.phase, StoragePhase):  # a read carries the bytes from the target to the client
             read = rng.random(len(src)) < self.phase.read_fraction

@@ -4,6 +4,7 @@ bytes, all-to-all pairs, the 3D-parallel layout, storage direction, schedules, d
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -138,3 +139,17 @@ def test_start_stop_and_no_repeat_bound_the_flows(tmp_path: Path, roce_hosts: li
     hadoop = batch.start_s[batch.tag == batch.tags.index("hadoop")]
     assert incast.tolist() == pytest.approx(sorted([0.010 + k * 0.001 for k in range(10)] * 4))
     assert hadoop.min() >= 0.030 and hadoop.max() < 0.050 and len(hadoop) > 100
+
+
+def test_windows_summed_as_a_live_clock_sums_them_see_every_launch_once(roce_hosts: list[Host]) -> None:
+    """A live engine's windows end at 0.1 + 0.1 + 0.1 = 0.30000000000000004 while the 60th burst of a 5 ms
+    incast is at 60 x 0.005 = 0.3: that burst belongs to the window its time falls in (it was in neither)."""
+    workload = load_workload(WORKLOADS / "incast-16to1.yaml")
+    edges = list(accumulate([0.0] + [0.1] * 5))
+    assert edges[3] > 0.3
+    parts = [workload.flow_batch(roce_hosts, a, b) for a, b in pairwise(edges)]
+    whole = workload.flow_batch(roce_hosts, 0.0, edges[-1])
+    starts = np.concatenate([p.start_s for p in parts])
+    assert np.array_equal(starts, whole.start_s)
+    bursts = [np.unique(p.start_s[p.tag == p.tags.index("incast")]).size for p in parts]
+    assert bursts == [20, 20, 21, 19, 20]

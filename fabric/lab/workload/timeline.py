@@ -84,8 +84,12 @@ def event_times(phase: Phase, clock: Clock, period_s: float | None, t0: float, t
     times = []
     for rep in clock.reps(t0, t1):
         first = rep * clock.duration_s + start
-        k0 = max(0, math.ceil((t0 - first) / period_s - 1e-9))
-        k1 = math.ceil((min(t1, rep * clock.duration_s + stop) - first) / period_s - 1e-9)
+        # a launch belongs to the window its time falls in, so windows that split the timeline anywhere (a
+        # live engine's float boundaries) see each launch once: the k range only brackets them, one wider
+        # each side, and the times decide
+        k0 = max(0, math.floor((t0 - first) / period_s) - 1)
+        k1 = min(math.floor((t1 - first) / period_s) + 2,
+                 math.ceil((rep * clock.duration_s + stop - first) / period_s - 1e-9))
         times.append(first + np.arange(k0, max(k0, k1)) * period_s)
     t = np.concatenate(times) if times else np.zeros(0)
     t = t[(t >= t0) & (t < t1)]

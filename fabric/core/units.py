@@ -30,7 +30,10 @@ def _parse(value: object, units: dict[str, float] | dict[str, int], what: str) -
     if isinstance(value, bool):
         raise ValueError(f"expected {what}, got a boolean")
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond a float's range: pydantic reports a ValueError, not this
+            raise ValueError(f"expected {what}, got a number too large for a float") from None
     if not isinstance(value, str):
         raise ValueError(f"expected {what}, got {type(value).__name__}")
     match = _NUMBER.match(value)
@@ -43,8 +46,17 @@ def _parse(value: object, units: dict[str, float] | dict[str, int], what: str) -
     return float(number) * units[unit.lower()]
 
 
+def _finite(number: float, what: str) -> float:
+    """``number`` if finite; inf/nan (YAML ``.inf``, ``.nan``) as a ValueError (``math.ceil``/``round`` of inf
+    raise OverflowError, which pydantic does not turn into a validation error)."""
+    if not math.isfinite(number):
+        raise ValueError(f"expected {what}, got {number}: not a finite number")
+    return number
+
+
 def _bytes(value: object) -> int:
-    return math.ceil(_parse(value, _BYTE_UNITS, "a size in bytes such as 150000 or '150KB'"))
+    what = "a size in bytes such as 150000 or '150KB'"
+    return math.ceil(_finite(_parse(value, _BYTE_UNITS, what), what))
 
 
 def _meters(value: object) -> float:
@@ -54,7 +66,8 @@ def _meters(value: object) -> float:
 
 
 def _millis(value: object) -> int:
-    return round(_parse(value, _TIME_UNITS_MS, "a time in milliseconds such as 200 or '200ms'"))
+    what = "a time in milliseconds such as 200 or '200ms'"
+    return round(_finite(_parse(value, _TIME_UNITS_MS, what), what))
 
 
 def _gbps(value: object) -> int:

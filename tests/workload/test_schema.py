@@ -39,6 +39,52 @@ BAD = [
     ("name: t\nduration_s: [1\n", "", "YAML syntax error"),
 ]
 
+GOOD_LLM = """\
+name: t
+duration_s: 1
+phases:
+  - kind: llm_training
+    tp: 8
+    pp: 2
+    dp: 1
+    parameters: 1B
+    hidden_size: 2048
+    stage_compute_s: 1ms
+    iteration_s: 0.5
+"""
+GOOD_ALLREDUCE = "name: t\nduration_s: 1\nphases:\n  - kind: allreduce\n    size_bytes: 1MB\n"
+HADOOP_CDF = "name: t\nduration_s: 1\nphases:\n  - kind: hadoop\n    load: 0.4\n    cdf: {}\n"
+FINITE = "finite number"
+
+# Found by fuzzing: each loaded, then crashed (OverflowError, numpy's "Maximum allowed size exceeded",
+# MemoryError) or never finished at the first tick; now a one-line error at load time.
+NOT_FINITE_OR_TOO_SMALL = [
+    (GOOD_INCAST.replace("64KB", ".inf"), "phases[0].size_bytes:", FINITE),
+    (GOOD_INCAST.replace("64KB", "1" + "0" * 400), "phases[0].size_bytes:", "too large"),
+    (GOOD_INCAST.replace("duration_s: 1", "duration_s: .inf"), "duration_s:", FINITE),
+    (GOOD_INCAST.replace("duration_s: 1", "duration_s: 1e400"), "duration_s:", FINITE),
+    (GOOD_INCAST.replace("duration_s: 1", "duration_s: 1e-300"), "duration_s:", "greater than or equal to 0.001"),
+    (GOOD_INCAST.replace("period_s: 1ms", "period_s: .inf"), "phases[0].period_s:", FINITE),
+    (GOOD_INCAST.replace("period_s: 1ms", "period_s: .nan"), "phases[0].period_s:", FINITE),
+    (GOOD_INCAST.replace("period_s: 1ms", "period_s: 1e-300"), "phases[0].period_s:",
+     "greater than or equal to 0.000001"),
+    (GOOD_INCAST + "    cycle: {period_s: .inf, on_s: .inf}\n", "phases[0].cycle.period_s:", FINITE),
+    (GOOD_INCAST + "    cycle: {period_s: 1e-12, on_s: 1e-13}\n", "phases[0].cycle.period_s:",
+     "greater than or equal to 0.000001"),
+    (GOOD_ALLREDUCE + "    period_s: 1e-9\n", "phases[0].period_s:", "greater than or equal to 0.000001"),
+    (GOOD_LLM.replace("stage_compute_s: 1ms", "stage_compute_s: .inf"), "phases[0].stage_compute_s:", FINITE),
+    (GOOD_LLM.replace("iteration_s: 0.5", "iteration_s: .inf"), "phases[0].iteration_s:", FINITE),
+    (GOOD_LLM.replace("iteration_s: 0.5", "iteration_s: 1e-300"), "phases[0].iteration_s:",
+     "greater than or equal to 0.000001"),
+    (GOOD_LLM.replace("parameters: 1B", "parameters: .inf"), "phases[0].parameters:", FINITE),
+    (GOOD_LLM + "    microbatches: 100000\n", "phases[0].microbatches:", "less than or equal to 1024"),
+    (HADOOP_CDF.format("[[-1000, 0], [-10, 100]]"), "phases[0].cdf:", "sizes must be >= 0 bytes"),
+    (HADOOP_CDF.format("[[0, 0], [.nan, 50], [50, 100]]"), "phases[0].cdf:", "finite numbers"),
+    (HADOOP_CDF.format("[[0, 0], [.inf, 100]]"), "phases[0].cdf:", "finite numbers"),
+    (HADOOP_CDF.format("[[0, 0], [0.5, 100]]"), "phases[0].cdf:", "mean flow size 0.25 B is below 64 B"),
+]
+BAD += NOT_FINITE_OR_TOO_SMALL
+
 
 @pytest.mark.parametrize(("text", "where", "words"), BAD, ids=[b[1] or "syntax" for b in BAD])
 def test_bad_file_names_the_key(tmp_path: Path, text: str, where: str, words: str) -> None:
@@ -91,3 +137,52 @@ def test_a_key_missing_from_a_phase_points_at_that_phase(tmp_path: Path) -> None
         load_workload(path)
     [problem] = caught.value.problems
     assert problem.where.endswith("phases[1].targets") and problem.line == 8
+
+
+@pytest.mark.parametrize(("text", "ok"), [
+    (GOOD_INCAST.replace("period_s: 1ms", "period_s: 1us"), True),  # the bounds themselves load
+    (GOOD_INCAST.replace("duration_s: 1", "duration_s: 1ms").replace("period_s: 1ms", "period_s: 0.1ms"), True),
+    (GOOD_LLM + "    microbatches: 1024\n", True),
+    (HADOOP_CDF.format("[[0, 0], [128, 100]]"), True),  # mean 64 B
+    (HADOOP_CDF.format("[[0, 0], [127, 100]]"), False),
+], ids=["period 1us", "duration 1ms", "microbatches 1024", "cdf mean 64", "cdf mean 63.5"])
+def test_the_limits_are_inclusive(tmp_path: Path, text: str, ok: bool) -> None:
+    path = tmp_path / "edge.yaml"
+    path.write_text(text)
+    if ok:
+        load_workload(path)
+    else:
+        with pytest.raises(WorkloadError):
+            load_workload(path)
+
+
+@pytest.mark.parametrize("raw", [float("inf"), float("-inf"), float("nan"), 10**400],
+                         ids=["inf", "-inf", "nan", "1e400 int"])
+def test_unit_parsers_refuse_what_is_not_a_finite_number(raw: float) -> None:
+    """fabric.core.units is shared with the inventory: inf/nan (and ints past a float) are a ValidationError
+    there too, never an OverflowError; finite values keep their meaning."""
+    from pydantic import BaseModel, ValidationError
+
+    from fabric.core.units import Bytes, Millis
+
+    class Sample(BaseModel):
+        size: Bytes = 0
+        time: Millis = 0
+
+    for field in ("size", "time"):
+        with pytest.raises(ValidationError):
+            Sample(**{field: raw})
+    assert Sample(size="1.5KB", time="0.2s") == Sample(size=1500, time=200)
+
+
+def test_check_cli_refuses_an_infinite_size_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fabric.cli.main import app
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD_INCAST.replace("64KB", ".inf"))
+    result = CliRunner().invoke(app, ["workload", "check", str(bad)])
+    assert result.exit_code == 5, result.output
+    assert result.output.strip().splitlines() == [result.output.strip()]
+    assert result.output.startswith(f"error: {bad}:phases[0].size_bytes: ") and "Traceback" not in result.output

@@ -21,6 +21,7 @@ Sources:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
@@ -46,15 +47,27 @@ CDFS: dict[str, Cdf] = {
 }
 
 
+# The smallest mean flow size a CDF may have: one minimal Ethernet frame. Flows arrive at load x line rate / mean
+# size, so a mean of a fraction of a byte would ask the engine for billions of flows per NIC and tick.
+MIN_MEAN_BYTES = 64
+
+
 def cdf_problem(points: Cdf) -> str | None:
-    """Why ``points`` is not a usable CDF (HPCC's ``testCdf`` rules), or None."""
+    """Why ``points`` is not a usable CDF (HPCC's ``testCdf`` rules; finite values, sizes >= 0 and a mean of at
+    least ``MIN_MEAN_BYTES``), or None."""
     if len(points) < 2:
         return "needs at least two [bytes, percent] points"
+    if not all(math.isfinite(v) for point in points for v in point):
+        return "bytes and percent must be finite numbers (no .inf or .nan)"
+    if points[0][0] < 0:
+        return f"sizes must be >= 0 bytes (got {points[0][0]:g})"
     if points[0][1] != 0 or points[-1][1] != 100:
         return "percent must start at 0 and end at 100"
     for (x0, y0), (x1, y1) in pairwise(points):
         if x1 <= x0 or y1 <= y0:
             return "bytes and percent must both increase strictly from point to point"
+    if (mean := mean_bytes(points)) < MIN_MEAN_BYTES:
+        return f"mean flow size {mean:.3g} B is below {MIN_MEAN_BYTES} B (one minimal Ethernet frame); raise the sizes"
     return None
 
 

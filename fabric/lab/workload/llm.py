@@ -25,6 +25,9 @@ gradient of microbatch j to stage i-1 at T_f + (pp - i + j) 2f; stage i's gradie
 at T_f + (pp - 1 - i + m) 2f. Point-to-point flows leave at those times (compute is not modelled, only its
 duration); DP rings are released step by step by the engine (groups with ``after``).
 
+The pipeline is laid out flow by flow, dp x m x 2(pp - 1) x R rows once per phase: the schema caps ``microbatches``
+at 1024 (``MAX_MICROBATCHES``) so that stays about a second.
+
 Assumptions: plain data parallelism (no ZeRO/FSDP sharding, no parameter all-gather), no overlap of DP
 with the backward pass, no optimiser or data-loading traffic, one job per phase. Iterations longer than
 ``iteration_s`` overlap the next one (the phase does not check: it is the user's pacing).

@@ -12,6 +12,7 @@ workloads/README.md documents every kind with an example.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Literal
 
@@ -25,14 +26,23 @@ _COUNT = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
 
 
 def _scaled(value: object, units: dict[str, float], what: str) -> float:
+    """The number ``value`` stands for, finite: ``.inf``, ``.nan``, ``1e400`` and ints beyond a float are refused
+    (a ValueError, which pydantic reports against the key; an OverflowError would escape as a traceback)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected {what}")
-    if not isinstance(value, str):
-        return float(value)
-    match = _NUMBER.match(value)
-    if not match or match.group(2).lower() not in units:
-        raise ValueError(f"expected {what}, got {value!r}")
-    return float(match.group(1)) * units[match.group(2).lower()]
+    if isinstance(value, str):
+        match = _NUMBER.match(value)
+        if not match or match.group(2).lower() not in units:
+            raise ValueError(f"expected {what}, got {value!r}")
+        number = float(match.group(1)) * units[match.group(2).lower()]
+    else:
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond a float's range
+            number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"expected {what}; a finite number, not infinity or NaN")
+    return number
 
 
 def _seconds(value: object) -> float:
@@ -45,7 +55,16 @@ def _count(value: object) -> float:
 
 Seconds = Annotated[float, BeforeValidator(_seconds), Field(ge=0)]
 Count = Annotated[float, BeforeValidator(_count), Field(gt=0)]
-Load = Annotated[float, Field(gt=0, le=1)]
+Load = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+# The shortest period of a periodic event (incast burst, collective launch, LLM iteration, on/off cycle) and the
+# shortest timeline: the generators step through every period (and every repetition) of a window, so 1e-300 s
+# would be ~1e297 steps per engine tick. 1 us is well below any RDMA transfer worth scheduling.
+MIN_PERIOD_S = 1e-6
+MIN_DURATION_S = 1e-3
+# Microbatches per LLM iteration: the pipeline is laid out flow by flow once per phase (fabric.lab.workload.llm),
+# dp x microbatches x 2(pp - 1) x rails rows; 1024 is above real pipelines (tens to a few hundred) and builds in
+# ~1 s at pp 16 x dp 8 on 128 two-NIC servers (4096: 3.3 s; 1e5: minutes; 1e8 never ends).
+MAX_MICROBATCHES = 1024
 KINDS = ("websearch", "hadoop", "storage", "incast", "allreduce", "alltoall", "llm_training")
 
 
@@ -65,7 +84,7 @@ class HostSelect(Model):
 class Cycle(Model):
     """On/off schedule inside a phase's [start_s, stop_s): active while (t - start_s - offset_s) mod period_s < on_s."""
 
-    period_s: Seconds = Field(description="Length of one on/off cycle, seconds.")
+    period_s: Seconds = Field(ge=MIN_PERIOD_S, description="Length of one on/off cycle, seconds (>= 1e-06: 1 us).")
     on_s: Seconds = Field(description="Active time at the beginning of each cycle, seconds (<= period_s).")
     offset_s: Seconds = Field(0, description="Shift of the cycle, seconds: two phases with the same period and "
                               "offsets 0 and on_s alternate.")
@@ -124,7 +143,8 @@ class IncastPhase(Phase):
     kind: Literal["incast"] = Field(description="incast.")
     fan_in: int = Field(ge=2, description="Number of sender NICs per burst (>= 2).")
     size_bytes: Bytes = Field(gt=0, description="Bytes each sender sends per burst, e.g. '500KB'.")
-    period_s: Seconds = Field(gt=0, description="Time between bursts, seconds, e.g. '5ms'.")
+    period_s: Seconds = Field(ge=MIN_PERIOD_S, description="Time between bursts, seconds, e.g. '5ms' "
+                              "(>= 1e-06: 1 us).")
     target: HostSelect = Field(HostSelect(first=1), description="The receiving server: the first selected one.")
     senders: HostSelect = Field(default_factory=HostSelect, description="Candidate sender servers (the target's "
                                 "server excluded); their NICs are taken rail-major: NIC `nic` of each, then the "
@@ -138,8 +158,9 @@ class CollectivePhase(Phase):
 
     members: HostSelect = Field(default_factory=HostSelect, description="Servers taking part (>= 2).")
     size_bytes: Bytes = Field(gt=0, description="Message size per member, bytes (the NCCL 'size').")
-    period_s: Seconds | None = Field(None, gt=0, description="Launch a new collective every period_s while active; "
-                                     "default: once at the start of each active window.")
+    period_s: Seconds | None = Field(None, ge=MIN_PERIOD_S, description="Launch a new collective every period_s "
+                                     "(>= 1e-06: 1 us) while active; default: once at the start of each active "
+                                     "window.")
 
 
 class AllreducePhase(CollectivePhase):
@@ -168,11 +189,13 @@ class LlmPhase(Phase):
     hidden_size: int = Field(ge=1, description="Model hidden size (activations per token per layer boundary).")
     seq_len: int = Field(4096, ge=1, description="Tokens per sequence.")
     micro_batch_size: int = Field(1, ge=1, description="Sequences per microbatch.")
-    microbatches: int = Field(8, ge=1, description="Microbatches per iteration (per replica).")
+    microbatches: int = Field(8, ge=1, le=MAX_MICROBATCHES, description="Microbatches per iteration (per "
+                              "replica), 1-1024.")
     bytes_per_value: int = Field(2, ge=1, le=8, description="Bytes per activation/gradient value (2: bf16).")
     stage_compute_s: Seconds = Field(description="Forward time of one microbatch on one stage, seconds "
                                      "(backward takes twice as long).")
-    iteration_s: Seconds = Field(gt=0, description="Time between iteration starts, seconds.")
+    iteration_s: Seconds = Field(ge=MIN_PERIOD_S, description="Time between iteration starts, seconds "
+                                 "(>= 1e-06: 1 us).")
     members: HostSelect = Field(default_factory=HostSelect, description="Servers to lay the job out on.")
 
 
@@ -186,6 +209,7 @@ class WorkloadSpec(Model):
     name: str = Field(description="Workload name.")
     description: str | None = Field(None, description="Free text: what the workload is for.")
     seed: int = Field(0, ge=0, description="Seed of every random draw (Workload.flows may override it).")
-    duration_s: Seconds = Field(gt=0, description="Length of the timeline, seconds.")
+    duration_s: Seconds = Field(ge=MIN_DURATION_S, description="Length of the timeline, seconds (>= 0.001: "
+                                "1 ms; a repeating timeline is stepped through repetition by repetition).")
     repeat: bool = Field(True, description="Restart the timeline every duration_s (live twins run forever).")
     phases: list[AnyPhase] = Field(min_length=1, description="The phases; they may overlap.")

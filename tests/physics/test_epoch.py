@@ -158,6 +158,37 @@ def test_pfc_storm_spreads_two_hops_upstream_and_the_watchdog_stops_it() -> None
     assert unheld.prio["rx_pfc{}_pause_us"][spine_ports, 3].sum() > 0
 
 
+def stormed_with_marks() -> tuple[Scenario, CounterFrame]:
+    """Four leaf1 hosts into h0 on a lossless, ECN-marking leaf-spine; h0's NIC storms and the leaf's watchdog
+    drops what the queue it holds sends; the frame runs from before the storm to well after the watchdog."""
+    port = lossless(watchdog=WatchdogKnobs(detect_ms=5, restore_ms=100))
+    flows = [shapes.ShapeFlow((f"h{k}", "eth0"), ("h0", "eth0")) for k in range(4, 8)]
+    sc = shapes.leaf_spine(2, 2, 4, flows=flows, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port))
+    engine = EpochEngine(sc)
+    engine.advance(0.005)
+    engine.set_pfc_storm(sc.port_index("h0", "eth0"))
+    return sc, engine.advance(0.03)
+
+
+@pytest.mark.parametrize("case", ["lossy incast", "headroom short", "storm and watchdog"])
+def test_counters_of_one_event_agree_with_each_other(case: str) -> None:
+    """Packets are bytes over the MTU, a port's discards are its queues' dropped packets (IF-MIB counts
+    packets), and a queue marks no more than it sends: a lossy incast's tail drops used to count bytes only,
+    port discards were bytes, and a watchdog-held queue marked the bytes it dropped."""
+    if case == "storm and watchdog":
+        sc, frame = stormed_with_marks()
+    else:
+        port = lossless(pfc_priorities=frozenset(), ecn={}) if case == "lossy incast" else lossless(
+            headroom_bytes=1_000, ecn={})
+        sc, frame, _ = incast(port, OFF, buffer_bytes=2 * 1024 * 1024)  # the lossy queue holds ~1 MB
+    q, mtu = frame.queue, sc.mtu[:, None].astype(float)
+    assert q["q{}_drop_pkts"].sum() + frame.port["rx_discards"].sum() > 100
+    assert q["q{}_drop_pkts"] * mtu == pytest.approx(q["q{}_drop_bytes"], rel=1e-9, abs=1e-6)
+    assert frame.port["tx_discards"] == pytest.approx(q["q{}_drop_pkts"].sum(axis=1), rel=1e-9, abs=1e-6)
+    assert (q["q{}_ecn_marked_pkts"] <= q["q{}_tx_pkts"] * (1 + 1e-9)).all()
+    assert frame.port["rx_discards"].max() < frame.port["rx_ucast_pkts"].max()
+
+
 def test_a_pfc_storm_without_a_watchdog_holds_every_hop_paused_in_every_epoch() -> None:
     """Without a watchdog a storm's pauses, once spread, stay: the leaf, the spine and the senders' NICs are
     paused through every epoch. Tier E used to let them lapse in a three-epoch cycle (a paused queue upstream

@@ -1428,7 +1428,7 @@ class EpochEngine:
         tx_q2 = tx_q - drop_st
         rec.add("queue", "q{}_tx_bytes", qid, tx_q2, True)
         rec.add("queue", "q{}_tx_pkts", qid, tx_q2 / mtu_q, True)
-        marked = np.minimum(tx_q * mark + burst_marks * mtu_q, tx_q)
+        marked = np.minimum(tx_q2 * mark + burst_marks * mtu_q, tx_q2)  # what a watchdog drops leaves unmarked
         rec.add("queue", "q{}_ecn_marked_bytes", qid, marked, True)
         rec.add("queue", "q{}_ecn_marked_pkts", qid, marked / mtu_q, True)
         ld = np.bincount(flat_gq, weights=lossy_drop.reshape(-1), minlength=k_res)[:nq] + drop_st
@@ -1439,7 +1439,7 @@ class EpochEngine:
         rec.add_ports("tx_ucast_pkts", qport, tx_q2 / mtu_q, n)
         rec.add_ports("rx_octets", peer_q, tx_q2, n)
         rec.add_ports("rx_ucast_pkts", peer_q, tx_q2 / mtu_q, n)
-        rec.add_ports("tx_discards", qport, ld, n)
+        rec.add_ports("tx_discards", qport, ld / mtu_q, n)  # packets, as IF-MIB's ifOutDiscards
         in_bytes = per_path(bytes_f, rows_j, n_j)[:-1]
         real = slots[:-1]
         rec.add("prio", "rx_pg{}_bytes", real, in_bytes, True)
@@ -1450,7 +1450,7 @@ class EpochEngine:
         rec.add("prio", "tx_pfc{}_frames", real, frames[:-1], True)
         rec.add("prio", "rx_pfc{}_pause_us", peer_slot, pause_us, True)  # a MAC counts what it receives, obeyed or not
         rec.add("prio", "rx_pfc{}_frames", peer_slot, frames[:-1], True)
-        rec.add_ports("rx_discards", sport[:-1], hr_drop[:-1], n)
+        rec.add_ports("rx_discards", sport[:-1], hr_drop[:-1] / mtu_j[:-1], n)
 
         # ECN at the receiver, CNPs, RP
         hop_mark = np.where(e_f & (rows_q < nq), mark[np.minimum(rows_q, max(nq - 1, 0))], 0.0)
@@ -1697,10 +1697,13 @@ class EpochEngine:
         for name, values in (("tx_pfc{}_frames", frames), ("tx_pfc{}_pause_us", np.minimum(t_p, dt) * 1e6)):
             rec.add("prio", name, slot, values)
             rec.add("prio", name.replace("tx_", "rx_"), peer_slot, values)
-        rec.add_ports("rx_discards", jport, drop_ll, sc.n_ports)
+        rec.add_ports("rx_discards", jport, drop_ll / sc.mtu[jport], sc.n_ports)
         limit = ctx.lossy_limit[uq]
         lossy_over = ~ll & (per_in > limit)
-        rec.add("queue", "q{}_drop_bytes", sp.qid[uq], np.where(lossy_over, per_in - limit, 0.0))
+        tail = np.where(lossy_over, per_in - limit, 0.0)  # a lossy queue's tail drop
+        rec.add("queue", "q{}_drop_bytes", sp.qid[uq], tail)
+        rec.add("queue", "q{}_drop_pkts", sp.qid[uq], tail / ctx.mtu_q[uq])
+        rec.add_ports("tx_discards", sp.qport[uq], tail / ctx.mtu_q[uq], sc.n_ports)
         held = np.bincount(uv, weights=np.where(ll, stay, np.minimum(per_in, limit)), minlength=n_v)
         np.maximum.at(peak_out, v_queue, held)
         held_h = held[h]

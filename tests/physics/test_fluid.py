@@ -123,6 +123,7 @@ def test_headroom_below_the_cables_need_drops_lossless_traffic(fraction: float, 
     dropped = total(frames, "queue", "q{}_drop_bytes")[:, 3].sum()
     assert bool(dropped > 0) is drops
     assert bool(total(frames, "port", "rx_discards").sum() > 0) is drops
+    assert total(frames, "port", "tx_discards").sum() == 0.0  # a lossless PG discards at the ingress
     assert total(frames, "prio", "tx_pfc{}_frames")[:, 3].sum() > 0
 
 
@@ -179,6 +180,9 @@ def test_dscp_mismapping_drops_in_the_lossy_class_only() -> None:
     drops = total(frames, "queue", "q{}_drop_bytes")
     assert drops[out, 0] > 0
     assert drops[:, 3].sum() == 0.0
+    # a tail drop is the egress port's discard, in packets as tier E counts it; no ingress discards
+    assert total(frames, "port", "tx_discards") == pytest.approx(total(frames, "queue", "q{}_drop_pkts").sum(axis=1))
+    assert total(frames, "port", "rx_discards").sum() == 0.0
     assert total(frames, "prio", "tx_pfc{}_frames")[:, 3].sum() > 0
     assert total(frames, "queue", "q{}_tx_bytes")[out, 3] > 0
 

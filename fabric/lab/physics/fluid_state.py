@@ -328,7 +328,10 @@ def frame_from(acc: Counters, lay: Layout, s: Scenario, dt: float, pending_marks
     received = acc.in_flight - in_flight
     received[lay.next_hop] += acc.tx
     acc.in_flight = in_flight
-    rx, ingress_drop = by_key(received), by_key(acc.drop)
+    # a lossy queue's drop is an egress discard (a tail drop); a lossless PG past its headroom, or a NIC's
+    # receive buffer, discards at the ingress
+    tail = acc.drop[: lay.n_real] * ~lay.lossless[lay.key_in[: lay.n_real]]
+    rx, ingress_drop = by_key(received), by_key(acc.drop - np.append(tail, np.zeros(lay.n_flows)))
     frames = key_rows(acc.edges + acc.paused * dt / lay.refresh_s)
     q, p, pr = frame.queue, frame.port, frame.prio
     q["q{}_tx_bytes"], q["q{}_tx_pkts"] = tx, tx / mtu
@@ -341,7 +344,7 @@ def frame_from(acc: Counters, lay: Layout, s: Scenario, dt: float, pending_marks
     p["tx_octets"], p["tx_ucast_pkts"] = tx.sum(1), (tx / mtu).sum(1)
     p["rx_octets"], p["rx_ucast_pkts"] = rx.sum(1), (rx / mtu).sum(1)
     p["rx_discards"] = (ingress_drop / mtu).sum(1)
-    p["tx_discards"] = scatter(s.hop_port, acc.wd_drop, n) / mtu[:, 0]
+    p["tx_discards"] = scatter(s.hop_port, acc.wd_drop + tail, n) / mtu[:, 0]
     p["np_cnp_sent"] = scatter(s.flow_dst, acc.cnp_sent, n)
     p["np_ecn_marked_roce_packets"] = scatter(s.flow_dst, acc.np_marked, n)
     p["rp_cnp_handled"] = scatter(s.flow_src, acc.cnp_handled, n)

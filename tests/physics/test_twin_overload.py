@@ -45,7 +45,8 @@ def test_an_overloaded_receiver_abandons_late_flows_and_the_rows_stop_growing(
         before = live.engine.delivered_total
     assert rows[-1] < 1.15 * rows[9], rows
     fl, t = live.engine.fl, live.sim_s
-    assert (t - fl.start[live.engine.live()] <= 0.5 + 1e-9).all()  # nothing older than its deadline is left
+    # nothing older than its deadline is left (an aggregate's runs from the end of the tick it is spread over)
+    assert (t - fl.start[live.engine.live()] <= 0.5 + 0.1 + 1e-9).all()
     lost = live.truth()["abandoned"]["hot"]
     assert lost["flows"] > 0 and lost["bytes"] > 0
     # the receivers stay as busy as before the first flows expired

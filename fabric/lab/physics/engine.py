@@ -266,7 +266,9 @@ class LiveEngine:
                 "tag": _objects(batch.tags)[batch.tag[first]], "group": groups[batch.group[first]],
                 "after": np.where(after >= 0, groups[np.maximum(after, 0)], "")}
         timeout = np.array([self.timeout_s.get(t, np.inf) for t in batch.tags])[batch.tag[first]]
-        rows["deadline"] = start + timeout
+        # an aggregate's deadline runs from the end of the window it is spread over: a timeout shorter than a
+        # tick gave up the rows of an idle fabric (13 k of 13.4 k flows at 0.1 s ticks and 50 ms)
+        rows["deadline"] = start + np.where(members > 1, size / spread, 0.0) + timeout
         s, d, c = rows["src"], rows["dst"], rows["dscp"]
         paths = self.net.routes(s, d, flow_keys(s, d, c, rows["ecmp"]))
         lost = (paths >= 0).sum(axis=1) < 2  # the source NIC's hop only: no path

@@ -1473,8 +1473,14 @@ class EpochEngine:
         pf = np.minimum(rows_q[on], max(nq - 1, 0))
         qdelay = np.where(e_f[on] & (rows_q[on] < nq), q_mean[pf] / np.maximum(cap[pf], 1.0), 0.0).sum(axis=1)
         done_rel = np.maximum(fl.start[fi] - t0, 0.0) + before[finished] / np.maximum(inst[finished], 1e-9)
-        # an aggregate row's members each send its mean size at the row's rate
-        fct = np.where(fl.members[fi] > 1, fl.size[fi] / fl.members[fi] / np.maximum(inst[finished], 1e-9),
+        # an aggregate row's members each send its mean size, at the rate one of them gets while it sends
+        agg = fl.members[fi] > 1
+        each = inst[finished]
+        if agg.any():
+            each = each.copy()
+            each[agg] = self._member_rates(np.flatnonzero(finished)[agg], idx, path, rows_res, cap, span, rate,
+                                           fr, finishing=(rate > 0) & (rate * fr * dt >= before * (1 - 1e-9)))
+        fct = np.where(agg, fl.size[fi] / fl.members[fi] / np.maximum(each, 1e-9),
                        done_rel - (fl.start[fi] - t0)) + qdelay + fl.rtt_s[fi] / 2
         eventful = eventful or bool(new.any()) or bool(finished.any()) or bool((fr < 1).any())
         return _Progress(delivered, np.where(lost, 0.0, rate), finished, done_rel, fct, eventful)
@@ -1530,15 +1536,40 @@ class EpochEngine:
         finishing = (rate > 0) & (rate * fr * dt >= fl.remaining[idx] * (1 - 1e-9))
         alone = np.flatnonzero(finishing & ~together & (rate >= demand * (1 - 1e-6)))
         if alone.size:
-            x = rate * fr  # each row's bytes over the epoch, per second of it
-            load = _per_resource(np.where(finishing, x, 0.0), path, rows_res, cap.size)
-            present = _per_resource(np.where(finishing, 0.0, fr), path, rows_res, cap.size)
-            res_a = rows_res[path[alone]]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                others = np.where(span[res_a] > 0, (load[res_a] - x[alone][:, None]) / span[res_a], 0.0)
-            free = np.maximum(cap[res_a] - np.maximum(others, 0.0), 0.0) / (1 + present[res_a])
-            inst[alone] = np.minimum(np.maximum(free.min(axis=1), rate[alone]), line[alone])
+            x = rate * fr
+            inst[alone] = self._arrival_rates(alone, x[alone], idx, path, rows_res, cap, span, rate, fr, finishing)
         return np.asarray(inst, dtype=float)
+
+    def _member_rates(self, rows: I64, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64, rate: F64,
+                      fr: F64, finishing: B) -> F64:
+        """The rate one member flow of each aggregate row ``rows`` (positions in ``idx``) gets while it sends:
+        its members arrive one after another over the row's window, as a mix's flows do, so each is an arrival
+        (``_arrival_rates``) next to its own row's other members. (It was the row's rate spread over the window:
+        a member took window / members whatever the load, so the FCTs of a light mix followed the live engine's
+        tick, slowdown 30 at 0.25 s ticks, 2.5 at 0.01 s.)"""
+        own = rate[rows] * fr[rows] / self.fl.members[idx[rows]]
+        return self._arrival_rates(rows, own, idx, path, rows_res, cap, span, rate, fr, finishing)
+
+    def _arrival_rates(self, rows: I64, own: F64, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64,
+                       rate: F64, fr: F64, finishing: B) -> F64:
+        """The rate of flows that come and go (``rows``, positions in ``idx``, each with its ``own`` bytes per
+        second of the epoch): on each resource of its path, the line less the load of the other rows that come
+        and go (rows finishing in the epoch, and aggregates: their members arrive spread over a window), split
+        with the rows that send throughout (each as present as the part of the epoch it is active); the smallest
+        on its path, at least its row's rate, at most its line. An aggregate counts as the load it carries, not
+        as a flow present throughout: twenty spread rows of a light mix at a few Mb/s each held a 400G
+        newcomer to a 21st of the line."""
+        fl = self.fl
+        line = np.minimum(fl.nic_rate[idx[rows]], cap[rows_res[path[rows]]].min(axis=1))
+        churn = finishing | (fl.members[idx] > 1)
+        x = rate * fr  # each row's bytes over the epoch, per second of it
+        load = _per_resource(np.where(churn, x, 0.0), path, rows_res, cap.size)
+        present = _per_resource(np.where(churn, 0.0, fr), path, rows_res, cap.size)
+        res_a = rows_res[path[rows]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            others = np.where(span[res_a] > 0, (load[res_a] - own[:, None]) / span[res_a], 0.0)
+        free = np.maximum(cap[res_a] - np.maximum(others, 0.0), 0.0) / (1 + present[res_a])
+        return np.asarray(np.minimum(np.maximum(free.min(axis=1), rate[rows]), line), dtype=float)
 
     def _transients(self, sp: _Space, idx: I64, path: I64, pq: I64, t0: float, t1: float, together: B) -> F64:
         """Per queue of the epoch (``sp.qid``): the share of its line rate DCQCN's start transient leaves it.

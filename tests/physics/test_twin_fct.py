@@ -56,3 +56,15 @@ def test_a_deadline_shorter_than_a_tick_gives_up_nothing_on_an_idle_fabric(tmp_p
     over a tick used to be given up 50 ms after their first flow (13 k of 13.4 k flows)."""
     truth = run(tmp_path, "{kind: hadoop, load: 0.01, timeout_s: 50ms}", 0.1, 0.5)
     assert truth["flows"]["completed"] > 10_000 and truth["abandoned"] == {}
+
+
+def test_an_open_loop_phase_is_no_collective(tmp_path: Path) -> None:
+    """Next to an incast every 10 ms, a Hadoop mix's flows (grouped under the phase's name) are no collective:
+    the truth's collectives are the incast's bursts alone. Once the mix had stopped and its flows were done it
+    was one more, its 'CCT' its whole run; while it ran it counted as a running collective."""
+    for model_s, mix_stops in ((0.3, "stop_s: 0.1"), (0.1, "stop_s: 1")):
+        truth = run(tmp_path, f"{{kind: hadoop, load: 0.01, {mix_stops}}}\n  - {{kind: incast, fan_in: 4, "
+                    "size_bytes: 100KB, period_s: 10ms, start_s: 5ms}", 0.1, model_s)
+        collectives = truth["collectives"]
+        assert collectives["completed"] >= 8 and all(g.startswith("incast@") for g in collectives["cct_s"])
+        assert collectives["running"] == 0  # bursts of 100 KB at 400G are done within the 5 ms before a tick ends

@@ -53,9 +53,11 @@ def _spans(groups: list[str], start_s: list[float], done_s: list[float]) -> dict
 def summarise(engine: EpochEngine) -> dict[str, Any]:
     c, fl = engine.completed, engine.fl
     live = np.flatnonzero(np.isnan(fl.done))
-    live_groups = {fl.group[i] for i in live[fl.start[live] <= engine.t].tolist()}
+    # an open-loop phase's flows (a mix, storage) are grouped under the phase's own name: no collective
+    live_groups = {fl.group[i] for i in live[fl.start[live] <= engine.t].tolist() if fl.group[i] != fl.tag[i]}
     pending = {fl.group[i] for i in live.tolist()}
-    cct = {g: span for g, span in _spans(c.group, c.start_s, c.done_s).items() if g not in pending}
+    mix = {g for g, t in zip(c.group, c.tag, strict=True) if g == t}
+    cct = {g: span for g, span in _spans(c.group, c.start_s, c.done_s).items() if g not in pending and g not in mix}
     # a launch ("<phase>@<time>": a whole ring all-reduce, an LLM training iteration) is its groups together
     launch = [g.split("/", 1)[0] for g in c.group]
     open_launches = {g.split("/", 1)[0] for g in pending}

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from fabric.lab.workload.errors import WorkloadError
+from fabric.lab.workload.errors import WorkloadError, check_flow_rate
 from fabric.lab.workload.flows import FlowBatch
 from fabric.lab.workload.hosts import Host, select
 from fabric.lab.workload.schema import AllreducePhase, AlltoallPhase, HostSelect, IncastPhase, Phase
@@ -102,9 +102,13 @@ class EventGen:
 
     period_s: float | None = None
 
-    def __init__(self, phase: Phase, tag: str, clock: Clock, tpl: FlowBatch) -> None:
+    def __init__(self, phase: Phase, tag: str, clock: Clock, tpl: FlowBatch, where: str) -> None:
         self.phase, self.tag, self.clock, self.tpl = phase, tag, clock, tpl
         self.span_s = float(tpl.start_s.max()) if len(tpl) else 0.0
+        # launches per second: every period, else once per active interval (a cycle's, else the timeline's)
+        every = self.period_s or (phase.cycle.period_s if phase.cycle is not None else clock.duration_s)
+        senders = len(set(zip(tpl.src_host.tolist(), tpl.src_nic.tolist(), strict=True))) or 1
+        check_flow_rate(where, len(tpl) / senders / every)
 
     def batch(self, t0: float, t1: float, seed: int) -> FlowBatch:
         """Flows starting in [t0, t1): launches since t0 - span (the template's latest offset) may reach in."""
@@ -134,7 +138,7 @@ class IncastGen(EventGen):
         dst = (target, phase.nic % len(hosts[target].nics))
         rows: list[Row] = [(s, k, *dst, float(phase.size_bytes), 0.0, 0, -1) for s, k in senders[:phase.fan_in]]
         self.period_s = phase.period_s
-        super().__init__(phase, tag, clock, template([cols(rows)], [""]))
+        super().__init__(phase, tag, clock, template([cols(rows)], [""]), where)
 
 
 class CollectiveGen(EventGen):
@@ -149,4 +153,4 @@ class CollectiveGen(EventGen):
         else:
             tpl = template([alltoall(members, rails, size)], [""])
         self.period_s = phase.period_s
-        super().__init__(phase, tag, clock, tpl)
+        super().__init__(phase, tag, clock, tpl, where)

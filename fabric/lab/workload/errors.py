@@ -17,3 +17,16 @@ class WorkloadError(ValueError):
     @classmethod
     def at(cls, where: str, message: str, fix: str = "") -> WorkloadError:
         return cls([Problem(where, message, fix)])
+
+
+MAX_FLOWS_PER_NIC_S = 1e6  # ~4x a Hadoop mix at 80 % of a 400G NIC; far past what the twin models live
+
+
+def check_flow_rate(where: str, per_nic_s: float) -> None:
+    """A phase that would start more than ``MAX_FLOWS_PER_NIC_S`` flows per second on one NIC is refused: its
+    sizes or period are almost surely a slip (a 64 B mean size at 40 % of 400G is 3e8 flows/s), and drawing
+    them would hold the engine for minutes per tick."""
+    if per_nic_s > MAX_FLOWS_PER_NIC_S:
+        raise WorkloadError.at(where, f"starts {per_nic_s:.3g} flows/s on a NIC, above the "
+                               f"{MAX_FLOWS_PER_NIC_S:.0e} the twin accepts",
+                               "use larger flow sizes, a lower load or a longer period")

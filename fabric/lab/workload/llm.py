@@ -108,4 +108,4 @@ class LlmGen(EventGen):
         suffixes: list[str] = []
         blocks = _pipeline(phase, replicas, rails, suffixes) + _data_parallel(phase, replicas, rails, suffixes)
         self.period_s = phase.iteration_s
-        super().__init__(phase, tag, clock, template(blocks, suffixes))
+        super().__init__(phase, tag, clock, template(blocks, suffixes), where)

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fabric.lab.workload.cdf import CDFS, Cdf, mean_bytes, sample_bytes
-from fabric.lab.workload.errors import WorkloadError
+from fabric.lab.workload.errors import WorkloadError, check_flow_rate
 from fabric.lab.workload.flows import FlowBatch, constant
 from fabric.lab.workload.hosts import Host, select
 from fabric.lab.workload.lookup import Lookup
@@ -112,6 +112,7 @@ class PoissonGen:
                 raise WorkloadError.at(f"{where}.dst", "needs a server other than the sender",
                                        "select at least two servers")
         self.rate = phase.load * self.src.rate_bps / mean_bytes(self.cdf)  # flows/s per source NIC
+        check_flow_rate(f"{where}.load", float(self.rate.max()))
         self.rate_cdf = np.cumsum(self.rate)
         self.total_rate = float(self.rate_cdf[-1])
         self.source = Lookup(self.rate_cdf, 0.0, self.total_rate)

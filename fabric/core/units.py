@@ -60,9 +60,10 @@ def _bytes(value: object) -> int:
 
 
 def _meters(value: object) -> float:
+    what = "a length in metres such as 40 or '40m'"
     if type(value) is int or type(value) is float:  # a bare number, by far the most common: no parsing needed
-        return float(value)
-    return _parse(value, _LENGTH_UNITS, "a length in metres such as 40 or '40m'")
+        return _finite(float(value), what)
+    return _finite(_parse(value, _LENGTH_UNITS, what), what)
 
 
 def _millis(value: object) -> int:

@@ -63,3 +63,10 @@ def test_negative_values_are_refused(field, raw):
 def test_bounds_export_as_json_schema_minimum():
     props = Sample.model_json_schema()["properties"]
     assert props["length"]["minimum"] == 0 and props["size"]["minimum"] == 0 and props["time"]["minimum"] == 0
+
+
+@pytest.mark.parametrize("raw", [float("inf"), float("nan"), "1e400m", ".inf"])
+def test_a_length_must_be_finite(raw):
+    """An infinite cable would give an infinite headroom need and delay: refused like an infinite size."""
+    with pytest.raises(ValidationError, match="finite number|expected a length"):
+        Sample(length=raw)

@@ -143,6 +143,9 @@ def _engine_table(engine: dict[str, Any]) -> None:
     title = (f"congestion engine: workload {engine['workload']}, model {engine['model_s']:.1f} s "
              f"(lag {engine['lag_s']:.1f} s, epoch {engine['epoch_ms']:.1f} ms), {engine['flows']} flows live")
     table(title, ["device", "tx Gb/s", "pause tx", "pause rx", "ECN marked", "drops"], rows)
+    if engine.get("failed"):
+        err.print(f"error: the congestion engine stopped at model {engine['model_s']:.1f} s: {engine['failed']} "
+                  "(the counters stay where they were; details in the lab's log)", markup=False)
 
 
 @app.command()

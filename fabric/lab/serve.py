@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import sys
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -232,9 +233,15 @@ async def run_engine(engine: Any, period_s: float = 0.1) -> None:
         while True:
             await asyncio.sleep(period_s)
             now = loop.time()
-            seconds = engine.prepare(now - last)
-            last = now
-            engine.write(await loop.run_in_executor(pool, engine.compute, seconds))
+            try:
+                seconds = engine.prepare(now - last)
+                last = now
+                engine.write(await loop.run_in_executor(pool, engine.compute, seconds))
+            except Exception as exc:  # a model bug must not take the devices' endpoints down
+                # the devices keep answering with the counts written so far; the status says why they stopped
+                engine.failed = f"{type(exc).__name__}: {exc}"
+                traceback.print_exc(file=sys.stderr)  # the lab's log (serve.log in its state directory)
+                return
 
 
 async def run(inventory: str, state_dir: Path, free_ports: bool, load: float, workload: str | None = None) -> None:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from typer.testing import CliRunner
@@ -472,3 +472,29 @@ def test_the_status_model_time_moves_when_the_counts_are_written() -> None:
     live.write(frame)
     assert live.status()["model_s"] == pytest.approx(0.1)
     assert live.devices["leaf1"].counters.port("Ethernet16")["tx_octets"] > 0
+
+
+def test_an_engine_tick_that_raises_stops_the_engine_and_the_status_says_why(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A bug in a tick ends the engine's loop (the endpoints, on the same loop, keep answering) instead of
+    leaving it dead without a word: ``status()`` carries the error and ``fabric lab status`` prints it."""
+    import asyncio
+
+    from fabric.cli.lab import _engine_table
+    from fabric.lab.serve import run_engine
+
+    live = lab_roce_engine("incast-16to1")
+    ticks = []
+
+    def advance(seconds: float) -> Any:
+        ticks.append(seconds)
+        if len(ticks) == 3:
+            raise FloatingPointError("a model bug")
+        return advance_real(seconds)
+
+    advance_real, live.engine.advance = live.engine.advance, advance  # type: ignore[method-assign]
+    asyncio.run(asyncio.wait_for(run_engine(live, period_s=0.01), timeout=60))
+    status = live.status()
+    assert len(ticks) == 3 and status["failed"] == "FloatingPointError: a model bug" and status["model_s"] > 0
+    _engine_table(status)
+    assert "error: the congestion engine stopped at model" in capsys.readouterr().err

@@ -152,6 +152,7 @@ class LiveEngine:
         self.unroutable: dict[str, dict[str, float]] = {}  # per tag: flows refused at arrival for want of a path
         self.sim_s = 0.0
         self.written_s = 0.0  # model time whose counts are in the devices' stores (``write`` follows ``compute``)
+        self.failed: str | None = None  # why the engine stopped, when a tick raised (``serve.run_engine``)
         self.wall_s = 0.0
         self.stretch = 1.0  # wall seconds per model second of the tick being computed (> 1 when it lags)
         self.ordinal = 0
@@ -436,7 +437,7 @@ class LiveEngine:
         return {"model_s": self.written_s, "lag_s": max(self.wall_s - self.written_s, 0.0),
                 "epoch_ms": self.engine.epoch_s * 1e3,
                 "workload": self.workload.name if self.workload else None,
-                "flows": flows, "devices": out}
+                "flows": flows, "failed": self.failed, "devices": out}
 
     def truth(self) -> dict[str, Any]:
         with self.lock:

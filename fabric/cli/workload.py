@@ -79,6 +79,16 @@ def check(
         open_loop = next(w for w in workloads if w.path == path).timeout_s
         for s in rows:
             _warn(path, s, s.tag in open_loop)
+        rate = sum(s.flows / s.seconds for s in rows)
+        if rate > 3 * LIVE_FLOWS_PER_S:
+            err.print(f"warning: {path}: its phases start ~{rate:.2g} flows/s on this inventory; the twin's engine "
+                      f"keeps up with about {LIVE_FLOWS_PER_S:.0e} on one core, so 'fabric lab up --workload' will "
+                      "lag the wall clock (see 'lag' in 'fabric lab status')", markup=False)
+
+
+# flows/s the live engine follows in about real time on one core (lab-roce's incast-16to1: ~1.1e6 at ~1x); past
+# three times that, a user should know the twin will lag before starting it
+LIVE_FLOWS_PER_S = 1e6
 
 
 def _warn(path: str, s: PhaseSummary, open_loop: bool) -> None:

@@ -108,3 +108,16 @@ def test_check_refuses_a_phase_that_would_start_millions_of_flows_a_second(tmp_p
     assert result.exit_code == 5, result.output
     [line] = [x for x in result.output.splitlines() if "flows/s on a NIC" in x]
     assert line.startswith(f"error: {path}:{key}: starts ") and "Traceback" not in result.output
+
+
+def test_check_warns_when_the_twin_would_lag_a_workload(tmp_path: Path) -> None:
+    """An AliStorage-sized mix at 50 % of lab-roce's 32 NICs starts ~1e7 flows/s, ten times what the engine
+    follows live: the check says so before 'lab up' does it silently; the shipped workloads are below that."""
+    busy = tmp_path / "busy.yaml"
+    busy.write_text("name: busy\nduration_s: 1\nphases:\n  - {kind: websearch, cdf: alistorage2019, load: 0.5}\n")
+    shipped = [(WORKLOADS / f"{name}.yaml", False) for name in ("incast-16to1", "mixed-storage")]
+    for path, lags in [(busy, True), *shipped]:
+        result = runner.invoke(app, ["workload", "check", str(path), "--inventory", "inventories/lab-roce",
+                                     "--seconds", "0.01"])
+        assert result.exit_code == 0, result.output
+        assert ("flows/s on this inventory; the twin's engine keeps up with about" in result.output) is lags

@@ -604,6 +604,39 @@ def _compress(values: I64, mark: B, lut: I64, dummy: bool = True) -> tuple[I64, 
     return uniq, lut[values]
 
 
+class _Arrivals:
+    """What flows that come and go get in one epoch: on each resource of a flow's path, the line less the load of
+    the other rows that come and go (rows finishing in the epoch, and aggregates: their members arrive spread over
+    a window), split with the rows that send throughout (each as present as the part of the epoch it is active);
+    the smallest on its path, at least its row's rate, at most its line. With only arrivals that is processor
+    sharing (C (1 - rho)). An aggregate counts as the load it carries, not as a flow present throughout: twenty
+    spread rows of a light mix at a few Mb/s each held a 400G newcomer to a 21st of the line. The per-resource
+    sums are made on first use, once per epoch."""
+
+    def __init__(self, fl: _Flows, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64, rate: F64, fr: F64,
+                 finishing: B) -> None:
+        self.fl, self.idx, self.path, self.rows_res, self.cap, self.span = fl, idx, path, rows_res, cap, span
+        self.rate, self.fr, self.finishing = rate, fr, finishing
+        self._sums: tuple[F64, F64] | None = None
+
+    def rates(self, rows: I64, own: F64) -> F64:
+        """The rate while it sends of a flow of each row ``rows`` (positions in the epoch's rows) that carries
+        ``own`` of its row's bytes per second of the epoch."""
+        fl, idx, path, rows_res, cap, span = self.fl, self.idx, self.path, self.rows_res, self.cap, self.span
+        if self._sums is None:
+            churn = self.finishing | (fl.members[idx] > 1)
+            x = self.rate * self.fr  # each row's bytes over the epoch, per second of it
+            self._sums = (_per_resource(np.where(churn, x, 0.0), path, rows_res, cap.size),
+                          _per_resource(np.where(churn, 0.0, self.fr), path, rows_res, cap.size))
+        load, present = self._sums
+        res_a = rows_res[path[rows]]
+        line = np.minimum(fl.nic_rate[idx[rows]], cap[res_a].min(axis=1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            others = np.where(span[res_a] > 0, (load[res_a] - own[:, None]) / span[res_a], 0.0)
+        free = np.maximum(cap[res_a] - np.maximum(others, 0.0), 0.0) / (1 + present[res_a])
+        return np.asarray(np.minimum(np.maximum(free.min(axis=1), self.rate[rows]), line), dtype=float)
+
+
 @dataclass
 class _BurstContext:
     """What ``_bursts`` reads of an epoch: its spaces, per-resource capacity and lossy limit, per-queue MTU
@@ -1197,7 +1230,7 @@ class EpochEngine:
         avg, share = max_min(demand * fr, rows_res, cap_e, (path, rows_res))
         rate, share = avg / fr, share / fr
         served = per_path(rate * fr, rows_res)
-        inst = self._send_rates(idx, path, rows_res, cap, span, demand, rate, share, fr, dt, together)
+        inst, arrivals = self._send_rates(idx, path, rows_res, cap, span, demand, rate, share, fr, dt, together)
 
         # bottleneck column: the first saturated resource of a flow limited below its demand (queue and port
         # resources are distinct ids, so one count serves both)
@@ -1473,13 +1506,16 @@ class EpochEngine:
         pf = np.minimum(rows_q[on], max(nq - 1, 0))
         qdelay = np.where(e_f[on] & (rows_q[on] < nq), q_mean[pf] / np.maximum(cap[pf], 1.0), 0.0).sum(axis=1)
         done_rel = np.maximum(fl.start[fi] - t0, 0.0) + before[finished] / np.maximum(inst[finished], 1e-9)
-        # an aggregate row's members each send its mean size, at the rate one of them gets while it sends
+        # an aggregate row's members arrive one after another over its window, as a mix's flows do: each sends
+        # the row's mean size at what one arrival gets next to the row's other members (it was the row's spread
+        # rate: a member took window / members whatever the load, so a light mix's FCTs followed the live
+        # engine's tick, slowdown 30 at 0.25 s ticks, 2.5 at 0.01 s)
         agg = fl.members[fi] > 1
         each = inst[finished]
         if agg.any():
+            rows = np.flatnonzero(finished)[agg]
             each = each.copy()
-            each[agg] = self._member_rates(np.flatnonzero(finished)[agg], idx, path, rows_res, cap, span, rate,
-                                           fr, finishing=(rate > 0) & (rate * fr * dt >= before * (1 - 1e-9)))
+            each[agg] = arrivals.rates(rows, rate[rows] * fr[rows] / fl.members[idx[rows]])
         fct = np.where(agg, fl.size[fi] / fl.members[fi] / np.maximum(each, 1e-9),
                        done_rel - (fl.start[fi] - t0)) + qdelay + fl.rtt_s[fi] / 2
         eventful = eventful or bool(new.any()) or bool(finished.any()) or bool((fr < 1).any())
@@ -1520,7 +1556,7 @@ class EpochEngine:
                 del getattr(c, name)[:-COMPLETED_KEEP]
 
     def _send_rates(self, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64, demand: F64, rate: F64,
-                    share: F64, fr: F64, dt: float, together: B) -> F64:
+                    share: F64, fr: F64, dt: float, together: B) -> tuple[F64, _Arrivals]:
         """Each row's rate while it sends (what its completion time and FCT follow), at most its NIC's and the
         slowest line on its path: its max-min share among the epoch's rows, except for a row that finishes
         within the epoch on its own start (an open-loop arrival: a mix's flow, a storage request; or the end of
@@ -1529,47 +1565,17 @@ class EpochEngine:
         epoch it is active) after the load of those that come and go, (C - X / span) / (1 + n), the smallest on
         its path. With only arrivals that is processor sharing (C (1 - rho)), with long flows under way their
         equal split. (The max-min share split it with every row of the epoch, as if all of them overlapped: ten
-        1 MB flows 1 ms apart into one NIC took 5-10x their line-rate time at 5-20 ms epochs, tier F 1.06x.)"""
+        1 MB flows 1 ms apart into one NIC took 5-10x their line-rate time at 5-20 ms epochs, tier F 1.06x.)
+        Also returns the epoch's ``_Arrivals``, which times an aggregate's member flows."""
         fl = self.fl
         line = np.minimum(fl.nic_rate[idx], cap[rows_res].min(axis=1)[path])
         inst = np.minimum(line, np.maximum(share, rate))
         finishing = (rate > 0) & (rate * fr * dt >= fl.remaining[idx] * (1 - 1e-9))
+        arrivals = _Arrivals(fl, idx, path, rows_res, cap, span, rate, fr, finishing)
         alone = np.flatnonzero(finishing & ~together & (rate >= demand * (1 - 1e-6)))
         if alone.size:
-            x = rate * fr
-            inst[alone] = self._arrival_rates(alone, x[alone], idx, path, rows_res, cap, span, rate, fr, finishing)
-        return np.asarray(inst, dtype=float)
-
-    def _member_rates(self, rows: I64, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64, rate: F64,
-                      fr: F64, finishing: B) -> F64:
-        """The rate one member flow of each aggregate row ``rows`` (positions in ``idx``) gets while it sends:
-        its members arrive one after another over the row's window, as a mix's flows do, so each is an arrival
-        (``_arrival_rates``) next to its own row's other members. (It was the row's rate spread over the window:
-        a member took window / members whatever the load, so the FCTs of a light mix followed the live engine's
-        tick, slowdown 30 at 0.25 s ticks, 2.5 at 0.01 s.)"""
-        own = rate[rows] * fr[rows] / self.fl.members[idx[rows]]
-        return self._arrival_rates(rows, own, idx, path, rows_res, cap, span, rate, fr, finishing)
-
-    def _arrival_rates(self, rows: I64, own: F64, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64,
-                       rate: F64, fr: F64, finishing: B) -> F64:
-        """The rate of flows that come and go (``rows``, positions in ``idx``, each with its ``own`` bytes per
-        second of the epoch): on each resource of its path, the line less the load of the other rows that come
-        and go (rows finishing in the epoch, and aggregates: their members arrive spread over a window), split
-        with the rows that send throughout (each as present as the part of the epoch it is active); the smallest
-        on its path, at least its row's rate, at most its line. An aggregate counts as the load it carries, not
-        as a flow present throughout: twenty spread rows of a light mix at a few Mb/s each held a 400G
-        newcomer to a 21st of the line."""
-        fl = self.fl
-        line = np.minimum(fl.nic_rate[idx[rows]], cap[rows_res[path[rows]]].min(axis=1))
-        churn = finishing | (fl.members[idx] > 1)
-        x = rate * fr  # each row's bytes over the epoch, per second of it
-        load = _per_resource(np.where(churn, x, 0.0), path, rows_res, cap.size)
-        present = _per_resource(np.where(churn, 0.0, fr), path, rows_res, cap.size)
-        res_a = rows_res[path[rows]]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            others = np.where(span[res_a] > 0, (load[res_a] - own[:, None]) / span[res_a], 0.0)
-        free = np.maximum(cap[res_a] - np.maximum(others, 0.0), 0.0) / (1 + present[res_a])
-        return np.asarray(np.minimum(np.maximum(free.min(axis=1), rate[rows]), line), dtype=float)
+            inst[alone] = arrivals.rates(alone, rate[alone] * fr[alone])
+        return np.asarray(inst, dtype=float), arrivals
 
     def _transients(self, sp: _Space, idx: I64, path: I64, pq: I64, t0: float, t1: float, together: B) -> F64:
         """Per queue of the epoch (``sp.qid``): the share of its line rate DCQCN's start transient leaves it.

@@ -321,8 +321,9 @@ def counters_and_truth(workload: str, ticks: int, link_down_at: int | None = Non
 # Then for port discards counted in packets (they were bytes) and a lossy burst's tail drop counted in packets
 # and port discards too (it was in drop bytes only): tx_discards and q{}_drop_pkts moved, nothing else.
 # Then for an aggregate's member flow timed as one arrival (processor sharing on its path, aggregates counted as
-# load, not as flows present throughout) instead of the row's spread rate: FCT keys only (p50 95-655 -> 13-25). The per-resource
-# sums are shared with the epoch's lone arrivals (made before DCQCN's utilisation scales the rates): 4e-9 in two means.
+# load, not as flows present throughout) instead of the row's spread rate: FCT keys only (p50 95-655 -> 13-25).
+# Its per-resource sums are shared with the epoch's lone arrivals (made before DCQCN's utilisation scales the
+# rates): two FCT means moved by 4e-9 and 1e-6.
 # If the physics changes on purpose, regenerate: python -c "from tests.physics.test_twin import
 # counters_and_truth as c; print(c('incast-16to1', 6, 3, False))" (and the other case) and paste.
 FROZEN: dict[tuple[str, int, int | None, bool], dict[str, float]] = {

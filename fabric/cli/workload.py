@@ -46,7 +46,8 @@ def check(
     files: Annotated[list[Path], typer.Argument(help="Workload files.")],
     inventory: Annotated[Path | None, typer.Option(
         "--inventory", help="Also generate flows on this inventory's servers and show what each phase offers.")] = None,
-    seconds: Annotated[float, typer.Option("--seconds", min=0.001, help="Window per phase, from its start.")] = 0.1,
+    seconds: Annotated[float, typer.Option("--seconds", min=0.001, max=10.0,
+                                           help="Window per phase, from its start (at most 10 s).")] = 0.1,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Check workload files (exit 5 with one line per problem); with --inventory, check they fit it too."""

@@ -121,3 +121,11 @@ def test_check_warns_when_the_twin_would_lag_a_workload(tmp_path: Path) -> None:
                                      "--seconds", "0.01"])
         assert result.exit_code == 0, result.output
         assert ("flows/s on this inventory; the twin's engine keeps up with about" in result.output) is lags
+
+
+@pytest.mark.parametrize("seconds", ["inf", "nan", "30"])
+def test_check_window_is_bounded(seconds: str) -> None:
+    """An unbounded window drew flows until memory ran out (--seconds 30: over 3 GB) or overflowed (inf)."""
+    result = runner.invoke(app, ["workload", "check", str(WORKLOADS / "websearch-40.yaml"), "--inventory",
+                                 "inventories/lab-roce", "--seconds", seconds])
+    assert result.exit_code == 2 and "--seconds" in result.output

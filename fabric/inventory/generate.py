@@ -207,7 +207,40 @@ def check_shape(shape: Shape) -> list[Problem]:
                                 "drop them, or use --kind rail"))
     if not problems and shape.kind == "rail":
         problems += _rail_problems(shape)
+    if not problems:
+        problems += _port_bound_problems(shape)
     return problems
+
+
+MAX_SERVERS = 1_000_000  # a loopback address each (127.x.y.z), and a device in memory
+WIRED_FIRST = 200_000  # links a shape may have before its port needs are bounded from the counts alone
+
+
+def _port_bound_problems(shape: Shape) -> list[Problem]:
+    """What one spine and one leaf need at least, from the counts alone, against the largest switch of the
+    given platforms, for a shape of more than ``WIRED_FIRST`` links: one no ASIC carries is refused before
+    millions of links are wired (5,000 spines x 5,000 leaves used to run for minutes)."""
+    if shape.servers > MAX_SERVERS:
+        return [Problem("--servers", f"{shape.servers} servers is more than the {MAX_SERVERS} a generated "
+                        "inventory can address", f"pass at most {MAX_SERVERS}")]
+    planes = shape.spine_planes
+    links = shape.leaves * shape.spines // planes + shape.servers * shape.nics_per_server
+    if links <= WIRED_FIRST:  # small enough to wire: the wired check names the switch and its port count
+        return []
+    largest = max(SWITCH_MODELS[p][-1].capacity_gbps for p in shape.platforms)
+    if shape.kind == "rail":
+        leaf_ports = (shape.spines // planes * shape.uplink_speed_gbps
+                      + servers_per_leaf(shape) * shape.server_speed_gbps)
+        spine_ports = ceil(shape.leaves / planes) * shape.uplink_speed_gbps
+    else:
+        leaf_ports = (shape.spines * shape.uplink_speed_gbps
+                      + ceil(shape.servers * shape.nics_per_server / shape.leaves) * shape.server_speed_gbps)
+        spine_ports = shape.leaves * shape.uplink_speed_gbps
+    return [Problem(f"--{flag}", f"not enough {role} ports: a {role} needs at least {demand / 1000:g} Tb/s, but "
+                    f"the largest switch of {', '.join(shape.platforms)} carries {largest / 1000:g} Tb/s",
+                    CAPACITY_FIX[role])
+            for flag, role, demand in (("spines", "spine", spine_ports), ("leaves", "leaf", leaf_ports))
+            if demand > largest]
 
 
 def switch_model(platform: str, ports: list[Port]) -> SwitchModel | None:

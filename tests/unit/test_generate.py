@@ -288,3 +288,14 @@ def test_cli_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
     result = runner.invoke(app, [*GOOD, "-o", str(out), "--force"])
     assert result.exit_code == 0, result.output
     assert (out / "hosts.yaml").exists() and (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(("args", "where"), [
+    (("clos", 5000, 5000, 2, 1, ["sonic", "eos"]), "--spines"),
+    (("clos", 2, 4, 10**20, 1, ["sonic"]), "--servers"),
+])
+def test_shapes_too_big_to_wire_are_refused_from_their_counts(args: tuple[Any, ...], where: str) -> None:
+    """25 M links (or 1e20 servers) used to be wired before the port check ran: minutes, or no end."""
+    with pytest.raises(ShapeError) as raised:
+        generate(*args)
+    assert any(p.where == where for p in raised.value.problems), raised.value.problems

@@ -4,10 +4,14 @@ a round trip of fabric's configs does not reach, each checked against a hand cal
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pytest
 
 from fabric.core.asic import ASICS
+from fabric.intent import build_intent
+from fabric.inventory import load_inventory
 from fabric.lab.applied import applied_knobs, knobs_from_json, knobs_to_json
 from fabric.lab.applied.eos import Settings, _settings, _trusts_dscp
 from fabric.lab.applied.linux_mlx5 import headroom
@@ -15,11 +19,12 @@ from fabric.lab.applied.nvue import alpha
 from fabric.lab.device import LabDevice
 from fabric.lab.dialects import DIALECTS
 from fabric.lab.dialects.nvue_model import set_path
-from fabric.lab.dialects.sonic_db import merge
+from fabric.lab.dialects.sonic_db import merge, validate
 from fabric.lab.eos_state import EosState, load
 from fabric.lab.physics.knobs import DeviceKnobs, EcnKnobs, WatchdogKnobs
 from fabric.lab.serve import build_devices
-from tests.conftest import INVENTORIES
+from fabric.render import render_device
+from tests.conftest import INVENTORIES, copy_inventory, edit_yaml
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +181,23 @@ def test_nvue_explicit_pfc_buffer(devices: dict[str, LabDevice]) -> None:
     got = applied_knobs(device).ports["swp3"]
     # Cumulus qos_features.conf: XOFF at xoff_size of the port buffer, XON xon_delta below, the rest headroom
     assert (got.xoff_bytes, got.xon_bytes, got.headroom_bytes) == (10_000, 8_000, 15_000)
+
+
+@pytest.mark.parametrize("trust", ["dscp", "pcp"])
+def test_sonic_reads_the_trust_fabric_renders(devices: dict[str, LabDevice], tmp_path: Path, trust: str) -> None:
+    """leaf1's rendered config_db.json, loaded as ``config load`` would: DSCP_TO_TC_MAP bound is DSCP trust,
+    DOT1P_TO_TC_MAP bound (no DSCP map) is PCP trust."""
+    inventory = copy_inventory("lab-roce", tmp_path)
+    edit_yaml(inventory / "fabric.yaml", lambda f: f["qos"].update(trust=trust))
+    fabric = load_inventory(inventory).fabric
+    assert fabric is not None
+    rendered = render_device(build_intent(fabric)["leaf1"]).files["config_db.json"]
+    device = fresh(devices, "leaf1")
+    device.config.db = merge(device.config.db, json.loads(rendered))
+    validate(device.config.db)
+    knobs = applied_knobs(device)
+    assert knobs.trust == trust
+    if trust == "pcp":
+        assert {knobs.queue_of(dscp) for dscp in range(64)} == {0}  # nothing classified by DSCP
+    else:
+        assert knobs.queue_of(26) == 3 and knobs.queue_of(48) == 6

@@ -166,3 +166,18 @@ def test_non_default_priority_and_explicit_ecn_profile(lab_roce: Path) -> None:
     assert db["WRED_PROFILE"]["tight"]["yellow_drop_probability"] == "10"
     assert db["QUEUE"]["Ethernet0|4"] == {"scheduler": "scheduler.roce", "wred_profile": "tight"}
     assert "wred_profile" not in db["QUEUE"].get("Ethernet0|3", {})
+
+
+def test_trust_pcp_classifies_by_dot1p(lab_roce: Path) -> None:
+    edit_yaml(lab_roce / "fabric.yaml", lambda f: f["qos"].update(trust="pcp"))
+    leaf1 = intents(lab_roce)["leaf1"]
+    assert leaf1.qos is not None and leaf1.qos.trust == "pcp"
+    db = config_db(leaf1)
+    # PCP n -> TC n, as nxos "match cos N", huawei "8021p-inbound N" and comware dot1p-lp read it
+    assert db["DOT1P_TO_TC_MAP"] == {"ROCE": {str(p): str(p) for p in range(8)}}
+    assert "DSCP_TO_TC_MAP" not in db
+    for port in (p.name for p in leaf1.interfaces if p.peer):
+        assert db["PORT_QOS_MAP"][port]["dot1p_to_tc_map"] == "ROCE", port
+        assert "dscp_to_tc_map" not in db["PORT_QOS_MAP"][port], port
+    assert db["PORT_QOS_MAP"]["Ethernet0"]["pfc_enable"] == "3"
+    assert db["TC_TO_QUEUE_MAP"]["ROCE"] == {str(q): str(q) for q in range(8)}

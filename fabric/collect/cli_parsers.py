@@ -26,8 +26,13 @@ SONIC_QUEUE = {"Counter/pkts": "tx_pkts", "Counter/bytes": "tx_bytes", "Drop/pkt
 ETHTOOL_LINE = re.compile(r"^\s+([\w.\-]+):\s+(-?\d+)\s*$")
 HW_COUNTER_LINE = re.compile(r"^/sys/class/infiniband/([^/]+)/ports/(\d+)/hw_counters/(\w+):(\d+)$")
 RULE = re.compile(r"-+(\s+-+)*\s*")
-# NVUE's text form prints buffer sizes humanised (``16.02 MB``); its JSON form prints bytes
-UNITS = {"Bytes": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
+# NVUE's text form prints buffer sizes humanised (``16.02 MB``, ``1.5 KiB``) and durations with a unit
+# (``10 us``); its JSON form prints bytes and microseconds. Sizes in bytes, times in microseconds.
+BYTE_UNITS = {"": 1, "Bytes": 1, "bytes": 1, "B": 1, "KB": 1 << 10, "KiB": 1 << 10, "MB": 1 << 20, "MiB": 1 << 20,
+              "GB": 1 << 30, "GiB": 1 << 30, "TB": 1 << 40, "TiB": 1 << 40}
+TIME_UNITS = {"": 1, "ns": 1e-3, "us": 1, "\u00b5s": 1, "usec": 1, "ms": 1000, "msec": 1000, "s": 1_000_000,
+              "sec": 1_000_000}
+COUNT_UNITS = {"": 1}
 # counter widths for rate processing: every CLI counter is 64-bit; watermarks are gauges (no rate)
 WIDTHS: dict[tuple[str, str], int] = {("queue", f): 64 for f in SONIC_WRED.values()}
 WIDTHS |= {("pfc", f): 64 for f in ("rx_pause_duration_us", "tx_pause_duration_us")}
@@ -88,8 +93,10 @@ class Table(NamedTuple):
 def sonic_tables(text: str) -> list[Table]:
     """SONiC's tabulate tables (a header, a dashed rule, rows) with their column names and row dicts.
     Columns are cut at the rule's dash groups, so headers with spaces (``Port Rx``) stay one column. A table
-    ends at a blank line or at the next table's header; lines that do not fit the columns (titles such as
-    ``Egress shared pool occupancy ...: (Namespace asic1)`` or ``For namespace :``) are not rows."""
+    ends at the next table's header (sonic-utilities separates tables by a blank line, but a blank line inside
+    one table does not end it: the rows after it that fit the columns are still its rows); lines that do not fit
+    the columns (titles such as ``Egress shared pool occupancy ...: (Namespace asic1)`` or ``For namespace :``)
+    are not rows."""
     lines = text.splitlines()
     rules = [n for n, line in enumerate(lines) if n and RULE.fullmatch(line) and lines[n - 1].strip()]
     tables = []
@@ -98,9 +105,7 @@ def sonic_tables(text: str) -> list[Table]:
         columns = _cut(lines[n - 1], spans)
         rows = []
         for row in lines[n + 1:rules[i + 1] - 1 if i + 1 < len(rules) else len(lines)]:
-            if not row.strip():
-                break
-            if _fits(row, spans):
+            if row.strip() and _fits(row, spans):
                 rows.append(dict(zip(columns, _cut(row, spans), strict=True)))
         tables.append(Table(columns, rows))
     return tables
@@ -192,9 +197,9 @@ def nvue_roce_counters(text: str, device: str, port: str, priority: int, tc: int
         raise Unreadable("no rx-stats or tx-stats")
     tags = {"device": device, "interface": port}
     pfc = _quantities({"rx_pause_duration_us": rx.get("rx-pfc-stats", {}).get("pause-duration"),
-                       "tx_pause_duration_us": tx.get("tx-pfc-stats", {}).get("pause-duration")})
-    queue = _quantities({"ecn_marked_pkts": tx.get("tx-ecn-stats", {}).get("ecn-marked-packets"),
-                         "watermark_bytes": tx.get("tx-roce-stats", {}).get("tc-max-usage")})
+                       "tx_pause_duration_us": tx.get("tx-pfc-stats", {}).get("pause-duration")}, TIME_UNITS)
+    queue = _quantities({"ecn_marked_pkts": tx.get("tx-ecn-stats", {}).get("ecn-marked-packets")}, COUNT_UNITS)
+    queue |= _quantities({"watermark_bytes": tx.get("tx-roce-stats", {}).get("tc-max-usage")}, BYTE_UNITS)
     return [*([Sample("pfc", {**tags, "priority": str(priority)}, pfc, ts_ns)] if pfc else []),
             *([Sample("queue", {**tags, "queue": str(tc)}, queue, ts_ns)] if queue else [])]
 
@@ -225,22 +230,25 @@ def _nvue_text(text: str) -> dict[str, Any]:
     return root
 
 
-def _quantities(values: dict[str, Any]) -> dict[str, FieldValue]:
-    return {name: q for name, value in values.items() if (q := _quantity(value)) is not None}
+def _quantities(values: dict[str, Any], units: dict[str, float]) -> dict[str, FieldValue]:
+    return {name: q for name, value in values.items() if (q := _quantity(name, value, units)) is not None}
 
 
-def _quantity(value: Any) -> int | None:
-    """``880`` or ``"880"`` -> 880; ``"16.02 MB"`` -> bytes (rounded); anything else -> None."""
-    if isinstance(value, bool) or value is None:
+def _quantity(name: str, value: Any, units: dict[str, float]) -> int | None:
+    """``880`` or ``"880"`` -> 880; ``"16.02 MB"`` / ``"1.5 KiB"`` -> bytes, ``"10 ms"`` -> microseconds (rounded,
+    per ``units``); an absent field (``None``) -> None; anything else (a negative number, an unknown unit, text)
+    raises ``Unreadable`` naming the field, never a dropped or wrong value."""
+    if value is None:
         return None
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    if isinstance(value, float):
-        return int(value) if math.isfinite(value) else None
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(value))
-    if not match or match.group(2) not in ("", *UNITS):
-        return None
-    return round(float(match.group(1)) * UNITS.get(match.group(2), 1))
+    if isinstance(value, float) and math.isfinite(value) and value >= 0:
+        return round(value)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z\u00b5]*)\s*", str(value))
+    if isinstance(value, bool) or not match or match.group(2) not in units:
+        known = ", ".join(unit for unit in units if unit) or "none"
+        raise Unreadable(f"{name} = {value!r} is not a non-negative number with a known unit ({known})")
+    return round(float(match.group(1)) * units[match.group(2)])
 
 
 # -- Linux hosts (mlx5) ---------------------------------------------------------------------------------
@@ -253,7 +261,9 @@ def ethtool_stats(text: str, device: str, interface: str, ts_ns: int) -> list[Sa
     for line in text.split("\n"):
         match = ETHTOOL_LINE.match(line)
         if match:
-            fields[match.group(1).replace("-", "_").replace(".", "_")] = int(match.group(2))
+            if (value := int(match.group(2))) < 0:
+                raise Unreadable(f"counter {match.group(1)} is negative ({value}); ethtool counters are unsigned")
+            fields[match.group(1).replace("-", "_").replace(".", "_")] = value
     if not fields and "NIC statistics:" not in text:
         raise Unreadable("no 'NIC statistics:' counters")
     return [Sample("nic_rdma", {"device": device, "interface": interface}, fields, ts_ns)] if fields else []

@@ -253,7 +253,9 @@ def _comware_unwrap(lines: list[str]) -> list[str]:
 @parses("display qos queue-statistics interface outbound")
 def comware_queues(text: str, device: str, ts_ns: int) -> list[Sample]:
     """``display qos queue-statistics interface outbound``: per port (``Interface: X``) and queue (``Queue n``)
-    the forwarded and dropped packets/bytes; inbound blocks and the port totals above the queues are skipped."""
+    the forwarded and dropped packets/bytes; inbound blocks and the port totals above the queues are skipped.
+    A queue heading or a queue's counter line in another layout (``Queue ID: 3``) is an error, not a skipped
+    queue."""
     if not re.search(r"^\s*Interface:", text, re.MULTILINE):
         raise Unreadable("no 'Interface: <port>' block")
     samples: list[Sample] = []
@@ -263,16 +265,23 @@ def comware_queues(text: str, device: str, ts_ns: int) -> list[Sample]:
             port, outbound, queue = expand(m.group(1), COMWARE_ABBREVIATIONS), True, None
         elif m := re.match(r"\s*Direction:\s*(\w+)", line):
             outbound = m.group(1).lower() == "outbound"
-        elif m := re.match(r"\s*Queue\s+(\d+)", line):
+        elif re.match(r"\s*Queue\b", line):
+            if not (m := re.fullmatch(r"\s*Queue\s+(\d+)\s*", line)):
+                raise Unreadable(f"unknown queue heading {line.strip()!r} (expected 'Queue <n>')")
             queue = m.group(1)
-        elif port and outbound and queue is not None and \
-                (m := re.match(r"\s*(Forwarded|Dropped):\s*([\d,]+)\s+packets,\s*([\d,]+)\s+bytes", line)):
+        elif port and outbound and queue is not None and re.match(r"\s*(Forwarded|Dropped)\b", line):
+            m = re.match(r"\s*(Forwarded|Dropped):\s*([\d,]+)\s+packets,\s*([\d,]+)\s+bytes", line)
+            if not m:
+                raise Unreadable(f"unknown counter line {line.strip()!r} (expected '<n> packets, <n> bytes')")
             prefix = "tx" if m.group(1) == "Forwarded" else "drop"
             fields = {f"{prefix}_pkts": number(m.group(2)) or 0, f"{prefix}_bytes": number(m.group(3)) or 0}
             if samples and samples[-1].tags == {"device": device, "interface": port, "queue": queue}:
                 samples[-1].fields.update(fields)
             else:
                 samples.append(_sample("queue", device, port, dict(fields), ts_ns, queue=queue))
+    known = re.compile(r"\s*(Interface|Direction|Forwarded|Dropped|Current queue length):|\s*$")
+    if not samples and (other := next((line for line in text.splitlines() if not known.match(line)), None)):
+        raise Unreadable(f"no 'Queue <n>' block read; unknown line {other.strip()!r}")
     return samples
 
 

@@ -28,11 +28,12 @@ HW_COUNTER_LINE = re.compile(r"^/sys/class/infiniband/([^/]+)/ports/(\d+)/hw_cou
 RULE = re.compile(r"-+(\s+-+)*\s*")
 # NVUE's text form prints buffer sizes humanised (``16.02 MB``, ``1.5 KiB``) and durations with a unit
 # (``10 us``); its JSON form prints bytes and microseconds. Sizes in bytes, times in microseconds.
-BYTE_UNITS = {"": 1, "Bytes": 1, "bytes": 1, "B": 1, "KB": 1 << 10, "KiB": 1 << 10, "MB": 1 << 20, "MiB": 1 << 20,
-              "GB": 1 << 30, "GiB": 1 << 30, "TB": 1 << 40, "TiB": 1 << 40}
-TIME_UNITS = {"": 1, "ns": 1e-3, "us": 1, "\u00b5s": 1, "usec": 1, "ms": 1000, "msec": 1000, "s": 1_000_000,
-              "sec": 1_000_000}
-COUNT_UNITS = {"": 1}
+BYTE_UNITS: dict[str, float] = {"": 1, "Bytes": 1, "bytes": 1, "B": 1, "KB": 1 << 10, "KiB": 1 << 10,
+                                "MB": 1 << 20, "MiB": 1 << 20, "GB": 1 << 30, "GiB": 1 << 30, "TB": 1 << 40,
+                                "TiB": 1 << 40}
+TIME_UNITS: dict[str, float] = {"": 1, "ns": 1e-3, "us": 1, "\u00b5s": 1, "usec": 1, "ms": 1000, "msec": 1000,
+                                "s": 1_000_000, "sec": 1_000_000}
+COUNT_UNITS: dict[str, float] = {"": 1}
 # counter widths for rate processing: every CLI counter is 64-bit; watermarks are gauges (no rate)
 WIDTHS: dict[tuple[str, str], int] = {("queue", f): 64 for f in SONIC_WRED.values()}
 WIDTHS |= {("pfc", f): 64 for f in ("rx_pause_duration_us", "tx_pause_duration_us")}

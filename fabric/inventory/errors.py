@@ -56,7 +56,7 @@ def problems_from(exc: ValidationError, file: str, model: type[BaseModel], raw: 
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        where = f"{file}:{_dotted(prefix + loc)}"
+        where = f"{file}:{_dotted(prefix + loc)}" if prefix + loc else file
         line = line_of(raw, loc) if raw is not None else None
         kind = err["type"]
         if kind == "extra_forbidden":
@@ -65,6 +65,14 @@ def problems_from(exc: ValidationError, file: str, model: type[BaseModel], raw: 
             near = difflib.get_close_matches(str(loc[-1]), valid, n=1)
             fix = f"did you mean '{near[0]}'?" if near else f"valid keys: {', '.join(valid)}"
             problems.append(Problem(where, f"unknown key '{loc[-1]}'", fix, line=line))
+        elif kind in ("model_type", "dict_type"):
+            got = type(err.get("input")).__name__
+            kind_name = {"list": "a list", "str": "text", "int": "a number", "float": "a number",
+                         "bool": "true/false"}.get(got, got)
+            what = "the file" if not prefix + loc else "this key"
+            problems.append(Problem(where, f"must be a mapping (key: value lines), not {kind_name}",
+                                    f"write {what} as indented 'key: value' lines (see the README's inventory "
+                                    "example)", line=line))
         elif kind == "missing":
             problems.append(Problem(where, "required key is missing", "add it", line=line))
         else:

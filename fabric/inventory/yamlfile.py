@@ -27,29 +27,70 @@ class YamlDoc:
     duplicates: list[tuple[str, int]] = field(default_factory=list)
     error: str | None = None
     error_line: int | None = None
+    error_fix: str = "correct the YAML at that line"
 
+
+TOO_DEEP = "nested too deeply to read"
+TOO_DEEP_FIX = "look for unbalanced brackets or an alias that includes itself; inventories nest a few levels"
 
 # libyaml's parser when present; the constructor below is ours either way (lines, duplicates).
 _BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _merged_last(pairs: list[tuple[yaml.Node, yaml.Node]]) -> list[tuple[yaml.Node, yaml.Node]]:
+    """Merged pairs with each scalar key kept once (its last, winning value): nested ``<<`` merges of the
+    same anchor then stay as large as the anchor instead of doubling at every level."""
+    last: dict[tuple[str, str], int] = {}
+    for index, (key_node, _) in enumerate(pairs):
+        if isinstance(key_node, yaml.ScalarNode):
+            last[(key_node.tag, key_node.value)] = index
+    return [pair for index, pair in enumerate(pairs)
+            if not isinstance(pair[0], yaml.ScalarNode) or last[(pair[0].tag, pair[0].value)] == index]
+
+
 def _loader_for(doc: YamlDoc) -> type[yaml.SafeLoader]:
     class Loader(_BASE):  # type: ignore[valid-type,misc]
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
+            own = {id(key_node) for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge"}
+            self.flatten_mapping(node)  # YAML merge keys (<<: *anchor): merged pairs first, own keys win
+            merged = [pair for pair in node.value if id(pair[0]) not in own]
+            if merged:
+                node.value = _merged_last(merged) + [pair for pair in node.value if id(pair[0]) in own]
             result = LineDict()
             result.lines = {}
+            own_seen: set[Any] = set()
+            done: set[int] = set()
             for key_node, value_node in node.value:
+                if id(key_node) in done:  # a mapping that merges itself lists its own pairs twice
+                    continue
+                done.add(id(key_node))
                 key = self.construct_object(key_node, deep=True)
                 line = key_node.start_mark.line + 1
-                if key in result:
-                    doc.duplicates.append((str(key), line))
+                try:
+                    hash(key)
+                except TypeError:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a key must be a plain value, not a list or mapping",
+                        key_node.start_mark) from None
+                if id(key_node) in own:
+                    if key in own_seen:
+                        doc.duplicates.append((str(key), line))
+                    own_seen.add(key)
                 result[key] = self.construct_object(value_node, deep=True)
                 result.lines[key] = line
             return result
 
+        def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+            try:
+                return int(super().construct_yaml_int(node))
+            except ValueError:  # Python refuses to convert integers of more than 4300 digits
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"integer of {len(str(node.value))} characters is too large", node.start_mark) from None
+
     Loader.add_constructor(
         yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, Loader.construct_mapping
     )
+    Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
     return Loader
 
 
@@ -73,7 +114,11 @@ def _read_json_subset(text: str, doc: YamlDoc) -> bool:
 
     try:
         doc.data = json.loads(text, object_pairs_hook=pairs)
-    except ValueError:
+    except RecursionError:
+        doc.duplicates.clear()
+        doc.error, doc.error_fix = TOO_DEEP, TOO_DEEP_FIX
+        return True
+    except ValueError:  # not JSON, or an integer Python refuses to convert: the YAML reader reports it
         doc.duplicates.clear()
         return False
     return True
@@ -84,8 +129,13 @@ def read_yaml(path: Path) -> YamlDoc:
     doc = YamlDoc(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        doc.error = "is a directory, not a file"
+        doc.error_fix = f"replace the directory {path} with the YAML file {path.name}"
+        return doc
     except OSError as exc:
         doc.error = f"cannot read: {exc.strerror or exc}"
+        doc.error_fix = f"make {path} a readable file"
         return doc
     except UnicodeDecodeError as exc:  # YAML is UTF-8: a Latin-1 editor or a binary file
         raw = path.read_bytes()[:exc.start]
@@ -103,6 +153,9 @@ def read_yaml(path: Path) -> YamlDoc:
         doc.error_line = mark.line + 1 if mark else None
     except yaml.YAMLError as exc:
         doc.error = f"YAML error: {exc}"
+    except RecursionError:
+        doc.data = None
+        doc.error, doc.error_fix = TOO_DEEP, TOO_DEEP_FIX
     return doc
 
 

@@ -11,10 +11,10 @@ from fabric.core.gcpause import paused_gc
 from fabric.core.problems import Problem, ValidationReport
 from fabric.inventory.load import LoadResult, load_inventory
 from fabric.inventory.models import Fabric
-from fabric.inventory.rules import devices, ecn, infiniband, links, qos
+from fabric.inventory.rules import devices, ecn, infiniband, links, names, qos
 
 Rule = Callable[[Fabric], Iterable[Problem]]
-RULES: list[Rule] = [*devices.RULES, *links.RULES, *qos.RULES, *ecn.RULES, *infiniband.RULES]
+RULES: list[Rule] = [*names.RULES, *devices.RULES, *links.RULES, *qos.RULES, *ecn.RULES, *infiniband.RULES]
 
 
 def check_fabric(fabric: Fabric) -> ValidationReport:

@@ -45,7 +45,7 @@ def _read(folder: Path, name: str, report: ValidationReport, required: bool) -> 
         return None
     doc = read_yaml(path)
     if doc.error:
-        report.add(name, doc.error, "correct the YAML at that line", line=doc.error_line)
+        report.add(name, doc.error, doc.error_fix, line=doc.error_line)
         return None
     for key, line in doc.duplicates:
         report.add(f"{name}:{key}", "duplicate key", "keep one definition (names must be unique)",
@@ -105,6 +105,16 @@ def _resolve(name: str, host: HostEntry, chain: list[Any]) -> dict[str, Any]:
     return resolved
 
 
+def _parent_groups(groups: dict[str, GroupEntry], doc: YamlDoc | None, report: ValidationReport) -> None:
+    """A group's own groups exist too (an unknown parent would silently contribute nothing)."""
+    for name, group in groups.items():
+        for parent in group.groups:
+            if parent not in groups:
+                report.add(f"groups.yaml:{name}.groups", f"unknown group '{parent}'",
+                           f"define it in groups.yaml or remove it; groups: {', '.join(groups)}",
+                           line=line_of(doc.data, (name, "groups")) if doc is not None else None)
+
+
 def _devices(hosts: dict[str, HostEntry], groups: dict[str, GroupEntry], defaults: DefaultsEntry,
              hosts_doc: YamlDoc, report: ValidationReport) -> dict[str, Device]:
     devices: dict[str, Device] = {}
@@ -144,6 +154,7 @@ def _load(folder: Path) -> LoadResult:
         spec = _validate(FabricSpec, spec_doc.data, "fabric.yaml", (), report, spec_doc.data)
     hosts = _entries(docs["hosts.yaml"], HostEntry, "hosts.yaml", report)
     groups = _entries(docs["groups.yaml"], GroupEntry, "groups.yaml", report)
+    _parent_groups(groups, docs["groups.yaml"], report)
     defaults_doc = docs["defaults.yaml"]
     defaults = DefaultsEntry()
     if defaults_doc is not None:

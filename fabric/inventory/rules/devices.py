@@ -67,7 +67,7 @@ def is_address(text: str) -> bool:
 
 def devices_exist(fabric: Fabric) -> Iterator[Problem]:
     """An inventory without a device is a mistake (an empty or truncated hosts.yaml), not a fabric."""
-    if not fabric.devices:
+    if not fabric.devices and not fabric.unresolved:  # hosts that failed to resolve are reported already
         yield Problem("hosts.yaml", "no devices", "list the fabric's switches and servers (see the README example)")
 
 
@@ -86,6 +86,22 @@ def rdma_devices(fabric: Fabric) -> Iterator[Problem]:
                 owner[rdma] = ifname
 
 
+def roce_nics_have_rdma_device(fabric: Fabric) -> Iterator[Problem]:
+    """A connected lossless NIC of a RoCE server names its RDMA device: without it the host script
+    configures nothing on the port (no MTU, trust, DSCP map, ETS) and RDMA-CM traffic leaves with ToS 0."""
+    if fabric.spec.transport != "roce":
+        return
+    for name, device in fabric.devices.items():
+        if device.role != "server":
+            continue
+        for ifname, iface in device.interfaces.items():
+            if iface.peer is not None and iface.lossless and iface.rdma_device is None:
+                yield Problem(f"hosts.yaml:{name}.data.interfaces.{ifname}.rdma_device",
+                              "required for a RoCE server NIC (roce.sh configures QoS and cma_roce_tos by it)",
+                              "set the NIC's RDMA device, e.g. rdma_device: mlx5_0 (see 'rdma link'), "
+                              "or lossless: false for a port without RoCE traffic")
+
+
 def addresses(fabric: Fabric) -> Iterator[Problem]:
     """Every management address is an address or a host name, and no two devices share one (and the port)."""
     seen: dict[tuple[str, int | None], str] = {}
@@ -102,4 +118,4 @@ def addresses(fabric: Fabric) -> Iterator[Problem]:
             seen[key] = name
 
 
-RULES = [devices_exist, platforms, asics, addresses, rdma_devices]
+RULES = [devices_exist, platforms, asics, addresses, rdma_devices, roce_nics_have_rdma_device]

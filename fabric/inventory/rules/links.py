@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from fabric.core.problems import Problem
 from fabric.inventory.effective import effective_pfc, effective_qos, port_mtu
 from fabric.inventory.models import Device, Fabric, Interface
+from fabric.inventory.rules.names import valid_device_name
 
 HOST_ROLES = ("server", "sm")  # ends whose MTU is the host MTU: not compared with the switch port
 
@@ -71,12 +72,19 @@ def links(fabric: Fabric) -> Iterator[Problem]:
     """
     settings = _settings(fabric)
     unresolved = set(fabric.unresolved)
+    misnamed = [name for name in fabric.devices if not valid_device_name(name)]  # reported by names.device_names
     checked: set[str] = set()  # far ends of links already found consistent from their near end
     for device in fabric.devices.values():
         for name, iface in device.interfaces.items():
             if iface.peer is None or (unresolved and iface.peer.partition(":")[0] in unresolved):
                 continue  # no peer, or the peer's own entry is broken and already reported
+            if misnamed and any(iface.peer.startswith(f"{bad}:") for bad in misnamed):
+                continue  # 'gpu:01:ens1np0' would read as device 'gpu': the name itself is reported
             here = f"{device.name}:{name}"
+            if iface.peer.partition(":")[0] == device.name:
+                yield Problem(here, f"the link goes from {device.name} to itself ({iface.peer})",
+                              "set peer to the device:interface at the cable's other end")
+                continue
             if here in checked:
                 continue
             found = _peer(fabric, here, iface.peer)

@@ -11,11 +11,14 @@ and our own batching instead). The token is read from ``FABRIC_INFLUX_TOKEN`` on
 from __future__ import annotations
 
 import logging
+import math
+import re
 import time
 from collections.abc import Mapping
 from gzip import compress as gzip_compress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fabric.core.sample import Sample
 from fabric.sink.base import SinkError
@@ -60,9 +63,20 @@ class InfluxSink:
         url = pick("url")
         if not url:
             raise SinkError("--sink influx: no server; pass --influx-url or set FABRIC_INFLUX_URL")
-        token = env.get("FABRIC_INFLUX_TOKEN", "")
+        check_url(url, "--influx-url" if options.get("url") else "FABRIC_INFLUX_URL")
+        token = env.get("FABRIC_INFLUX_TOKEN", "").strip()
+        if not token:
+            state = "empty" if "FABRIC_INFLUX_TOKEN" in env else "unset"
+            raise SinkError(f"--sink influx: FABRIC_INFLUX_TOKEN is {state} for {redact(url)}; set it to an InfluxDB "
+                            "API token with write access to the bucket")
         spool = pick("spool") or str(default_spool(env))
-        spool_mb = float(pick("spool_mb") or DEFAULT_SPOOL_BYTES / 2**20)
+        raw_mb = pick("spool_mb") or str(DEFAULT_SPOOL_BYTES / 2**20)
+        try:
+            spool_mb = float(raw_mb)
+        except ValueError:
+            spool_mb = math.nan
+        if not math.isfinite(spool_mb) or spool_mb <= 0:
+            raise SinkError(f"--sink influx: FABRIC_INFLUX_SPOOL_MB {raw_mb!r} is not a positive number of MB")
         return cls(url, pick("org", "fabric") or "fabric", pick("bucket", "fabric") or "fabric", token,
                    Path(spool), int(spool_mb * 2**20))
 
@@ -119,6 +133,25 @@ class InfluxSink:
     def health(self) -> dict[str, int]:
         return {"written": self.written, "spool_points": self.spool.depth(),
                 "spool_dropped": self.spool.dropped_points, "failed_posts": self.failed_posts}
+
+
+def check_url(url: str, source: str) -> None:
+    """An InfluxDB URL is ``http://`` or ``https://`` with a host (and a valid port, if any); anything else is a
+    ``SinkError`` naming ``source`` (the flag or the variable it came from), raised before any cycle runs."""
+    shown = redact(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError on a port out of range or not a number
+    except ValueError as exc:
+        raise SinkError(f"{source} {shown!r}: not a URL ({exc}); use http(s)://HOST[:PORT]") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SinkError(f"{source} {shown!r}: not an http(s) URL with a host; use http(s)://HOST[:PORT]")
+    del port
+
+
+def redact(url: str) -> str:
+    """The URL without the user and password it may carry (``http://u:p@host`` -> ``http://***@host``)."""
+    return re.sub(r"//[^/@]*@", "//***@", url)
 
 
 def default_spool(env: Mapping[str, str]) -> Path:

@@ -129,7 +129,7 @@ def test_spool_overflow_is_an_alert_in_the_data(tmp_path: Path) -> None:
 
 
 def test_default_spool_is_under_the_users_state_dir(tmp_path: Path) -> None:
-    env = {"FABRIC_INFLUX_URL": "http://127.0.0.1:9", "HOME": str(tmp_path / "home")}
+    env = {"FABRIC_INFLUX_URL": "http://127.0.0.1:9", "FABRIC_INFLUX_TOKEN": "t", "HOME": str(tmp_path / "home")}
     sink = InfluxSink.from_settings({**env, "XDG_STATE_HOME": str(tmp_path / "state")}, {})
     assert sink.spool.folder == tmp_path / "state" / "fabric" / "collect-spool" and sink.spool.folder.is_dir()
     sink.client.close()  # type: ignore[no-untyped-call]

@@ -26,6 +26,24 @@ from fabric.sink.base import Sink
 log = logging.getLogger("fabric.collect")
 
 
+# third-party libraries that log their own tracebacks (pyeapi logs every refused connection with
+# ``_LOGGER.exception``; pyeapi.utils even adds its own stderr handler): the device's failure already reaches the
+# user as one line, so their records go nowhere (a NullHandler, no propagation to the root or to logging's
+# last-resort stderr handler)
+THIRD_PARTY_LOGGERS = ("pyeapi", "paramiko", "netmiko", "napalm", "asyncssh", "urllib3")
+
+
+def quiet_third_party_loggers() -> None:
+    """Keep third-party log records (and their tracebacks) off stderr; idempotent."""
+    for name in THIRD_PARTY_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.propagate = False
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+    # pyeapi.utils sets its own level and stderr/syslog handlers on import; ``disabled`` survives the import
+    logging.getLogger("pyeapi.utils").disabled = True
+
+
 @dataclass
 class CycleReport:
     """What one cycle did, for the CLI's summary line and the health sample."""
@@ -41,6 +59,7 @@ class Collector:
     def __init__(self, targets: list[SnmpTarget], auth: SnmpAuth, sinks: list[Sink],
                  thresholds: AlertThresholds | None = None, deadline_s: float = 5.0,
                  cli_targets: list[SshTarget] | None = None, login: SshLogin | None = None) -> None:
+        quiet_third_party_loggers()  # a device's failure is its one line in the report, not a library traceback
         self.targets, self.auth, self.sinks, self.deadline_s = targets, auth, sinks, deadline_s
         self.cli_targets = cli_targets or []
         self.cli = CliPoller(login) if login is not None and self.cli_targets else None

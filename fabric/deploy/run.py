@@ -8,6 +8,7 @@ device costs at most about twice its timeout and holds one worker, never the oth
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,23 @@ from fabric.deploy.store import RunStore
 
 Event = Callable[[str, str], None]  # (device, step): progress for a bar or a log
 TRANSIENT = ("unreachable", "dropped")
+
+# third-party libraries that log their own tracebacks (pyeapi logs every refused connection with
+# ``_LOGGER.exception``; pyeapi.utils even adds its own stderr handler): the device's failure already reaches the
+# user as one line, so their records go nowhere (a NullHandler, no propagation to the root or to logging's
+# last-resort stderr handler)
+THIRD_PARTY_LOGGERS = ("pyeapi", "paramiko", "netmiko", "napalm", "ncclient", "urllib3")
+
+
+def quiet_third_party_loggers() -> None:
+    """Keep third-party log records (and their tracebacks) off stderr; idempotent."""
+    for name in THIRD_PARTY_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.propagate = False
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+    # pyeapi.utils sets its own level and stderr/syslog handlers on import; ``disabled`` survives the import
+    logging.getLogger("pyeapi.utils").disabled = True
 
 
 @dataclass
@@ -209,6 +227,7 @@ def _atomic_rollback(results: list[DeviceResult], targets: dict[str, Target], st
 
 def deploy(targets: list[Target], candidates: dict[str, str], runs_dir: Path, options: Options) -> RunReport:
     """Deploy ``candidates`` (device -> rendered text) to ``targets``; the canary wave first when asked."""
+    quiet_third_party_loggers()
     store = RunStore.create(runs_dir)
     by_name = {t.device: t for t in targets}
     waves = [targets[:options.canary], targets[options.canary:]] if options.canary else [targets]
@@ -229,6 +248,7 @@ def deploy(targets: list[Target], candidates: dict[str, str], runs_dir: Path, op
 
 def rollback_run(run_dir: Path, targets: dict[str, Target], runs_dir: Path, options: Options) -> RunReport:
     """Restore every backup of a previous run (``fabric deploy --rollback RUN_ID``) as a new run."""
+    quiet_third_party_loggers()
     previous = RunStore(run_dir).load_result()
     store = RunStore.create(runs_dir)
     store.log(f"rollback of run {run_dir.name}")

@@ -172,10 +172,11 @@ def nvue_unset(candidate_lines: list[str]) -> list[str]:
 # templates/sonic: table -> the fields fabric sets in it (None: every field of an entry fabric owns).
 SONIC_TABLES: dict[str, frozenset[str] | None] = {
     "PORT_QOS_MAP": frozenset({"pfc_enable", "pfcwd_sw_enable", "pfc_to_queue_map", "pfc_to_pg_map",
-                               "dscp_to_tc_map", "tc_to_queue_map", "tc_to_pg_map"}),
+                               "dscp_to_tc_map", "dot1p_to_tc_map", "tc_to_queue_map", "tc_to_pg_map"}),
     "QUEUE": frozenset({"scheduler", "wred_profile"}),
     "BUFFER_PG": frozenset({"profile"}),
-    "PFC_WD": None, "DSCP_TO_TC_MAP": None, "TC_TO_QUEUE_MAP": None, "TC_TO_PRIORITY_GROUP_MAP": None,
+    "PFC_WD": None, "DSCP_TO_TC_MAP": None, "DOT1P_TO_TC_MAP": None, "TC_TO_QUEUE_MAP": None,
+    "TC_TO_PRIORITY_GROUP_MAP": None,
     "MAP_PFC_PRIORITY_TO_QUEUE": None, "PFC_PRIORITY_TO_PRIORITY_GROUP_MAP": None,
     "WRED_PROFILE": None, "BUFFER_PROFILE": None, "SCHEDULER": None,
 }
@@ -184,8 +185,8 @@ SONIC_NAMES = frozenset({"ROCE", "GLOBAL"})  # the map names and the PFC_WD glob
 # PG 0, ``scheduler.0``, the ``AZURE`` maps are the device's own and stay)
 SONIC_REFS: dict[str, str | None] = {
     "scheduler": "SCHEDULER", "wred_profile": "WRED_PROFILE", "profile": "BUFFER_PROFILE",
-    "pfc_to_queue_map": None, "pfc_to_pg_map": None, "dscp_to_tc_map": None, "tc_to_queue_map": None,
-    "tc_to_pg_map": None,
+    "pfc_to_queue_map": None, "pfc_to_pg_map": None, "dscp_to_tc_map": None, "dot1p_to_tc_map": None,
+    "tc_to_queue_map": None, "tc_to_pg_map": None,
 }
 
 

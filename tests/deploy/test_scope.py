@@ -156,3 +156,14 @@ def test_sonic_golden_tables_are_owned_or_value_compared() -> None:
     tables = json.loads((GOLDEN / "leaf1/config_db.json").read_text())
     value_only = {"PORT", "DEVICE_METADATA", "LOSSLESS_TRAFFIC_PATTERN", "CABLE_LENGTH"}
     assert set(tables) <= set(SONIC_TABLES) | value_only
+
+
+def test_sonic_trust_switched_from_dscp_to_pcp_leaves_no_stale_map() -> None:
+    """trust pcp renders DOT1P_TO_TC_MAP bound by dot1p_to_tc_map: a deploy over a DSCP-trusting port removes its
+    dscp_to_tc_map binding and fabric's DSCP_TO_TC_MAP (both fabric's own), and back again."""
+    pcp = {"PORT_QOS_MAP": {"Ethernet0": {"dot1p_to_tc_map": "ROCE"}}, "DOT1P_TO_TC_MAP": {"ROCE": {"3": "3"}}}
+    dscp = {"PORT_QOS_MAP": {"Ethernet0": {"dscp_to_tc_map": "ROCE"}}, "DSCP_TO_TC_MAP": {"ROCE": {"26": "3"}}}
+    assert sonic_stale(pcp, dscp) == [{"op": "remove", "path": "/PORT_QOS_MAP/Ethernet0/dscp_to_tc_map"},
+                                      {"op": "remove", "path": "/DSCP_TO_TC_MAP"}]
+    assert sonic_stale(dscp, pcp) == [{"op": "remove", "path": "/PORT_QOS_MAP/Ethernet0/dot1p_to_tc_map"},
+                                      {"op": "remove", "path": "/DOT1P_TO_TC_MAP"}]

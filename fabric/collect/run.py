@@ -20,28 +20,11 @@ from fabric.collect.alerts import AlertThresholds, evaluate
 from fabric.collect.cli_source import CliPoller, SshLogin, SshTarget
 from fabric.collect.process import RateState, drop_overlap
 from fabric.collect.snmp import WIDTHS, SnmpAuth, SnmpPoller, SnmpTarget
+from fabric.core.liblogs import quiet_third_party_loggers
 from fabric.core.sample import Sample
 from fabric.sink.base import Sink
 
 log = logging.getLogger("fabric.collect")
-
-
-# third-party libraries that log their own tracebacks (pyeapi logs every refused connection with
-# ``_LOGGER.exception``; pyeapi.utils even adds its own stderr handler): the device's failure already reaches the
-# user as one line, so their records go nowhere (a NullHandler, no propagation to the root or to logging's
-# last-resort stderr handler)
-THIRD_PARTY_LOGGERS = ("pyeapi", "paramiko", "netmiko", "napalm", "asyncssh", "urllib3")
-
-
-def quiet_third_party_loggers() -> None:
-    """Keep third-party log records (and their tracebacks) off stderr; idempotent."""
-    for name in THIRD_PARTY_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.propagate = False
-        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
-            logger.addHandler(logging.NullHandler())
-    # pyeapi.utils sets its own level and stderr/syslog handlers on import; ``disabled`` survives the import
-    logging.getLogger("pyeapi.utils").disabled = True
 
 
 @dataclass

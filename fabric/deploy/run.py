@@ -8,7 +8,6 @@ device costs at most about twice its timeout and holds one worker, never the oth
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,30 +15,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fabric.core.liblogs import quiet_third_party_loggers
 from fabric.deploy.driver import DeployError, Driver, Target, classify, first_problem
 from fabric.deploy.drivers import make_driver
 from fabric.deploy.store import RunStore
 
 Event = Callable[[str, str], None]  # (device, step): progress for a bar or a log
 TRANSIENT = ("unreachable", "dropped")
-
-# third-party libraries that log their own tracebacks (pyeapi logs every refused connection with
-# ``_LOGGER.exception``; pyeapi.utils even adds its own stderr handler): the device's failure already reaches the
-# user as one line, so their records go nowhere (a NullHandler, no propagation to the root or to logging's
-# last-resort stderr handler)
-THIRD_PARTY_LOGGERS = ("pyeapi", "paramiko", "netmiko", "napalm", "ncclient", "urllib3")
-
-
-def quiet_third_party_loggers() -> None:
-    """Keep third-party log records (and their tracebacks) off stderr; idempotent."""
-    for name in THIRD_PARTY_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.propagate = False
-        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
-            logger.addHandler(logging.NullHandler())
-    # pyeapi.utils sets its own level and stderr/syslog handlers on import; ``disabled`` survives the import
-    logging.getLogger("pyeapi.utils").disabled = True
-
 
 @dataclass
 class Options:

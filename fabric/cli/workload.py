@@ -93,8 +93,13 @@ LIVE_FLOWS_PER_S = 1e6
 
 
 def _warn(path: str, s: PhaseSummary, open_loop: bool) -> None:
-    """One line per phase that overloads a link on its own or sends flows that have no path."""
+    """One line per phase that overloads a link on its own, sends flows that have no path, or sends none."""
     placed, timeout = s.placed, ""
+    if s.flows == 0:
+        err.print(f"warning: {path}: phase {s.tag} starts no flow between servers in its first {s.seconds:g} s "
+                  "(an llm_training phase with pp 1 and dp 1 keeps its traffic inside each server; a period longer "
+                  "than the window launches later)", markup=False)
+        return
     if open_loop:
         timeout = "; the twin abandons its flows still unfinished after timeout_s"
     if placed["ratio"] > 1:

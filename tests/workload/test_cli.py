@@ -129,3 +129,14 @@ def test_check_window_is_bounded(seconds: str) -> None:
     result = runner.invoke(app, ["workload", "check", str(WORKLOADS / "websearch-40.yaml"), "--inventory",
                                  "inventories/lab-roce", "--seconds", seconds])
     assert result.exit_code == 2 and "--seconds" in result.output
+
+
+def test_check_warns_about_a_phase_that_sends_nothing_between_servers(tmp_path: Path) -> None:
+    """Tensor parallelism alone (pp 1, dp 1) stays inside each server: the phase loads, and the check says it
+    puts nothing on the fabric rather than showing a row of zeros."""
+    tp_only = tmp_path / "tp.yaml"
+    tp_only.write_text("name: tp\nduration_s: 1\nphases:\n  - {kind: llm_training, tp: 8, pp: 1, dp: 1, "
+                       "parameters: 7B, hidden_size: 4096, stage_compute_s: 1ms, iteration_s: 10ms}\n")
+    result = runner.invoke(app, ["workload", "check", str(tp_only), "--inventory", "inventories/lab-roce"])
+    assert result.exit_code == 0, result.output
+    assert "phase llm_training starts no flow between servers" in result.output

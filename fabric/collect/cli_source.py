@@ -74,6 +74,16 @@ CLI_COMMANDS: dict[str, tuple[tuple[str, Parse], ...]] = {
 CLI_TRANSPORT: dict[str, str] = {"eos": "https"}
 
 
+class CommandFailed(Exception):
+    """A command that exited non-zero, as one line naming it, its status and what it said first (stderr, else
+    stdout, where network OSes print their errors), e.g. '`ethtool -S ens9np0` exited 71: Cannot get driver
+    information: No such device'. The connection is kept: the device answered."""
+
+    def __init__(self, command: str, status: int | None, stderr: str, stdout: str) -> None:
+        said = next((line.strip() for text in (stderr, stdout) for line in text.splitlines() if line.strip()), "")
+        super().__init__(f"`{command}` exited {status}" + (f": {said[:120]}" if said else ""))
+
+
 @dataclass(frozen=True)
 class SshTarget:
     """A device the CLI source polls: over SSH, or over eAPI when ``transport`` is ``http``/``https``."""
@@ -120,7 +130,7 @@ class CliPoller:
             return PollResult(target.device, samples, None, time.monotonic() - start)
         except TimeoutError:
             return PollResult(target.device, [], f"ssh: no answer within {deadline_s:g} s", time.monotonic() - start)
-        except ParseError as exc:  # already one line naming the device, the command and what to check
+        except (ParseError, CommandFailed) as exc:  # already one line naming the command and what went wrong
             return PollResult(target.device, [], str(exc), time.monotonic() - start)
         except Exception as exc:  # asyncssh/OS errors of many types: one device's failure stays its own
             return PollResult(target.device, [], f"ssh: {type(exc).__name__}: {exc}", time.monotonic() - start)
@@ -155,10 +165,15 @@ class CliPoller:
                 connection = await self._connection(target)
                 outputs = []
                 for command, _, _ in runs:
-                    result = await connection.run(command, check=True)
+                    result = await connection.run(command)
+                    if result.returncode != 0:
+                        raise CommandFailed(command, result.returncode, str(result.stderr or ""),
+                                            str(result.stdout or ""))
                     outputs.append((str(result.stdout), time.time_ns()))
             else:
                 outputs = await self._eapi(target, [command for command, _, _ in runs])
+        except CommandFailed:
+            raise  # the device answered: only this command failed, the connection stays
         except BaseException:
             self._drop(target)  # a failed or timed-out device reconnects next cycle
             raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 
 from fabric.collect.alerts import AlertThresholds
 from fabric.collect.cli_source import CliPoller, SshLogin, SshTarget
@@ -75,3 +76,19 @@ def test_ecn_absent_while_pfc_pauses_needs_both_sources(fresh_twin: Lab) -> None
     cycles(fresh_twin, collector, [None, pause(), pause(q3_ecn_marked_pkts=5000)])
     rules = [[(a.tags["rule"], a.tags["interface"]) for a in r.alerts] for r in collector.reports]
     assert rules == [[], [("ecn_absent", "Ethernet24")], []]
+
+
+def test_a_failing_command_is_one_line_naming_it_and_its_stderr(twin: Lab) -> None:
+    """A command that exits non-zero (an inventory port the host lacks: ethtool's ``No such device``) is reported
+    as that command with its exit status and first stderr line, not asyncssh's bare ``non-zero exit status``."""
+    [target] = ssh_targets(twin, ["gpu02"])
+
+    async def run() -> PollResult:
+        poller = CliPoller(SshLogin(twin.password, twin.known_hosts))
+        try:
+            return await poller.poll(replace(target, ports=("ens9np0",)), 10.0)
+        finally:
+            poller.close()
+
+    error = asyncio.run(run()).error
+    assert error == "`ethtool -S ens9np0` exited 71: Cannot get driver information: No such device"

@@ -124,14 +124,15 @@ class CliPoller:
         return list(await asyncio.gather(*(self.poll(t, deadline_s) for t in targets)))
 
     async def poll(self, target: SshTarget, deadline_s: float) -> PollResult:
+        """One device's samples; a command that fails or whose output does not parse is reported (one line each,
+        ``; ``-joined) without discarding what the device's other commands gave: a release that lacks one command
+        (CloudEngine serves ``display qos ecn statistics`` on some models only) still yields the rest."""
         start = time.monotonic()
         try:
-            samples = await asyncio.wait_for(self._poll(target), deadline_s)
-            return PollResult(target.device, samples, None, time.monotonic() - start)
+            samples, errors = await asyncio.wait_for(self._poll(target), deadline_s)
+            return PollResult(target.device, samples, "; ".join(errors) or None, time.monotonic() - start)
         except TimeoutError:
             return PollResult(target.device, [], f"ssh: no answer within {deadline_s:g} s", time.monotonic() - start)
-        except (ParseError, CommandFailed) as exc:  # already one line naming the command and what went wrong
-            return PollResult(target.device, [], str(exc), time.monotonic() - start)
         except Exception as exc:  # asyncssh/OS errors of many types: one device's failure stays its own
             return PollResult(target.device, [], f"ssh: {type(exc).__name__}: {exc}", time.monotonic() - start)
 
@@ -157,28 +158,33 @@ class CliPoller:
             self._connections[target] = connection
         return connection
 
-    async def _poll(self, target: SshTarget) -> list[Sample]:
+    async def _poll(self, target: SshTarget) -> tuple[list[Sample], list[str]]:
         runs = [(command.format(port=port), port, parse) for command, parse in CLI_COMMANDS.get(target.platform, ())
                 for port in (target.ports if "{port}" in command else ("",))]
         try:
             if target.transport == "ssh":
                 connection = await self._connection(target)
-                outputs = []
+                outputs: list[tuple[str, int] | CommandFailed] = []
                 for command, _, _ in runs:
                     result = await connection.run(command)
-                    if result.returncode != 0:
-                        raise CommandFailed(command, result.returncode, str(result.stderr or ""),
-                                            str(result.stdout or ""))
-                    outputs.append((str(result.stdout), time.time_ns()))
+                    outputs.append((str(result.stdout), time.time_ns()) if result.returncode == 0 else
+                                   CommandFailed(command, result.returncode, str(result.stderr or ""),
+                                                 str(result.stdout or "")))
             else:
-                outputs = await self._eapi(target, [command for command, _, _ in runs])
-        except CommandFailed:
-            raise  # the device answered: only this command failed, the connection stays
+                outputs = list(await self._eapi(target, [command for command, _, _ in runs]))
         except BaseException:
             self._drop(target)  # a failed or timed-out device reconnects next cycle
             raise
-        return [s for (_, port, parse), (text, ts_ns) in zip(runs, outputs, strict=True)
-                for s in parse(text, target.device, port, ts_ns)]
+        samples: list[Sample] = []
+        errors: list[str] = []
+        for (_, port, parse), output in zip(runs, outputs, strict=True):
+            try:
+                if isinstance(output, CommandFailed):
+                    raise output
+                samples += parse(output[0], target.device, port, output[1])
+            except (ParseError, CommandFailed) as exc:  # already one line naming the command and what went wrong
+                errors.append(str(exc))
+        return samples, errors
 
     async def _eapi(self, target: SshTarget, commands: list[str]) -> list[tuple[str, int]]:
         """Every command in one eAPI ``runCmds`` request (pyeapi, run in a thread: it is synchronous); each

@@ -7,8 +7,11 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 
+import pytest
+
 from fabric.collect.alerts import AlertThresholds
-from fabric.collect.cli_source import CliPoller, SshLogin, SshTarget
+from fabric.collect.cli_parsers import rdma_hw_counters
+from fabric.collect.cli_source import CLI_COMMANDS, CliPoller, SshLogin, SshTarget, whole
 from fabric.collect.run import Collector
 from fabric.collect.snmp import PollResult
 from fabric.inventory.load import load_inventory
@@ -78,17 +81,27 @@ def test_ecn_absent_while_pfc_pauses_needs_both_sources(fresh_twin: Lab) -> None
     assert rules == [[], [("ecn_absent", "Ethernet24")], []]
 
 
-def test_a_failing_command_is_one_line_naming_it_and_its_stderr(twin: Lab) -> None:
+def test_a_failing_command_is_one_line_and_the_others_still_count(twin: Lab,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A command that exits non-zero (an inventory port the host lacks: ethtool's ``No such device``) is reported
-    as that command with its exit status and first stderr line, not asyncssh's bare ``non-zero exit status``."""
+    as that command with its exit status and first stderr line, not asyncssh's bare ``non-zero exit status``; an
+    output that does not parse is its ParseError line. Neither discards what the device's other commands gave."""
     [target] = ssh_targets(twin, ["gpu02"])
+    unparsable = ("echo '% Invalid input'", whole(rdma_hw_counters))
+    monkeypatch.setitem(CLI_COMMANDS, "linux_mlx5", (*CLI_COMMANDS["linux_mlx5"], unparsable))
 
     async def run() -> PollResult:
         poller = CliPoller(SshLogin(twin.password, twin.known_hosts))
         try:
-            return await poller.poll(replace(target, ports=("ens9np0",)), 10.0)
+            return await poller.poll(replace(target, ports=("ens1np0", "ens9np0")), 10.0)
         finally:
             poller.close()
 
-    error = asyncio.run(run()).error
-    assert error == "`ethtool -S ens9np0` exited 71: Cannot get driver information: No such device"
+    result = asyncio.run(run())
+    assert result.error is not None and "\n" not in result.error
+    failed, unparsed = result.error.split("; ", 1)
+    assert failed == "`ethtool -S ens9np0` exited 71: Cannot get driver information: No such device"
+    assert unparsed.startswith("gpu02: cannot parse `grep -H . /sys/class/infiniband/*/ports/*/hw_counters/*`: no ")
+    assert "(output starts '% Invalid input')" in unparsed
+    assert {s.tags.get("interface") or s.tags["rdma_device"] for s in result.samples} == {"ens1np0", "mlx5_0",
+                                                                                         "mlx5_1"}

@@ -35,6 +35,7 @@ class Lab:
 
     def __init__(self, state_dir: Path = DEFAULT_STATE_DIR) -> None:
         self.state_dir = Path(state_dir)
+        self.timeout_s = 10.0  # per control request
 
     # -- life cycle -------------------------------------------------------------------------------
 
@@ -111,11 +112,21 @@ class Lab:
         """Send one control request to the running twin; its JSON reply."""
         if not self.running():
             raise LabError(f"no lab is running from {self.state_dir}; run 'fabric lab up INVENTORY'")
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(10)
-            sock.connect(str(self.state_dir / "control.sock"))
-            sock.sendall(json.dumps(request).encode() + b"\n")
-            reply = sock.makefile("rb").readline()
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(self.timeout_s)
+                sock.connect(str(self.state_dir / "control.sock"))
+                sock.sendall(json.dumps(request).encode() + b"\n")
+                reply = sock.makefile("rb").readline()
+        except TimeoutError:
+            raise LabError(f"the lab in {self.state_dir} (pid {self.pid}) did not answer within {self.timeout_s:g} s; "
+                           "it may be overloaded (see its serve.log)") from None
+        except OSError as exc:  # the process runs but its control socket is gone or refuses (starting, stopping)
+            raise LabError(f"cannot reach the lab in {self.state_dir} (pid {self.pid}): {exc.strerror or exc}; "
+                           "if it is starting or stopping, try again") from None
+        if not reply:
+            raise LabError(f"the lab in {self.state_dir} (pid {self.pid}) closed the connection without an answer; "
+                           "see its serve.log")
         answer: dict[str, Any] = json.loads(reply)
         if not answer.get("ok"):
             raise LabError(str(answer.get("error")))

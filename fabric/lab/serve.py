@@ -29,6 +29,9 @@ from fabric.lab.sshserver import Credentials, start_ssh
 from fabric.lab.traffic import run_traffic
 
 NO_ENDPOINTS = ("ib_switch",)  # programmed by the subnet manager: nothing to log in to
+# the faults the congestion engine acts on (fabric.lab.physics.engine), and whether at a server's NICs (True) or a
+# switch's ports (False)
+PHYSICS_FAULTS = {"pfc-storm": True, "slow-receiver": True, "headroom-short": False}
 
 
 class Twin:
@@ -109,7 +112,10 @@ class Twin:
             if self.engine is None:
                 return {"ok": False, "error": "no workload runs in this lab; start it with 'fabric lab up INVENTORY "
                                               "--workload FILE'"}
-            return {"ok": True, "truth": self.engine.truth()}
+            try:
+                return {"ok": True, "truth": self.engine.truth()}
+            except TimeoutError as exc:  # a tick that runs long (a workload heavier than the twin keeps up with)
+                return {"ok": False, "error": str(exc)}
         device = self.devices.get(str(request.get("device")))
         if device is None:
             return {"ok": False, "error": f"no device {request.get('device')!r} in this lab"}
@@ -118,8 +124,12 @@ class Twin:
         if op == "fault":
             return self._fault(device, str(request.get("kind")), request.get("seconds"))
         if op == "clear":
-            device.faults.clear(request.get("kind"))
-            device.link_down.clear()
+            kind = request.get("kind")
+            if kind is not None and kind not in FAULTS:
+                return {"ok": False, "error": f"unknown fault {kind!r}; kinds: {', '.join(FAULTS)} (or all)"}
+            device.faults.clear(kind)
+            if kind in (None, "link-down"):  # clearing another kind leaves the ports taken down one by one down
+                device.link_down.clear()
             return {"ok": True}
         if op == "counters":
             return self._counters(device, request)
@@ -141,6 +151,23 @@ class Twin:
             device.counters.add(port, name, int(delta))
         return {"ok": True, "counters": dict(device.counters.ports[port])}
 
+    def _cannot_act(self, device: LabDevice, kind: str) -> str | None:
+        """Why a physics fault would do nothing here (it was accepted and listed, and changed no counter): the
+        engine acts on ``pfc-storm``/``slow-receiver`` at a server's NICs and ``headroom-short`` at a switch's
+        ports, and only when a workload runs."""
+        if kind not in PHYSICS_FAULTS:
+            return None
+        if self.engine is None:
+            return (f"{kind} acts through the congestion engine, and this lab runs no workload; start it with "
+                    "'fabric lab up INVENTORY --workload FILE'")
+        from fabric.lab.physics.topology import HOST_ROLES
+
+        hosts = PHYSICS_FAULTS[kind]
+        if (device.inventory.role in HOST_ROLES) != hosts:
+            return (f"{kind} acts on {'a server' if hosts else 'a switch'}'s ports, and {device.name} is a "
+                    f"{device.inventory.role}; pick {'a server' if hosts else 'a leaf or spine'}")
+        return None
+
     @staticmethod
     def _port_down(device: LabDevice, kind: str, port: str) -> dict[str, Any]:
         """One port's link down (until cleared): the only fault that takes a port."""
@@ -154,6 +181,8 @@ class Twin:
     def _fault(self, device: LabDevice, kind: str, seconds: float | None) -> dict[str, Any]:
         if kind not in FAULTS:
             return {"ok": False, "error": f"unknown fault {kind!r}; kinds: {', '.join(FAULTS)}"}
+        if (why := self._cannot_act(device, kind)) is not None:
+            return {"ok": False, "error": why}
         if seconds is not None and not seconds > 0:  # 0 meant "forever", a negative time a fault already over
             return {"ok": False, "error": f"--for {seconds:g}: a fault lasts a positive number of seconds; "
                                           "omit --for to keep it until cleared"}
@@ -164,9 +193,13 @@ class Twin:
 
     async def serve_control(self) -> None:
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            loop = asyncio.get_running_loop()
             while line := await reader.readline():
                 try:
-                    reply = self.control(json.loads(line))
+                    request = json.loads(line)
+                    # the truth waits for the engine's tick to end: off this loop, which serves every endpoint
+                    truth = isinstance(request, dict) and request.get("op") == "truth"
+                    reply = await loop.run_in_executor(None, self.control, request) if truth else self.control(request)
                 except (ValueError, TypeError) as exc:
                     reply = {"ok": False, "error": f"bad request: {exc}"}
                 writer.write(json.dumps(reply).encode() + b"\n")

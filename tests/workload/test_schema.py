@@ -186,3 +186,66 @@ def test_check_cli_refuses_an_infinite_size_in_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 5, result.output
     assert result.output.strip().splitlines() == [result.output.strip()]
     assert result.output.startswith(f"error: {bad}:phases[0].size_bytes: ") and "Traceback" not in result.output
+
+
+# Found by fuzzing hand-written workloads (each failed before its fix).
+@pytest.mark.parametrize(("size", "expected"), [("1e6", 1_000_000), ("1.5e9", 1_500_000_000), ("2e3KB", 2_000_000),
+                                                ("1.5e+9", 1_500_000_000), ("64KB", 64_000), ("1MiB", 1_048_576),
+                                                ("0.5", 1)])
+def test_sizes_take_exponents_as_times_and_counts_do(tmp_path: Path, size: str, expected: int) -> None:
+    """YAML reads ``1e6`` and ``1.5e9`` as strings; ``size_bytes`` refused them while ``duration_s: 1e6`` loaded."""
+    path = tmp_path / "size.yaml"
+    path.write_text(GOOD_INCAST.replace("64KB", size))
+    assert load_workload(path).spec.phases[0].size_bytes == expected  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("cdf", "where", "words"), [
+    ("{a: 1}", "phases[0].cdf:", "valid string or a valid list"),
+    ("[['1KB', 0], [2000, 100]]", "phases[0].cdf[0][0]:", "valid number"),
+    ("[[0, 0, 1], [2000, 100, 2]]", "phases[0].cdf[0]:", "at most 2 items"),
+])
+def test_a_bad_cdf_names_the_key_it_is_at_not_a_union_member(tmp_path: Path, cdf: str, where: str,
+                                                              words: str) -> None:
+    """pydantic locates a union's errors under its members' names (``cdf.str``, ``cdf.list[tuple[float, float]]``):
+    keys nobody wrote, two errors for one value."""
+    path = tmp_path / "cdf.yaml"
+    path.write_text(HADOOP_CDF.format(cdf))
+    with pytest.raises(WorkloadError) as caught:
+        load_workload(path)
+    wheres = [p.where.split(":", 1)[1] + ":" for p in caught.value.problems]
+    assert wheres[0] == where and not any("str" in w or "list[" in w for w in wheres), wheres
+    assert words in str(caught.value)
+
+
+def test_a_unit_error_says_what_it_got_once(tmp_path: Path) -> None:
+    path = tmp_path / "unit.yaml"
+    path.write_text(GOOD_INCAST.replace("period_s: 1ms", "period_s: 5 parsecs"))
+    with pytest.raises(WorkloadError) as caught:
+        load_workload(path)
+    assert str(caught.value).count("'5 parsecs'") == 1, str(caught.value)
+
+
+def test_a_duplicate_key_in_a_phase_names_its_whole_key(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text(GOOD_INCAST + "    fan_in: 5\n")
+    with pytest.raises(WorkloadError) as caught:
+        load_workload(path)
+    assert str(caught.value).startswith(f"{path}:phases[0].fan_in: duplicate key (line 8)"), str(caught.value)
+
+
+def test_a_missing_file_is_not_a_yaml_error(tmp_path: Path) -> None:
+    with pytest.raises(WorkloadError) as caught:
+        load_workload(tmp_path / "nosuch.yaml")
+    assert "fix the YAML" not in str(caught.value) and "readable file" in str(caught.value)
+
+
+def test_a_cdf_of_sizes_near_a_floats_limit_has_a_finite_mean(tmp_path: Path) -> None:
+    """The mean's sum overflowed to inf (a RuntimeWarning, then a rate of 0 flows/s from an 'ok' file)."""
+    import warnings
+
+    from fabric.lab.workload.cdf import mean_bytes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert mean_bytes(((0, 0), (1e308, 100))) == pytest.approx(5e307)
+        assert mean_bytes(((0, 0), (1e4, 50), (1e308, 100))) == pytest.approx(2.5e307)

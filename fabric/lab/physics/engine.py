@@ -55,6 +55,7 @@ HEADROOM_SHORT = 0.25  # headroom-short: a quarter of what the cable needs
 SIZE_EDGES = np.array([high for high, _ in BUCKETS[:-1]])
 BUDGET = 0.6  # share of real time the engine may use (the SSH/SNMP endpoints share the process)
 MAX_EPOCH_S = 0.02
+TRUTH_WAIT_S = 5.0  # how long a truth request waits for a tick to end (the lab's client gives up after 10 s)
 OCCUPANCY_NAMES = [f"q{q}_occupancy_bytes" for q in range(QUEUES)]
 WATERMARK_NAMES = [f"q{q}_watermark_bytes" for q in range(QUEUES)]
 
@@ -439,8 +440,16 @@ class LiveEngine:
                 "workload": self.workload.name if self.workload else None,
                 "flows": flows, "failed": self.failed, "devices": out}
 
-    def truth(self) -> dict[str, Any]:
-        with self.lock:
+    def truth(self, wait_s: float = TRUTH_WAIT_S) -> dict[str, Any]:
+        """Ground truth between ticks; ``TimeoutError`` when the tick being computed holds the engine longer than
+        ``wait_s`` (a workload heavier than the twin keeps up with can take minutes per tick)."""
+        if not self.lock.acquire(timeout=wait_s):
+            raise TimeoutError(f"the congestion engine has been computing one tick for over {wait_s:g} s (the "
+                               "workload asks more than the twin keeps up with: see 'lag' in 'fabric lab status'); "
+                               "try again, or run a lighter workload")
+        try:
             return {**self.engine.truth(), "model_s": self.sim_s, "abandoned": self.abandoned,
                     "unroutable": self.unroutable,
                     "workload": self.workload.name if self.workload else None}
+        finally:
+            self.lock.release()

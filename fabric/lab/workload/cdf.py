@@ -75,7 +75,11 @@ def mean_bytes(points: Cdf) -> float:
     """Mean flow size of the piecewise-linear CDF (HPCC ``getAvg``)."""
     x = np.array([p[0] for p in points], dtype=float)
     y = np.array([p[1] for p in points], dtype=float)
-    return float(np.sum((x[1:] + x[:-1]) / 2 * np.diff(y)) / 100)
+    with np.errstate(over="ignore"):
+        mean = float(np.sum((x[1:] + x[:-1]) / 2 * np.diff(y)) / 100)
+    if math.isinf(mean):  # sizes near a float's limit (1e308 B) overflow the sum, not the mean: scale first
+        mean = float(np.sum((x[1:] / 2 + x[:-1] / 2) * (np.diff(y) / 100)))
+    return mean
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ host list, and raises ``WorkloadError`` naming the file and key either way.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,9 +42,50 @@ GENERATORS: dict[str, Any] = {"websearch": PoissonGen, "hadoop": PoissonGen, "st
                               "llm_training": LlmGen}
 
 
-def _clean(loc: Sequence[Any]) -> tuple[Any, ...]:
-    """Drop the discriminator's tag: ``('phases', 2, 'incast', 'fan_in')`` -> ``('phases', 2, 'fan_in')``."""
-    return tuple(p for i, p in enumerate(loc) if not (p in KINDS and i and isinstance(loc[i - 1], int)))
+# pydantic names the member of a union an error comes from in its location (``cdf.str``, ``cdf.list[tuple[float,
+# float]]``): no key a user wrote, so it is left out of the key an error names
+_UNION_MEMBER = re.compile(r"^(str|int|float|bool|none|list\[.*\]|tuple\[.*\]|dict\[.*\])$")
+
+
+def _clean(loc: Sequence[Any], kind: str = "") -> tuple[Any, ...]:
+    """Drop the discriminator's tag: ``('phases', 2, 'incast', 'fan_in')`` -> ``('phases', 2, 'fan_in')``, and a
+    union member's name: ``('phases', 0, 'hadoop', 'cdf', 'str')`` -> ``('phases', 0, 'cdf')`` (a key named like one
+    is kept when it is the key an unknown/missing-key error is about)."""
+    keyed = kind in ("extra_forbidden", "missing")
+    return tuple(p for i, p in enumerate(loc)
+                 if not (p in KINDS and i and isinstance(loc[i - 1], int))
+                 and not (isinstance(p, str) and _UNION_MEMBER.match(p) and not (keyed and i == len(loc) - 1)))
+
+
+def _members(loc: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The location of the union whose member an error is about (``('phases', 0, 'hadoop', 'cdf')``), or None."""
+    for i, p in enumerate(loc):
+        if i and isinstance(p, str) and _UNION_MEMBER.match(p):
+            return tuple(loc[:i])
+    return None
+
+
+def _one_per_union(errors: list[Any]) -> list[Any]:
+    """A value no member of a union accepts gets one error per member; keep the errors from inside the value
+    (``cdf[0][0]``: the member it was meant for) when there are some, else join the members' messages in one."""
+    unions: dict[tuple[Any, ...], list[Any]] = {}
+    for e in errors:
+        if (at := _members(e["loc"])) is not None:
+            unions.setdefault(at, []).append(e)
+    out = []
+    for e in errors:
+        at = _members(e["loc"])
+        if at is None:
+            out.append(e)
+            continue
+        branch = unions[at]
+        deep = [b for b in branch if len(b["loc"]) > len(at) + 1]
+        if deep:
+            out += [e] if e in deep else []
+        elif e is branch[0]:
+            out.append({**e, "msg": " or ".join(dict.fromkeys(str(b["msg"]).removeprefix("Input should be ")
+                                                              if i else str(b["msg"]) for i, b in enumerate(branch)))})
+    return out
 
 
 def _key(loc: Sequence[Any]) -> str:
@@ -52,6 +94,23 @@ def _key(loc: Sequence[Any]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def _where(node: Any, key: str, line: int, at: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """The path of the mapping key ``key`` read at ``line`` (a duplicate: the reader keeps the last one's line),
+    so the error names ``phases[0].load`` rather than ``load``."""
+    if isinstance(node, dict):
+        lines = getattr(node, "lines", {})
+        for k, value in node.items():
+            if str(k) == key and lines.get(k) == line:
+                return (*at, k)
+            if (found := _where(value, key, line, (*at, k))) is not None:
+                return found
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if (found := _where(value, key, line, (*at, i))) is not None:
+                return found
+    return None
 
 
 def _fix(kind: str) -> str:
@@ -68,8 +127,8 @@ def _fix(kind: str) -> str:
 
 def _schema_problems(exc: ValidationError, file: str, raw: Any) -> list[Problem]:
     """One problem per error; an unknown key that looks like a missing one becomes 'did you mean'."""
-    errors = [(_clean(e["loc"]) + (("kind",) if e["type"].startswith("union_tag") else ()), e)
-              for e in exc.errors(include_url=False)]
+    errors = [(_clean(e["loc"], e["type"]) + (("kind",) if e["type"].startswith("union_tag") else ()), e)
+              for e in _one_per_union(exc.errors(include_url=False))]
     missing = {loc for loc, e in errors if e["type"] == "missing"}
     problems, typos = [], set()
     for loc, err in errors:
@@ -80,7 +139,8 @@ def _schema_problems(exc: ValidationError, file: str, raw: Any) -> list[Problem]
             typos |= {(*loc[:-1], n) for n in near}
         elif err["type"] == "missing":
             message = "required key is missing"
-        elif not err["type"].startswith("union_tag") and not isinstance(err.get("input"), dict | list):
+        elif (not err["type"].startswith("union_tag") and not isinstance(err.get("input"), dict | list)
+              and repr(err.get("input")) not in message):  # the parsers of units say what they got already
             message += f" (got {err.get('input')!r})"
         problems.append((loc, Problem(f"{file}:{_key(loc)}", message, fix, line=line_of(raw, loc))))
     return [p for loc, p in problems if loc not in typos]
@@ -170,11 +230,11 @@ def load_workload(path: str | Path) -> Workload:
     """Read and check ``path``; raises ``WorkloadError`` with every problem, one line each."""
     file = str(path)
     doc = read_yaml(Path(path))
-    if doc.error is not None:
-        raise WorkloadError([Problem(file, doc.error, "fix the YAML", line=doc.error_line)])
+    if doc.error is not None:  # the reader's fix: a path that is no file is not fixed by editing YAML
+        raise WorkloadError([Problem(file, doc.error, doc.error_fix, line=doc.error_line)])
     if doc.duplicates:
-        key, line = doc.duplicates[0]
-        raise WorkloadError([Problem(f"{file}:{key}", "duplicate key", "keep one", line=line or None)])
+        raise WorkloadError([Problem(f"{file}:{_key(_where(doc.data, key, line) or (key,))}", "duplicate key",
+                                     "keep one", line=line or None) for key, line in doc.duplicates])
     if not isinstance(doc.data, dict):
         raise WorkloadError([Problem(file, "not a workload (expected a mapping)", "start from a file of workloads/")])
     try:

@@ -18,11 +18,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from fabric.core.units import Bytes
-
 _NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
 _SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0}
 _COUNT = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+# fabric.core.units.Bytes' units (its parser takes no exponent: ``size_bytes: 1e6`` or ``1.5e9``, which YAML reads
+# as strings, were refused while ``duration_s: 1e6`` loaded)
+_BYTES = {"": 1.0, "b": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 1024.0, "mib": 1024.0**2,
+          "gib": 1024.0**3, "tib": 1024.0**4, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12}
 
 
 def _scaled(value: object, units: dict[str, float], what: str) -> float:
@@ -39,7 +41,7 @@ def _scaled(value: object, units: dict[str, float], what: str) -> float:
         try:
             number = float(value)
         except OverflowError:  # an int beyond a float's range
-            number = math.inf
+            raise ValueError(f"expected {what}; a finite number, not one too large for a float") from None
     if not math.isfinite(number):
         raise ValueError(f"expected {what}; a finite number, not infinity or NaN")
     return number
@@ -53,8 +55,15 @@ def _count(value: object) -> float:
     return _scaled(value, _COUNT, "a count such as 70e9 or '70B' (suffixes: K, M, B, T)")
 
 
+def _size(value: object) -> int:
+    """Whole bytes (rounded up), from a number (``1e6`` too) or a string with a unit (``'500KB'``, ``'1.5GiB'``)."""
+    return math.ceil(_scaled(value, _BYTES, "a size in bytes such as 150000, 1e6 or '150KB' (units: B, KB, MB, GB, "
+                                            "TB, KiB, MiB, GiB, TiB)"))
+
+
 Seconds = Annotated[float, BeforeValidator(_seconds), Field(ge=0)]
 Count = Annotated[float, BeforeValidator(_count), Field(gt=0)]
+Bytes = Annotated[int, BeforeValidator(_size), Field(gt=0)]
 Load = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 # The shortest period of a periodic event (incast burst, collective launch, LLM iteration, on/off cycle) and the
 # shortest timeline: the generators step through every period (and every repetition) of a window, so 1e-300 s

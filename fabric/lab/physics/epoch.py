@@ -42,8 +42,8 @@ Every epoch (0.5-5 ms) the engine does, with NumPy over all active flows at once
 Cost: flows of one source, destination and class share a path, and an epoch touches few of a large fabric's
 queues, so the per-hop work is done per distinct path (``PathTable`` numbers them as flows arrive) or per
 group of flows alike in path, bottleneck column and control, over index spaces compressed to the queues,
-ingresses and ports in use (``_Space``); per-flow work is 1-D, and an epoch's counters are kept sparse
-(``_EpochCounts``). Same equations as the plain flows x hops form: only the order of float sums differs.
+ingresses and ports in use (``Space``); per-flow work is 1-D, and an epoch's counters are kept sparse
+(``EpochCounts``). Same equations as the plain flows x hops form: only the order of float sums differs.
 Epochs whose inputs repeat are replayed (``_memo_key``), a chain's alike steps a whole step at a time
 (``steps.py``).
 
@@ -57,23 +57,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from fabric.lab.physics.epoch_state import (
+    Arrivals,
+    BurstContext,
+    EpochCounts,
+    Progress,
+    Scratch,
+    Space,
+    compress,
+    per_resource,
+    tick,
+)
 from fabric.lab.physics.groups import GroupCompletion
 from fabric.lab.physics.maxmin import max_min
 from fabric.lab.physics.meanfield import TRANSIENT_T, dcqcn_fixed_point, reaction_s, response, transient_lost
 from fabric.lab.physics.red import red_mean, red_probability, red_tail_mean
 from fabric.lab.physics.rows import COMPLETED_KEEP, Completed, Flows, PathTable, concat_flows, flows_of, take_flows
-from fabric.lab.physics.scenario import QUEUES, CounterFrame, Scenario
+from fabric.lab.physics.scenario import F64, I64, QUEUES, B, CounterFrame, Scenario
 from fabric.lab.physics.steps import Step, chain_after, step_grid
-
-F64 = NDArray[np.float64]
-I64 = NDArray[np.int64]
-B = NDArray[np.bool_]
 
 SATURATED = 0.98  # a queue serving this share of its capacity is a bottleneck
 LOSSY_LIMIT_ALPHA = 1 / 8  # lossy egress tail-drop limit: alpha x buffer / (1 + alpha) (HPCC MMU shift 3)
@@ -90,12 +96,6 @@ TEMPLATES = 16  # whole chain steps remembered for replay (``steps.py``)
 MAX_SPLITS = 256  # cuts per epoch at most (a 126-step ring of 40 us steps needs ~50 in a 2 ms epoch)
 
 
-def _per_resource(values: F64, path: I64, on: I64, size: int) -> F64:
-    """A per-flow value summed over each flow's ``path``, then over the resources of ``on`` (rows per path)."""
-    per = np.bincount(path, weights=values, minlength=on.shape[0])
-    return np.asarray(np.bincount(on.reshape(-1), weights=np.repeat(per, on.shape[1]), minlength=size), dtype=float)
-
-
 def _shared(values: F64) -> B:
     """Which values occur more than once."""
     order = np.argsort(values)  # any order: equal values end up adjacent either way
@@ -107,152 +107,7 @@ def _shared(values: F64) -> B:
     return out
 
 
-def _tick(t: float) -> float:
-    """Time on a nanosecond grid, so a flow starting at 5 ms starts exactly at the 5th 1 ms epoch boundary."""
-    return round(t, 9)
-
-
-@dataclass
-class _Progress:
-    """What one epoch did to its rows (in the order of their indices), relative to the epoch's start: what a
-    memo entry replays onto rows in the same state."""
-
-    delivered: F64  # bytes each row delivered
-    rate: F64  # bytes/s while it sent (0 where a watchdog lost them)
-    finished: B
-    done_rel: F64  # the finished rows' completion, seconds after the epoch's start
-    fct_s: F64  # and their flow completion time (truth)
-    eventful: bool  # a flow started, finished or sent for part of it, or the watchdog acted
-
-
-@dataclass
-class _EpochCounts:
-    """One computed epoch's counters, sparse: what it adds where (flat indices into a CounterFrame's arrays)
-    and the queue gauges it leaves. Only the queues, ingresses and ports the epoch's flows touch (or a pause
-    holds) are listed, so applying it, or repeating it for a steady stretch, costs nothing per idle port."""
-
-    adds: list[tuple[str, str, I64, NDArray[Any], bool]] = field(default_factory=list)
-    occupancy: tuple[I64, F64] = (np.zeros(0, dtype=np.int64), np.zeros(0))
-    watermark: tuple[I64, F64] = (np.zeros(0, dtype=np.int64), np.zeros(0))
-
-    def add(self, kind: str, name: str, index: I64, values: NDArray[Any], unique: bool = False) -> None:
-        """``values`` at flat ``index`` entries of a per queue/priority counter (``unique``: no repeats, so a
-        plain indexed add does)."""
-        self.adds.append((kind, name, index, values, unique))
-
-    def add_ports(self, name: str, port: I64, values: NDArray[Any], n_ports: int) -> None:
-        """``values`` summed per ``port`` (repeats allowed) into a per-port counter (kept sparse: an epoch is
-        applied again for every repeat or replay of it)."""
-        per_port = np.bincount(port, weights=values, minlength=n_ports)
-        at = np.flatnonzero(per_port)
-        self.adds.append(("port", name, at, per_port[at], True))
-
-    def into(self, frame: CounterFrame, times: int) -> None:
-        """Add ``times`` copies to ``frame``; gauges: this epoch's occupancy, the max watermark."""
-        for kind, name, index, values, unique in self.adds:
-            acc = getattr(frame, kind)[name].reshape(-1)
-            add = values if times == 1 else values * times
-            if unique:
-                acc[index] += add
-            else:
-                np.add.at(acc, index, add)
-        occ = frame.gauge["q{}_occupancy_bytes"]
-        occ[:] = 0.0
-        occ.reshape(-1)[self.occupancy[0]] = self.occupancy[1]
-        water = frame.gauge["q{}_watermark_bytes"].reshape(-1)
-        index, values = self.watermark
-        water[index] = np.maximum(water[index], values)
-
-
-@dataclass
-class _Space:
-    """The index spaces of one epoch, compressed to what its flows touch. Resources (the columns of
-    ``max_min``): ``uniq`` lists the full resource ids in use, sorted, so queues (< n x 8) come first
-    (``nq`` of them, full ids ``qid``), then sinks, ports and the infinite dummy (last). Ingress x PG slots:
-    ``slots`` (full ids) plus one dummy slot at the end (index ``n_slots``) where padding points."""
-
-    uniq: I64
-    nq: int
-    qid: I64
-    slots: I64  # full ingress x PG ids, then a 0 for the dummy slot
-    n_slots: int
-
-    @property
-    def qport(self) -> I64:
-        return np.asarray(self.qid // QUEUES)
-
-    @property
-    def sport(self) -> I64:
-        return np.asarray(self.slots // QUEUES)
-
-
-_MemoEntry = tuple[_EpochCounts, F64, _Progress, tuple[I64, F64, F64, F64]]  # counts, pauses, progress, transients
-
-
-def _compress(values: I64, mark: B, lut: I64, dummy: bool = True) -> tuple[I64, I64]:
-    """(sorted distinct values, each value's rank) for ints in [-1, size) without a sort: ``mark``/``lut``
-    are scratch arrays as long as the id space (index -1 is its last id, the dummy, always present); ``mark``
-    is left cleared."""
-    mark[values] = True
-    if dummy:
-        mark[-1] = True
-    uniq = np.flatnonzero(mark)
-    mark[uniq] = False
-    lut[uniq] = np.arange(uniq.size)
-    return uniq, lut[values]
-
-
-class _Arrivals:
-    """What flows that come and go get in one epoch: on each resource of a flow's path, the line less the load of
-    the other rows that come and go (rows finishing in the epoch, and aggregates: their members arrive spread over
-    a window), split with the rows that send throughout (each as present as the part of the epoch it is active);
-    the smallest on its path, at least its row's rate, at most its line. With only arrivals that is processor
-    sharing (C (1 - rho)). An aggregate counts as the load it carries, not as a flow present throughout: twenty
-    spread rows of a light mix at a few Mb/s each held a 400G newcomer to a 21st of the line. The per-resource
-    sums are made on first use, once per epoch."""
-
-    def __init__(self, fl: Flows, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64, rate: F64, fr: F64,
-                 finishing: B) -> None:
-        self.fl, self.idx, self.path, self.rows_res, self.cap, self.span = fl, idx, path, rows_res, cap, span
-        self.rate, self.fr, self.finishing = rate, fr, finishing
-        self._sums: tuple[F64, F64] | None = None
-
-    def rates(self, rows: I64, own: F64) -> F64:
-        """The rate while it sends of a flow of each row ``rows`` (positions in the epoch's rows) that carries
-        ``own`` of its row's bytes per second of the epoch."""
-        fl, idx, path, rows_res, cap, span = self.fl, self.idx, self.path, self.rows_res, self.cap, self.span
-        if self._sums is None:
-            churn = self.finishing | (fl.members[idx] > 1)
-            x = self.rate * self.fr  # each row's bytes over the epoch, per second of it
-            self._sums = (_per_resource(np.where(churn, x, 0.0), path, rows_res, cap.size),
-                          _per_resource(np.where(churn, 0.0, self.fr), path, rows_res, cap.size))
-        load, present = self._sums
-        res_a = rows_res[path[rows]]
-        line = np.minimum(fl.nic_rate[idx[rows]], cap[res_a].min(axis=1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            others = np.where(span[res_a] > 0, (load[res_a] - own[:, None]) / span[res_a], 0.0)
-        free = np.maximum(cap[res_a] - np.maximum(others, 0.0), 0.0) / (1 + present[res_a])
-        return np.asarray(np.minimum(np.maximum(free.min(axis=1), self.rate[rows]), line), dtype=float)
-
-
-@dataclass
-class _BurstContext:
-    """What ``_bursts`` reads of an epoch: its spaces, per-resource capacity and lossy limit, per-queue MTU
-    and ECN, per-slot thresholds, headroom need and set headroom, lossless flags."""
-
-    space: _Space
-    cap: F64
-    lossy_limit: F64
-    mtu_q: F64
-    kmin: F64
-    kmax: F64
-    pmax: F64
-    xoff: F64
-    xon: F64
-    need: F64
-    headroom: F64
-    lossless: B
-    paused: F64  # per slot: the share of the epoch the steady excess already pauses it
+_MemoEntry = tuple[EpochCounts, F64, Progress, tuple[I64, F64, F64, F64]]  # counts, pauses, progress, transients
 
 
 class EpochEngine:
@@ -293,13 +148,11 @@ class EpochEngine:
         self.delivered_total = 0.0
         self.rate = np.zeros(scenario.n_flows)
         self._carry = 0.0
-        self._steady: tuple[_EpochCounts, I64, F64] | None = None  # last epoch's counters, flows, bytes
+        self._steady: tuple[EpochCounts, I64, F64] | None = None  # last epoch's counters, flows, bytes
         self._steady_dt = epoch_s  # that epoch's length
         self._computed_from = -np.inf  # start of the last computed epoch
         self._scratches: dict[int, tuple[B, I64]] = {}
-        self._path_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
-        self._group_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
-        self._burst_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
+        self._path_scratch, self._group_scratch, self._burst_scratch = Scratch(), Scratch(), Scratch()
         self._buffer: tuple[Scenario, F64] | None = None
         self._armed_for: Scenario | None = None
         self._armed_slots = np.zeros(0, dtype=np.int64)
@@ -392,7 +245,7 @@ class EpochEngine:
         due = np.full(groups.size, -np.inf)
         np.maximum.at(due, of.reshape(-1), eta)  # a group is due when its last row is
         soonest = float(due.min())
-        return limit if soonest >= limit else _tick(min(max(soonest, MIN_SPLIT_S), limit))
+        return limit if soonest >= limit else tick(min(max(soonest, MIN_SPLIT_S), limit))
 
     def set_ports(self, scenario: Scenario) -> None:
         """New port/knob arrays (same ports); flows and their state stay."""
@@ -511,7 +364,7 @@ class EpochEngine:
             if self._step is not None:
                 self._step.note(*self._last, dt=dt, bounded=dt >= left)
             self._begin_step(self._release())
-            left = _tick(left - dt)
+            left = tick(left - dt)
             if dt != self.epoch_s:  # a part epoch is not the template of whole ones
                 self._steady = None
 
@@ -633,16 +486,16 @@ class EpochEngine:
         self.delivered_total += float(delivered.sum()) * k
         self.wd_paused_s = np.where(self.wd_paused_s > 0, self.wd_paused_s + k * self.epoch_s, 0.0)
         self.epochs += k
-        self.t = _tick(self.t + k * self.epoch_s)
+        self.t = tick(self.t + k * self.epoch_s)
 
     def _scratch(self, size: int) -> tuple[B, I64]:
-        """Reusable mark/lut arrays of ``size`` for ``_compress`` (allocated once per size)."""
+        """Reusable mark/lut arrays of ``size`` for ``compress`` (allocated once per size)."""
         got = self._scratches.get(size)
         if got is None:
             got = self._scratches[size] = (np.zeros(size, dtype=bool), np.zeros(size, dtype=np.int64))
         return got
 
-    def _capacities(self, sp: _Space, t0: float) -> tuple[F64, B, B]:
+    def _capacities(self, sp: Space, t0: float) -> tuple[F64, B, B]:
         """Each resource's capacity this epoch: an egress queue's line rate minus the share of the last epoch
         its peer paused it (unless the watchdog holds it), a sink's drain rate, a port's line rate."""
         sc, n = self.sc, self.sc.n_ports
@@ -670,10 +523,10 @@ class EpochEngine:
             self._last = (NO_ROWS, None, None)
             frame.gauge["q{}_occupancy_bytes"][:] = 0.0
             self.rate[:] = 0.0
-            self.t = _tick(self.t + dt)
+            self.t = tick(self.t + dt)
             self.epochs += 1
             return
-        u_before, t0, t1 = self.u_jp, self.t, _tick(self.t + dt)
+        u_before, t0, t1 = self.u_jp, self.t, tick(self.t + dt)
         key: bytes | None
         if probe is not None and probe[:2] == (t0, dt):  # _replay_steps looked at this epoch (quiet, keyed)
             idx, fr, key = probe[2:]
@@ -685,7 +538,7 @@ class EpochEngine:
             key = self._memo_key(dt, idx) if memo else None
         hit = self._memo.get(key) if key is not None else None
         if hit is None:
-            last = _EpochCounts()
+            last = EpochCounts()
             progress = self._compute(dt, last, idx, fr)
             if key is not None and self._quiet(t0):
                 if len(self._memo) >= MEMO_SIZE:
@@ -752,45 +605,43 @@ class EpochEngine:
         fl, t0 = self.fl, self.t
         if not quiet or self.u_jp.any():
             return False
-        return not bool(((fl.start < _tick(t0 + dt)) & (fl.remaining > 0)).any())
+        return not bool(((fl.start < tick(t0 + dt)) & (fl.remaining > 0)).any())
 
-    def _space(self, res_q: I64, res_p: I64, jp: I64) -> tuple[_Space, I64, I64, I64]:
+    def _space(self, res_q: I64, res_p: I64, jp: I64) -> tuple[Space, I64, I64, I64]:
         """The epoch's compressed index spaces and the flows' columns in them (queue, port, ingress slot)."""
         sc, n = self.sc, self.sc.n_ports
         npq = n * QUEUES
         mark, lut = self._scratch(2 * npq + n + 1)
-        uniq, ranks = _compress(np.concatenate([res_q.reshape(-1), res_p.reshape(-1)]), mark, lut)
+        uniq, ranks = compress(np.concatenate([res_q.reshape(-1), res_p.reshape(-1)]), mark, lut)
         pq, pres = ranks[:res_q.size].reshape(res_q.shape), ranks[res_q.size:].reshape(res_q.shape)
         nq = int(np.searchsorted(uniq, npq))
         smark, slut = self._scratch(npq + 1)
         if self.storm.any():  # a storming NIC pauses its link whether or not a flow crosses it
             prios = sc.pfc_enabled | sc.pfc_enabled[sc.peer]
             smark[np.flatnonzero((self.storm[:, None] & prios).reshape(-1))] = True
-        slots, jpc = _compress(jp.reshape(-1), smark, slut)
+        slots, jpc = compress(jp.reshape(-1), smark, slut)
         slots = slots.copy()
         slots[-1] = 0  # the dummy slot gathers port 0's knobs; nothing is ever counted there
-        sp = _Space(uniq=uniq, nq=nq, qid=uniq[:nq], slots=slots, n_slots=slots.size - 1)
+        sp = Space(uniq=uniq, nq=nq, qid=uniq[:nq], slots=slots, n_slots=slots.size - 1)
         return sp, pq, pres, jpc.reshape(jp.shape)
 
     def _active(self, dt: float) -> tuple[I64, F64]:
         """The rows that send in the coming epoch of ``dt`` and the share of it each one sends for."""
         fl, t0 = self.fl, self.t
-        t1 = _tick(t0 + dt)
+        t1 = tick(t0 + dt)
         act = np.flatnonzero((fl.start < t1) & (fl.remaining > 0) & fl.routed)
         frac = np.clip((t1 - np.maximum(fl.start[act], t0)) / dt, 0.0, 1.0)
         keep = frac > 1e-9
         return act[keep], frac[keep]
 
-    def _compute(self, dt: float, rec: _EpochCounts, idx: I64, fr: F64) -> _Progress:
+    def _compute(self, dt: float, rec: EpochCounts, idx: I64, fr: F64) -> Progress:
         """The epoch of ``dt`` for the active rows ``idx`` sending ``fr`` of it (``_active``)."""
         sc, fl, n = self.sc, self.fl, self.sc.n_ports
         npq = n * QUEUES
-        t0, t1 = self.t, _tick(self.t + dt)
+        t0, t1 = self.t, tick(self.t + dt)
         # the epoch's paths (flows of one path share all per-hop columns): per-hop work is per path
-        if self._path_scratch[0].size < self.paths.size:  # grown geometrically with the path table
-            grown = 2 * self.paths.size
-            self._path_scratch = (np.zeros(grown, dtype=bool), np.zeros(grown, dtype=np.int64))
-        used_paths, path = _compress(fl.pid[idx], *self._path_scratch, dummy=False)
+        # grown geometrically with the path table
+        used_paths, path = compress(fl.pid[idx], *self._path_scratch.at_least(self.paths.size), dummy=False)
         tbl = self.paths
         res_q, res_p, jp, s_f = (tbl.res_q[used_paths], tbl.res_p[used_paths], tbl.jp[used_paths],
                                  tbl.sink[used_paths])
@@ -812,7 +663,7 @@ class EpochEngine:
         demand = np.where(dead, 0.0, demand)
 
         def per_path(values: F64, on: I64, size: int = k_res) -> F64:
-            return _per_resource(values, path, on, size)
+            return per_resource(values, path, on, size)
 
         # fair shares of the epoch's bytes: a flow that sends for a fraction of the epoch offers that fraction
         # of its demand (flows that come and go in an epoch do not all overlap), then sends at rate = share / fr
@@ -865,9 +716,7 @@ class EpochEngine:
         # and control
         g_key = (path * (width + 1) + bcol) * 2 + controlled
         size = n_p * (width + 1) * 2
-        if self._group_scratch[0].size < size:  # grown geometrically, as the path scratch
-            self._group_scratch = (np.zeros(2 * size, dtype=bool), np.zeros(2 * size, dtype=np.int64))
-        g_used, grp = _compress(g_key, *self._group_scratch, dummy=False)
+        g_used, grp = compress(g_key, *self._group_scratch.at_least(size), dummy=False)
         n_g = g_used.size
         g_first = np.empty(n_g, dtype=np.int64)
         g_first[grp[::-1]] = np.arange(grp.size - 1, -1, -1)  # each group's first flow
@@ -1042,7 +891,7 @@ class EpochEngine:
         if new.any():  # flows starting within one BURST_WINDOW of each other arrive together
             sel = np.flatnonzero(new)
             window = np.floor((fl.start[idx[sel]] - t0) / BURST_WINDOW_S).astype(np.int64)
-            ctx = _BurstContext(sp, cap, lossy_limit, mtu_q, kmin, kmax, pmax, xoff, xon, need,
+            ctx = BurstContext(sp, cap, lossy_limit, mtu_q, kmin, kmax, pmax, xoff, xon, need,
                                 sc.headroom.reshape(-1)[slots], lossless, u_unc)
             on = path[sel]
             self._bursts(idx[sel], np.unique(window, return_inverse=True)[1].reshape(-1), rows_q[on], rows_j[on],
@@ -1117,10 +966,10 @@ class EpochEngine:
         fct = np.where(agg, fl.size[fi] / fl.members[fi] / np.maximum(each, 1e-9),
                        done_rel - (fl.start[fi] - t0)) + qdelay + fl.rtt_s[fi] / 2
         eventful = eventful or bool(new.any()) or bool(finished.any()) or bool((fr < 1).any())
-        return _Progress(delivered, np.where(lost, 0.0, rate), finished, done_rel, fct, eventful)
+        return Progress(delivered, np.where(lost, 0.0, rate), finished, done_rel, fct, eventful)
 
-    def _advance_rows(self, idx: I64, pr: _Progress, t0: float, t1: float) -> None:
-        """Apply an epoch's ``_Progress`` to its rows ``idx`` (computed now, or replayed from the memo)."""
+    def _advance_rows(self, idx: I64, pr: Progress, t0: float, t1: float) -> None:
+        """Apply an epoch's ``Progress`` to its rows ``idx`` (computed now, or replayed from the memo)."""
         fl = self.fl
         left = np.maximum(fl.remaining[idx] - pr.delivered, 0.0)
         fl.remaining[idx] = np.where(left < 1.0, 0.0, left)
@@ -1154,7 +1003,7 @@ class EpochEngine:
                 del getattr(c, name)[:-COMPLETED_KEEP]
 
     def _send_rates(self, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64, demand: F64, rate: F64,
-                    share: F64, fr: F64, dt: float, together: B) -> tuple[F64, _Arrivals]:
+                    share: F64, fr: F64, dt: float, together: B) -> tuple[F64, Arrivals]:
         """Each row's rate while it sends (what its completion time and FCT follow), at most its NIC's and the
         slowest line on its path: its max-min share among the epoch's rows, except for a row that finishes
         within the epoch on its own start (an open-loop arrival: a mix's flow, a storage request; or the end of
@@ -1164,18 +1013,18 @@ class EpochEngine:
         its path. With only arrivals that is processor sharing (C (1 - rho)), with long flows under way their
         equal split. (The max-min share split it with every row of the epoch, as if all of them overlapped: ten
         1 MB flows 1 ms apart into one NIC took 5-10x their line-rate time at 5-20 ms epochs, tier F 1.06x.)
-        Also returns the epoch's ``_Arrivals``, which times an aggregate's member flows."""
+        Also returns the epoch's ``Arrivals``, which times an aggregate's member flows."""
         fl = self.fl
         line = np.minimum(fl.nic_rate[idx], cap[rows_res].min(axis=1)[path])
         inst = np.minimum(line, np.maximum(share, rate))
         finishing = (rate > 0) & (rate * fr * dt >= fl.remaining[idx] * (1 - 1e-9))
-        arrivals = _Arrivals(fl, idx, path, rows_res, cap, span, rate, fr, finishing)
+        arrivals = Arrivals(fl, idx, path, rows_res, cap, span, rate, fr, finishing)
         alone = np.flatnonzero(finishing & ~together & (rate >= demand * (1 - 1e-6)))
         if alone.size:
             inst[alone] = arrivals.rates(alone, rate[alone] * fr[alone])
         return np.asarray(inst, dtype=float), arrivals
 
-    def _transients(self, sp: _Space, idx: I64, path: I64, pq: I64, t0: float, t1: float, together: B) -> F64:
+    def _transients(self, sp: Space, idx: I64, path: I64, pq: I64, t0: float, t1: float, together: B) -> F64:
         """Per queue of the epoch (``sp.qid``): the share of its line rate DCQCN's start transient leaves it.
         Flows with DCQCN that start at one instant (an incast, a collective's step) and arrive at an ECN-marking
         queue faster than it drains start one there (``TRANSIENT_LOST`` with N = their arrival over the queue's
@@ -1235,8 +1084,8 @@ class EpochEngine:
             self._buffer = (sc, np.asarray(buf, dtype=float))
         return self._buffer[1]
 
-    def _bursts(self, fidx: I64, window: I64, pq: I64, jpc: I64, jp_ok: B, egress: B, ctx: _BurstContext,
-                dt: float, rec: _EpochCounts, peak_out: F64, marks_out: F64) -> None:
+    def _bursts(self, fidx: I64, window: I64, pq: I64, jpc: I64, jp_ok: B, egress: B, ctx: BurstContext,
+                dt: float, rec: EpochCounts, peak_out: F64, marks_out: F64) -> None:
         """§A.3 step 3 for the flows that start in this epoch: peak per queue, pauses/drops per ingress. Flows
         of one ``window`` (0, 1, ...: starts within one BURST_WINDOW) arrive together; windows are separate
         bursts, computed at once over (window, queue) pairs."""
@@ -1246,9 +1095,7 @@ class EpochEngine:
         w = egress & (pq < nq)
         # (window, queue) pairs the bursts cross, numbered compactly: window x nq + queue -> 0..n_v-1
         size = (int(window.max()) + 1) * nq
-        if self._burst_scratch[0].size < size:
-            self._burst_scratch = (np.zeros(2 * size, dtype=bool), np.zeros(2 * size, dtype=np.int64))
-        vu, flat = _compress((window[:, None] * nq + pq)[w], *self._burst_scratch, dummy=False)
+        vu, flat = compress((window[:, None] * nq + pq)[w], *self._burst_scratch.at_least(size), dummy=False)
         n_v = vu.size
         v_queue = vu % max(nq, 1)
 
@@ -1359,7 +1206,7 @@ class EpochEngine:
             self._armed_for = sc
         return self._armed_slots
 
-    def _watchdog(self, t0: float, t1: float, rec: _EpochCounts) -> bool:
+    def _watchdog(self, t0: float, t1: float, rec: EpochCounts) -> bool:
         """Queues paused for a whole detect interval become storms for restore; counters on the port."""
         sc = self.sc
         armed = self._armed()

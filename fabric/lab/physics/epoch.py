@@ -60,8 +60,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from fabric.lab.physics.bursts import BURST_WINDOW_S, PAUSE_QUANTA_BITS, bursts
 from fabric.lab.physics.epoch_state import (
     Arrivals,
     BurstContext,
@@ -76,7 +76,7 @@ from fabric.lab.physics.epoch_state import (
 from fabric.lab.physics.groups import GroupCompletion
 from fabric.lab.physics.maxmin import max_min
 from fabric.lab.physics.meanfield import TRANSIENT_T, dcqcn_fixed_point, reaction_s, response, transient_lost
-from fabric.lab.physics.red import red_mean, red_probability, red_tail_mean
+from fabric.lab.physics.red import red_probability, red_tail_mean
 from fabric.lab.physics.rows import COMPLETED_KEEP, Completed, Flows, PathTable, concat_flows, flows_of, take_flows
 from fabric.lab.physics.scenario import F64, I64, QUEUES, B, CounterFrame, Scenario
 from fabric.lab.physics.steps import Step, chain_after, step_grid
@@ -84,9 +84,7 @@ from fabric.lab.physics.steps import Step, chain_after, step_grid
 SATURATED = 0.98  # a queue serving this share of its capacity is a bottleneck
 LOSSY_LIMIT_ALPHA = 1 / 8  # lossy egress tail-drop limit: alpha x buffer / (1 + alpha) (HPCC MMU shift 3)
 NIC_RX_BUFFER = 1 << 20  # a NIC's receive buffer when its XOFF is dynamic (bytes)
-PAUSE_QUANTA_BITS = 65535 * 512  # a pause frame's maximum quanta; senders refresh at half of it
 RESPONSE_US = 1e-6  # PFC reaction time in the headroom need (reference §4.4)
-BURST_WINDOW_S = 1e-3  # flows starting this close together build one burst (an incast's senders)
 MIN_SPLIT_S = 1e-6  # the shortest epoch cut for a waiting chain
 GROUP_KEEP_S = 1.0  # a completed group is remembered this long for rows that arrive to wait for it
 MEMO_SIZE = 64  # epochs remembered for replay (``EpochEngine._memo_key``)
@@ -892,10 +890,10 @@ class EpochEngine:
             sel = np.flatnonzero(new)
             window = np.floor((fl.start[idx[sel]] - t0) / BURST_WINDOW_S).astype(np.int64)
             ctx = BurstContext(sp, cap, lossy_limit, mtu_q, kmin, kmax, pmax, xoff, xon, need,
-                                sc.headroom.reshape(-1)[slots], lossless, u_unc)
+                               sc.headroom.reshape(-1)[slots], lossless, u_unc, sc, fl, self._burst_scratch)
             on = path[sel]
-            self._bursts(idx[sel], np.unique(window, return_inverse=True)[1].reshape(-1), rows_q[on], rows_j[on],
-                         rows_j[on] < n_j - 1, e_f[on], ctx, dt, rec, burst_peak, burst_marks)
+            bursts(ctx, idx[sel], np.unique(window, return_inverse=True)[1].reshape(-1), rows_q[on], rows_j[on],
+                   rows_j[on] < n_j - 1, e_f[on], dt, rec, burst_peak, burst_marks)
 
         # watchdog drop of stormed queues: what they send is lost
         st_rows = e_f & (rows_q < nq) & stormed[np.minimum(rows_q, max(nq - 1, 0))]
@@ -1083,116 +1081,6 @@ class EpochEngine:
                            else 0.0, NIC_RX_BUFFER)
             self._buffer = (sc, np.asarray(buf, dtype=float))
         return self._buffer[1]
-
-    def _bursts(self, fidx: I64, window: I64, pq: I64, jpc: I64, jp_ok: B, egress: B, ctx: BurstContext,
-                dt: float, rec: EpochCounts, peak_out: F64, marks_out: F64) -> None:
-        """§A.3 step 3 for the flows that start in this epoch: peak per queue, pauses/drops per ingress. Flows
-        of one ``window`` (0, 1, ...: starts within one BURST_WINDOW) arrive together; windows are separate
-        bursts, computed at once over (window, queue) pairs."""
-        fl, sc = self.fl, self.sc
-        sp = ctx.space
-        nq, n_j = sp.nq, sp.n_slots + 1
-        w = egress & (pq < nq)
-        # (window, queue) pairs the bursts cross, numbered compactly: window x nq + queue -> 0..n_v-1
-        size = (int(window.max()) + 1) * nq
-        vu, flat = compress((window[:, None] * nq + pq)[w], *self._burst_scratch.at_least(size), dummy=False)
-        n_v = vu.size
-        v_queue = vu % max(nq, 1)
-
-        def per_hop(values: NDArray[Any]) -> NDArray[Any]:
-            return np.asarray(np.broadcast_to(values[:, None], pq.shape)[w])
-
-        # flows a NIC starts together share its line (an all-to-all's sender splits it over its peers)
-        _, by_src, n_src = np.unique(window * sc.n_ports + fl.src[fidx], return_inverse=True, return_counts=True)
-        r0_f = np.minimum(np.minimum(fl.nic_rate[fidx], fl.max_rate[fidx]),
-                          fl.nic_rate[fidx] / n_src[by_src.reshape(-1)])
-        bytes_f = np.minimum(fl.size[fidx], r0_f * dt)
-        start_f = fl.start[fidx]
-        end_f = start_f + bytes_f / np.maximum(r0_f, 1.0)
-        bytes_q = np.bincount(flat, weights=per_hop(bytes_f), minlength=n_v)
-        k_q = np.bincount(flat, minlength=n_v)
-        # a burst arrives at its flows' summed send rate only while they overlap: flows that start spread over
-        # the window (open-loop arrivals, an aggregate row sending its members over its window) bring their
-        # bytes over the span from the first start to the last end, so the arrival rate is bytes / span
-        first, last = np.full(n_v, np.inf), np.full(n_v, -np.inf)
-        np.minimum.at(first, flat, per_hop(start_f))
-        np.maximum.at(last, flat, per_hop(end_f))
-        # and no faster than the links it comes in on: flows sharing an ingress (a NIC's flows to many
-        # destinations, a collective's steps) arrive at most at that link's rate
-        ingress = np.where(jp_ok, jpc, n_j - 1)[w]
-        pair, pair_of = np.unique(flat * n_j + ingress, return_inverse=True)
-        pair_slot = pair % n_j
-        link = np.where(pair_slot < n_j - 1, sc.capacity[sc.peer[sp.slots[pair_slot] // QUEUES]], np.inf)
-        via = np.minimum(np.bincount(pair_of.reshape(-1), weights=per_hop(r0_f), minlength=pair.size), link)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r0_q = np.minimum(np.bincount(pair // n_j, weights=via, minlength=n_v),
-                              bytes_q / np.maximum(last - first, 1e-12))
-        c_v = ctx.cap[v_queue]
-        hot = (r0_q > c_v * (1 + 1e-6)) & (bytes_q > 0)  # one flow from a faster link is a burst too
-        if not hot.any():
-            return
-        h = np.flatnonzero(hot)  # the rest only on hot (window, queue) pairs
-        hq = v_queue[h]
-
-        def mean_q(values: F64) -> F64:
-            """Per hot (window, queue): the mean of the bursts' rows' ``values`` (given for ``fidx``)."""
-            return np.asarray((np.bincount(flat, weights=per_hop(values), minlength=n_v) / np.maximum(k_q, 1))[h])
-
-        cut_f = fl.cut_s[fidx]
-        cc_q = mean_q(fl.cc[fidx].astype(float)) > 0.5
-        t_r = mean_q(reaction_s(fl.rtt_s[fidx], fl.cnp_s[fidx], cut_f))
-        cut = mean_q(cut_f)
-        kmin, kmax, pmax = ctx.kmin[hq], ctx.kmax[hq], ctx.pmax[hq]
-        r0_h, c_h, bytes_h = r0_q[h], c_v[h], bytes_q[h]
-        bound = bytes_h * (1 - c_h / np.maximum(r0_h, 1e-9))
-        cascade = sum(np.maximum(r0_h / 2**j - c_h, 0.0) * cut for j in range(1, 7))
-        react = cc_q & (pmax > 0)
-        peak = np.zeros(n_v)
-        peak[h] = np.where(react, np.minimum(bound, kmin + (r0_h - c_h) * t_r + cascade), bound)
-        # per ingress feeding a hot queue: m distinct (queue, ingress) pairs
-        uniq = pair[hot[pair // n_j] & (pair_slot < n_j - 1)]  # hot (window, queue) x real ingress, sorted
-        uv, uj = uniq // n_j, uniq % n_j
-        uq = v_queue[uv]
-        m = np.bincount(uv, minlength=n_v)
-        per_in = peak[uv] / np.maximum(m[uv], 1)
-        xoff, xon, need, headroom = ctx.xoff[uj], ctx.xon[uj], ctx.need[uj], ctx.headroom[uj]
-        ll = ctx.lossless[uj]
-        over = ll & (per_in >= xoff)
-        stay = np.where(over, np.minimum(per_in, xoff + np.minimum(headroom, need)), per_in)
-        # what XOFF keeps out is held upstream and drains at this ingress's share; each XON->XOFF cycle
-        # lets (XOFF - XON) more in: pause time and pause events grow as XOFF falls
-        held_up = np.where(over, per_in - xoff, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t_p = held_up / np.maximum(ctx.cap[uq] / np.maximum(m[uv], 1), 1.0)
-        events = np.where(over, 1 + held_up / np.maximum(xoff - xon, ctx.mtu_q[uq]), 0.0)
-        # an ingress the epoch's steady excess pauses already: that pause is the one these bytes see (it
-        # holds the ingress between XON and XOFF from the start), not a second one on top
-        steady = ctx.paused[uj] > 0
-        t_p, events = np.where(steady, 0.0, t_p), np.where(steady, 0.0, events)
-        drop_ll = np.minimum(events * np.maximum(need - headroom, 0.0), held_up)
-        slot = sp.slots[uj]
-        jport, prio = slot // QUEUES, slot % QUEUES
-        c_up = sc.capacity[sc.peer[jport]]
-        t_refresh = PAUSE_QUANTA_BITS / np.maximum(c_up * 8, 1.0) / 2
-        frames = events + np.floor(t_p / t_refresh)
-        peer_slot = sc.peer[jport] * QUEUES + prio
-        for name, values in (("tx_pfc{}_frames", frames), ("tx_pfc{}_pause_us", np.minimum(t_p, dt) * 1e6)):
-            rec.add("prio", name, slot, values)
-            rec.add("prio", name.replace("tx_", "rx_"), peer_slot, values)
-        rec.add_ports("rx_discards", jport, drop_ll / sc.mtu[jport], sc.n_ports)
-        limit = ctx.lossy_limit[uq]
-        lossy_over = ~ll & (per_in > limit)
-        tail = np.where(lossy_over, per_in - limit, 0.0)  # a lossy queue's tail drop
-        rec.add("queue", "q{}_drop_bytes", sp.qid[uq], tail)
-        rec.add("queue", "q{}_drop_pkts", sp.qid[uq], tail / ctx.mtu_q[uq])
-        rec.add_ports("tx_discards", sp.qport[uq], tail / ctx.mtu_q[uq], sc.n_ports)
-        held = np.bincount(uv, weights=np.where(ll, stay, np.minimum(per_in, limit)), minlength=n_v)
-        np.maximum.at(peak_out, v_queue, held)
-        held_h = held[h]
-        ramp = red_mean(0.0, held_h, kmin, kmax, pmax)  # the queue sweeps 0 -> peak -> 0
-        # the bytes that cross the queue while it ramps up to the peak and drains back see the ramp
-        seen = np.minimum(bytes_h, held_h * (r0_h / np.maximum(r0_h - c_h, 1.0) + 1))
-        marks_out += np.bincount(hq, weights=seen / ctx.mtu_q[hq] * ramp, minlength=nq)
 
     def _armed(self) -> I64:
         """Ingress x priority slots with a PFC watchdog (cached per scenario; elsewhere nothing counts, and a

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fabric.lab.physics.rows import Flows
-from fabric.lab.physics.scenario import F64, I64, QUEUES, B, CounterFrame
+from fabric.lab.physics.scenario import F64, I64, QUEUES, B, CounterFrame, Scenario
 
 
 class Scratch:
@@ -23,6 +23,7 @@ class Scratch:
         self.mark, self.lut = np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
 
     def at_least(self, size: int) -> tuple[B, I64]:
+        """(mark, lut) of at least ``size`` entries."""
         if self.mark.size < size:
             self.mark, self.lut = np.zeros(2 * size, dtype=bool), np.zeros(2 * size, dtype=np.int64)
         return self.mark, self.lut
@@ -177,3 +178,6 @@ class BurstContext:
     headroom: F64
     lossless: B
     paused: F64  # per slot: the share of the epoch the steady excess already pauses it
+    sc: Scenario
+    fl: Flows
+    scratch: Scratch  # for the (window, queue) pairs

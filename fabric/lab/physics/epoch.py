@@ -61,30 +61,23 @@ from typing import Any
 
 import numpy as np
 
-from fabric.lab.physics.bursts import BURST_WINDOW_S, PAUSE_QUANTA_BITS, bursts
+from fabric.lab.physics.epoch_compute import EpochCompute
 from fabric.lab.physics.epoch_state import (
     Arrivals,
-    BurstContext,
     EpochCounts,
     Progress,
     Scratch,
     Space,
     compress,
-    per_resource,
     tick,
 )
 from fabric.lab.physics.groups import GroupCompletion
-from fabric.lab.physics.maxmin import max_min
-from fabric.lab.physics.meanfield import TRANSIENT_T, dcqcn_fixed_point, reaction_s, response, transient_lost
-from fabric.lab.physics.red import red_probability, red_tail_mean
+from fabric.lab.physics.meanfield import TRANSIENT_T, transient_lost
 from fabric.lab.physics.rows import COMPLETED_KEEP, Completed, Flows, PathTable, concat_flows, flows_of, take_flows
 from fabric.lab.physics.scenario import F64, I64, QUEUES, B, CounterFrame, Scenario
 from fabric.lab.physics.steps import Step, chain_after, step_grid
 
-SATURATED = 0.98  # a queue serving this share of its capacity is a bottleneck
-LOSSY_LIMIT_ALPHA = 1 / 8  # lossy egress tail-drop limit: alpha x buffer / (1 + alpha) (HPCC MMU shift 3)
 NIC_RX_BUFFER = 1 << 20  # a NIC's receive buffer when its XOFF is dynamic (bytes)
-RESPONSE_US = 1e-6  # PFC reaction time in the headroom need (reference §4.4)
 MIN_SPLIT_S = 1e-6  # the shortest epoch cut for a waiting chain
 GROUP_KEEP_S = 1.0  # a completed group is remembered this long for rows that arrive to wait for it
 MEMO_SIZE = 64  # epochs remembered for replay (``EpochEngine._memo_key``)
@@ -92,17 +85,6 @@ MEMO_ROWS = 2048  # whole epochs with more active rows than this are not remembe
 NO_ROWS = np.zeros(0, dtype=np.int64)
 TEMPLATES = 16  # whole chain steps remembered for replay (``steps.py``)
 MAX_SPLITS = 256  # cuts per epoch at most (a 126-step ring of 40 us steps needs ~50 in a 2 ms epoch)
-
-
-def _shared(values: F64) -> B:
-    """Which values occur more than once."""
-    order = np.argsort(values)  # any order: equal values end up adjacent either way
-    ordered = values[order]
-    same = ordered[1:] == ordered[:-1]
-    out = np.zeros(values.size, dtype=bool)
-    out[order[1:]] = same
-    out[order[:-1]] |= same
-    return out
 
 
 _MemoEntry = tuple[EpochCounts, F64, Progress, tuple[I64, F64, F64, F64]]  # counts, pauses, progress, transients
@@ -633,338 +615,8 @@ class EpochEngine:
         return act[keep], frac[keep]
 
     def _compute(self, dt: float, rec: EpochCounts, idx: I64, fr: F64) -> Progress:
-        """The epoch of ``dt`` for the active rows ``idx`` sending ``fr`` of it (``_active``)."""
-        sc, fl, n = self.sc, self.fl, self.sc.n_ports
-        npq = n * QUEUES
-        t0, t1 = self.t, tick(self.t + dt)
-        # the epoch's paths (flows of one path share all per-hop columns): per-hop work is per path
-        # grown geometrically with the path table
-        used_paths, path = compress(fl.pid[idx], *self._path_scratch.at_least(self.paths.size), dummy=False)
-        tbl = self.paths
-        res_q, res_p, jp, s_f = (tbl.res_q[used_paths], tbl.res_p[used_paths], tbl.jp[used_paths],
-                                 tbl.sink[used_paths])
-        sp, pq, pres, jpc = self._space(res_q, res_p, jp)
-        nq, qid, qport, n_j = sp.nq, sp.qid, sp.qport, sp.n_slots + 1
-        cap, stormed, held = self._capacities(sp, t0)  # before the watchdog: a queue it stops now obeys this epoch
-        together = _shared(fl.start[idx])  # rows that start at one instant with another (a launch, a fan-in)
-        cap[:nq] *= self._transients(sp, idx, path, pq, t0, t1, together)
-        eventful = self._watchdog(t0, t1, rec)
-        k_res = cap.size
-        dummy = k_res - 1
-        width = pq.shape[1]
-        demand = np.minimum(np.minimum(fl.nic_rate[idx], fl.max_rate[idx]),
-                            fl.remaining[idx] / np.maximum(fr * dt, 1e-12))
-        rows_res, rows_q, rows_j, n_p = np.concatenate([pq, pres], axis=1), pq, jpc, used_paths.size
-        v_f, e_f = res_q >= 0, res_p >= 0
-        # unroutable: ends at a dead port
-        dead = np.asarray((~v_f[:, 1:] & ~s_f[:, :-1] & e_f[:, :-1]).any(axis=1))[path]
-        demand = np.where(dead, 0.0, demand)
-
-        def per_path(values: F64, on: I64, size: int = k_res) -> F64:
-            return per_resource(values, path, on, size)
-
-        # fair shares of the epoch's bytes: a flow that sends for a fraction of the epoch offers that fraction
-        # of its demand (flows that come and go in an epoch do not all overlap), then sends at rate = share / fr
-        # ... but a resource carries bytes only while one of its flows sends: over the epoch, its line rate
-        # times the longest share of it any of them is active (flows that all start late, an incast or a
-        # collective step mid-epoch, cannot fill the part of the epoch before them)
-        span = np.zeros(k_res)
-        if fr.size:
-            span_p = np.zeros(n_p)
-            np.maximum.at(span_p, path, fr)
-            np.maximum.at(span, rows_res.reshape(-1), np.repeat(span_p, rows_res.shape[1]))
-        cap_e = np.where(span > 0, cap, 0.0) * span
-        avg, share = max_min(demand * fr, rows_res, cap_e, (path, rows_res))
-        rate, share = avg / fr, share / fr
-        served = per_path(rate * fr, rows_res)
-        inst, arrivals = self._send_rates(idx, path, rows_res, cap, span, demand, rate, share, fr, dt, together)
-
-        # bottleneck column: the first saturated resource of a flow limited below its demand (queue and port
-        # resources are distinct ids, so one count serves both)
-        # saturated over the epoch, not only while its flows overlap: open-loop flows that come and go in
-        # an epoch congest a queue now and then (its tail, below) without holding it at an operating point
-        sat = served >= SATURATED * cap_e
-        limited = rate < demand * (1 - 1e-6)
-        rows_p = rows_res[:, width:]
-        # a queue full only because its peer pauses it, with a saturated queue or port further on, is no
-        # bottleneck of its own: the pause is that downstream excess coming back, and the excess must stay
-        # (or the pause would lapse every other epoch: a 2:1 onto one port paused half of one epoch, none of
-        # the next). The last one with nothing saturated beyond (a storm's pause, a victim's head-of-line
-        # block) is one
-        full = (sat[rows_q] | sat[rows_p]) & v_f
-        beyond = np.zeros_like(full)
-        beyond[:, :-1] = np.logical_or.accumulate(full[:, :0:-1], axis=1)[:, ::-1]
-        at_sat = full & ~(held[rows_q] & beyond)
-        # a limited flow's bottleneck: the saturated column with the smallest equal share
-        level = cap / np.maximum(per_path(np.ones(idx.size), rows_res), 1)  # the dummy's is infinite
-        col_level = np.where(at_sat, np.minimum(level[rows_q], level[rows_p]), np.inf)
-        # ties (a flow held as much by its NIC as by the port it ends at) go upstream: the first limiter paces
-        # what the later one receives, so only the first one queues
-        lowest = col_level.min(axis=1, keepdims=True)
-        first_low = np.argmax(col_level <= lowest * (1 + 1e-9), axis=1)
-        bcol = np.where(limited & np.asarray(at_sat.any(axis=1))[path], first_low[path], width)
-        bsink = s_f[path, np.minimum(bcol, width - 1)] & (bcol < width)
-        ccol = np.where(bsink, bcol - 1, bcol)  # a slow receiver is marked at the leaf port feeding it
-        cpq = np.where(ccol < width, rows_q[path, np.minimum(ccol, width - 1)], dummy)
-        cpq_e = np.minimum(cpq, max(nq - 1, 0))
-        pmax = sc.ecn_pmax.reshape(-1)[qid]
-        controlled = fl.cc[idx] & (cpq < nq) & (pmax[cpq_e] > 0 if nq else False) & (cap[cpq] > 0)
-        # a flow offers its demand up to its bottleneck column (unless DCQCN holds it to its rate there) and
-        # its rate beyond: per-hop sums need only sums over groups of flows alike in path, bottleneck column
-        # and control
-        g_key = (path * (width + 1) + bcol) * 2 + controlled
-        size = n_p * (width + 1) * 2
-        g_used, grp = compress(g_key, *self._group_scratch.at_least(size), dummy=False)
-        n_g = g_used.size
-        g_first = np.empty(n_g, dtype=np.int64)
-        g_first[grp[::-1]] = np.arange(grp.size - 1, -1, -1)  # each group's first flow
-        g_path = path[g_first]
-        gq, gj, g_eg = rows_q[g_path], rows_j[g_path], e_f[g_path]
-        g_jp_ok = gj < n_j - 1  # the dummy slot stands for "no ingress" (source NICs)
-
-        def gsum(values: F64) -> F64:
-            return np.asarray(np.bincount(grp, weights=values, minlength=n_g), dtype=float)[:, None]
-
-        up_to = (np.arange(width)[None, :] <= bcol[g_first][:, None]) & ~controlled[g_first][:, None]
-        rate_fr = rate * fr
-        off = np.where(up_to, gsum(demand), gsum(rate))  # sum of the group's offered load per column
-        off_fr = np.where(up_to, gsum(demand * fr), gsum(rate_fr))  # the same weighted by time sending
-        flat_gq = gq.reshape(-1)
-        s_r = per_path(rate_fr, rows_q)
-        o_r = np.bincount(flat_gq, weights=off_fr.reshape(-1), minlength=k_res)
-        excess = np.maximum(o_r - cap_e, 0.0) * (o_r > cap_e * (1 + 1e-6))
-        excess[dummy] = 0.0
-
-        # thresholds per ingress x PG slot
-        slots, sport = sp.slots, sp.sport
-        mtu_j = sc.mtu[sport].astype(float)
-        lossless = sc.pfc_enabled.reshape(-1)[slots]
-        buf = self._port_buffer()
-        has_ex = (excess[gq] > 0) & g_jp_ok
-        cong_jp = np.bincount(gj[has_ex], minlength=n_j) > 0
-        sw_of_jp = sc.switch_of[sport]
-        m_sw = np.bincount(np.maximum(sw_of_jp, 0), weights=cong_jp & (sw_of_jp >= 0),
-                           minlength=max(sc.buffer_bytes.size, 1))
-        m_j = np.where(sw_of_jp >= 0, np.maximum(m_sw[np.maximum(sw_of_jp, 0)], 1), 1)
-        alpha = sc.alpha.reshape(-1)[slots]
-        dyn = alpha * buf[sport] / (1 + alpha * m_j)
-        xoff_set, xon_set = sc.xoff.reshape(-1)[slots], sc.xon.reshape(-1)[slots]
-        xoff = np.where(np.isnan(xoff_set), dyn, xoff_set)
-        xon = np.where(np.isnan(xon_set), np.maximum(xoff - 2 * mtu_j, 0.0), xon_set)
-        lossy_limit = np.full(k_res, float(NIC_RX_BUFFER))
-        lossy_limit[:nq] = buf[qport] * LOSSY_LIMIT_ALPHA / (1 + LOSSY_LIMIT_ALPHA)
-
-        # uncontrolled excess: ingress pauses (lossless) or tail drops (lossy)
-        ll_h = lossless[gj] & g_jp_ok
-        o_jp = np.bincount(gj[has_ex], weights=off_fr[has_ex], minlength=n_j)
-        s_jp = per_path(rate_fr, np.where((excess[rows_q] > 0) & (rows_j < n_j - 1), rows_j, n_j - 1), n_j)
-        s_jp[-1] = 0.0
-        c_up = sc.capacity[sc.peer[sport]]
-        o_link = np.minimum(o_jp, c_up)  # arrivals: at most the link's rate
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u_unc = np.where(lossless & (o_link > 0), np.clip(1 - s_jp / o_link, 0.0, 1.0), 0.0)
-            share_in = np.where(o_jp[gj] > 0, off / np.maximum(o_jp[gj], 1e-9), 0.0)
-            share_q = np.where(o_r[gq] > 0, off / np.maximum(o_r[gq], 1e-9), 0.0)
-        # bytes held for a queue that drains nothing (its peer pauses it for good: a storm, or the deadlock
-        # spreading from one) never leave the ingress's share of the buffer: it stays above XON, paused
-        stuck = np.bincount(gj[has_ex & ll_h & (cap[gq] <= 0)], minlength=n_j) > 0
-        u_unc = np.where(stuck & lossless, 1.0, u_unc)
-        hold = np.where(ll_h, (xoff[gj] + xon[gj]) / 2 * share_in, lossy_limit[gq] * share_q)
-        hold = np.where(has_ex, hold, 0.0)
-        q_ex = np.bincount(flat_gq, weights=hold.reshape(-1), minlength=k_res)
-        lossy_drop = np.where(has_ex & ~ll_h & g_eg, (off_fr - gsum(rate_fr)) * dt, 0.0)
-
-        # ECN-controlled congested queues: the DCQCN operating point
-        at_ctl = cpq[controlled]
-        n_cc = np.bincount(at_ctl, minlength=k_res)[:nq]
-        mtu_q = sc.mtu[qport].astype(float)
-
-        def mean_at(values: F64) -> F64:
-            total = np.bincount(at_ctl, weights=values[idx][controlled], minlength=k_res)[:nq]
-            return np.asarray(total / np.maximum(n_cc, 1))
-
-        c_pk = cap[:nq] / mtu_q
-        p_star = dcqcn_fixed_point(n_cc.astype(float), c_pk, mean_at(fl.rai) / mtu_q, mean_at(fl.tau_alpha_s),
-                                   mean_at(fl.timer_s), mean_at(fl.byte_reset) / mtu_q)
-        kmin, kmax = sc.ecn_kmin.reshape(-1)[qid], sc.ecn_kmax.reshape(-1)[qid]
-        pm = np.maximum(pmax, 1e-12)
-        q_star = np.where(p_star >= pm, kmax, kmin + p_star / pm * (kmax - kmin))
-        r_mean, r_99, util, r_mark = response(n_cc.astype(float))
-        ctl_q = (n_cc > 0) & (excess[:nq] == 0)
-        q_ctl = kmin + r_mean * (q_star - kmin)
-        q_ctl99 = kmin + r_99 * (q_star - kmin)
-
-        # unsaturated queues: M/G/1 (Pollaczek-Khinchine), depth exponential around that mean. The jobs are
-        # packets for flows sending through the epoch, and a whole flow (its bytes this epoch) for one that
-        # starts or ends in it, arriving at line rate as one train (an aggregate row's train is one member's
-        # share): train = bytes-weighted E[S^2] / E[S]. Where DCQCN flows cross a marking queue, what passes
-        # Kmin is pulled back within the reaction's overshoot C t_r (the bursts' term with one extra train at
-        # line rate): the excursion ramps up to it and back, so above Kmin the depth decays with scale C t_r / 2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.clip(np.where(cap_e[:nq] > 0, s_r[:nq] / cap_e[:nq], 0.0), 0.0, RHO_MAX)
-        sent = rate * fr * dt
-        # flows that start at one instant (a collective's launch or step, an incast's fan-in) are no Poisson
-        # arrivals: how they overlap is known, and the bursts compute it; they queue here as packets only
-        transient = ((fl.start[idx] >= t0) | (sent >= fl.remaining[idx] * (1 - 1e-9))) & ~together
-        x2 = per_path(np.where(transient, sent * sent / fl.members[idx], 0.0), rows_q)[:nq]
-        x_steady = per_path(np.where(transient, 0.0, sent), rows_q)[:nq]
-        x_all = per_path(sent, rows_q)[:nq]
-        # a queue fed through one link no faster than its own drains as it fills: only overlapping ingresses
-        # queue. P-K for N_eff = (sum x)^2 / sum x^2 equal sources over their ingresses, scaled by 1 - 1/N_eff
-        # (0 for one source, M/G/1 for many)
-        pair, pair_of = np.unique((rows_q * n_j + rows_j).reshape(-1), return_inverse=True)
-        x_pair = np.bincount(pair_of.reshape(-1), weights=np.repeat(np.bincount(path, weights=sent, minlength=n_p),
-                                                                   width), minlength=pair.size)
-        x_sq = np.bincount(pair // n_j, weights=x_pair * x_pair, minlength=k_res)[:nq]
-        overlap = np.where(x_all > 0, 1 - x_sq / np.maximum(x_all * x_all, 1e-30), 0.0)
-        # steady flows send at constant rates: N such streams whose rates fit the line never queue more than
-        # N packets (N*D/D/1), so the packets' part of P-K is held to N MTU / 2 and, with no trains, so is
-        # the depth (no tail beyond N MTU)
-        pk = rho**2 / (2 * (1 - rho)) * np.clip(overlap, 0.0, 1.0)
-        n_steady = per_path((~transient).astype(float), rows_q)[:nq]
-        bound = np.maximum(n_steady, 1) * mtu_q
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q_trains = np.where(x_all > 0, x2 / x_all, 0.0) * pk
-            q_pkts = np.where(x_all > 0, x_steady / x_all, 1.0) * mtu_q * pk
-        q_free = q_trains + np.minimum(q_pkts, bound / 2)
-        bounded = x2 == 0
-        cc_f = fl.cc[idx].astype(float)
-        n_react = per_path(cc_f, rows_q)[:nq]
-        t_react = per_path(cc_f * reaction_s(fl.rtt_s[idx], fl.cnp_s[idx], fl.cut_s[idx]), rows_q)[:nq]
-        t_react = t_react / np.maximum(n_react, 1)
-        above = np.where((n_react > 0) & (pmax > 0), np.minimum(q_free, cap[:nq] * t_react / 2), q_free)
-        reach = np.exp(-kmin / np.maximum(q_free, 1e-9))  # P(q > Kmin)
-        q_unsat = q_free * (1 - reach) + reach * above
-        q_unsat99 = np.where(reach <= 0.01, q_free * math.log(100),
-                             kmin + above * (math.log(100) + np.log(np.maximum(reach, 1e-300))))
-        q_unsat99 = np.where(bounded, np.minimum(q_unsat99, bound), q_unsat99)
-        q_mean = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl, q_unsat))
-        q_99 = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl99, q_unsat99))
-        # marks: the fixed point's at a controlled queue; a queue held by excess marks at its depth; an
-        # unsaturated one over its tail (its mean alone sits below any Kmin and would never mark)
-        mark = np.where(excess[:nq] > 0, red_probability(q_mean, kmin, kmax, pmax),
-                        np.where(bounded & (bound <= kmin), 0.0, red_tail_mean(q_free, above, kmin, kmax, pmax)))
-        mark = np.where(ctl_q, np.minimum(p_star * r_mark, 1.0), mark)
-        mark = np.where(pmax > 0, mark, 0.0)
-
-        # utilisation below line rate at DCQCN-controlled bottlenecks
-        eta = np.where(ctl_q, util, 1.0)
-        rate = rate * np.where(controlled, eta[cpq_e] if nq else 1.0, 1.0)
-
-        # pauses from the tail of controlled queues (exponential tail between mean and p99)
-        gq_e = np.minimum(gq, max(nq - 1, 0))
-        tail = g_jp_ok & (gq < nq) & ~has_ex
-        i_mean = np.bincount(gj[tail], weights=(q_mean[gq_e] * share_q)[tail], minlength=n_j)
-        i_99 = np.bincount(gj[tail], weights=(q_99[gq_e] * share_q)[tail], minlength=n_j)
-        beta = np.maximum(i_99 - i_mean, 1.0) / math.log(50)
-        u_tail = np.where(lossless & (i_99 > 0), np.clip(0.5 * np.exp(-(xoff - i_mean) / beta), 0.0, 1.0), 0.0)
-        u_tail = np.where(u_tail < 1e-6, 0.0, u_tail)  # below one microsecond per second: none
-
-        # NIC storms: the NIC's ingress asserts pause on its PFC priorities (priority 3 when none is set)
-        storm_u = np.zeros(n_j)
-        if self.storm.any():
-            prios = sc.pfc_enabled | sc.pfc_enabled[sc.peer]
-            storm_u[:-1] = (self.storm[:, None] & prios).reshape(-1)[slots[:-1]]
-        u_new = np.maximum(np.maximum(u_unc, u_tail), storm_u)
-        s_in = per_path(rate_fr, rows_j, n_j)
-        s_in[-1] = 0.0  # the dummy slot: source NICs have no ingress
-        need = 2 * c_up * sc.delay_s[sport] + 2 * mtu_j + c_up * RESPONSE_US
-        short = np.where(lossless, np.maximum(need - sc.headroom.reshape(-1)[slots], 0.0), 0.0)
-        hyst = np.maximum(xoff - xon, mtu_j)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cycle = hyst / np.maximum(o_link - s_jp, 1.0) + hyst / np.maximum(s_jp, 1.0)
-            events = np.where(u_unc > 0, dt / cycle, 0.0) + u_tail * dt / (hyst / np.maximum(s_in, 1.0))
-        t_refresh = PAUSE_QUANTA_BITS / np.maximum(c_up * 8, 1.0) / 2
-        u_jp = np.zeros(npq)
-        u_jp[slots[:-1]] = u_new[:-1]
-        self.u_jp = u_jp
-        paused = u_new
-        frames = events + paused * dt / t_refresh
-        hr_drop = events * short * (paused > 0)
-
-        # bursts of flows that start in this epoch
-        new = (fl.start[idx] >= t0) & (fl.start[idx] < t1)
-        burst_peak = np.zeros(nq)
-        burst_marks = np.zeros(nq)
-        if new.any():  # flows starting within one BURST_WINDOW of each other arrive together
-            sel = np.flatnonzero(new)
-            window = np.floor((fl.start[idx[sel]] - t0) / BURST_WINDOW_S).astype(np.int64)
-            ctx = BurstContext(sp, cap, lossy_limit, mtu_q, kmin, kmax, pmax, xoff, xon, need,
-                               sc.headroom.reshape(-1)[slots], lossless, u_unc, sc, fl, self._burst_scratch)
-            on = path[sel]
-            bursts(ctx, idx[sel], np.unique(window, return_inverse=True)[1].reshape(-1), rows_q[on], rows_j[on],
-                   rows_j[on] < n_j - 1, e_f[on], dt, rec, burst_peak, burst_marks)
-
-        # watchdog drop of stormed queues: what they send is lost
-        st_rows = e_f & (rows_q < nq) & stormed[np.minimum(rows_q, max(nq - 1, 0))]
-        lost = np.asarray(st_rows.any(axis=1))[path]
-
-        # counters
-        bytes_f = rate * fr * dt
-        tx_q = per_path(bytes_f, np.where(e_f, rows_q, dummy))[:nq]
-        drop_st = per_path(bytes_f, np.where(st_rows, rows_q, dummy))[:nq]
-        tx_q2 = tx_q - drop_st
-        rec.add("queue", "q{}_tx_bytes", qid, tx_q2, True)
-        rec.add("queue", "q{}_tx_pkts", qid, tx_q2 / mtu_q, True)
-        marked = np.minimum(tx_q2 * mark + burst_marks * mtu_q, tx_q2)  # what a watchdog drops leaves unmarked
-        rec.add("queue", "q{}_ecn_marked_bytes", qid, marked, True)
-        rec.add("queue", "q{}_ecn_marked_pkts", qid, marked / mtu_q, True)
-        ld = np.bincount(flat_gq, weights=lossy_drop.reshape(-1), minlength=k_res)[:nq] + drop_st
-        rec.add("queue", "q{}_drop_bytes", qid, ld, True)
-        rec.add("queue", "q{}_drop_pkts", qid, ld / mtu_q, True)
-        peer_q = sc.peer[qport]
-        rec.add_ports("tx_octets", qport, tx_q2, n)
-        rec.add_ports("tx_ucast_pkts", qport, tx_q2 / mtu_q, n)
-        rec.add_ports("rx_octets", peer_q, tx_q2, n)
-        rec.add_ports("rx_ucast_pkts", peer_q, tx_q2 / mtu_q, n)
-        rec.add_ports("tx_discards", qport, ld / mtu_q, n)  # packets, as IF-MIB's ifOutDiscards
-        in_bytes = per_path(bytes_f, rows_j, n_j)[:-1]
-        real = slots[:-1]
-        rec.add("prio", "rx_pg{}_bytes", real, in_bytes, True)
-        rec.add("prio", "rx_pg{}_pkts", real, in_bytes / mtu_j[:-1], True)
-        pause_us = paused[:-1] * dt * 1e6
-        peer_slot = sc.peer[sport[:-1]] * QUEUES + real % QUEUES
-        rec.add("prio", "tx_pfc{}_pause_us", real, pause_us, True)
-        rec.add("prio", "tx_pfc{}_frames", real, frames[:-1], True)
-        rec.add("prio", "rx_pfc{}_pause_us", peer_slot, pause_us, True)  # a MAC counts what it receives, obeyed or not
-        rec.add("prio", "rx_pfc{}_frames", peer_slot, frames[:-1], True)
-        rec.add_ports("rx_discards", sport[:-1], hr_drop[:-1] / mtu_j[:-1], n)
-
-        # ECN at the receiver, CNPs, RP
-        hop_mark = np.where(e_f & (rows_q < nq), mark[np.minimum(rows_q, max(nq - 1, 0))], 0.0)
-        p_e2e = (1 - np.exp(np.log1p(-np.minimum(hop_mark, 1 - 1e-12)).sum(axis=1)))[path]
-        delivered = np.where(lost, 0.0, bytes_f)
-        marked_f = delivered / sc.mtu[fl.dst[idx]] * p_e2e
-        cnp = np.where(fl.np_on[idx], np.minimum(fr * dt / fl.cnp_s[idx], marked_f), 0.0)
-        rec.add_ports("np_ecn_marked_roce_packets", fl.dst[idx], marked_f, n)
-        rec.add_ports("np_cnp_sent", fl.dst[idx], cnp, n)
-        rec.add_ports("rp_cnp_handled", fl.src[idx], np.where(fl.cc[idx], cnp, 0.0), n)
-        rec.occupancy = (qid, q_mean)
-        rec.watermark = (qid, np.maximum(q_99, burst_peak))
-
-        # flow progress and ground truth
-        before = fl.remaining[idx]
-        left = np.maximum(before - delivered, 0.0)
-        finished = (left < 1.0) & (delivered > 0)  # under a byte left is float dust: the flow is done
-        fi = idx[finished]
-        on = path[finished]
-        pf = np.minimum(rows_q[on], max(nq - 1, 0))
-        qdelay = np.where(e_f[on] & (rows_q[on] < nq), q_mean[pf] / np.maximum(cap[pf], 1.0), 0.0).sum(axis=1)
-        done_rel = np.maximum(fl.start[fi] - t0, 0.0) + before[finished] / np.maximum(inst[finished], 1e-9)
-        # an aggregate row's members arrive one after another over its window, as a mix's flows do: each sends
-        # the row's mean size at what one arrival gets next to the row's other members (it was the row's spread
-        # rate: a member took window / members whatever the load, so a light mix's FCTs followed the live
-        # engine's tick, slowdown 30 at 0.25 s ticks, 2.5 at 0.01 s)
-        agg = fl.members[fi] > 1
-        each = inst[finished]
-        if agg.any():
-            rows = np.flatnonzero(finished)[agg]
-            each = each.copy()
-            each[agg] = arrivals.rates(rows, rate[rows] * fr[rows] / fl.members[idx[rows]])
-        fct = np.where(agg, fl.size[fi] / fl.members[fi] / np.maximum(each, 1e-9),
-                       done_rel - (fl.start[fi] - t0)) + qdelay + fl.rtt_s[fi] / 2
-        eventful = eventful or bool(new.any()) or bool(finished.any()) or bool((fr < 1).any())
-        return Progress(delivered, np.where(lost, 0.0, rate), finished, done_rel, fct, eventful)
+        """The epoch of ``dt`` for the active rows ``idx`` sending ``fr`` of it (``_active``): ``EpochCompute``."""
+        return EpochCompute(self, dt, rec, idx, fr).run()
 
     def _advance_rows(self, idx: I64, pr: Progress, t0: float, t1: float) -> None:
         """Apply an epoch's ``Progress`` to its rows ``idx`` (computed now, or replayed from the memo)."""
@@ -1121,6 +773,3 @@ class EpochEngine:
         from fabric.lab.physics.truth import summarise
 
         return summarise(self)
-
-
-RHO_MAX = 0.95

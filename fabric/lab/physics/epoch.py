@@ -1,46 +1,25 @@
 """Tier E: the epoch engine (reference §A.3). Mean-field operating points per queue, vectorised over flow-hops.
 
-Every epoch (0.5-5 ms) the engine does, with NumPy over all active flows at once:
+Every epoch (0.5-5 ms) the engine does, with NumPy over all active flows at once (``EpochCompute.run``, stage by
+stage; each module's docstring has the equations):
 
-1. Rates: max-min fair shares (progressive filling) of the epoch's bytes over three kinds of resources:
-   each egress queue (its port's line rate minus the time it was paused by the peer last epoch), each egress
-   port (queues share the line), and each destination NIC's drain rate (the sink; a slow receiver drains at
-   25 %). A flow sending for a fraction of the epoch (it starts or ends in it) offers that fraction of its
-   demand: flows that come and go within an epoch do not all overlap.
-2. Offered load: a flow sends its demand (line rate, or what is left of it) up to its bottleneck unless
-   DCQCN controls it there (RP enabled on its priority and the bottleneck queue marks ECN); then it sends
-   its share everywhere. Load beyond a queue's capacity is *excess*.
-3. Queues: an ECN-controlled congested queue sits at the DCQCN fixed point (§2.3, q* and p* from the
-   flows' knobs, N = DCQCN flows bottlenecked there), scaled by the response surface ``RESPONSE`` (mean and
-   p99 around q*, utilisation). A queue with excess on a lossless ingress holds each feeding ingress between
-   XON and XOFF and pauses it for the share it cannot serve (1 - served/offered): the upstream port loses
-   that fraction of its capacity next epoch, which is how pauses spread one hop per epoch. A lossy queue
-   with excess fills to its tail-drop limit and drops the excess. A queue saturated only while its flows
-   overlap (open-loop arrivals) is M/G/1: mean q = train rho^2/2(1-rho) (1 - 1/N_eff), train = bytes-weighted
-   E[S^2]/E[S] of the flows starting or ending this epoch (whole trains at line rate) and MTU for the rest,
-   N_eff the number of equal ingresses its bytes come through (one link no faster than the port: no queue);
-   flows that start at one instant (a collective, an incast) are no Poisson trains (the bursts handle them),
-   and N steady streams queue at most N packets (N*D/D/1: the MTU part is held to N MTU / 2, the whole depth
-   to N MTU where no train arrives);
-   its depth is exponential, and where DCQCN reacts the excursion above Kmin decays with scale C t_r / 2.
-   Its marks are the RED ramp averaged over that depth (``red_tail_mean``): a lower Kmin marks more and
-   queues less.
-4. Bursts: flows that start this epoch and exceed a queue's line rate build a peak (§A.3 step 3): bytes-
-   bound, or, when DCQCN reacts, Kmin + (k r0 - C) t_r + the cut cascade; its share per ingress above XOFF
-   pauses for (peak/m - XON)/(C/m); beyond XOFF + headroom it drops (headroom below the cable's in-flight
-   bytes drops lossless traffic). A burst's arrival rate is its bytes over the span from the first start to
-   the last end, at most the flows' send rates (flows a NIC starts together share its line) summed per
-   ingress link and capped by that link's rate: flows spread over the window, an all-to-all's senders and a
-   collective's steps from one NIC are no burst. Burst bytes are marked with the RED ramp averaged over the
-   sweep 0 -> peak (``red_mean``).
-5. Counters (CounterFrame): bytes/packets per queue and port, ECN marks, pauses (frames, duration) on both
-   ends of each link, drops, CNPs (np_cnp_sent at the receiver, rp_cnp_handled at the sender, at most one
-   per flow per CNP interval), watchdog storms, queue occupancy (mean) and watermark (max of p99 and peak).
-6. Watchdog: an egress queue paused through a whole ``detect`` interval is a storm: it ignores pauses and
-   drops what it sends for ``restore``; then it obeys pauses again (and re-detects if the storm goes on).
+1. Rates (``epoch_rates.py``, ``maxmin.py``): max-min fair shares of the epoch's bytes over egress queues, egress
+   ports and destination NICs' drain rates; a flow sending for part of the epoch offers that part of its demand.
+2. Offered load (``epoch_rates.py``): a flow sends its demand up to its bottleneck unless DCQCN controls it
+   there; then it sends its share everywhere. Load beyond a queue's capacity is *excess*.
+3. Queues (``epoch_queues.py``, ``meanfield.py``): the DCQCN fixed point scaled by ``RESPONSE`` at controlled
+   queues, pauses spreading one hop per epoch from lossless excess, tail drops of lossy excess, M/G/1 at queues
+   saturated only while their flows overlap; marks from the RED ramp.
+4. Bursts (``bursts.py``): flows that start this epoch and exceed a queue's line rate build a peak that pauses,
+   drops and marks.
+5. Counters (``epoch_compute.py``, kept sparse in ``EpochCounts``, ``epoch_state.py``): bytes/packets, ECN marks,
+   pauses, drops, CNPs, watchdog storms, queue occupancy and watermark.
+6. Watchdog (``EpochEngine._watchdog``): an egress queue paused through a whole ``detect`` interval is a
+   storm: it ignores pauses and drops what it sends for ``restore``; then it obeys pauses again (and re-detects
+   if the storm goes on).
 
 Cost: flows of one source, destination and class share a path, and an epoch touches few of a large fabric's
-queues, so the per-hop work is done per distinct path (``PathTable`` numbers them as flows arrive) or per
+queues, so the per-hop work is done per distinct path (``PathTable``, rows.py, numbers them as flows arrive) or per
 group of flows alike in path, bottleneck column and control, over index spaces compressed to the queues,
 ingresses and ports in use (``Space``); per-flow work is 1-D, and an epoch's counters are kept sparse
 (``EpochCounts``). Same equations as the plain flows x hops form: only the order of float sums differs.

@@ -1,5 +1,12 @@
 """Tier E, one computed epoch, last part: bursts (``bursts.py``), the watchdog's drops, the epoch's counters and
-what it did to its rows (``Progress``). ``EpochCompute.run`` is the whole epoch, stage by stage."""
+what it did to its rows (``Progress``). ``EpochCompute.run`` is the whole epoch, stage by stage.
+
+From ``epoch.py``'s model:
+
+5. Counters (CounterFrame): bytes/packets per queue and port, ECN marks, pauses (frames, duration) on both
+   ends of each link, drops, CNPs (np_cnp_sent at the receiver, rp_cnp_handled at the sender, at most one
+   per flow per CNP interval), watchdog storms, queue occupancy (mean) and watermark (max of p99 and peak).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,25 @@
 """Tier E, one computed epoch (step 3 of ``epoch.py``'s model), second part: PFC thresholds, what excess does
 (pauses on lossless ingresses, tail drops on lossy queues), queue depths (the DCQCN operating point at controlled
-queues, M/G/1 at queues saturated only while their flows overlap) and marks, and the pauses each ingress asserts."""
+queues, M/G/1 at queues saturated only while their flows overlap) and marks, and the pauses each ingress asserts.
+
+From ``epoch.py``'s model:
+
+3. Queues: an ECN-controlled congested queue sits at the DCQCN fixed point (§2.3, q* and p* from the
+   flows' knobs, N = DCQCN flows bottlenecked there), scaled by the response surface ``RESPONSE`` (mean and
+   p99 around q*, utilisation). A queue with excess on a lossless ingress holds each feeding ingress between
+   XON and XOFF and pauses it for the share it cannot serve (1 - served/offered): the upstream port loses
+   that fraction of its capacity next epoch, which is how pauses spread one hop per epoch. A lossy queue
+   with excess fills to its tail-drop limit and drops the excess. A queue saturated only while its flows
+   overlap (open-loop arrivals) is M/G/1: mean q = train rho^2/2(1-rho) (1 - 1/N_eff), train = bytes-weighted
+   E[S^2]/E[S] of the flows starting or ending this epoch (whole trains at line rate) and MTU for the rest,
+   N_eff the number of equal ingresses its bytes come through (one link no faster than the port: no queue);
+   flows that start at one instant (a collective, an incast) are no Poisson trains (the bursts handle them),
+   and N steady streams queue at most N packets (N*D/D/1: the MTU part is held to N MTU / 2, the whole depth
+   to N MTU where no train arrives);
+   its depth is exponential, and where DCQCN reacts the excursion above Kmin decays with scale C t_r / 2.
+   Its marks are the RED ramp averaged over that depth (``red_tail_mean``): a lower Kmin marks more and
+   queues less.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,18 @@
 """Tier E, one computed epoch (steps 1-2 of ``epoch.py``'s model), first part: the rows' paths and index spaces, the
 resources' capacities, the rows' demands, max-min fair shares and send rates, each limited row's bottleneck and
-the offered load per hop. ``EpochCompute`` (epoch_compute.py) runs these stages, then ``EpochQueues``' and its own."""
+the offered load per hop. ``EpochCompute`` (epoch_compute.py) runs these stages, then ``EpochQueues``' and its own.
+
+From ``epoch.py``'s model:
+
+1. Rates: max-min fair shares (progressive filling) of the epoch's bytes over three kinds of resources:
+   each egress queue (its port's line rate minus the time it was paused by the peer last epoch), each egress
+   port (queues share the line), and each destination NIC's drain rate (the sink; a slow receiver drains at
+   25 %). A flow sending for a fraction of the epoch (it starts or ends in it) offers that fraction of its
+   demand: flows that come and go within an epoch do not all overlap.
+2. Offered load: a flow sends its demand (line rate, or what is left of it) up to its bottleneck unless
+   DCQCN controls it there (RP enabled on its priority and the bottleneck queue marks ECN); then it sends
+   its share everywhere. Load beyond a queue's capacity is *excess*.
+"""
 
 from __future__ import annotations
 

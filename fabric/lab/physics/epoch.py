@@ -42,7 +42,6 @@ import numpy as np
 
 from fabric.lab.physics.epoch_compute import EpochCompute
 from fabric.lab.physics.epoch_state import (
-    Arrivals,
     EpochCounts,
     Progress,
     Scratch,
@@ -51,10 +50,10 @@ from fabric.lab.physics.epoch_state import (
     tick,
 )
 from fabric.lab.physics.groups import GroupCompletion
-from fabric.lab.physics.meanfield import TRANSIENT_T, transient_lost
 from fabric.lab.physics.rows import COMPLETED_KEEP, Completed, Flows, PathTable, concat_flows, flows_of, take_flows
 from fabric.lab.physics.scenario import F64, I64, QUEUES, B, CounterFrame, Scenario
 from fabric.lab.physics.steps import Step, chain_after, step_grid
+from fabric.lab.physics.transients import StartTransients
 
 NIC_RX_BUFFER = 1 << 20  # a NIC's receive buffer when its XOFF is dynamic (bytes)
 MIN_SPLIT_S = 1e-6  # the shortest epoch cut for a waiting chain
@@ -88,11 +87,7 @@ class EpochEngine:
         self.u_jp = np.zeros(n * QUEUES)  # fraction of the last epoch each ingress x PG paused its peer
         self.wd_paused_s = np.zeros(n * QUEUES)
         self.wd_until = np.full(n * QUEUES, -1.0)
-        # per queue: when a start transient began there (nan: none) and its overload (arrival / line rate)
-        self.tr_on = np.full(n * QUEUES, np.nan)
-        self.tr_n = np.zeros(n * QUEUES)
-        self.tr_d = np.zeros(n * QUEUES)  # and how long the group takes there (seconds, losses included)
-        self.tr_q = np.zeros(0, dtype=np.int64)  # the queues with one running (sorted): no scan of the arrays
+        self.transients = StartTransients(n * QUEUES)  # DCQCN's start transients per queue
         self.fl, hops = flows_of(scenario)
         self.paths = PathTable()
         self.fl.pid = self.paths.add(hops)
@@ -405,7 +400,7 @@ class EpochEngine:
             self._complete(*(np.concatenate(part, axis=1).reshape(-1) for part in zip(*finished, strict=True)))
         last = tpl.epochs[-1]
         _, self.u_jp, progress, transients = last.entry
-        self._restore_transients(float(t0[-1, -1]), transients)
+        self.transients.restore(float(t0[-1, -1]), transients)
         self.rate[:] = 0.0
         self.rate[rows[-1, last.pos]] = progress.rate
         self._computed_from = float(t0[-1, -1])
@@ -502,17 +497,17 @@ class EpochEngine:
             if key is not None and self._quiet(t0):
                 if len(self._memo) >= MEMO_SIZE:
                     del self._memo[next(iter(self._memo))]
-                hit = self._memo[key] = (last, self.u_jp, progress, self._transient_state(t0))
+                hit = self._memo[key] = (last, self.u_jp, progress, self.transients.state(t0))
         else:
             last, self.u_jp, progress, transients = hit
-            self._restore_transients(t0, transients)
+            self.transients.restore(t0, transients)
         self._last = (idx, key if hit is not None else None, hit)
         self._computed_from = t0
         self.rate[:] = 0.0
         self._advance_rows(idx, progress, t0, t1)
         last.into(frame, 1)
         settled = (not progress.eventful and np.array_equal(u_before, self.u_jp)
-                   and not self.tr_q.size)  # a start transient changes every epoch it lasts
+                   and not self.transients.queues.size)  # a start transient changes every epoch it lasts
         self._steady = (last, idx, progress.delivered) if settled else None
         self._steady_dt = dt
 
@@ -529,7 +524,7 @@ class EpochEngine:
         t0 = self.t
         paused = np.flatnonzero(self.u_jp)
         floats, ints = self._key_columns(idx)
-        tr = self._transient_state(t0)
+        tr = self.transients.state(t0)
         return b"".join((np.array([dt]).tobytes(), np.array([paused.size, idx.size, tr[0].size]).tobytes(),
                          paused.tobytes(), self.u_jp[paused].tobytes(), floats.tobytes(),
                          np.round(self.fl.start[idx] - t0, 12).tobytes(), ints.tobytes(),
@@ -544,18 +539,6 @@ class EpochEngine:
                            fl.cut_s[idx], fl.rtt_s[idx]])
         ints = np.stack([fl.pid[idx], fl.src[idx], fl.dst[idx], fl.cc[idx], fl.np_on[idx], fl.routed[idx]])
         return floats, ints
-
-    def _transient_state(self, t0: float) -> tuple[I64, F64, F64, F64]:
-        """The start transients running (``_transients``): queues, onsets relative to ``t0`` (to the ps), N, span."""
-        tr_q = self.tr_q
-        return tr_q, np.round(self.tr_on[tr_q] - t0, 12), self.tr_n[tr_q], self.tr_d[tr_q]
-
-    def _restore_transients(self, t0: float, state: tuple[I64, F64, F64, F64]) -> None:
-        """The start transients of a ``_transient_state`` taken relative to ``t0`` run again (a replay)."""
-        tr_q, tr_rel, tr_n, tr_d = state
-        self.tr_on[self.tr_q] = np.nan
-        self.tr_q = tr_q
-        self.tr_on[tr_q], self.tr_n[tr_q], self.tr_d[tr_q] = t0 + tr_rel, tr_n, tr_d
 
     def _idle(self, dt: float, quiet: bool) -> bool:
         """Nothing to compute: no flow sends in this epoch, no pause is asserted, and the fabric is ``quiet``
@@ -630,79 +613,6 @@ class EpochEngine:
         if len(c.size) > 2 * COMPLETED_KEEP:
             for name in Completed.__dataclass_fields__:
                 del getattr(c, name)[:-COMPLETED_KEEP]
-
-    def _send_rates(self, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64, demand: F64, rate: F64,
-                    share: F64, fr: F64, dt: float, together: B) -> tuple[F64, Arrivals]:
-        """Each row's rate while it sends (what its completion time and FCT follow), at most its NIC's and the
-        slowest line on its path: its max-min share among the epoch's rows, except for a row that finishes
-        within the epoch on its own start (an open-loop arrival: a mix's flow, a storage request; or the end of
-        one under way). Such a row overlaps the others only part of the time: on each resource it shares the
-        line with the rows that send throughout (those that do not finish, each as present as the part of the
-        epoch it is active) after the load of those that come and go, (C - X / span) / (1 + n), the smallest on
-        its path. With only arrivals that is processor sharing (C (1 - rho)), with long flows under way their
-        equal split. (The max-min share split it with every row of the epoch, as if all of them overlapped: ten
-        1 MB flows 1 ms apart into one NIC took 5-10x their line-rate time at 5-20 ms epochs, tier F 1.06x.)
-        Also returns the epoch's ``Arrivals``, which times an aggregate's member flows."""
-        fl = self.fl
-        line = np.minimum(fl.nic_rate[idx], cap[rows_res].min(axis=1)[path])
-        inst = np.minimum(line, np.maximum(share, rate))
-        finishing = (rate > 0) & (rate * fr * dt >= fl.remaining[idx] * (1 - 1e-9))
-        arrivals = Arrivals(fl, idx, path, rows_res, cap, span, rate, fr, finishing)
-        alone = np.flatnonzero(finishing & ~together & (rate >= demand * (1 - 1e-6)))
-        if alone.size:
-            inst[alone] = arrivals.rates(alone, rate[alone] * fr[alone])
-        return np.asarray(inst, dtype=float), arrivals
-
-    def _transients(self, sp: Space, idx: I64, path: I64, pq: I64, t0: float, t1: float, together: B) -> F64:
-        """Per queue of the epoch (``sp.qid``): the share of its line rate DCQCN's start transient leaves it.
-        Flows with DCQCN that start at one instant (an incast, a collective's step) and arrive at an ECN-marking
-        queue faster than it drains start one there (``TRANSIENT_LOST`` with N = their arrival over the queue's
-        line rate); it lasts while one of them sends, and a new start replaces it. ``together``: which rows share
-        their start with another."""
-        fl, sc = self.fl, self.sc
-        nq, qid = sp.nq, sp.qid
-        if nq == 0:
-            return np.ones(0)
-        start = fl.start[idx]
-        rows_q = pq[path]
-        on_q = rows_q < nq
-        new = (start >= t0) & fl.cc[idx] & together
-        if new.any():
-            hop = on_q & new[:, None]
-            q = rows_q[hop]
-            # at the rate they start with: flows a NIC starts together share its line (an all-to-all's sender)
-            _, by_src, n_src = np.unique(fl.src[idx][new], return_inverse=True, return_counts=True)
-            r0 = np.zeros(idx.size)
-            r0[new] = np.minimum(fl.max_rate[idx][new], fl.nic_rate[idx][new] / n_src[by_src.reshape(-1)])
-            arrive = np.bincount(q, weights=np.broadcast_to(r0[:, None], hop.shape)[hop], minlength=nq)
-            nbytes = np.bincount(q, weights=np.broadcast_to(fl.remaining[idx][:, None], hop.shape)[hop], minlength=nq)
-            first = np.full(nq, np.inf)
-            np.minimum.at(first, q, np.broadcast_to(start[:, None], hop.shape)[hop])
-            # as many flows as their arrival is times the line rate (N flows at line rate: N; one 400G flow into a
-            # 100G queue: 4, as tier F loses about as much time there as 4 flows starting together)
-            over = arrive / np.maximum(sc.capacity[qid // QUEUES], 1.0)
-            onset = (sc.ecn_pmax.reshape(-1)[qid] > 0) & (over > 1 + 1e-9)
-            self.tr_on[qid[onset]] = first[onset]
-            self.tr_n[qid[onset]] = over[onset]
-            # the group's own span: its bytes at line rate plus what the transient loses meanwhile (T = D + L(T))
-            d, n_on = nbytes[onset] / sc.capacity[qid[onset] // QUEUES], over[onset]
-            self.tr_d[qid[onset]] = d + transient_lost(d + transient_lost(d, n_on), n_on)
-        on = self.tr_on[qid]
-        # the flows that started it still send (a queue no row of the epoch crosses has none left)
-        started = on_q & (start[:, None] == on[np.minimum(rows_q, nq - 1)])
-        alive = np.bincount(rows_q[started], minlength=nq) > 0
-        keep = alive & (t0 - on < TRANSIENT_T[-1])
-        self.tr_on[self.tr_q] = np.nan  # those of the last epoch, and this epoch's queues as they now stand
-        self.tr_on[qid] = np.where(keep, on, np.nan)
-        self.tr_q = qid[keep]
-        share = np.ones(nq)
-        if keep.any():
-            on_k, n_k = on[keep], self.tr_n[qid[keep]]
-            a, b = np.maximum(t0, on_k), np.minimum(t1, on_k + self.tr_d[qid[keep]])
-            ends = transient_lost(np.concatenate([b - on_k, a - on_k]), np.concatenate([n_k, n_k]))
-            lost = ends[:on_k.size] - ends[on_k.size:]
-            share[keep] = np.where(b > a, np.clip(1 - lost / np.maximum(b - a, 1e-12), 0.0, 1.0), 1.0)
-        return share
 
     def _port_buffer(self) -> F64:
         """Per port: its switch's shared buffer (what dynamic thresholds divide), a NIC's receive buffer."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fabric.lab.physics.epoch_state import EpochCounts, compress, per_resource, tick
+from fabric.lab.physics.epoch_state import Arrivals, EpochCounts, compress, per_resource, tick
 from fabric.lab.physics.maxmin import max_min
 from fabric.lab.physics.scenario import F64, I64, QUEUES, B
 
@@ -83,7 +83,7 @@ class EpochRates:
         eng, nq, fl = self.eng, self.nq, self.fl
         cap, stormed, held = eng._capacities(sp, t0)  # before the watchdog: a queue it stops now obeys this epoch
         together = shared(fl.start[idx])  # rows that start at one instant with another (a launch, a fan-in)
-        cap[:nq] *= eng._transients(sp, idx, path, pq, t0, t1, together)
+        cap[:nq] *= eng.transients.share(eng.sc, fl, sp, idx, path, pq, t0, t1, together)
         eventful = eng._watchdog(t0, t1, rec)
         self.together, self.eventful, self.cap, self.stormed, self.held = together, eventful, cap, stormed, held
 
@@ -107,9 +107,9 @@ class EpochRates:
 
     def _fair_shares(self) -> None:
         """Rates: the max-min fair shares of the epoch's bytes, and each row's rate while it sends
-        (``EpochEngine._send_rates``)."""
+        (``_send_rates``)."""
         k_res, fr, rows_res, idx, path, cap = self.k_res, self.fr, self.rows_res, self.idx, self.path, self.cap
-        demand, dt, together, n_p, eng = self.demand, self.dt, self.together, self.n_p, self.eng
+        demand, dt, together, n_p = self.demand, self.dt, self.together, self.n_p
         # fair shares of the epoch's bytes: a flow that sends for a fraction of the epoch offers that fraction
         # of its demand (flows that come and go in an epoch do not all overlap), then sends at rate = share / fr
         # ... but a resource carries bytes only while one of its flows sends: over the epoch, its line rate
@@ -124,7 +124,7 @@ class EpochRates:
         avg, share = max_min(demand * fr, rows_res, cap_e, (path, rows_res))
         rate, share = avg / fr, share / fr
         served = self.per_path(rate * fr, rows_res)
-        inst, arrivals = eng._send_rates(idx, path, rows_res, cap, span, demand, rate, share, fr, dt, together)
+        inst, arrivals = self._send_rates(idx, path, rows_res, cap, span, demand, rate, share, fr, dt, together)
         self.cap_e, self.served, self.rate, self.inst, self.arrivals = cap_e, served, rate, inst, arrivals
 
     def _bottlenecks(self) -> None:
@@ -198,3 +198,25 @@ class EpochRates:
         self.n_g, self.g_jp_ok, self.rate_fr, self.off, self.off_fr = n_g, g_jp_ok, rate_fr, off, off_fr
         self.flat_gq, self.s_r, self.o_r, self.excess, self.grp, self.gq = flat_gq, s_r, o_r, excess, grp, gq
         self.gj, self.g_eg = gj, g_eg
+
+    def _send_rates(self, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64, demand: F64, rate: F64,
+                    share: F64, fr: F64, dt: float, together: B) -> tuple[F64, Arrivals]:
+        """Each row's rate while it sends (what its completion time and FCT follow), at most its NIC's and the
+        slowest line on its path: its max-min share among the epoch's rows, except for a row that finishes
+        within the epoch on its own start (an open-loop arrival: a mix's flow, a storage request; or the end of
+        one under way). Such a row overlaps the others only part of the time: on each resource it shares the
+        line with the rows that send throughout (those that do not finish, each as present as the part of the
+        epoch it is active) after the load of those that come and go, (C - X / span) / (1 + n), the smallest on
+        its path. With only arrivals that is processor sharing (C (1 - rho)), with long flows under way their
+        equal split. (The max-min share split it with every row of the epoch, as if all of them overlapped: ten
+        1 MB flows 1 ms apart into one NIC took 5-10x their line-rate time at 5-20 ms epochs, tier F 1.06x.)
+        Also returns the epoch's ``Arrivals``, which times an aggregate's member flows."""
+        fl = self.fl
+        line = np.minimum(fl.nic_rate[idx], cap[rows_res].min(axis=1)[path])
+        inst = np.minimum(line, np.maximum(share, rate))
+        finishing = (rate > 0) & (rate * fr * dt >= fl.remaining[idx] * (1 - 1e-9))
+        arrivals = Arrivals(fl, idx, path, rows_res, cap, span, rate, fr, finishing)
+        alone = np.flatnonzero(finishing & ~together & (rate >= demand * (1 - 1e-6)))
+        if alone.size:
+            inst[alone] = arrivals.rates(alone, rate[alone] * fr[alone])
+        return np.asarray(inst, dtype=float), arrivals

@@ -40,7 +40,7 @@ def response(n_flows: F64) -> tuple[F64, F64, F64, F64]:
 # DCQCN's start transient: N flows that start together at line rate into one ECN-marking queue overshoot, are
 # cut every rate-reduce period for as long as the queue stays above Kmin (to near the minimum rate), and come
 # back together when their recovery timers fire: the link idles between such cycles until alpha has decayed.
-# Link time lost (seconds) by tau after the start, per N (flows at line rate; ``_transients`` takes N as the
+# Link time lost (seconds) by tau after the start, per N (flows at line rate; ``StartTransients`` takes N as the
 # starting flows' arrival over the queue's line rate): tier F (FluidEngine, 1 us steps) on star(N) at
 # 100 Gb/s, lossless (XOFF 300 KB), ECN Kmin 100 KB / Kmax 400 KB / Pmax 20 %, NIC firmware DCQCN defaults, MTU
 # 1 KB, long flows from an idle fabric, 10 us frames, mean of seeds 0-2; held at its last value after it

@@ -66,8 +66,8 @@ class EpochRates:
         its index spaces compressed to the queues, ingresses and ports they touch (``Space``)."""
         eng, idx, fl = self.eng, self.idx, self.fl
         # the epoch's paths (flows of one path share all per-hop columns): per-hop work is per path
-        # grown geometrically with the path table
-        used_paths, path = compress(fl.pid[idx], *eng._path_scratch.at_least(eng.paths.size), dummy=False)
+        mark, lut = eng._path_scratch.at_least(eng.paths.size)  # grown geometrically with the path table
+        used_paths, path = compress(fl.pid[idx], mark, lut, dummy=False)
         tbl = eng.paths
         res_q, res_p, jp, s_f = (tbl.res_q[used_paths], tbl.res_p[used_paths], tbl.jp[used_paths],
                                  tbl.sink[used_paths])

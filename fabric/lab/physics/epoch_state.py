@@ -181,3 +181,5 @@ class BurstContext:
     sc: Scenario
     fl: Flows
     scratch: Scratch  # for the (window, queue) pairs
+
+MemoEntry = tuple[EpochCounts, F64, Progress, tuple[I64, F64, F64, F64]]  # counts, pauses, progress, transients

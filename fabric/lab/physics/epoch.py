@@ -47,8 +47,6 @@ from fabric.lab.physics.epoch_state import (
     MemoEntry,
     Progress,
     Scratch,
-    Space,
-    compress,
     tick,
 )
 from fabric.lab.physics.groups import GroupCompletion
@@ -278,26 +276,6 @@ class EpochEngine(EpochRows):
             got = self._scratches[size] = (np.zeros(size, dtype=bool), np.zeros(size, dtype=np.int64))
         return got
 
-    def _capacities(self, sp: Space, t0: float) -> tuple[F64, B, B]:
-        """Each resource's capacity this epoch: an egress queue's line rate minus the share of the last epoch
-        its peer paused it (unless the watchdog holds it), a sink's drain rate, a port's line rate."""
-        sc, n = self.sc, self.sc.n_ports
-        npq = n * QUEUES
-        qid, nq, uniq = sp.qid, sp.nq, sp.uniq
-        qport = sp.qport
-        u_rx = np.where(sc.pfc_enabled.reshape(-1)[qid], self.u_jp[sc.peer[qport] * QUEUES + qid % QUEUES], 0.0)
-        stormed = self.wd_until[qid] > t0
-        cap = np.full(uniq.size, np.inf)
-        cap[:nq] = sc.capacity[qport] * (1 - np.where(stormed, 0.0, u_rx))
-        ns = int(np.searchsorted(uniq, 2 * npq))
-        sink_port = (uniq[nq:ns] - npq) // QUEUES
-        cap[nq:ns] = sc.sink_capacity[sink_port] * self.sink_factor[sink_port]
-        ports = uniq[ns:-1] - 2 * npq
-        cap[ns:-1] = sc.capacity[ports]
-        held = np.zeros(uniq.size, dtype=bool)
-        held[:nq] = (u_rx > 0) & ~stormed
-        return cap, stormed, held
-
     def _epoch(self, dt: float, frame: CounterFrame) -> None:
         """One computed epoch; remembers it as steady when the next one would be a copy."""
         probe, self._probe = self._probe, None
@@ -377,24 +355,6 @@ class EpochEngine(EpochRows):
         if not quiet or self.u_jp.any():
             return False
         return not bool(((fl.start < tick(t0 + dt)) & (fl.remaining > 0)).any())
-
-    def _space(self, res_q: I64, res_p: I64, jp: I64) -> tuple[Space, I64, I64, I64]:
-        """The epoch's compressed index spaces and the flows' columns in them (queue, port, ingress slot)."""
-        sc, n = self.sc, self.sc.n_ports
-        npq = n * QUEUES
-        mark, lut = self._scratch(2 * npq + n + 1)
-        uniq, ranks = compress(np.concatenate([res_q.reshape(-1), res_p.reshape(-1)]), mark, lut)
-        pq, pres = ranks[:res_q.size].reshape(res_q.shape), ranks[res_q.size:].reshape(res_q.shape)
-        nq = int(np.searchsorted(uniq, npq))
-        smark, slut = self._scratch(npq + 1)
-        if self.storm.any():  # a storming NIC pauses its link whether or not a flow crosses it
-            prios = sc.pfc_enabled | sc.pfc_enabled[sc.peer]
-            smark[np.flatnonzero((self.storm[:, None] & prios).reshape(-1))] = True
-        slots, jpc = compress(jp.reshape(-1), smark, slut)
-        slots = slots.copy()
-        slots[-1] = 0  # the dummy slot gathers port 0's knobs; nothing is ever counted there
-        sp = Space(uniq=uniq, nq=nq, qid=uniq[:nq], slots=slots, n_slots=slots.size - 1)
-        return sp, pq, pres, jpc.reshape(jp.shape)
 
     def _active(self, dt: float) -> tuple[I64, F64]:
         """The rows that send in the coming epoch of ``dt`` and the share of it each one sends for."""

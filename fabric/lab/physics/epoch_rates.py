@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fabric.lab.physics.epoch_state import Arrivals, EpochCounts, compress, per_resource, tick
+from fabric.lab.physics.epoch_state import Arrivals, EpochCounts, Space, compress, per_resource, tick
 from fabric.lab.physics.maxmin import max_min
 from fabric.lab.physics.scenario import F64, I64, QUEUES, B
 
@@ -71,17 +71,18 @@ class EpochRates:
         tbl = eng.paths
         res_q, res_p, jp, s_f = (tbl.res_q[used_paths], tbl.res_p[used_paths], tbl.jp[used_paths],
                                  tbl.sink[used_paths])
-        sp, pq, pres, jpc = eng._space(res_q, res_p, jp)
+        sp, pq, pres, jpc = self._index_spaces(res_q, res_p, jp)
         nq, qid, qport, n_j = sp.nq, sp.qid, sp.qport, sp.n_slots + 1
         self.used_paths, self.path, self.res_q, self.res_p, self.s_f, self.sp = used_paths, path, res_q, res_p, s_f, sp
         self.pq, self.pres, self.jpc, self.nq, self.qid, self.qport, self.n_j = pq, pres, jpc, nq, qid, qport, n_j
 
     def _capacities(self) -> None:
-        """Each resource's capacity this epoch (``EpochEngine._capacities``), less what DCQCN's start
+        """Each resource's capacity this epoch (``_resource_capacities``), less what DCQCN's start
         transients lose; the watchdog acts on the pauses of the last epoch."""
         sp, t0, idx, path, pq, t1, rec = self.sp, self.t0, self.idx, self.path, self.pq, self.t1, self.rec
         eng, nq, fl = self.eng, self.nq, self.fl
-        cap, stormed, held = eng._capacities(sp, t0)  # before the watchdog: a queue it stops now obeys this epoch
+        # before the watchdog: a queue it stops now obeys this epoch
+        cap, stormed, held = self._resource_capacities(sp, t0)
         together = shared(fl.start[idx])  # rows that start at one instant with another (a launch, a fan-in)
         cap[:nq] *= eng.transients.share(eng.sc, fl, sp, idx, path, pq, t0, t1, together)
         eventful = eng._watchdog(t0, t1, rec)
@@ -220,3 +221,41 @@ class EpochRates:
         if alone.size:
             inst[alone] = arrivals.rates(alone, rate[alone] * fr[alone])
         return np.asarray(inst, dtype=float), arrivals
+
+    def _index_spaces(self, res_q: I64, res_p: I64, jp: I64) -> tuple[Space, I64, I64, I64]:
+        """The epoch's compressed index spaces and the flows' columns in them (queue, port, ingress slot)."""
+        sc, n, eng = self.sc, self.sc.n_ports, self.eng
+        npq = n * QUEUES
+        mark, lut = eng._scratch(2 * npq + n + 1)
+        uniq, ranks = compress(np.concatenate([res_q.reshape(-1), res_p.reshape(-1)]), mark, lut)
+        pq, pres = ranks[:res_q.size].reshape(res_q.shape), ranks[res_q.size:].reshape(res_q.shape)
+        nq = int(np.searchsorted(uniq, npq))
+        smark, slut = eng._scratch(npq + 1)
+        if eng.storm.any():  # a storming NIC pauses its link whether or not a flow crosses it
+            prios = sc.pfc_enabled | sc.pfc_enabled[sc.peer]
+            smark[np.flatnonzero((eng.storm[:, None] & prios).reshape(-1))] = True
+        slots, jpc = compress(jp.reshape(-1), smark, slut)
+        slots = slots.copy()
+        slots[-1] = 0  # the dummy slot gathers port 0's knobs; nothing is ever counted there
+        sp = Space(uniq=uniq, nq=nq, qid=uniq[:nq], slots=slots, n_slots=slots.size - 1)
+        return sp, pq, pres, jpc.reshape(jp.shape)
+
+    def _resource_capacities(self, sp: Space, t0: float) -> tuple[F64, B, B]:
+        """Each resource's capacity this epoch: an egress queue's line rate minus the share of the last epoch
+        its peer paused it (unless the watchdog holds it), a sink's drain rate, a port's line rate."""
+        sc, n, eng = self.sc, self.sc.n_ports, self.eng
+        npq = n * QUEUES
+        qid, nq, uniq = sp.qid, sp.nq, sp.uniq
+        qport = sp.qport
+        u_rx = np.where(sc.pfc_enabled.reshape(-1)[qid], eng.u_jp[sc.peer[qport] * QUEUES + qid % QUEUES], 0.0)
+        stormed = eng.wd_until[qid] > t0
+        cap = np.full(uniq.size, np.inf)
+        cap[:nq] = sc.capacity[qport] * (1 - np.where(stormed, 0.0, u_rx))
+        ns = int(np.searchsorted(uniq, 2 * npq))
+        sink_port = (uniq[nq:ns] - npq) // QUEUES
+        cap[nq:ns] = sc.sink_capacity[sink_port] * eng.sink_factor[sink_port]
+        ports = uniq[ns:-1] - 2 * npq
+        cap[ns:-1] = sc.capacity[ports]
+        held = np.zeros(uniq.size, dtype=bool)
+        held[:nq] = (u_rx > 0) & ~stormed
+        return cap, stormed, held

@@ -49,7 +49,6 @@ class EpochCompute(EpochQueues):
         need, lossless, u_unc, sc, fl, path = self.need, self.lossless, self.u_unc, self.sc, self.fl, self.path
         dt, rec, idx, slots, eng, rows_q = self.dt, self.rec, self.idx, self.slots, self.eng, self.rows_q
         rows_j, e_f, n_j = self.rows_j, self.e_f, self.n_j
-        # bursts of flows that start in this epoch
         new = (fl.start[idx] >= t0) & (fl.start[idx] < t1)
         burst_peak = np.zeros(nq)
         burst_marks = np.zeros(nq)
@@ -66,7 +65,6 @@ class EpochCompute(EpochQueues):
     def _watchdog_drops(self) -> None:
         """What rows send through a queue the watchdog holds is lost."""
         path, e_f, stormed, rows_q, nq = self.path, self.e_f, self.stormed, self.rows_q, self.nq
-        # watchdog drop of stormed queues: what they send is lost
         st_rows = e_f & (rows_q < nq) & stormed[np.minimum(rows_q, max(nq - 1, 0))]
         lost = np.asarray(st_rows.any(axis=1))[path]
         self.st_rows, self.lost = st_rows, lost
@@ -78,7 +76,6 @@ class EpochCompute(EpochQueues):
         frames, sport, e_f, rows_q, dummy = self.frames, self.sport, self.e_f, self.rows_q, self.dummy
         st_rows, mark, burst_marks, flat_gq, mtu_j = self.st_rows, self.mark, self.burst_marks, self.flat_gq, self.mtu_j
         paused, hr_drop, k_res, lossy_drop = self.paused, self.hr_drop, self.k_res, self.lossy_drop
-        # counters
         bytes_f = rate * fr * dt
         tx_q = self.per_path(bytes_f, np.where(e_f, rows_q, dummy))[:nq]
         drop_st = self.per_path(bytes_f, np.where(st_rows, rows_q, dummy))[:nq]
@@ -116,7 +113,6 @@ class EpochCompute(EpochQueues):
         q_mean, e_f, mark, idx, q_99 = self.q_mean, self.e_f, self.mark, self.idx, self.q_99
         burst_peak, rows_q, nq, fl, sc, fr = self.burst_peak, self.rows_q, self.nq, self.fl, self.sc, self.fr
         dt = self.dt
-        # ECN at the receiver, CNPs, RP
         hop_mark = np.where(e_f & (rows_q < nq), mark[np.minimum(rows_q, max(nq - 1, 0))], 0.0)
         p_e2e = (1 - np.exp(np.log1p(-np.minimum(hop_mark, 1 - 1e-12)).sum(axis=1)))[path]
         delivered = np.where(lost, 0.0, bytes_f)
@@ -134,7 +130,6 @@ class EpochCompute(EpochQueues):
         idx, path, inst, eventful, delivered = self.idx, self.path, self.inst, self.eventful, self.delivered
         fl, rows_q, lost, rate, nq, t0 = self.fl, self.rows_q, self.lost, self.rate, self.nq, self.t0
         arrivals, new, e_f, q_mean, fr, cap = self.arrivals, self.new, self.e_f, self.q_mean, self.fr, self.cap
-        # flow progress and ground truth
         before = fl.remaining[idx]
         left = np.maximum(before - delivered, 0.0)
         finished = (left < 1.0) & (delivered > 0)  # under a byte left is float dust: the flow is done

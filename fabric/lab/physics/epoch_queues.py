@@ -47,7 +47,6 @@ class EpochQueues(EpochRates):
         the congested ingresses), and each queue's lossy tail-drop limit."""
         g_jp_ok, k_res, sp, eng, sc, nq = self.g_jp_ok, self.k_res, self.sp, self.eng, self.sc, self.nq
         excess, gq, gj, n_j, qport = self.excess, self.gq, self.gj, self.n_j, self.qport
-        # thresholds per ingress x PG slot
         slots, sport = sp.slots, sp.sport
         mtu_j = sc.mtu[sport].astype(float)
         lossless = sc.pfc_enabled.reshape(-1)[slots]
@@ -75,7 +74,6 @@ class EpochQueues(EpochRates):
         lossless, gj, rows_j, sc, sport, k_res = self.lossless, self.gj, self.rows_j, self.sc, self.sport, self.k_res
         g_eg, dt, off_fr, off, lossy_limit, gq = self.g_eg, self.dt, self.off_fr, self.off, self.lossy_limit, self.gq
         o_r, excess, rows_q, xoff, xon, cap = self.o_r, self.excess, self.rows_q, self.xoff, self.xon, self.cap
-        # uncontrolled excess: ingress pauses (lossless) or tail drops (lossy)
         ll_h = lossless[gj] & g_jp_ok
         o_jp = np.bincount(gj[has_ex], weights=off_fr[has_ex], minlength=n_j)
         s_jp = self.per_path(rate_fr, np.where((excess[rows_q] > 0) & (rows_j < n_j - 1), rows_j, n_j - 1), n_j)
@@ -102,7 +100,6 @@ class EpochQueues(EpochRates):
         scaled by the response surface (``response``)."""
         cpq, controlled, pmax, nq, cap, qid = self.cpq, self.controlled, self.pmax, self.nq, self.cap, self.qid
         k_res, qport, fl, excess, sc, idx = self.k_res, self.qport, self.fl, self.excess, self.sc, self.idx
-        # ECN-controlled congested queues: the DCQCN operating point
         at_ctl = cpq[controlled]
         n_cc = np.bincount(at_ctl, minlength=k_res)[:nq]
         mtu_q = sc.mtu[qport].astype(float)
@@ -197,7 +194,6 @@ class EpochQueues(EpochRates):
         """Rows at a DCQCN-controlled bottleneck send at its utilisation (below line rate)."""
         ctl_q, util, rate, controlled, nq = self.ctl_q, self.util, self.rate, self.controlled, self.nq
         cpq_e = self.cpq_e
-        # utilisation below line rate at DCQCN-controlled bottlenecks
         eta = np.where(ctl_q, util, 1.0)
         rate = rate * np.where(controlled, eta[cpq_e] if nq else 1.0, 1.0)
         self.rate = rate

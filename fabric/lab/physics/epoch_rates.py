@@ -65,7 +65,6 @@ class EpochRates:
         """The epoch's paths (flows of one path share all per-hop columns, so per-hop work is per path) and
         its index spaces compressed to the queues, ingresses and ports they touch (``Space``)."""
         eng, idx, fl = self.eng, self.idx, self.fl
-        # the epoch's paths (flows of one path share all per-hop columns): per-hop work is per path
         mark, lut = eng._path_scratch.at_least(eng.paths.size)  # grown geometrically with the path table
         used_paths, path = compress(fl.pid[idx], mark, lut, dummy=False)
         tbl = eng.paths

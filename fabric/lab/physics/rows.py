@@ -238,7 +238,33 @@ def flows_of(sc: Scenario) -> tuple[Flows, Hops]:
     sink = np.zeros((nf, width), dtype=bool)
     sink[rows, counts] = reaches
     first_q = queue[:, 0] if nf else np.zeros(0, dtype=np.int64)
-    # the flows' DCQCN knobs: a handful of distinct objects (one per NIC configuration), looked up per flow
+    npq = sc.n_ports * QUEUES
+    valid = port >= 0
+    res_q = np.where(valid, np.where(sink, npq, 0) + port * QUEUES + queue, -1)
+    res_p = np.where(valid & ~sink, 2 * npq + port, -1)
+    delay = np.where(port >= 0, sc.delay_s[np.maximum(port, 0)], 0.0).sum(axis=1) if nf else np.zeros(0)
+    mtu = sc.mtu[sc.flow_src].astype(float) if nf else np.zeros(0)
+    hops = Hops(port=port, jp=jp, sink=sink, res_q=res_q, res_p=res_p)
+    cc, np_on, cnp_s, rai, timer_s, byte_reset, tau_alpha_s, cut_s = _dcqcn_columns(sc, first_q, mtu)
+    return Flows(
+        src=sc.flow_src.copy(), dst=sc.flow_dst.copy(), size=sc.flow_bytes.astype(float),
+        start=sc.flow_start_s.astype(float), remaining=sc.flow_bytes.astype(float), dscp=sc.flow_dscp.copy(),
+        nic_rate=sc.capacity[sc.flow_src].astype(float),
+        cc=cc, np_on=np_on, cnp_s=cnp_s, rai=rai, timer_s=timer_s, byte_reset=byte_reset, tau_alpha_s=tau_alpha_s,
+        cut_s=cut_s,
+        rtt_s=2 * delay, routed=port[:, 0] >= 0, pid=np.zeros(nf, dtype=np.int64), gid=np.zeros(nf, dtype=np.int64),
+        after=np.full(nf, -1, dtype=np.int64), not_before=sc.flow_start_s.astype(float),
+        tag=list(sc.flow_tag), group=list(sc.flow_group) or list(sc.flow_tag), members=np.ones(nf),
+        max_rate=np.full(nf, np.inf),
+        done=np.full(nf, np.nan), delivered=np.zeros(nf)), hops
+
+
+
+def _dcqcn_columns(sc: Scenario, first_q: I64, mtu: F64) -> tuple[B, B, F64, F64, F64, F64, F64, F64]:
+    """The flows' DCQCN knobs as ``Flows`` columns (cc, np_on, cnp_s, rai, timer_s, byte_reset, tau_alpha_s,
+    cut_s): a handful of distinct objects (one per NIC configuration), looked up per flow; ``first_q``: each
+    flow's first queue (its priority), ``mtu``: its source NIC's MTU (the byte counter's floor)."""
+    nf = sc.n_flows
     ids = np.fromiter(map(id, sc.dcqcn), dtype=np.int64, count=nf)
     _, first_of, code = np.unique(ids, return_index=True, return_inverse=True)
     code = code.reshape(-1)
@@ -251,29 +277,13 @@ def flows_of(sc: Scenario) -> tuple[Flows, Hops]:
         table = np.array([[q in prios for q in range(QUEUES)] for prios in sets], dtype=bool).reshape(-1, QUEUES)
         return np.asarray(table[code, first_q] if nf else np.zeros(0, dtype=bool))
 
-    npq = sc.n_ports * QUEUES
-    valid = port >= 0
-    res_q = np.where(valid, np.where(sink, npq, 0) + port * QUEUES + queue, -1)
-    res_p = np.where(valid & ~sink, 2 * npq + port, -1)
-    delay = np.where(port >= 0, sc.delay_s[np.maximum(port, 0)], 0.0).sum(axis=1) if nf else np.zeros(0)
-    mtu = sc.mtu[sc.flow_src].astype(float) if nf else np.zeros(0)
-    hops = Hops(port=port, jp=jp, sink=sink, res_q=res_q, res_p=res_p)
-    return Flows(
-        src=sc.flow_src.copy(), dst=sc.flow_dst.copy(), size=sc.flow_bytes.astype(float),
-        start=sc.flow_start_s.astype(float), remaining=sc.flow_bytes.astype(float), dscp=sc.flow_dscp.copy(),
-        nic_rate=sc.capacity[sc.flow_src].astype(float),
-        cc=enabled([d.rp_enabled_priorities for d in kinds]), np_on=enabled([d.np_enabled_priorities for d in kinds]),
-        cnp_s=per_flow([d.min_time_between_cnps_us * 1e-6 for d in kinds]),
-        rai=per_flow([d.rpg_ai_rate_mbps * 1e6 / 8 for d in kinds]),
-        timer_s=per_flow([d.rpg_time_reset_us * 1e-6 for d in kinds]),
-        byte_reset=np.maximum(per_flow([float(d.rpg_byte_reset) for d in kinds]), mtu),
-        tau_alpha_s=per_flow([d.dce_tcp_rtt_us * 1e-6 for d in kinds]),
-        cut_s=per_flow([d.rate_reduce_monitor_period_us * 1e-6 for d in kinds]),
-        rtt_s=2 * delay, routed=port[:, 0] >= 0, pid=np.zeros(nf, dtype=np.int64), gid=np.zeros(nf, dtype=np.int64),
-        after=np.full(nf, -1, dtype=np.int64), not_before=sc.flow_start_s.astype(float),
-        tag=list(sc.flow_tag), group=list(sc.flow_group) or list(sc.flow_tag), members=np.ones(nf),
-        max_rate=np.full(nf, np.inf),
-        done=np.full(nf, np.nan), delivered=np.zeros(nf)), hops
+    return (enabled([d.rp_enabled_priorities for d in kinds]), enabled([d.np_enabled_priorities for d in kinds]),
+            per_flow([d.min_time_between_cnps_us * 1e-6 for d in kinds]),
+            per_flow([d.rpg_ai_rate_mbps * 1e6 / 8 for d in kinds]),
+            per_flow([d.rpg_time_reset_us * 1e-6 for d in kinds]),
+            np.maximum(per_flow([float(d.rpg_byte_reset) for d in kinds]), mtu),
+            per_flow([d.dce_tcp_rtt_us * 1e-6 for d in kinds]),
+            per_flow([d.rate_reduce_monitor_period_us * 1e-6 for d in kinds]))
 
 
 def concat_flows(a: Flows, b: Flows) -> Flows:

@@ -14,7 +14,7 @@ stage; each module's docstring has the equations):
    drops and marks.
 5. Counters (``epoch_compute.py``, kept sparse in ``EpochCounts``, ``epoch_state.py``): bytes/packets, ECN marks,
    pauses, drops, CNPs, watchdog storms, queue occupancy and watermark.
-6. Watchdog (``EpochEngine._watchdog``): an egress queue paused through a whole ``detect`` interval is a
+6. Watchdog (``watchdog.py``, ``PfcWatchdog``): an egress queue paused through a whole ``detect`` interval is a
    storm: it ignores pauses and drops what it sends for ``restore``; then it obeys pauses again (and re-detects
    if the storm goes on).
 
@@ -54,6 +54,7 @@ from fabric.lab.physics.rows import COMPLETED_KEEP, Completed, PathTable, flows_
 from fabric.lab.physics.scenario import F64, I64, QUEUES, B, CounterFrame, Scenario
 from fabric.lab.physics.steps import Step, chain_after, step_grid
 from fabric.lab.physics.transients import StartTransients
+from fabric.lab.physics.watchdog import PfcWatchdog
 
 MEMO_SIZE = 64  # epochs remembered for replay (``EpochEngine._memo_key``)
 MEMO_ROWS = 2048  # whole epochs with more active rows than this are not remembered
@@ -78,8 +79,7 @@ class EpochEngine(EpochRows):
         self.storm = np.zeros(n, dtype=bool)  # NIC ports that assert pause forever (pfc-storm)
         self.sink_factor = np.ones(n)  # slow-receiver: a NIC drains at this share of its sink capacity
         self.u_jp = np.zeros(n * QUEUES)  # fraction of the last epoch each ingress x PG paused its peer
-        self.wd_paused_s = np.zeros(n * QUEUES)
-        self.wd_until = np.full(n * QUEUES, -1.0)
+        self.watchdog = PfcWatchdog(n * QUEUES)
         self.transients = StartTransients(n * QUEUES)  # DCQCN's start transients per queue
         self.fl, hops = flows_of(scenario)
         self.paths = PathTable()
@@ -101,8 +101,6 @@ class EpochEngine(EpochRows):
         self._scratches: dict[int, tuple[B, I64]] = {}
         self._path_scratch, self._group_scratch, self._burst_scratch = Scratch(), Scratch(), Scratch()
         self._buffer: tuple[Scenario, F64] | None = None
-        self._armed_for: Scenario | None = None
-        self._armed_slots = np.zeros(0, dtype=np.int64)
         self._memo = {}  # _memo_key
         self._last: tuple[I64, bytes | None, MemoEntry | None] = (np.zeros(0, dtype=np.int64), None, None)
         self._step = None  # the chain step a release started last, as its epochs run (steps.py)
@@ -248,13 +246,13 @@ class EpochEngine(EpochRows):
         finite = moving & np.isfinite(fl.remaining[idx])
         if finite.any():
             k = min(k, int((fl.remaining[idx][finite] / delivered[finite]).min()) - 1)
-        counting = self.wd_paused_s > 0
+        counting = self.watchdog.paused_s > 0
         if counting.any():
             detect = self.sc.watchdog_detect_s[np.flatnonzero(counting) // QUEUES]
-            k = min(k, int((detect - self.wd_paused_s[counting]).min() / dt) - 1)
-        ending = self.wd_until > t0
+            k = min(k, int((detect - self.watchdog.paused_s[counting]).min() / dt) - 1)
+        ending = self.watchdog.until > t0
         if ending.any():
-            k = min(k, int((self.wd_until[ending].min() - t0) / dt) - 1)
+            k = min(k, int((self.watchdog.until[ending].min() - t0) / dt) - 1)
         return max(k, 0)
 
     def _repeat(self, k: int, frame: CounterFrame) -> None:
@@ -265,7 +263,7 @@ class EpochEngine(EpochRows):
         self.fl.remaining[idx] = np.maximum(self.fl.remaining[idx] - delivered * k, 0.0)
         self.fl.delivered[idx] += delivered * k
         self.delivered_total += float(delivered.sum()) * k
-        self.wd_paused_s = np.where(self.wd_paused_s > 0, self.wd_paused_s + k * self.epoch_s, 0.0)
+        self.watchdog.paused_s = np.where(self.watchdog.paused_s > 0, self.watchdog.paused_s + k * self.epoch_s, 0.0)
         self.epochs += k
         self.t = tick(self.t + k * self.epoch_s)
 
@@ -320,8 +318,9 @@ class EpochEngine(EpochRows):
 
     def _quiet(self, since: float) -> bool:
         """No NIC storms and no watchdog counts a pause or holds a queue (or released one after ``since``)."""
-        armed = self._armed()
-        return not (self.storm.any() or self.wd_paused_s[armed].any() or (self.wd_until[armed] > since).any())
+        wd = self.watchdog
+        armed = wd.armed(self.sc, self.t)
+        return not (self.storm.any() or wd.paused_s[armed].any() or (wd.until[armed] > since).any())
 
     def _memo_key(self, dt: float, idx: I64) -> bytes:
         """The inputs of the coming epoch of active rows ``idx`` as bytes, for a quiet fabric (``_quiet``:
@@ -412,37 +411,9 @@ class EpochEngine(EpochRows):
             self._buffer = (sc, np.asarray(buf, dtype=float))
         return self._buffer[1]
 
-    def _armed(self) -> I64:
-        """Ingress x priority slots with a PFC watchdog (cached per scenario; elsewhere nothing counts, and a
-        queue a watchdog held is restored when its watchdog is configured away)."""
-        sc = self.sc
-        if self._armed_for is not sc:
-            armed = ((~np.isnan(sc.watchdog_detect_s))[:, None] & sc.pfc_enabled).reshape(-1)
-            self._armed_slots = np.flatnonzero(armed)
-            self.wd_paused_s[~armed] = 0.0
-            self.wd_until[~armed] = np.minimum(self.wd_until[~armed], self.t)
-            self._armed_for = sc
-        return self._armed_slots
-
     def _watchdog(self, t0: float, t1: float, rec: EpochCounts) -> bool:
-        """Queues paused for a whole detect interval become storms for restore; counters on the port."""
-        sc = self.sc
-        armed = self._armed()
-        if armed.size == 0:
-            return False
-        port = armed // QUEUES
-        u_rx = self.u_jp[sc.peer[port] * QUEUES + armed % QUEUES]  # what the peer paused this queue
-        until = self.wd_until[armed]
-        stormed = until > t0
-        ended = (until > t0 - (t1 - t0)) & (until <= t0)
-        fully = (u_rx >= 0.99) & ~stormed
-        paused_s = np.where(fully, self.wd_paused_s[armed] + (t1 - t0), 0.0)
-        fire = fully & (paused_s >= sc.watchdog_detect_s[port])
-        self.wd_until[armed] = np.where(fire, t1 + sc.watchdog_restore_s[port], until)
-        self.wd_paused_s[armed] = np.where(fire, 0.0, paused_s)
-        rec.add_ports("pfcwd_storm_detected", port, fire.astype(float), sc.n_ports)
-        rec.add_ports("pfcwd_storm_restored", port, ended.astype(float), sc.n_ports)
-        return bool(fire.any() or ended.any())
+        """The watchdog over the epoch from ``t0`` to ``t1`` (``PfcWatchdog.detect``, from the last epoch's pauses)."""
+        return self.watchdog.detect(self.sc, self.u_jp, self.t, t0, t1, rec)
 
     # -- ground truth -----------------------------------------------------------------------------
 

@@ -247,7 +247,7 @@ class EpochRates:
         qid, nq, uniq = sp.qid, sp.nq, sp.uniq
         qport = sp.qport
         u_rx = np.where(sc.pfc_enabled.reshape(-1)[qid], eng.u_jp[sc.peer[qport] * QUEUES + qid % QUEUES], 0.0)
-        stormed = eng.wd_until[qid] > t0
+        stormed = eng.watchdog.until[qid] > t0
         cap = np.full(uniq.size, np.inf)
         cap[:nq] = sc.capacity[qport] * (1 - np.where(stormed, 0.0, u_rx))
         ns = int(np.searchsorted(uniq, 2 * npq))

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from fabric.lab.physics import shapes
-from fabric.lab.physics.epoch import EpochEngine, dcqcn_fixed_point, max_min, response
+from fabric.lab.physics.epoch import EpochEngine
 from fabric.lab.physics.knobs import DcqcnKnobs, EcnKnobs, PortKnobs, WatchdogKnobs
+from fabric.lab.physics.maxmin import max_min
+from fabric.lab.physics.meanfield import dcqcn_fixed_point, response
 from fabric.lab.physics.scenario import CounterFrame, Scenario
 
 DCQCN_ON = DcqcnKnobs(np_enabled_priorities=frozenset({3}), rp_enabled_priorities=frozenset({3}))

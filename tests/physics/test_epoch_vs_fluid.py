@@ -2,7 +2,7 @@
 tier F"). Both engines run the same Scenario; tier F's queue p99 and mean come from its occupancy sampled every
 20 us.
 
-In-sample (the dumbbells and the 16:1 incast that ``RESPONSE`` / ``REACTION_SCALE`` in epoch.py were fitted
+In-sample (the dumbbells and the 16:1 incast that ``RESPONSE`` / ``REACTION_SCALE`` in meanfield.py were fitted
 on; they check the fit and guard it against later engine changes), relative tolerances: throughput 5 %, queue
 p99 and mean 25 %, marked fraction 25 %, pause duration 10 %, incast watermark 25 %.
 

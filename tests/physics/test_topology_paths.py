@@ -8,24 +8,24 @@ from typing import Any
 import numpy as np
 import pytest
 
-from fabric.lab.physics import epoch
-from fabric.lab.physics.epoch import _Hops, _PathTable
+from fabric.lab.physics import rows as row_store
+from fabric.lab.physics.rows import Hops, PathTable
 
 
-def hops(*rows: tuple[list[int], list[int]]) -> _Hops:
+def hops(*rows: tuple[list[int], list[int]]) -> Hops:
     """Flows' (queue columns, ingress columns) rows padded with -1 to one width; port columns mirror queues."""
     width = max(len(q) for q, _ in rows)
     res_q = np.array([q + [-1] * (width - len(q)) for q, _ in rows], dtype=np.int64)
     jp = np.array([j + [-1] * (width - len(j)) for _, j in rows], dtype=np.int64)
-    return _Hops(port=res_q // 8, jp=jp, sink=np.zeros(res_q.shape, dtype=bool), res_q=res_q,
-                 res_p=np.where(res_q >= 0, 1000 + res_q, -1))
+    return Hops(port=res_q // 8, jp=jp, sink=np.zeros(res_q.shape, dtype=bool), res_q=res_q,
+                res_p=np.where(res_q >= 0, 1000 + res_q, -1))
 
 
 A, B, C = ([8, 16, 24], [-1, 5, 9]), ([8, 17, 24], [-1, 5, 9]), ([40, 48], [-1, 3])
 
 
 def test_paths_are_numbered_as_they_arrive_and_found_again_exactly() -> None:
-    table = _PathTable()
+    table = PathTable()
     a, b, a2, c = table.add(hops(A, B, A, C)).tolist()
     assert a == a2 and sorted({a, b, c}) == [0, 1, 2]  # new paths take the next ids
     wide = ([8, 16, 24, 32], [-1, 5, 9, 11])
@@ -37,7 +37,7 @@ def test_paths_are_numbered_as_they_arrive_and_found_again_exactly() -> None:
 
 
 def test_keep_renumbers_and_forgotten_paths_come_back_as_new_ones() -> None:
-    table = _PathTable()
+    table = PathTable()
     a, b, c = table.add(hops(A, B, C)).tolist()
     used = np.array(sorted([a, c]))
     new_id = table.keep(used)
@@ -46,8 +46,8 @@ def test_keep_renumbers_and_forgotten_paths_come_back_as_new_ones() -> None:
 
 
 def test_a_hash_collision_never_shares_a_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(epoch, "_row_hash", lambda columns: np.zeros(columns.shape[0], dtype=np.uint64))
-    table = _PathTable()
+    monkeypatch.setattr(row_store, "row_hash", lambda columns: np.zeros(columns.shape[0], dtype=np.uint64))
+    table = PathTable()
     assert table.add(hops(A, B)).tolist() == [0, 1]  # inside a batch: every row its own path
     assert table.add(hops(C)).tolist() == [2]  # across batches: the stored row differs
     assert table.add(hops(C)).tolist() == [2]  # the newest row with the hash is found

@@ -1,49 +1,28 @@
 """Tier E: the epoch engine (reference §A.3). Mean-field operating points per queue, vectorised over flow-hops.
 
-Every epoch (0.5-5 ms) the engine does, with NumPy over all active flows at once:
+Every epoch (0.5-5 ms) the engine does, with NumPy over all active flows at once (``EpochCompute.run``, stage by
+stage; each module's docstring has the equations):
 
-1. Rates: max-min fair shares (progressive filling) of the epoch's bytes over three kinds of resources:
-   each egress queue (its port's line rate minus the time it was paused by the peer last epoch), each egress
-   port (queues share the line), and each destination NIC's drain rate (the sink; a slow receiver drains at
-   25 %). A flow sending for a fraction of the epoch (it starts or ends in it) offers that fraction of its
-   demand: flows that come and go within an epoch do not all overlap.
-2. Offered load: a flow sends its demand (line rate, or what is left of it) up to its bottleneck unless
-   DCQCN controls it there (RP enabled on its priority and the bottleneck queue marks ECN); then it sends
-   its share everywhere. Load beyond a queue's capacity is *excess*.
-3. Queues: an ECN-controlled congested queue sits at the DCQCN fixed point (§2.3, q* and p* from the
-   flows' knobs, N = DCQCN flows bottlenecked there), scaled by the response surface ``RESPONSE`` (mean and
-   p99 around q*, utilisation). A queue with excess on a lossless ingress holds each feeding ingress between
-   XON and XOFF and pauses it for the share it cannot serve (1 - served/offered): the upstream port loses
-   that fraction of its capacity next epoch, which is how pauses spread one hop per epoch. A lossy queue
-   with excess fills to its tail-drop limit and drops the excess. A queue saturated only while its flows
-   overlap (open-loop arrivals) is M/G/1: mean q = train rho^2/2(1-rho) (1 - 1/N_eff), train = bytes-weighted
-   E[S^2]/E[S] of the flows starting or ending this epoch (whole trains at line rate) and MTU for the rest,
-   N_eff the number of equal ingresses its bytes come through (one link no faster than the port: no queue);
-   flows that start at one instant (a collective, an incast) are no Poisson trains (the bursts handle them),
-   and N steady streams queue at most N packets (N*D/D/1: the MTU part is held to N MTU / 2, the whole depth
-   to N MTU where no train arrives);
-   its depth is exponential, and where DCQCN reacts the excursion above Kmin decays with scale C t_r / 2.
-   Its marks are the RED ramp averaged over that depth (``red_tail_mean``): a lower Kmin marks more and
-   queues less.
-4. Bursts: flows that start this epoch and exceed a queue's line rate build a peak (§A.3 step 3): bytes-
-   bound, or, when DCQCN reacts, Kmin + (k r0 - C) t_r + the cut cascade; its share per ingress above XOFF
-   pauses for (peak/m - XON)/(C/m); beyond XOFF + headroom it drops (headroom below the cable's in-flight
-   bytes drops lossless traffic). A burst's arrival rate is its bytes over the span from the first start to
-   the last end, at most the flows' send rates (flows a NIC starts together share its line) summed per
-   ingress link and capped by that link's rate: flows spread over the window, an all-to-all's senders and a
-   collective's steps from one NIC are no burst. Burst bytes are marked with the RED ramp averaged over the
-   sweep 0 -> peak (``red_mean``).
-5. Counters (CounterFrame): bytes/packets per queue and port, ECN marks, pauses (frames, duration) on both
-   ends of each link, drops, CNPs (np_cnp_sent at the receiver, rp_cnp_handled at the sender, at most one
-   per flow per CNP interval), watchdog storms, queue occupancy (mean) and watermark (max of p99 and peak).
-6. Watchdog: an egress queue paused through a whole ``detect`` interval is a storm: it ignores pauses and
-   drops what it sends for ``restore``; then it obeys pauses again (and re-detects if the storm goes on).
+1. Rates (``epoch_rates.py``, ``maxmin.py``): max-min fair shares of the epoch's bytes over egress queues, egress
+   ports and destination NICs' drain rates; a flow sending for part of the epoch offers that part of its demand.
+2. Offered load (``epoch_rates.py``): a flow sends its demand up to its bottleneck unless DCQCN controls it
+   there; then it sends its share everywhere. Load beyond a queue's capacity is *excess*.
+3. Queues (``epoch_queues.py``, ``meanfield.py``): the DCQCN fixed point scaled by ``RESPONSE`` at controlled
+   queues, pauses spreading one hop per epoch from lossless excess, tail drops of lossy excess, M/G/1 at queues
+   saturated only while their flows overlap; marks from the RED ramp.
+4. Bursts (``bursts.py``): flows that start this epoch and exceed a queue's line rate build a peak that pauses,
+   drops and marks.
+5. Counters (``epoch_compute.py``, kept sparse in ``EpochCounts``, ``epoch_state.py``): bytes/packets, ECN marks,
+   pauses, drops, CNPs, watchdog storms, queue occupancy and watermark.
+6. Watchdog (``watchdog.py``, ``PfcWatchdog``): an egress queue paused through a whole ``detect`` interval is a
+   storm: it ignores pauses and drops what it sends for ``restore``; then it obeys pauses again (and re-detects
+   if the storm goes on).
 
 Cost: flows of one source, destination and class share a path, and an epoch touches few of a large fabric's
-queues, so the per-hop work is done per distinct path (``_PathTable`` numbers them as flows arrive) or per
+queues, so the per-hop work is done per distinct path (``PathTable``, rows.py, numbers them as flows arrive) or per
 group of flows alike in path, bottleneck column and control, over index spaces compressed to the queues,
-ingresses and ports in use (``_Space``); per-flow work is 1-D, and an epoch's counters are kept sparse
-(``_EpochCounts``). Same equations as the plain flows x hops form: only the order of float sums differs.
+ingresses and ports in use (``Space``); per-flow work is 1-D, and an epoch's counters are kept sparse
+(``EpochCounts``). Same equations as the plain flows x hops form: only the order of float sums differs.
 Epochs whose inputs repeat are replayed (``_memo_key``), a chain's alike steps a whole step at a time
 (``steps.py``).
 
@@ -56,608 +35,34 @@ always drop. Tier F (fluid.py) has the dynamics; ``tests/physics/test_epoch*.py`
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from fabric.lab.physics.epoch_compute import EpochCompute
+from fabric.lab.physics.epoch_queues import NIC_RX_BUFFER
+from fabric.lab.physics.epoch_rows import NO_ROWS, EpochRows
+from fabric.lab.physics.epoch_state import (
+    EpochCounts,
+    MemoEntry,
+    Progress,
+    Scratch,
+    tick,
+)
 from fabric.lab.physics.groups import GroupCompletion
-from fabric.lab.physics.red import red_mean, red_probability, red_tail_mean
-from fabric.lab.physics.scenario import QUEUES, CounterFrame, Scenario
+from fabric.lab.physics.rows import COMPLETED_KEEP, Completed, PathTable, flows_of
+from fabric.lab.physics.scenario import F64, I64, QUEUES, B, CounterFrame, Scenario
 from fabric.lab.physics.steps import Step, chain_after, step_grid
+from fabric.lab.physics.transients import StartTransients
+from fabric.lab.physics.watchdog import PfcWatchdog
 
-F64 = NDArray[np.float64]
-I64 = NDArray[np.int64]
-B = NDArray[np.bool_]
-
-# Response surface around the DCQCN fixed point, per N (flows bottlenecked at the queue), interpolated in
-# log N and clamped. Columns: N, (mean - Kmin)/(q* - Kmin), (p99 - Kmin)/(q* - Kmin), utilisation, marked
-# fraction / p*. Fitted to tier F (FluidEngine, 1 us steps) on the CoNEXT dumbbell: star(N) at 40 Gb/s, MTU
-# 1 KB, ECN Kmin 5 KB / Kmax 200 KB / Pmax 1 %, PFC XOFF 400 KB, NIC firmware DCQCN defaults, 20 ms warm-up
-# then 20 ms sampled every 20 us (tests/physics/test_epoch_vs_fluid.py runs these cases): N = 2: mean 87 KB, p99
-# 203 KB, 39.84 Gb/s, marked 2.44 % (p* 0.47 %); N = 10: mean 177 KB, p99 201 KB (q* = Kmax), 39.96 Gb/s,
-# marked 3.12 % (p* 1.51 %). One operating point: other speeds and knobs reuse the same ratios.
-RESPONSE = np.array([[2.0, 0.90, 2.18, 0.996, 5.2],
-                     [10.0, 0.88, 1.00, 0.999, 2.07]])
-# Incast reaction: tier F's 16:1 x 500 KB incast at 100 Gb/s (NIC defaults, Kmin 100 KB / Kmax 400 KB /
-# Pmax 20 %) peaks at 3.9 MB where Kmin + (k r0 - C) t_r + cascade gives 1.4 MB with t_r = tau* + tau_cnp/2 +
-# cut/2: the first marks come late (RED is small just above Kmin), so t_r is scaled by this factor.
-REACTION_SCALE = 4.2
-SATURATED = 0.98  # a queue serving this share of its capacity is a bottleneck
-LOSSY_LIMIT_ALPHA = 1 / 8  # lossy egress tail-drop limit: alpha x buffer / (1 + alpha) (HPCC MMU shift 3)
-NIC_RX_BUFFER = 1 << 20  # a NIC's receive buffer when its XOFF is dynamic (bytes)
-PAUSE_QUANTA_BITS = 65535 * 512  # a pause frame's maximum quanta; senders refresh at half of it
-RESPONSE_US = 1e-6  # PFC reaction time in the headroom need (reference §4.4)
-FILL_ROUNDS = 12
-BURST_WINDOW_S = 1e-3  # flows starting this close together build one burst (an incast's senders)
-COMPLETED_KEEP = 100_000
-MIN_SPLIT_S = 1e-6  # the shortest epoch cut for a waiting chain
-GROUP_KEEP_S = 1.0  # a completed group is remembered this long for rows that arrive to wait for it
 MEMO_SIZE = 64  # epochs remembered for replay (``EpochEngine._memo_key``)
 MEMO_ROWS = 2048  # whole epochs with more active rows than this are not remembered
-NO_ROWS = np.zeros(0, dtype=np.int64)
 TEMPLATES = 16  # whole chain steps remembered for replay (``steps.py``)
 MAX_SPLITS = 256  # cuts per epoch at most (a 126-step ring of 40 us steps needs ~50 in a 2 ms epoch)
 
 
-def reaction_s(rtt_s: F64, cnp_s: F64, cut_s: F64) -> F64:
-    """t_r, how long DCQCN takes to cut a flow once its queue passes Kmin (§A.3 step 3), element-wise: one
-    definition for the bursts' peak and the open-loop queues' excursion above Kmin."""
-    return (rtt_s + cnp_s / 2 + cut_s / 2) * REACTION_SCALE
-
-
-def response(n_flows: F64) -> tuple[F64, F64, F64, F64]:
-    """(mean ratio, p99 ratio, utilisation, mark ratio) for ``n_flows`` DCQCN flows bottlenecked at a queue."""
-    x = np.log(np.maximum(n_flows, 1.0))
-    knots = np.log(RESPONSE[:, 0])
-    return (np.interp(x, knots, RESPONSE[:, 1]), np.interp(x, knots, RESPONSE[:, 2]),
-            np.interp(x, knots, RESPONSE[:, 3]), np.interp(x, knots, RESPONSE[:, 4]))
-
-
-# DCQCN's start transient: N flows that start together at line rate into one ECN-marking queue overshoot, are
-# cut every rate-reduce period for as long as the queue stays above Kmin (to near the minimum rate), and come
-# back together when their recovery timers fire: the link idles between such cycles until alpha has decayed.
-# Link time lost (seconds) by tau after the start, per N (flows at line rate; ``_transients`` takes N as the
-# starting flows' arrival over the queue's line rate): tier F (FluidEngine, 1 us steps) on star(N) at
-# 100 Gb/s, lossless (XOFF 300 KB), ECN Kmin 100 KB / Kmax 400 KB / Pmax 20 %, NIC firmware DCQCN defaults, MTU
-# 1 KB, long flows from an idle fabric, 10 us frames, mean of seeds 0-2; held at its last value after it
-# levels off (what follows is the steady operating point's, ``RESPONSE``). One operating point, like RESPONSE.
-TRANSIENT_N = np.array([2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
-TRANSIENT_T = np.array([0, 40, 60, 80, 100, 150, 200, 300, 500, 800, 1000, 1500, 2000, 3000, 4000, 6000, 8000,
-                        10000]) * 1e-6
-TRANSIENT_LOST = np.array([
-    [0, .002, .011, .016, .017, .022, .034, .035, .039, .039, .039, .039, .039, .039, .039, .039, .039, .039],
-    [0, .001, .005, .024, .044, .092, .141, .195, .204, .282, .310, .319, .329, .339, .340, .341, .341, .343],
-    [0, .001, .001, .001, .014, .064, .114, .214, .276, .474, .550, .812, .966, 1.320, 1.541, 1.543, 1.543, 1.543],
-    [0, 0, 0, 0, 0, 0, .040, .140, .272, .272, .401, .543, .815, 1.144, 1.557, 1.673, 1.679, 1.679],
-    [0, 0, 0, 0, 0, 0, 0, 0, .131, .263, .263, .263, .528, .645, .992, 1.663, 1.738, 1.738],
-    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, .246, .246, .246, .496, .660, .879, 1.321]]) * 1e-3
-
-
-def transient_lost(tau_s: F64, n_flows: F64) -> F64:
-    """Link time DCQCN's start transient has lost by ``tau_s`` after ``n_flows`` flows started together
-    (``TRANSIENT_LOST``: linear in time, held after its last column; linear in log N between its rows, held
-    above; none below N = 2), element-wise."""
-    t = np.clip(tau_s, 0.0, TRANSIENT_T[-1])
-    j = np.clip(np.searchsorted(TRANSIENT_T, t, side="right") - 1, 0, TRANSIENT_T.size - 2)
-    u = (t - TRANSIENT_T[j]) / (TRANSIENT_T[j + 1] - TRANSIENT_T[j])
-    log_n = np.log(TRANSIENT_N)
-    x = np.clip(np.log(np.maximum(n_flows, 1.0)), log_n[0], log_n[-1])
-    k = np.clip(np.searchsorted(log_n, x, side="right") - 1, 0, log_n.size - 2)
-    w = (x - log_n[k]) / (log_n[k + 1] - log_n[k])
-    at = k * TRANSIENT_T.size + j  # flat index of (row k, column j)
-    flat = TRANSIENT_LOST.reshape(-1)
-    low = (1 - u) * flat[at] + u * flat[at + 1]
-    high = (1 - u) * flat[at + TRANSIENT_T.size] + u * flat[at + TRANSIENT_T.size + 1]
-    return np.asarray(np.where(n_flows >= 2, (1 - w) * low + w * high, 0.0))
-
-
-def dcqcn_fixed_point(n: F64, capacity_pkts: F64, rai_pkts: F64, tau_alpha_s: F64, timer_s: F64,
-                      byte_counter_pkts: F64) -> F64:
-    """p* of the CoNEXT'16 fixed point (reference §2.3, packet units), element-wise."""
-    inner = 1 / np.maximum(byte_counter_pkts, 1e-9) + n / np.maximum(timer_s * capacity_pkts, 1e-9)
-    return np.asarray(np.cbrt(rai_pkts * n**2 / np.maximum(tau_alpha_s * capacity_pkts**2, 1e-30) * inner**2))
-
-
-def max_min(demand: F64, res: I64, cap: F64, paths: Paths | None = None) -> tuple[F64, F64]:
-    """Max-min fair rates by progressive filling; ``res`` (flows x k) indexes ``cap`` (its last entry is an
-    infinite dummy used for padding). Returns (rates, each flow's final share). Each round freezes either
-    every flow whose demand fits under its bottleneck's current share, or (when none does) the flows at the
-    lowest share, and takes them (and what they use) out of the counts: as many rounds as bottleneck levels,
-    not as distinct demands. Flows on one path (``paths``:
-    the distinct rows of ``res``) see the same shares, so the per-resource work is done once per path and
-    only the freezing decisions are per flow."""
-    n, k = demand.size, res.shape[1]
-    path, rows = paths if paths is not None else (np.arange(n), res)
-    n_p = rows.shape[0]
-    flat_rows = rows.reshape(-1)
-    rate = np.zeros(n)
-    share_f = np.zeros(n)
-    live = np.flatnonzero(demand > 0)
-    on_live, d = path[live], demand[live]  # kept aligned with ``live`` as it shrinks
-    cnt = np.bincount(flat_rows, weights=np.repeat(np.bincount(on_live, minlength=n_p).astype(float), k),
-                      minlength=cap.size)
-    used = np.zeros(cap.size)
-    for round_ in range(FILL_ROUNDS):
-        if live.size == 0:
-            break
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(cnt > 0.5, np.maximum(cap - used, 0.0) / np.maximum(cnt, 1), np.inf)
-        b = share[rows].min(axis=1)[on_live]
-        last = round_ == FILL_ROUNDS - 1
-        # every flow whose demand fits under its bottleneck's share gets its demand (shares only rise as
-        # flows freeze at or below them), all in one round; when none does, the lowest share is a level
-        under = d <= b * (1 + 1e-9)
-        if last:
-            fix = np.ones(live.size, dtype=bool)
-        elif under.any():
-            fix = under
-        else:
-            fix = b <= float(b.min()) * (1 + 1e-9)
-        r = np.minimum(d[fix], b[fix])
-        frozen = live[fix]
-        rate[frozen] = r
-        share_f[frozen] = b[fix]  # a flow's share: its bottleneck's when it froze
-        on = on_live[fix]
-        n_fix = np.bincount(on, minlength=n_p)
-        touched = np.flatnonzero(n_fix)
-        r_p = np.bincount(on, weights=r, minlength=n_p)[touched]
-        at = rows[touched].reshape(-1)
-        used += np.bincount(at, weights=np.repeat(r_p, k), minlength=cap.size)
-        cnt -= np.bincount(at, weights=np.repeat(n_fix[touched].astype(float), k), minlength=cap.size)
-        keep = ~fix
-        live, on_live, d = live[keep], on_live[keep], d[keep]
-    return rate, share_f
-
-
-Paths = tuple[I64, I64]  # (each flow's path index, the distinct rows)
-PATH_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
-                    dtype=np.uint64)
-
-
-def _row_hash(columns: I64) -> NDArray[np.uint64]:
-    """A multiplicative hash per row of non-negative-or--1 ints; -1 padding adds nothing, so rows padded to
-    different widths hash alike."""
-    w = columns.shape[1]
-    mix = PATH_MIX[np.arange(w) % PATH_MIX.size] + np.arange(w, dtype=np.uint64) * np.uint64(2)
-    return np.asarray(((columns.astype(np.uint64) + np.uint64(1)) * mix).sum(axis=1), dtype=np.uint64)
-
-
-class _PathTable:
-    """The distinct paths of the engine's flows (queue/sink, port and ingress-slot columns per hop), numbered
-    as flows arrive, so an epoch works on the few paths its flows use (flows of one source, destination and
-    class share one) instead of on flows x hops. Rows are matched exactly (a hash finds candidates: a sorted
-    array of the rows' hashes, searched for a whole batch at once); they live in buffers grown geometrically,
-    so adding a batch copies the batch, not the table."""
-
-    FILL = (("res_q", -1), ("res_p", -1), ("jp", -1), ("sink", False))
-
-    def __init__(self) -> None:
-        self.size = 0
-        self._buf: dict[str, NDArray[Any]] = {name: np.full((0, 1), fill, dtype=bool if name == "sink" else np.int64)
-                                              for name, fill in self.FILL}
-        self._keys = np.zeros(0, dtype=np.uint64)  # each row's hash
-        self._sorted = np.zeros(0, dtype=np.uint64)  # the distinct hashes, sorted ...
-        self._sorted_id = np.zeros(0, dtype=np.int64)  # ... and the newest row with each
-
-    @property
-    def res_q(self) -> I64:
-        return self._buf["res_q"][:self.size]
-
-    @property
-    def res_p(self) -> I64:
-        return self._buf["res_p"][:self.size]
-
-    @property
-    def jp(self) -> I64:
-        return self._buf["jp"][:self.size]
-
-    @property
-    def sink(self) -> B:
-        return self._buf["sink"][:self.size]
-
-    @property
-    def keys(self) -> NDArray[np.uint64]:
-        return self._keys[:self.size]
-
-    def _find(self, keys: NDArray[np.uint64]) -> tuple[I64, B, I64]:
-        """(insertion position in the sorted hashes, found, the row with that hash or -1) per key."""
-        pos = np.searchsorted(self._sorted, keys)
-        if not self._sorted.size:
-            return pos, np.zeros(keys.size, dtype=bool), np.full(keys.size, -1, dtype=np.int64)
-        at = np.minimum(pos, self._sorted.size - 1)  # past the end: the largest hash, which is smaller
-        found = self._sorted[at] == keys
-        return pos, found, np.where(found, self._sorted_id[at], -1)
-
-    def _reserve(self, rows: int, width: int) -> None:
-        """Room for ``rows`` rows of ``width`` columns (capacity doubled, narrower rows padded)."""
-        cap, have = self._buf["res_q"].shape
-        if rows <= cap and width <= have:
-            return
-        cap = max(rows, 2 * cap) if rows > cap else cap
-        width = max(width, have)
-        for name, fill in self.FILL:
-            old = self._buf[name]
-            new = np.full((cap, width), fill, dtype=old.dtype)
-            new[:self.size, :old.shape[1]] = old[:self.size]
-            self._buf[name] = new
-        keys = np.zeros(cap, dtype=np.uint64)
-        keys[:self.size] = self._keys[:self.size]
-        self._keys = keys
-
-    def add(self, fl: _Hops) -> I64:
-        """Each flow's path id (new paths appended)."""
-        n, w = fl.res_q.shape
-        if n == 0:
-            return np.zeros(0, dtype=np.int64)
-        both = np.concatenate([fl.res_q, fl.jp], axis=1)
-        # each block hashed alone: a row's hash does not depend on the batch's width (padding adds nothing)
-        hashed = _row_hash(fl.res_q) + _row_hash(fl.jp) * np.uint64(0x9E3779B97F4A7C15)
-        keys, first, inv = np.unique(hashed, return_index=True, return_inverse=True)
-        inv = inv.reshape(-1)
-        collision = not bool((both[first][inv] == both).all())
-        if collision:  # a hash collision inside the batch: no sharing
-            keys, first, inv = np.arange(n, dtype=np.uint64), np.arange(n), np.arange(n)
-        pos, found, known = self._find(keys)
-        if collision:
-            known[:] = -1
-        width = max(w, self.res_q.shape[1])
-        hit = np.flatnonzero(known >= 0)
-        if hit.size:  # exact check against the stored rows
-            mine = _pad(both[first[hit]], 2, w, width)
-            theirs = np.concatenate([_pad(self.res_q[known[hit]], 1, self.res_q.shape[1], width),
-                                     _pad(self.jp[known[hit]], 1, self.jp.shape[1], width)], axis=1)
-            known[hit[(mine != theirs).any(axis=1)]] = -1
-        fresh = np.flatnonzero(known < 0)
-        known[fresh] = self.size + np.arange(fresh.size)
-        # the lookup: a fresh row whose hash is known (another path) takes the hash over; others are inserted
-        taken = fresh[found[fresh]]
-        self._sorted_id[pos[taken]] = known[taken]
-        new = fresh[~found[fresh]]
-        self._sorted = np.insert(self._sorted, pos[new], keys[new])
-        self._sorted_id = np.insert(self._sorted_id, pos[new], known[new])
-        rows, end = first[fresh], self.size + fresh.size
-        self._reserve(end, width)
-        for name, _ in self.FILL:
-            add = getattr(fl, name)[rows]
-            self._buf[name][self.size:end, :add.shape[1]] = add
-        self._keys[self.size:end] = keys[fresh]
-        self.size = end
-        return np.asarray(known[inv], dtype=np.int64)
-
-    def keep(self, used: I64) -> I64:
-        """Keep only the paths ``used`` (sorted ids); returns the new id of every old one (-1: dropped)."""
-        new_id = np.full(self.size, -1, dtype=np.int64)
-        new_id[used] = np.arange(used.size)
-        for name, _ in self.FILL:
-            self._buf[name] = self._buf[name][used]
-        self._keys = self._keys[used]
-        self.size = int(used.size)
-        # the lookup again (``add`` checks rows exactly): per distinct hash, its newest row
-        order = np.argsort(self._keys, kind="stable")
-        ordered = self._keys[order]
-        last = np.append(ordered[1:] != ordered[:-1], True) if order.size else np.zeros(0, dtype=bool)
-        self._sorted, self._sorted_id = ordered[last], order[last]
-        return new_id
-
-
-def _pad(block: I64, parts: int, width: int, to: int) -> I64:
-    """``parts`` side-by-side blocks of ``width`` columns each padded with -1 to ``to`` columns."""
-    return np.concatenate([np.pad(block[:, i * width:(i + 1) * width], ((0, 0), (0, to - width)),
-                                  constant_values=-1) for i in range(parts)], axis=1)
-
-
-@dataclass
-class _Hops:
-    """A batch's flow-hop matrices (flows x columns; the last used column is the sink): registered in the
-    engine's ``_PathTable`` as the flows arrive, not kept per flow."""
-
-    port: I64  # (F, W) egress port per column, -1 padding; the sink column holds the destination NIC port
-    jp: I64  # (F, W) ingress port x 8 + PG feeding this column, -1 at the source NIC
-    sink: B  # (F, W) the sink column
-    res_q: I64  # (F, W) the column's queue resource: port x 8 + queue (a sink's: n x 8 + that), -1 padding
-    res_p: I64  # (F, W) the column's port resource (2 n x 8 + port) at an egress, -1 elsewhere
-
-
-@dataclass
-class _Flows:
-    """Per-flow state; the hops are the flow's path in the engine's ``_PathTable`` (``pid``)."""
-
-    src: I64
-    dst: I64
-    size: F64
-    start: F64
-    remaining: F64
-    dscp: I64
-    nic_rate: F64
-    cc: B  # DCQCN reaction point enabled on the flow's priority
-    np_on: B
-    cnp_s: F64
-    rai: F64  # bytes/s
-    timer_s: F64
-    byte_reset: F64
-    tau_alpha_s: F64
-    cut_s: F64
-    rtt_s: F64
-    routed: B  # the flow has a first hop (its source NIC's port is up)
-    pid: I64  # the flow's path in the engine's _PathTable
-    gid: I64  # the flow's group, numbered by the engine (completions are counted per group)
-    after: I64  # the group this flow waits for (-1: none); while it waits its start is +inf
-    not_before: F64  # a waiting flow starts at the later of this and its group's last completion
-    tag: list[str]
-    group: list[str]
-    members: F64  # flows this row stands for (the live runner aggregates mice of one tick and pair)
-    max_rate: F64  # an aggregate row sends its members' bytes spread over their window, not at line rate
-    done: F64 = field(default_factory=lambda: np.zeros(0))
-    delivered: F64 = field(default_factory=lambda: np.zeros(0))
-
-
-@dataclass
-class Completed:
-    """Ground truth of finished flows (mean member size and member count per row); the oldest rows are
-    forgotten beyond ``COMPLETED_KEEP`` so a long-running twin stays bounded."""
-
-    weight: list[float] = field(default_factory=list)
-    size: list[float] = field(default_factory=list)
-    fct_s: list[float] = field(default_factory=list)
-    ideal_s: list[float] = field(default_factory=list)
-    start_s: list[float] = field(default_factory=list)
-    done_s: list[float] = field(default_factory=list)
-    tag: list[str] = field(default_factory=list)
-    group: list[str] = field(default_factory=list)
-
-
-def _flows_of(sc: Scenario) -> tuple[_Flows, _Hops]:
-    """The engine's flow arrays and the flows' hop matrices from a Scenario's flow and flow-hop arrays."""
-    nf = sc.n_flows
-    in_order = bool((sc.hop_flow[1:] >= sc.hop_flow[:-1]).all())  # as Builder makes them: no sort
-    order = slice(None) if in_order else np.argsort(sc.hop_flow, kind="stable")
-    hf = sc.hop_flow[order]
-    counts = np.bincount(hf, minlength=nf)
-    first = np.concatenate(([0], np.cumsum(counts)[:-1])) if nf else np.zeros(0, dtype=np.int64)
-    col = np.arange(hf.size) - first[hf]
-    width = int(counts.max()) + 1 if nf else 1
-    port = np.full((nf, width), -1, dtype=np.int64)
-    queue = np.zeros((nf, width), dtype=np.int64)
-    jp = np.full((nf, width), -1, dtype=np.int64)
-    port[hf, col] = sc.hop_port[order]
-    queue[hf, col] = sc.hop_queue[order]
-    ing = sc.hop_ingress[order]
-    jp[hf, col] = np.where(ing >= 0, ing * QUEUES + sc.hop_pg[order], -1)
-    rows = np.arange(nf)
-    last_port = port[rows, counts - 1] if nf else np.zeros(0, dtype=np.int64)
-    # sink column: the destination NIC, fed through its own ingress, PG = the last hop's queue
-    last_q = queue[rows, counts - 1] if nf else np.zeros(0, dtype=np.int64)
-    reaches = sc.peer[last_port] == sc.flow_dst if nf else np.zeros(0, dtype=bool)
-    port[rows, counts] = np.where(reaches, sc.flow_dst, -1)
-    queue[rows, counts] = last_q
-    jp[rows, counts] = np.where(reaches, sc.flow_dst * QUEUES + last_q, -1)
-    sink = np.zeros((nf, width), dtype=bool)
-    sink[rows, counts] = reaches
-    first_q = queue[:, 0] if nf else np.zeros(0, dtype=np.int64)
-    # the flows' DCQCN knobs: a handful of distinct objects (one per NIC configuration), looked up per flow
-    ids = np.fromiter(map(id, sc.dcqcn), dtype=np.int64, count=nf)
-    _, first_of, code = np.unique(ids, return_index=True, return_inverse=True)
-    code = code.reshape(-1)
-    kinds = [sc.dcqcn[i] for i in first_of.tolist()]
-
-    def per_flow(values: list[float]) -> F64:
-        return np.asarray(np.array(values, dtype=float)[code] if nf else np.zeros(0))
-
-    def enabled(sets: list[frozenset[int]]) -> B:
-        table = np.array([[q in prios for q in range(QUEUES)] for prios in sets], dtype=bool).reshape(-1, QUEUES)
-        return np.asarray(table[code, first_q] if nf else np.zeros(0, dtype=bool))
-
-    npq = sc.n_ports * QUEUES
-    valid = port >= 0
-    res_q = np.where(valid, np.where(sink, npq, 0) + port * QUEUES + queue, -1)
-    res_p = np.where(valid & ~sink, 2 * npq + port, -1)
-    delay = np.where(port >= 0, sc.delay_s[np.maximum(port, 0)], 0.0).sum(axis=1) if nf else np.zeros(0)
-    mtu = sc.mtu[sc.flow_src].astype(float) if nf else np.zeros(0)
-    hops = _Hops(port=port, jp=jp, sink=sink, res_q=res_q, res_p=res_p)
-    return _Flows(
-        src=sc.flow_src.copy(), dst=sc.flow_dst.copy(), size=sc.flow_bytes.astype(float),
-        start=sc.flow_start_s.astype(float), remaining=sc.flow_bytes.astype(float), dscp=sc.flow_dscp.copy(),
-        nic_rate=sc.capacity[sc.flow_src].astype(float),
-        cc=enabled([d.rp_enabled_priorities for d in kinds]), np_on=enabled([d.np_enabled_priorities for d in kinds]),
-        cnp_s=per_flow([d.min_time_between_cnps_us * 1e-6 for d in kinds]),
-        rai=per_flow([d.rpg_ai_rate_mbps * 1e6 / 8 for d in kinds]),
-        timer_s=per_flow([d.rpg_time_reset_us * 1e-6 for d in kinds]),
-        byte_reset=np.maximum(per_flow([float(d.rpg_byte_reset) for d in kinds]), mtu),
-        tau_alpha_s=per_flow([d.dce_tcp_rtt_us * 1e-6 for d in kinds]),
-        cut_s=per_flow([d.rate_reduce_monitor_period_us * 1e-6 for d in kinds]),
-        rtt_s=2 * delay, routed=port[:, 0] >= 0, pid=np.zeros(nf, dtype=np.int64), gid=np.zeros(nf, dtype=np.int64),
-        after=np.full(nf, -1, dtype=np.int64), not_before=sc.flow_start_s.astype(float),
-        tag=list(sc.flow_tag), group=list(sc.flow_group) or list(sc.flow_tag), members=np.ones(nf),
-        max_rate=np.full(nf, np.inf),
-        done=np.full(nf, np.nan), delivered=np.zeros(nf)), hops
-
-
-def _concat(a: _Flows, b: _Flows) -> _Flows:
-    out: dict[str, Any] = {}
-    for name in _Flows.__dataclass_fields__:
-        x, y = getattr(a, name), getattr(b, name)
-        out[name] = x + y if isinstance(x, list) else np.concatenate([x, y])
-    return _Flows(**out)
-
-
-def _take(a: _Flows, keep: B) -> _Flows:
-    idx = np.flatnonzero(keep)
-    out: dict[str, Any] = {}
-    for name in _Flows.__dataclass_fields__:
-        x = getattr(a, name)
-        out[name] = list(map(x.__getitem__, idx.tolist())) if isinstance(x, list) else x[idx]
-    return _Flows(**out)
-
-
-def _per_resource(values: F64, path: I64, on: I64, size: int) -> F64:
-    """A per-flow value summed over each flow's ``path``, then over the resources of ``on`` (rows per path)."""
-    per = np.bincount(path, weights=values, minlength=on.shape[0])
-    return np.asarray(np.bincount(on.reshape(-1), weights=np.repeat(per, on.shape[1]), minlength=size), dtype=float)
-
-
-def _shared(values: F64) -> B:
-    """Which values occur more than once."""
-    order = np.argsort(values)  # any order: equal values end up adjacent either way
-    ordered = values[order]
-    same = ordered[1:] == ordered[:-1]
-    out = np.zeros(values.size, dtype=bool)
-    out[order[1:]] = same
-    out[order[:-1]] |= same
-    return out
-
-
-def _tick(t: float) -> float:
-    """Time on a nanosecond grid, so a flow starting at 5 ms starts exactly at the 5th 1 ms epoch boundary."""
-    return round(t, 9)
-
-
-@dataclass
-class _Progress:
-    """What one epoch did to its rows (in the order of their indices), relative to the epoch's start: what a
-    memo entry replays onto rows in the same state."""
-
-    delivered: F64  # bytes each row delivered
-    rate: F64  # bytes/s while it sent (0 where a watchdog lost them)
-    finished: B
-    done_rel: F64  # the finished rows' completion, seconds after the epoch's start
-    fct_s: F64  # and their flow completion time (truth)
-    eventful: bool  # a flow started, finished or sent for part of it, or the watchdog acted
-
-
-@dataclass
-class _EpochCounts:
-    """One computed epoch's counters, sparse: what it adds where (flat indices into a CounterFrame's arrays)
-    and the queue gauges it leaves. Only the queues, ingresses and ports the epoch's flows touch (or a pause
-    holds) are listed, so applying it, or repeating it for a steady stretch, costs nothing per idle port."""
-
-    adds: list[tuple[str, str, I64, NDArray[Any], bool]] = field(default_factory=list)
-    occupancy: tuple[I64, F64] = (np.zeros(0, dtype=np.int64), np.zeros(0))
-    watermark: tuple[I64, F64] = (np.zeros(0, dtype=np.int64), np.zeros(0))
-
-    def add(self, kind: str, name: str, index: I64, values: NDArray[Any], unique: bool = False) -> None:
-        """``values`` at flat ``index`` entries of a per queue/priority counter (``unique``: no repeats, so a
-        plain indexed add does)."""
-        self.adds.append((kind, name, index, values, unique))
-
-    def add_ports(self, name: str, port: I64, values: NDArray[Any], n_ports: int) -> None:
-        """``values`` summed per ``port`` (repeats allowed) into a per-port counter (kept sparse: an epoch is
-        applied again for every repeat or replay of it)."""
-        per_port = np.bincount(port, weights=values, minlength=n_ports)
-        at = np.flatnonzero(per_port)
-        self.adds.append(("port", name, at, per_port[at], True))
-
-    def into(self, frame: CounterFrame, times: int) -> None:
-        """Add ``times`` copies to ``frame``; gauges: this epoch's occupancy, the max watermark."""
-        for kind, name, index, values, unique in self.adds:
-            acc = getattr(frame, kind)[name].reshape(-1)
-            add = values if times == 1 else values * times
-            if unique:
-                acc[index] += add
-            else:
-                np.add.at(acc, index, add)
-        occ = frame.gauge["q{}_occupancy_bytes"]
-        occ[:] = 0.0
-        occ.reshape(-1)[self.occupancy[0]] = self.occupancy[1]
-        water = frame.gauge["q{}_watermark_bytes"].reshape(-1)
-        index, values = self.watermark
-        water[index] = np.maximum(water[index], values)
-
-
-@dataclass
-class _Space:
-    """The index spaces of one epoch, compressed to what its flows touch. Resources (the columns of
-    ``max_min``): ``uniq`` lists the full resource ids in use, sorted, so queues (< n x 8) come first
-    (``nq`` of them, full ids ``qid``), then sinks, ports and the infinite dummy (last). Ingress x PG slots:
-    ``slots`` (full ids) plus one dummy slot at the end (index ``n_slots``) where padding points."""
-
-    uniq: I64
-    nq: int
-    qid: I64
-    slots: I64  # full ingress x PG ids, then a 0 for the dummy slot
-    n_slots: int
-
-    @property
-    def qport(self) -> I64:
-        return np.asarray(self.qid // QUEUES)
-
-    @property
-    def sport(self) -> I64:
-        return np.asarray(self.slots // QUEUES)
-
-
-_MemoEntry = tuple[_EpochCounts, F64, _Progress, tuple[I64, F64, F64, F64]]  # counts, pauses, progress, transients
-
-
-def _compress(values: I64, mark: B, lut: I64, dummy: bool = True) -> tuple[I64, I64]:
-    """(sorted distinct values, each value's rank) for ints in [-1, size) without a sort: ``mark``/``lut``
-    are scratch arrays as long as the id space (index -1 is its last id, the dummy, always present); ``mark``
-    is left cleared."""
-    mark[values] = True
-    if dummy:
-        mark[-1] = True
-    uniq = np.flatnonzero(mark)
-    mark[uniq] = False
-    lut[uniq] = np.arange(uniq.size)
-    return uniq, lut[values]
-
-
-class _Arrivals:
-    """What flows that come and go get in one epoch: on each resource of a flow's path, the line less the load of
-    the other rows that come and go (rows finishing in the epoch, and aggregates: their members arrive spread over
-    a window), split with the rows that send throughout (each as present as the part of the epoch it is active);
-    the smallest on its path, at least its row's rate, at most its line. With only arrivals that is processor
-    sharing (C (1 - rho)). An aggregate counts as the load it carries, not as a flow present throughout: twenty
-    spread rows of a light mix at a few Mb/s each held a 400G newcomer to a 21st of the line. The per-resource
-    sums are made on first use, once per epoch."""
-
-    def __init__(self, fl: _Flows, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64, rate: F64, fr: F64,
-                 finishing: B) -> None:
-        self.fl, self.idx, self.path, self.rows_res, self.cap, self.span = fl, idx, path, rows_res, cap, span
-        self.rate, self.fr, self.finishing = rate, fr, finishing
-        self._sums: tuple[F64, F64] | None = None
-
-    def rates(self, rows: I64, own: F64) -> F64:
-        """The rate while it sends of a flow of each row ``rows`` (positions in the epoch's rows) that carries
-        ``own`` of its row's bytes per second of the epoch."""
-        fl, idx, path, rows_res, cap, span = self.fl, self.idx, self.path, self.rows_res, self.cap, self.span
-        if self._sums is None:
-            churn = self.finishing | (fl.members[idx] > 1)
-            x = self.rate * self.fr  # each row's bytes over the epoch, per second of it
-            self._sums = (_per_resource(np.where(churn, x, 0.0), path, rows_res, cap.size),
-                          _per_resource(np.where(churn, 0.0, self.fr), path, rows_res, cap.size))
-        load, present = self._sums
-        res_a = rows_res[path[rows]]
-        line = np.minimum(fl.nic_rate[idx[rows]], cap[res_a].min(axis=1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            others = np.where(span[res_a] > 0, (load[res_a] - own[:, None]) / span[res_a], 0.0)
-        free = np.maximum(cap[res_a] - np.maximum(others, 0.0), 0.0) / (1 + present[res_a])
-        return np.asarray(np.minimum(np.maximum(free.min(axis=1), self.rate[rows]), line), dtype=float)
-
-
-@dataclass
-class _BurstContext:
-    """What ``_bursts`` reads of an epoch: its spaces, per-resource capacity and lossy limit, per-queue MTU
-    and ECN, per-slot thresholds, headroom need and set headroom, lossless flags."""
-
-    space: _Space
-    cap: F64
-    lossy_limit: F64
-    mtu_q: F64
-    kmin: F64
-    kmax: F64
-    pmax: F64
-    xoff: F64
-    xon: F64
-    need: F64
-    headroom: F64
-    lossless: B
-    paused: F64  # per slot: the share of the epoch the steady excess already pauses it
-
-
-class EpochEngine:
+class EpochEngine(EpochRows):
     """Tier E over a Scenario. ``advance(seconds)`` runs whole epochs and returns their summed CounterFrame;
     ``truth()`` is the ground truth (FCT slowdown, collective completion, goodput, per-flow rates).
 
@@ -674,18 +79,13 @@ class EpochEngine:
         self.storm = np.zeros(n, dtype=bool)  # NIC ports that assert pause forever (pfc-storm)
         self.sink_factor = np.ones(n)  # slow-receiver: a NIC drains at this share of its sink capacity
         self.u_jp = np.zeros(n * QUEUES)  # fraction of the last epoch each ingress x PG paused its peer
-        self.wd_paused_s = np.zeros(n * QUEUES)
-        self.wd_until = np.full(n * QUEUES, -1.0)
-        # per queue: when a start transient began there (nan: none) and its overload (arrival / line rate)
-        self.tr_on = np.full(n * QUEUES, np.nan)
-        self.tr_n = np.zeros(n * QUEUES)
-        self.tr_d = np.zeros(n * QUEUES)  # and how long the group takes there (seconds, losses included)
-        self.tr_q = np.zeros(0, dtype=np.int64)  # the queues with one running (sorted): no scan of the arrays
-        self.fl, hops = _flows_of(scenario)
-        self.paths = _PathTable()
+        self.watchdog = PfcWatchdog(n * QUEUES)
+        self.transients = StartTransients(n * QUEUES)  # DCQCN's start transients per queue
+        self.fl, hops = flows_of(scenario)
+        self.paths = PathTable()
         self.fl.pid = self.paths.add(hops)
-        self.group_names: list[str] = []
-        self._group_ids: dict[str, int] = {}
+        self.group_names = []
+        self._group_ids = {}
         self.group_state = GroupCompletion()  # per group: rows, rows open, last completion
         self._waiting = 0  # rows waiting for a group (``after``)
         self.fl.gid = self._group_id(self.fl.group)
@@ -695,187 +95,17 @@ class EpochEngine:
         self.delivered_total = 0.0
         self.rate = np.zeros(scenario.n_flows)
         self._carry = 0.0
-        self._steady: tuple[_EpochCounts, I64, F64] | None = None  # last epoch's counters, flows, bytes
+        self._steady = None  # last epoch's counters, flows, bytes
         self._steady_dt = epoch_s  # that epoch's length
         self._computed_from = -np.inf  # start of the last computed epoch
         self._scratches: dict[int, tuple[B, I64]] = {}
-        self._path_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
-        self._group_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
-        self._burst_scratch = (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
+        self._path_scratch, self._group_scratch, self._burst_scratch = Scratch(), Scratch(), Scratch()
         self._buffer: tuple[Scenario, F64] | None = None
-        self._armed_for: Scenario | None = None
-        self._armed_slots = np.zeros(0, dtype=np.int64)
-        self._memo: dict[bytes, _MemoEntry] = {}  # _memo_key
-        self._last: tuple[I64, bytes | None, _MemoEntry | None] = (np.zeros(0, dtype=np.int64), None, None)
-        self._step: Step | None = None  # the chain step a release started last, as its epochs run (steps.py)
-        self._templates: dict[bytes, Step] = {}  # whole steps by their first epoch's memo key
+        self._memo = {}  # _memo_key
+        self._last: tuple[I64, bytes | None, MemoEntry | None] = (np.zeros(0, dtype=np.int64), None, None)
+        self._step = None  # the chain step a release started last, as its epochs run (steps.py)
+        self._templates = {}  # whole steps by their first epoch's memo key
         self._probe: tuple[float, float, I64, F64, bytes] | None = None  # _replay_steps' look at the next epoch
-
-    # -- live changes -----------------------------------------------------------------------------
-
-    def add_flows(self, batch: Scenario, members: F64 | None = None, max_rate: F64 | None = None) -> None:
-        """Append the flows (and hops) of ``batch``, a Scenario over the same ports; ``members``: how many
-        workload flows each row aggregates (its size is their total; truth weighs it by this count);
-        ``max_rate``: bytes/s a row sends at most (an aggregate spreads its members over their window).
-        A row with a ``flow_after`` group waits until that group's last flow is done, as in ``__init__``."""
-        self._steady = None
-        if batch.n_flows:
-            new, hops = _flows_of(batch)
-            if members is not None:
-                new.members = np.asarray(members, dtype=float)
-            if max_rate is not None:
-                new.max_rate = np.asarray(max_rate, dtype=float)
-            new.pid = self.paths.add(hops)
-            new.gid = self._group_id(new.group)
-            self._wait(new, batch.flow_after)
-            self.group_state.add(new.gid)
-            self.fl = _concat(self.fl, new)
-            self.rate = np.concatenate([self.rate, np.zeros(batch.n_flows)])
-            self._release()  # rows whose group completed before they arrived
-
-    def _group_id(self, groups: Sequence[str]) -> I64:
-        """Each flow's group number (new group names appended to ``group_names``)."""
-        for name in dict.fromkeys(groups):
-            if name not in self._group_ids:
-                self._group_ids[name] = len(self.group_names)
-                self.group_names.append(name)
-        self.group_state.grow(len(self.group_names))
-        return np.fromiter(map(self._group_ids.__getitem__, groups), dtype=np.int64, count=len(groups))
-
-    def _wait(self, new: _Flows, after: Sequence[str]) -> None:
-        """Rows with an ``after`` group wait (start +inf) until ``_release``: it starts them when that group's
-        last flow is done (or at their own start, if later), and ``advance`` cuts an epoch where the group is
-        due to complete, so a chain of short steps is not rounded up to one step per epoch."""
-        waits = np.fromiter(map(bool, after), dtype=bool, count=len(after))
-        if waits.any():
-            new.after[waits] = self._group_id([name for name in after if name])
-            new.start[waits] = np.inf
-            self._waiting += int(waits.sum())
-
-    def _release(self) -> I64:
-        """Waiting rows whose group is complete (it had rows, none is left) start at its last completion, or
-        now if that lies in an epoch already computed (a step due at the cut completes a rounding before it:
-        it starts with the next epoch, a burst like any flow starting there). Returns the rows started."""
-        if not self._waiting:
-            return NO_ROWS
-        fl = self.fl
-        wait = np.flatnonzero(fl.after >= 0)
-        g = fl.after[wait]
-        ready = self.group_state.complete(g)
-        if not ready.any():
-            return NO_ROWS
-        go = wait[ready]
-        fl.start[go] = np.maximum(np.maximum(fl.not_before[go], self.group_state.done[g[ready]]), self.t)
-        fl.after[go] = -1
-        self._waiting -= go.size
-        self._steady = None
-        return go
-
-    def _until_release(self, limit: float) -> float:
-        """How long the next epoch may run before a group that rows wait for is due to complete (its
-        unfinished rows' remaining bytes at their last epoch's rate, at line rate for routed rows that
-        started since the last computed epoch began; a row that has sent nothing since, e.g. paused or
-        without a path, is not due): the
-        epoch ends there and the waiting rows start in the next one. ``limit`` if none completes sooner;
-        never below ``MIN_SPLIT_S``."""
-        fl, t = self.fl, self.t
-        waiting = fl.after >= 0
-        awaited = np.zeros(self.group_state.size, dtype=bool)
-        awaited[fl.after[waiting]] = True
-        awaited[fl.gid[waiting]] = False  # a group with a row still waiting is not due (a ring's later steps)
-        rows = np.flatnonzero(awaited[fl.gid] & (fl.remaining > 0))
-        if not rows.size:
-            return limit
-        fresh = (fl.delivered[rows] == 0) & (fl.start[rows] >= self._computed_from) & fl.routed[rows]
-        rate = np.where(fresh, np.minimum(fl.nic_rate[rows], fl.max_rate[rows]), self.rate[rows])
-        eta = np.where(rate > 0, np.maximum(fl.start[rows] - t, 0.0) + fl.remaining[rows] / np.maximum(rate, 1.0),
-                       np.inf)
-        groups, of = np.unique(fl.gid[rows], return_inverse=True)
-        due = np.full(groups.size, -np.inf)
-        np.maximum.at(due, of.reshape(-1), eta)  # a group is due when its last row is
-        soonest = float(due.min())
-        return limit if soonest >= limit else _tick(min(max(soonest, MIN_SPLIT_S), limit))
-
-    def set_ports(self, scenario: Scenario) -> None:
-        """New port/knob arrays (same ports); flows and their state stay."""
-        self._inputs_changed()
-        self.sc = scenario
-
-    def reroute(self, scenario: Scenario) -> None:
-        """New hops for the current flows (``scenario`` lists them in the engine's order); state stays."""
-        self._inputs_changed()
-        new, hops = _flows_of(scenario)
-        self.fl.rtt_s, self.fl.routed = new.rtt_s, new.routed
-        self.paths = _PathTable()
-        self.fl.pid = self.paths.add(hops)
-        self.sc = scenario
-
-    def set_pfc_storm(self, port: int, on: bool = True) -> None:
-        """The NIC of ``port`` asserts pause forever on the lossless priorities of its link (tier F's hook)."""
-        self._inputs_changed()
-        self.storm[port] = on
-
-    def set_slow_receiver(self, port: int, factor: float = 0.25) -> None:
-        """The NIC of ``port`` drains at ``factor`` of its sink capacity (1.0 clears the fault)."""
-        self._inputs_changed()
-        self.sink_factor[port] = factor
-
-    def _inputs_changed(self) -> None:
-        """Knobs, paths or faults changed: no past epoch or step is a template or a memo entry any more."""
-        self._steady = None
-        self._memo.clear()
-        self._forget_steps()
-
-    def _forget_steps(self) -> None:
-        """No step recorded (rows renumbered, or what they would replay changed)."""
-        self._step = None
-        self._templates.clear()
-
-    def live(self) -> B:
-        """Flows not yet finished (the live runner keeps its own per-flow list aligned with this)."""
-        return np.asarray(np.isnan(self.fl.done))
-
-    def abandon(self, rows: I64) -> None:
-        """Give these rows up (open-loop flows past their deadline): they end now, unfinished, are not
-        recorded as completed, and the next ``compact`` forgets them."""
-        self.fl.done[rows] = self.t
-        self.fl.remaining[rows] = 0.0
-        self.rate[rows] = 0.0
-        self.group_state.open -= np.bincount(self.fl.gid[rows], minlength=self.group_state.size)  # none left open
-        self._steady = None
-        self._forget_steps()
-
-    def compact(self) -> B:
-        """Forget finished flows (their truth is recorded); returns the kept mask."""
-        keep = self.live()
-        if keep.all():
-            return keep
-        if self._steady is not None:  # a steady epoch's rows are running: renumber them, it stays steady
-            last, idx, delivered = self._steady
-            self._steady = (last, (np.cumsum(keep) - 1)[idx], delivered) if bool(keep[idx].all()) else None
-        self.fl = _take(self.fl, keep)
-        self.rate = self.rate[keep]
-        self._forget_steps()
-        if self.paths.size > 2 * keep.sum() + 1024:  # forget the paths of finished flows
-            self.fl.pid = self.paths.keep(np.unique(self.fl.pid))[self.fl.pid]
-            self._memo.clear()  # its keys name paths by their old numbers
-        if len(self.group_names) > 2 * keep.sum() + 4096:
-            self._forget_groups()
-        return keep
-
-    def _forget_groups(self) -> None:
-        """Drop groups no row belongs to or waits for and that completed over ``GROUP_KEEP_S`` ago (a ring
-        launches 2(N-1) of them, so a long-running twin would otherwise keep every one); renumber the rest."""
-        fl = self.fl
-        keep = self.group_state.done > self.t - GROUP_KEEP_S
-        keep[fl.gid] = True
-        keep[fl.after[fl.after >= 0]] = True
-        new_id = np.cumsum(keep) - 1
-        fl.gid = new_id[fl.gid]
-        fl.after = np.where(fl.after >= 0, new_id[np.maximum(fl.after, 0)], -1)
-        self.group_names = [name for name, k in zip(self.group_names, keep.tolist(), strict=True) if k]
-        self._group_ids = {name: i for i, name in enumerate(self.group_names)}
-        self.group_state.keep(keep)
 
     # -- running ----------------------------------------------------------------------------------
 
@@ -913,7 +143,7 @@ class EpochEngine:
             if self._step is not None:
                 self._step.note(*self._last, dt=dt, bounded=dt >= left)
             self._begin_step(self._release())
-            left = _tick(left - dt)
+            left = tick(left - dt)
             if dt != self.epoch_s:  # a part epoch is not the template of whole ones
                 self._steady = None
 
@@ -995,7 +225,7 @@ class EpochEngine:
             self._complete(*(np.concatenate(part, axis=1).reshape(-1) for part in zip(*finished, strict=True)))
         last = tpl.epochs[-1]
         _, self.u_jp, progress, transients = last.entry
-        self._restore_transients(float(t0[-1, -1]), transients)
+        self.transients.restore(float(t0[-1, -1]), transients)
         self.rate[:] = 0.0
         self.rate[rows[-1, last.pos]] = progress.rate
         self._computed_from = float(t0[-1, -1])
@@ -1016,13 +246,13 @@ class EpochEngine:
         finite = moving & np.isfinite(fl.remaining[idx])
         if finite.any():
             k = min(k, int((fl.remaining[idx][finite] / delivered[finite]).min()) - 1)
-        counting = self.wd_paused_s > 0
+        counting = self.watchdog.paused_s > 0
         if counting.any():
             detect = self.sc.watchdog_detect_s[np.flatnonzero(counting) // QUEUES]
-            k = min(k, int((detect - self.wd_paused_s[counting]).min() / dt) - 1)
-        ending = self.wd_until > t0
+            k = min(k, int((detect - self.watchdog.paused_s[counting]).min() / dt) - 1)
+        ending = self.watchdog.until > t0
         if ending.any():
-            k = min(k, int((self.wd_until[ending].min() - t0) / dt) - 1)
+            k = min(k, int((self.watchdog.until[ending].min() - t0) / dt) - 1)
         return max(k, 0)
 
     def _repeat(self, k: int, frame: CounterFrame) -> None:
@@ -1033,36 +263,16 @@ class EpochEngine:
         self.fl.remaining[idx] = np.maximum(self.fl.remaining[idx] - delivered * k, 0.0)
         self.fl.delivered[idx] += delivered * k
         self.delivered_total += float(delivered.sum()) * k
-        self.wd_paused_s = np.where(self.wd_paused_s > 0, self.wd_paused_s + k * self.epoch_s, 0.0)
+        self.watchdog.paused_s = np.where(self.watchdog.paused_s > 0, self.watchdog.paused_s + k * self.epoch_s, 0.0)
         self.epochs += k
-        self.t = _tick(self.t + k * self.epoch_s)
+        self.t = tick(self.t + k * self.epoch_s)
 
     def _scratch(self, size: int) -> tuple[B, I64]:
-        """Reusable mark/lut arrays of ``size`` for ``_compress`` (allocated once per size)."""
+        """Reusable mark/lut arrays of ``size`` for ``compress`` (allocated once per size)."""
         got = self._scratches.get(size)
         if got is None:
             got = self._scratches[size] = (np.zeros(size, dtype=bool), np.zeros(size, dtype=np.int64))
         return got
-
-    def _capacities(self, sp: _Space, t0: float) -> tuple[F64, B, B]:
-        """Each resource's capacity this epoch: an egress queue's line rate minus the share of the last epoch
-        its peer paused it (unless the watchdog holds it), a sink's drain rate, a port's line rate."""
-        sc, n = self.sc, self.sc.n_ports
-        npq = n * QUEUES
-        qid, nq, uniq = sp.qid, sp.nq, sp.uniq
-        qport = sp.qport
-        u_rx = np.where(sc.pfc_enabled.reshape(-1)[qid], self.u_jp[sc.peer[qport] * QUEUES + qid % QUEUES], 0.0)
-        stormed = self.wd_until[qid] > t0
-        cap = np.full(uniq.size, np.inf)
-        cap[:nq] = sc.capacity[qport] * (1 - np.where(stormed, 0.0, u_rx))
-        ns = int(np.searchsorted(uniq, 2 * npq))
-        sink_port = (uniq[nq:ns] - npq) // QUEUES
-        cap[nq:ns] = sc.sink_capacity[sink_port] * self.sink_factor[sink_port]
-        ports = uniq[ns:-1] - 2 * npq
-        cap[ns:-1] = sc.capacity[ports]
-        held = np.zeros(uniq.size, dtype=bool)
-        held[:nq] = (u_rx > 0) & ~stormed
-        return cap, stormed, held
 
     def _epoch(self, dt: float, frame: CounterFrame) -> None:
         """One computed epoch; remembers it as steady when the next one would be a copy."""
@@ -1072,10 +282,10 @@ class EpochEngine:
             self._last = (NO_ROWS, None, None)
             frame.gauge["q{}_occupancy_bytes"][:] = 0.0
             self.rate[:] = 0.0
-            self.t = _tick(self.t + dt)
+            self.t = tick(self.t + dt)
             self.epochs += 1
             return
-        u_before, t0, t1 = self.u_jp, self.t, _tick(self.t + dt)
+        u_before, t0, t1 = self.u_jp, self.t, tick(self.t + dt)
         key: bytes | None
         if probe is not None and probe[:2] == (t0, dt):  # _replay_steps looked at this epoch (quiet, keyed)
             idx, fr, key = probe[2:]
@@ -1087,29 +297,30 @@ class EpochEngine:
             key = self._memo_key(dt, idx) if memo else None
         hit = self._memo.get(key) if key is not None else None
         if hit is None:
-            last = _EpochCounts()
+            last = EpochCounts()
             progress = self._compute(dt, last, idx, fr)
             if key is not None and self._quiet(t0):
                 if len(self._memo) >= MEMO_SIZE:
                     del self._memo[next(iter(self._memo))]
-                hit = self._memo[key] = (last, self.u_jp, progress, self._transient_state(t0))
+                hit = self._memo[key] = (last, self.u_jp, progress, self.transients.state(t0))
         else:
             last, self.u_jp, progress, transients = hit
-            self._restore_transients(t0, transients)
+            self.transients.restore(t0, transients)
         self._last = (idx, key if hit is not None else None, hit)
         self._computed_from = t0
         self.rate[:] = 0.0
         self._advance_rows(idx, progress, t0, t1)
         last.into(frame, 1)
         settled = (not progress.eventful and np.array_equal(u_before, self.u_jp)
-                   and not self.tr_q.size)  # a start transient changes every epoch it lasts
+                   and not self.transients.queues.size)  # a start transient changes every epoch it lasts
         self._steady = (last, idx, progress.delivered) if settled else None
         self._steady_dt = dt
 
     def _quiet(self, since: float) -> bool:
         """No NIC storms and no watchdog counts a pause or holds a queue (or released one after ``since``)."""
-        armed = self._armed()
-        return not (self.storm.any() or self.wd_paused_s[armed].any() or (self.wd_until[armed] > since).any())
+        wd = self.watchdog
+        armed = wd.armed(self.sc, self.t)
+        return not (self.storm.any() or wd.paused_s[armed].any() or (wd.until[armed] > since).any())
 
     def _memo_key(self, dt: float, idx: I64) -> bytes:
         """The inputs of the coming epoch of active rows ``idx`` as bytes, for a quiet fabric (``_quiet``:
@@ -1119,7 +330,7 @@ class EpochEngine:
         t0 = self.t
         paused = np.flatnonzero(self.u_jp)
         floats, ints = self._key_columns(idx)
-        tr = self._transient_state(t0)
+        tr = self.transients.state(t0)
         return b"".join((np.array([dt]).tobytes(), np.array([paused.size, idx.size, tr[0].size]).tobytes(),
                          paused.tobytes(), self.u_jp[paused].tobytes(), floats.tobytes(),
                          np.round(self.fl.start[idx] - t0, 12).tobytes(), ints.tobytes(),
@@ -1135,18 +346,6 @@ class EpochEngine:
         ints = np.stack([fl.pid[idx], fl.src[idx], fl.dst[idx], fl.cc[idx], fl.np_on[idx], fl.routed[idx]])
         return floats, ints
 
-    def _transient_state(self, t0: float) -> tuple[I64, F64, F64, F64]:
-        """The start transients running (``_transients``): queues, onsets relative to ``t0`` (to the ps), N, span."""
-        tr_q = self.tr_q
-        return tr_q, np.round(self.tr_on[tr_q] - t0, 12), self.tr_n[tr_q], self.tr_d[tr_q]
-
-    def _restore_transients(self, t0: float, state: tuple[I64, F64, F64, F64]) -> None:
-        """The start transients of a ``_transient_state`` taken relative to ``t0`` run again (a replay)."""
-        tr_q, tr_rel, tr_n, tr_d = state
-        self.tr_on[self.tr_q] = np.nan
-        self.tr_q = tr_q
-        self.tr_on[tr_q], self.tr_n[tr_q], self.tr_d[tr_q] = t0 + tr_rel, tr_n, tr_d
-
     def _idle(self, dt: float, quiet: bool) -> bool:
         """Nothing to compute: no flow sends in this epoch, no pause is asserted, and the fabric is ``quiet``
         (no storm, no watchdog counting or holding a queue): idle gaps between bursts and collectives cost one
@@ -1154,375 +353,23 @@ class EpochEngine:
         fl, t0 = self.fl, self.t
         if not quiet or self.u_jp.any():
             return False
-        return not bool(((fl.start < _tick(t0 + dt)) & (fl.remaining > 0)).any())
-
-    def _space(self, res_q: I64, res_p: I64, jp: I64) -> tuple[_Space, I64, I64, I64]:
-        """The epoch's compressed index spaces and the flows' columns in them (queue, port, ingress slot)."""
-        sc, n = self.sc, self.sc.n_ports
-        npq = n * QUEUES
-        mark, lut = self._scratch(2 * npq + n + 1)
-        uniq, ranks = _compress(np.concatenate([res_q.reshape(-1), res_p.reshape(-1)]), mark, lut)
-        pq, pres = ranks[:res_q.size].reshape(res_q.shape), ranks[res_q.size:].reshape(res_q.shape)
-        nq = int(np.searchsorted(uniq, npq))
-        smark, slut = self._scratch(npq + 1)
-        if self.storm.any():  # a storming NIC pauses its link whether or not a flow crosses it
-            prios = sc.pfc_enabled | sc.pfc_enabled[sc.peer]
-            smark[np.flatnonzero((self.storm[:, None] & prios).reshape(-1))] = True
-        slots, jpc = _compress(jp.reshape(-1), smark, slut)
-        slots = slots.copy()
-        slots[-1] = 0  # the dummy slot gathers port 0's knobs; nothing is ever counted there
-        sp = _Space(uniq=uniq, nq=nq, qid=uniq[:nq], slots=slots, n_slots=slots.size - 1)
-        return sp, pq, pres, jpc.reshape(jp.shape)
+        return not bool(((fl.start < tick(t0 + dt)) & (fl.remaining > 0)).any())
 
     def _active(self, dt: float) -> tuple[I64, F64]:
         """The rows that send in the coming epoch of ``dt`` and the share of it each one sends for."""
         fl, t0 = self.fl, self.t
-        t1 = _tick(t0 + dt)
+        t1 = tick(t0 + dt)
         act = np.flatnonzero((fl.start < t1) & (fl.remaining > 0) & fl.routed)
         frac = np.clip((t1 - np.maximum(fl.start[act], t0)) / dt, 0.0, 1.0)
         keep = frac > 1e-9
         return act[keep], frac[keep]
 
-    def _compute(self, dt: float, rec: _EpochCounts, idx: I64, fr: F64) -> _Progress:
-        """The epoch of ``dt`` for the active rows ``idx`` sending ``fr`` of it (``_active``)."""
-        sc, fl, n = self.sc, self.fl, self.sc.n_ports
-        npq = n * QUEUES
-        t0, t1 = self.t, _tick(self.t + dt)
-        # the epoch's paths (flows of one path share all per-hop columns): per-hop work is per path
-        if self._path_scratch[0].size < self.paths.size:  # grown geometrically with the path table
-            grown = 2 * self.paths.size
-            self._path_scratch = (np.zeros(grown, dtype=bool), np.zeros(grown, dtype=np.int64))
-        used_paths, path = _compress(fl.pid[idx], *self._path_scratch, dummy=False)
-        tbl = self.paths
-        res_q, res_p, jp, s_f = (tbl.res_q[used_paths], tbl.res_p[used_paths], tbl.jp[used_paths],
-                                 tbl.sink[used_paths])
-        sp, pq, pres, jpc = self._space(res_q, res_p, jp)
-        nq, qid, qport, n_j = sp.nq, sp.qid, sp.qport, sp.n_slots + 1
-        cap, stormed, held = self._capacities(sp, t0)  # before the watchdog: a queue it stops now obeys this epoch
-        together = _shared(fl.start[idx])  # rows that start at one instant with another (a launch, a fan-in)
-        cap[:nq] *= self._transients(sp, idx, path, pq, t0, t1, together)
-        eventful = self._watchdog(t0, t1, rec)
-        k_res = cap.size
-        dummy = k_res - 1
-        width = pq.shape[1]
-        demand = np.minimum(np.minimum(fl.nic_rate[idx], fl.max_rate[idx]),
-                            fl.remaining[idx] / np.maximum(fr * dt, 1e-12))
-        rows_res, rows_q, rows_j, n_p = np.concatenate([pq, pres], axis=1), pq, jpc, used_paths.size
-        v_f, e_f = res_q >= 0, res_p >= 0
-        # unroutable: ends at a dead port
-        dead = np.asarray((~v_f[:, 1:] & ~s_f[:, :-1] & e_f[:, :-1]).any(axis=1))[path]
-        demand = np.where(dead, 0.0, demand)
+    def _compute(self, dt: float, rec: EpochCounts, idx: I64, fr: F64) -> Progress:
+        """The epoch of ``dt`` for the active rows ``idx`` sending ``fr`` of it (``_active``): ``EpochCompute``."""
+        return EpochCompute(self, dt, rec, idx, fr).run()
 
-        def per_path(values: F64, on: I64, size: int = k_res) -> F64:
-            return _per_resource(values, path, on, size)
-
-        # fair shares of the epoch's bytes: a flow that sends for a fraction of the epoch offers that fraction
-        # of its demand (flows that come and go in an epoch do not all overlap), then sends at rate = share / fr
-        # ... but a resource carries bytes only while one of its flows sends: over the epoch, its line rate
-        # times the longest share of it any of them is active (flows that all start late, an incast or a
-        # collective step mid-epoch, cannot fill the part of the epoch before them)
-        span = np.zeros(k_res)
-        if fr.size:
-            span_p = np.zeros(n_p)
-            np.maximum.at(span_p, path, fr)
-            np.maximum.at(span, rows_res.reshape(-1), np.repeat(span_p, rows_res.shape[1]))
-        cap_e = np.where(span > 0, cap, 0.0) * span
-        avg, share = max_min(demand * fr, rows_res, cap_e, (path, rows_res))
-        rate, share = avg / fr, share / fr
-        served = per_path(rate * fr, rows_res)
-        inst, arrivals = self._send_rates(idx, path, rows_res, cap, span, demand, rate, share, fr, dt, together)
-
-        # bottleneck column: the first saturated resource of a flow limited below its demand (queue and port
-        # resources are distinct ids, so one count serves both)
-        # saturated over the epoch, not only while its flows overlap: open-loop flows that come and go in
-        # an epoch congest a queue now and then (its tail, below) without holding it at an operating point
-        sat = served >= SATURATED * cap_e
-        limited = rate < demand * (1 - 1e-6)
-        rows_p = rows_res[:, width:]
-        # a queue full only because its peer pauses it, with a saturated queue or port further on, is no
-        # bottleneck of its own: the pause is that downstream excess coming back, and the excess must stay
-        # (or the pause would lapse every other epoch: a 2:1 onto one port paused half of one epoch, none of
-        # the next). The last one with nothing saturated beyond (a storm's pause, a victim's head-of-line
-        # block) is one
-        full = (sat[rows_q] | sat[rows_p]) & v_f
-        beyond = np.zeros_like(full)
-        beyond[:, :-1] = np.logical_or.accumulate(full[:, :0:-1], axis=1)[:, ::-1]
-        at_sat = full & ~(held[rows_q] & beyond)
-        # a limited flow's bottleneck: the saturated column with the smallest equal share
-        level = cap / np.maximum(per_path(np.ones(idx.size), rows_res), 1)  # the dummy's is infinite
-        col_level = np.where(at_sat, np.minimum(level[rows_q], level[rows_p]), np.inf)
-        # ties (a flow held as much by its NIC as by the port it ends at) go upstream: the first limiter paces
-        # what the later one receives, so only the first one queues
-        lowest = col_level.min(axis=1, keepdims=True)
-        first_low = np.argmax(col_level <= lowest * (1 + 1e-9), axis=1)
-        bcol = np.where(limited & np.asarray(at_sat.any(axis=1))[path], first_low[path], width)
-        bsink = s_f[path, np.minimum(bcol, width - 1)] & (bcol < width)
-        ccol = np.where(bsink, bcol - 1, bcol)  # a slow receiver is marked at the leaf port feeding it
-        cpq = np.where(ccol < width, rows_q[path, np.minimum(ccol, width - 1)], dummy)
-        cpq_e = np.minimum(cpq, max(nq - 1, 0))
-        pmax = sc.ecn_pmax.reshape(-1)[qid]
-        controlled = fl.cc[idx] & (cpq < nq) & (pmax[cpq_e] > 0 if nq else False) & (cap[cpq] > 0)
-        # a flow offers its demand up to its bottleneck column (unless DCQCN holds it to its rate there) and
-        # its rate beyond: per-hop sums need only sums over groups of flows alike in path, bottleneck column
-        # and control
-        g_key = (path * (width + 1) + bcol) * 2 + controlled
-        size = n_p * (width + 1) * 2
-        if self._group_scratch[0].size < size:  # grown geometrically, as the path scratch
-            self._group_scratch = (np.zeros(2 * size, dtype=bool), np.zeros(2 * size, dtype=np.int64))
-        g_used, grp = _compress(g_key, *self._group_scratch, dummy=False)
-        n_g = g_used.size
-        g_first = np.empty(n_g, dtype=np.int64)
-        g_first[grp[::-1]] = np.arange(grp.size - 1, -1, -1)  # each group's first flow
-        g_path = path[g_first]
-        gq, gj, g_eg = rows_q[g_path], rows_j[g_path], e_f[g_path]
-        g_jp_ok = gj < n_j - 1  # the dummy slot stands for "no ingress" (source NICs)
-
-        def gsum(values: F64) -> F64:
-            return np.asarray(np.bincount(grp, weights=values, minlength=n_g), dtype=float)[:, None]
-
-        up_to = (np.arange(width)[None, :] <= bcol[g_first][:, None]) & ~controlled[g_first][:, None]
-        rate_fr = rate * fr
-        off = np.where(up_to, gsum(demand), gsum(rate))  # sum of the group's offered load per column
-        off_fr = np.where(up_to, gsum(demand * fr), gsum(rate_fr))  # the same weighted by time sending
-        flat_gq = gq.reshape(-1)
-        s_r = per_path(rate_fr, rows_q)
-        o_r = np.bincount(flat_gq, weights=off_fr.reshape(-1), minlength=k_res)
-        excess = np.maximum(o_r - cap_e, 0.0) * (o_r > cap_e * (1 + 1e-6))
-        excess[dummy] = 0.0
-
-        # thresholds per ingress x PG slot
-        slots, sport = sp.slots, sp.sport
-        mtu_j = sc.mtu[sport].astype(float)
-        lossless = sc.pfc_enabled.reshape(-1)[slots]
-        buf = self._port_buffer()
-        has_ex = (excess[gq] > 0) & g_jp_ok
-        cong_jp = np.bincount(gj[has_ex], minlength=n_j) > 0
-        sw_of_jp = sc.switch_of[sport]
-        m_sw = np.bincount(np.maximum(sw_of_jp, 0), weights=cong_jp & (sw_of_jp >= 0),
-                           minlength=max(sc.buffer_bytes.size, 1))
-        m_j = np.where(sw_of_jp >= 0, np.maximum(m_sw[np.maximum(sw_of_jp, 0)], 1), 1)
-        alpha = sc.alpha.reshape(-1)[slots]
-        dyn = alpha * buf[sport] / (1 + alpha * m_j)
-        xoff_set, xon_set = sc.xoff.reshape(-1)[slots], sc.xon.reshape(-1)[slots]
-        xoff = np.where(np.isnan(xoff_set), dyn, xoff_set)
-        xon = np.where(np.isnan(xon_set), np.maximum(xoff - 2 * mtu_j, 0.0), xon_set)
-        lossy_limit = np.full(k_res, float(NIC_RX_BUFFER))
-        lossy_limit[:nq] = buf[qport] * LOSSY_LIMIT_ALPHA / (1 + LOSSY_LIMIT_ALPHA)
-
-        # uncontrolled excess: ingress pauses (lossless) or tail drops (lossy)
-        ll_h = lossless[gj] & g_jp_ok
-        o_jp = np.bincount(gj[has_ex], weights=off_fr[has_ex], minlength=n_j)
-        s_jp = per_path(rate_fr, np.where((excess[rows_q] > 0) & (rows_j < n_j - 1), rows_j, n_j - 1), n_j)
-        s_jp[-1] = 0.0
-        c_up = sc.capacity[sc.peer[sport]]
-        o_link = np.minimum(o_jp, c_up)  # arrivals: at most the link's rate
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u_unc = np.where(lossless & (o_link > 0), np.clip(1 - s_jp / o_link, 0.0, 1.0), 0.0)
-            share_in = np.where(o_jp[gj] > 0, off / np.maximum(o_jp[gj], 1e-9), 0.0)
-            share_q = np.where(o_r[gq] > 0, off / np.maximum(o_r[gq], 1e-9), 0.0)
-        # bytes held for a queue that drains nothing (its peer pauses it for good: a storm, or the deadlock
-        # spreading from one) never leave the ingress's share of the buffer: it stays above XON, paused
-        stuck = np.bincount(gj[has_ex & ll_h & (cap[gq] <= 0)], minlength=n_j) > 0
-        u_unc = np.where(stuck & lossless, 1.0, u_unc)
-        hold = np.where(ll_h, (xoff[gj] + xon[gj]) / 2 * share_in, lossy_limit[gq] * share_q)
-        hold = np.where(has_ex, hold, 0.0)
-        q_ex = np.bincount(flat_gq, weights=hold.reshape(-1), minlength=k_res)
-        lossy_drop = np.where(has_ex & ~ll_h & g_eg, (off_fr - gsum(rate_fr)) * dt, 0.0)
-
-        # ECN-controlled congested queues: the DCQCN operating point
-        at_ctl = cpq[controlled]
-        n_cc = np.bincount(at_ctl, minlength=k_res)[:nq]
-        mtu_q = sc.mtu[qport].astype(float)
-
-        def mean_at(values: F64) -> F64:
-            total = np.bincount(at_ctl, weights=values[idx][controlled], minlength=k_res)[:nq]
-            return np.asarray(total / np.maximum(n_cc, 1))
-
-        c_pk = cap[:nq] / mtu_q
-        p_star = dcqcn_fixed_point(n_cc.astype(float), c_pk, mean_at(fl.rai) / mtu_q, mean_at(fl.tau_alpha_s),
-                                   mean_at(fl.timer_s), mean_at(fl.byte_reset) / mtu_q)
-        kmin, kmax = sc.ecn_kmin.reshape(-1)[qid], sc.ecn_kmax.reshape(-1)[qid]
-        pm = np.maximum(pmax, 1e-12)
-        q_star = np.where(p_star >= pm, kmax, kmin + p_star / pm * (kmax - kmin))
-        r_mean, r_99, util, r_mark = response(n_cc.astype(float))
-        ctl_q = (n_cc > 0) & (excess[:nq] == 0)
-        q_ctl = kmin + r_mean * (q_star - kmin)
-        q_ctl99 = kmin + r_99 * (q_star - kmin)
-
-        # unsaturated queues: M/G/1 (Pollaczek-Khinchine), depth exponential around that mean. The jobs are
-        # packets for flows sending through the epoch, and a whole flow (its bytes this epoch) for one that
-        # starts or ends in it, arriving at line rate as one train (an aggregate row's train is one member's
-        # share): train = bytes-weighted E[S^2] / E[S]. Where DCQCN flows cross a marking queue, what passes
-        # Kmin is pulled back within the reaction's overshoot C t_r (the bursts' term with one extra train at
-        # line rate): the excursion ramps up to it and back, so above Kmin the depth decays with scale C t_r / 2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.clip(np.where(cap_e[:nq] > 0, s_r[:nq] / cap_e[:nq], 0.0), 0.0, RHO_MAX)
-        sent = rate * fr * dt
-        # flows that start at one instant (a collective's launch or step, an incast's fan-in) are no Poisson
-        # arrivals: how they overlap is known, and the bursts compute it; they queue here as packets only
-        transient = ((fl.start[idx] >= t0) | (sent >= fl.remaining[idx] * (1 - 1e-9))) & ~together
-        x2 = per_path(np.where(transient, sent * sent / fl.members[idx], 0.0), rows_q)[:nq]
-        x_steady = per_path(np.where(transient, 0.0, sent), rows_q)[:nq]
-        x_all = per_path(sent, rows_q)[:nq]
-        # a queue fed through one link no faster than its own drains as it fills: only overlapping ingresses
-        # queue. P-K for N_eff = (sum x)^2 / sum x^2 equal sources over their ingresses, scaled by 1 - 1/N_eff
-        # (0 for one source, M/G/1 for many)
-        pair, pair_of = np.unique((rows_q * n_j + rows_j).reshape(-1), return_inverse=True)
-        x_pair = np.bincount(pair_of.reshape(-1), weights=np.repeat(np.bincount(path, weights=sent, minlength=n_p),
-                                                                   width), minlength=pair.size)
-        x_sq = np.bincount(pair // n_j, weights=x_pair * x_pair, minlength=k_res)[:nq]
-        overlap = np.where(x_all > 0, 1 - x_sq / np.maximum(x_all * x_all, 1e-30), 0.0)
-        # steady flows send at constant rates: N such streams whose rates fit the line never queue more than
-        # N packets (N*D/D/1), so the packets' part of P-K is held to N MTU / 2 and, with no trains, so is
-        # the depth (no tail beyond N MTU)
-        pk = rho**2 / (2 * (1 - rho)) * np.clip(overlap, 0.0, 1.0)
-        n_steady = per_path((~transient).astype(float), rows_q)[:nq]
-        bound = np.maximum(n_steady, 1) * mtu_q
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q_trains = np.where(x_all > 0, x2 / x_all, 0.0) * pk
-            q_pkts = np.where(x_all > 0, x_steady / x_all, 1.0) * mtu_q * pk
-        q_free = q_trains + np.minimum(q_pkts, bound / 2)
-        bounded = x2 == 0
-        cc_f = fl.cc[idx].astype(float)
-        n_react = per_path(cc_f, rows_q)[:nq]
-        t_react = per_path(cc_f * reaction_s(fl.rtt_s[idx], fl.cnp_s[idx], fl.cut_s[idx]), rows_q)[:nq]
-        t_react = t_react / np.maximum(n_react, 1)
-        above = np.where((n_react > 0) & (pmax > 0), np.minimum(q_free, cap[:nq] * t_react / 2), q_free)
-        reach = np.exp(-kmin / np.maximum(q_free, 1e-9))  # P(q > Kmin)
-        q_unsat = q_free * (1 - reach) + reach * above
-        q_unsat99 = np.where(reach <= 0.01, q_free * math.log(100),
-                             kmin + above * (math.log(100) + np.log(np.maximum(reach, 1e-300))))
-        q_unsat99 = np.where(bounded, np.minimum(q_unsat99, bound), q_unsat99)
-        q_mean = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl, q_unsat))
-        q_99 = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl99, q_unsat99))
-        # marks: the fixed point's at a controlled queue; a queue held by excess marks at its depth; an
-        # unsaturated one over its tail (its mean alone sits below any Kmin and would never mark)
-        mark = np.where(excess[:nq] > 0, red_probability(q_mean, kmin, kmax, pmax),
-                        np.where(bounded & (bound <= kmin), 0.0, red_tail_mean(q_free, above, kmin, kmax, pmax)))
-        mark = np.where(ctl_q, np.minimum(p_star * r_mark, 1.0), mark)
-        mark = np.where(pmax > 0, mark, 0.0)
-
-        # utilisation below line rate at DCQCN-controlled bottlenecks
-        eta = np.where(ctl_q, util, 1.0)
-        rate = rate * np.where(controlled, eta[cpq_e] if nq else 1.0, 1.0)
-
-        # pauses from the tail of controlled queues (exponential tail between mean and p99)
-        gq_e = np.minimum(gq, max(nq - 1, 0))
-        tail = g_jp_ok & (gq < nq) & ~has_ex
-        i_mean = np.bincount(gj[tail], weights=(q_mean[gq_e] * share_q)[tail], minlength=n_j)
-        i_99 = np.bincount(gj[tail], weights=(q_99[gq_e] * share_q)[tail], minlength=n_j)
-        beta = np.maximum(i_99 - i_mean, 1.0) / math.log(50)
-        u_tail = np.where(lossless & (i_99 > 0), np.clip(0.5 * np.exp(-(xoff - i_mean) / beta), 0.0, 1.0), 0.0)
-        u_tail = np.where(u_tail < 1e-6, 0.0, u_tail)  # below one microsecond per second: none
-
-        # NIC storms: the NIC's ingress asserts pause on its PFC priorities (priority 3 when none is set)
-        storm_u = np.zeros(n_j)
-        if self.storm.any():
-            prios = sc.pfc_enabled | sc.pfc_enabled[sc.peer]
-            storm_u[:-1] = (self.storm[:, None] & prios).reshape(-1)[slots[:-1]]
-        u_new = np.maximum(np.maximum(u_unc, u_tail), storm_u)
-        s_in = per_path(rate_fr, rows_j, n_j)
-        s_in[-1] = 0.0  # the dummy slot: source NICs have no ingress
-        need = 2 * c_up * sc.delay_s[sport] + 2 * mtu_j + c_up * RESPONSE_US
-        short = np.where(lossless, np.maximum(need - sc.headroom.reshape(-1)[slots], 0.0), 0.0)
-        hyst = np.maximum(xoff - xon, mtu_j)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cycle = hyst / np.maximum(o_link - s_jp, 1.0) + hyst / np.maximum(s_jp, 1.0)
-            events = np.where(u_unc > 0, dt / cycle, 0.0) + u_tail * dt / (hyst / np.maximum(s_in, 1.0))
-        t_refresh = PAUSE_QUANTA_BITS / np.maximum(c_up * 8, 1.0) / 2
-        u_jp = np.zeros(npq)
-        u_jp[slots[:-1]] = u_new[:-1]
-        self.u_jp = u_jp
-        paused = u_new
-        frames = events + paused * dt / t_refresh
-        hr_drop = events * short * (paused > 0)
-
-        # bursts of flows that start in this epoch
-        new = (fl.start[idx] >= t0) & (fl.start[idx] < t1)
-        burst_peak = np.zeros(nq)
-        burst_marks = np.zeros(nq)
-        if new.any():  # flows starting within one BURST_WINDOW of each other arrive together
-            sel = np.flatnonzero(new)
-            window = np.floor((fl.start[idx[sel]] - t0) / BURST_WINDOW_S).astype(np.int64)
-            ctx = _BurstContext(sp, cap, lossy_limit, mtu_q, kmin, kmax, pmax, xoff, xon, need,
-                                sc.headroom.reshape(-1)[slots], lossless, u_unc)
-            on = path[sel]
-            self._bursts(idx[sel], np.unique(window, return_inverse=True)[1].reshape(-1), rows_q[on], rows_j[on],
-                         rows_j[on] < n_j - 1, e_f[on], ctx, dt, rec, burst_peak, burst_marks)
-
-        # watchdog drop of stormed queues: what they send is lost
-        st_rows = e_f & (rows_q < nq) & stormed[np.minimum(rows_q, max(nq - 1, 0))]
-        lost = np.asarray(st_rows.any(axis=1))[path]
-
-        # counters
-        bytes_f = rate * fr * dt
-        tx_q = per_path(bytes_f, np.where(e_f, rows_q, dummy))[:nq]
-        drop_st = per_path(bytes_f, np.where(st_rows, rows_q, dummy))[:nq]
-        tx_q2 = tx_q - drop_st
-        rec.add("queue", "q{}_tx_bytes", qid, tx_q2, True)
-        rec.add("queue", "q{}_tx_pkts", qid, tx_q2 / mtu_q, True)
-        marked = np.minimum(tx_q2 * mark + burst_marks * mtu_q, tx_q2)  # what a watchdog drops leaves unmarked
-        rec.add("queue", "q{}_ecn_marked_bytes", qid, marked, True)
-        rec.add("queue", "q{}_ecn_marked_pkts", qid, marked / mtu_q, True)
-        ld = np.bincount(flat_gq, weights=lossy_drop.reshape(-1), minlength=k_res)[:nq] + drop_st
-        rec.add("queue", "q{}_drop_bytes", qid, ld, True)
-        rec.add("queue", "q{}_drop_pkts", qid, ld / mtu_q, True)
-        peer_q = sc.peer[qport]
-        rec.add_ports("tx_octets", qport, tx_q2, n)
-        rec.add_ports("tx_ucast_pkts", qport, tx_q2 / mtu_q, n)
-        rec.add_ports("rx_octets", peer_q, tx_q2, n)
-        rec.add_ports("rx_ucast_pkts", peer_q, tx_q2 / mtu_q, n)
-        rec.add_ports("tx_discards", qport, ld / mtu_q, n)  # packets, as IF-MIB's ifOutDiscards
-        in_bytes = per_path(bytes_f, rows_j, n_j)[:-1]
-        real = slots[:-1]
-        rec.add("prio", "rx_pg{}_bytes", real, in_bytes, True)
-        rec.add("prio", "rx_pg{}_pkts", real, in_bytes / mtu_j[:-1], True)
-        pause_us = paused[:-1] * dt * 1e6
-        peer_slot = sc.peer[sport[:-1]] * QUEUES + real % QUEUES
-        rec.add("prio", "tx_pfc{}_pause_us", real, pause_us, True)
-        rec.add("prio", "tx_pfc{}_frames", real, frames[:-1], True)
-        rec.add("prio", "rx_pfc{}_pause_us", peer_slot, pause_us, True)  # a MAC counts what it receives, obeyed or not
-        rec.add("prio", "rx_pfc{}_frames", peer_slot, frames[:-1], True)
-        rec.add_ports("rx_discards", sport[:-1], hr_drop[:-1] / mtu_j[:-1], n)
-
-        # ECN at the receiver, CNPs, RP
-        hop_mark = np.where(e_f & (rows_q < nq), mark[np.minimum(rows_q, max(nq - 1, 0))], 0.0)
-        p_e2e = (1 - np.exp(np.log1p(-np.minimum(hop_mark, 1 - 1e-12)).sum(axis=1)))[path]
-        delivered = np.where(lost, 0.0, bytes_f)
-        marked_f = delivered / sc.mtu[fl.dst[idx]] * p_e2e
-        cnp = np.where(fl.np_on[idx], np.minimum(fr * dt / fl.cnp_s[idx], marked_f), 0.0)
-        rec.add_ports("np_ecn_marked_roce_packets", fl.dst[idx], marked_f, n)
-        rec.add_ports("np_cnp_sent", fl.dst[idx], cnp, n)
-        rec.add_ports("rp_cnp_handled", fl.src[idx], np.where(fl.cc[idx], cnp, 0.0), n)
-        rec.occupancy = (qid, q_mean)
-        rec.watermark = (qid, np.maximum(q_99, burst_peak))
-
-        # flow progress and ground truth
-        before = fl.remaining[idx]
-        left = np.maximum(before - delivered, 0.0)
-        finished = (left < 1.0) & (delivered > 0)  # under a byte left is float dust: the flow is done
-        fi = idx[finished]
-        on = path[finished]
-        pf = np.minimum(rows_q[on], max(nq - 1, 0))
-        qdelay = np.where(e_f[on] & (rows_q[on] < nq), q_mean[pf] / np.maximum(cap[pf], 1.0), 0.0).sum(axis=1)
-        done_rel = np.maximum(fl.start[fi] - t0, 0.0) + before[finished] / np.maximum(inst[finished], 1e-9)
-        # an aggregate row's members arrive one after another over its window, as a mix's flows do: each sends
-        # the row's mean size at what one arrival gets next to the row's other members (it was the row's spread
-        # rate: a member took window / members whatever the load, so a light mix's FCTs followed the live
-        # engine's tick, slowdown 30 at 0.25 s ticks, 2.5 at 0.01 s)
-        agg = fl.members[fi] > 1
-        each = inst[finished]
-        if agg.any():
-            rows = np.flatnonzero(finished)[agg]
-            each = each.copy()
-            each[agg] = arrivals.rates(rows, rate[rows] * fr[rows] / fl.members[idx[rows]])
-        fct = np.where(agg, fl.size[fi] / fl.members[fi] / np.maximum(each, 1e-9),
-                       done_rel - (fl.start[fi] - t0)) + qdelay + fl.rtt_s[fi] / 2
-        eventful = eventful or bool(new.any()) or bool(finished.any()) or bool((fr < 1).any())
-        return _Progress(delivered, np.where(lost, 0.0, rate), finished, done_rel, fct, eventful)
-
-    def _advance_rows(self, idx: I64, pr: _Progress, t0: float, t1: float) -> None:
-        """Apply an epoch's ``_Progress`` to its rows ``idx`` (computed now, or replayed from the memo)."""
+    def _advance_rows(self, idx: I64, pr: Progress, t0: float, t1: float) -> None:
+        """Apply an epoch's ``Progress`` to its rows ``idx`` (computed now, or replayed from the memo)."""
         fl = self.fl
         left = np.maximum(fl.remaining[idx] - pr.delivered, 0.0)
         fl.remaining[idx] = np.where(left < 1.0, 0.0, left)
@@ -1555,79 +402,6 @@ class EpochEngine:
             for name in Completed.__dataclass_fields__:
                 del getattr(c, name)[:-COMPLETED_KEEP]
 
-    def _send_rates(self, idx: I64, path: I64, rows_res: I64, cap: F64, span: F64, demand: F64, rate: F64,
-                    share: F64, fr: F64, dt: float, together: B) -> tuple[F64, _Arrivals]:
-        """Each row's rate while it sends (what its completion time and FCT follow), at most its NIC's and the
-        slowest line on its path: its max-min share among the epoch's rows, except for a row that finishes
-        within the epoch on its own start (an open-loop arrival: a mix's flow, a storage request; or the end of
-        one under way). Such a row overlaps the others only part of the time: on each resource it shares the
-        line with the rows that send throughout (those that do not finish, each as present as the part of the
-        epoch it is active) after the load of those that come and go, (C - X / span) / (1 + n), the smallest on
-        its path. With only arrivals that is processor sharing (C (1 - rho)), with long flows under way their
-        equal split. (The max-min share split it with every row of the epoch, as if all of them overlapped: ten
-        1 MB flows 1 ms apart into one NIC took 5-10x their line-rate time at 5-20 ms epochs, tier F 1.06x.)
-        Also returns the epoch's ``_Arrivals``, which times an aggregate's member flows."""
-        fl = self.fl
-        line = np.minimum(fl.nic_rate[idx], cap[rows_res].min(axis=1)[path])
-        inst = np.minimum(line, np.maximum(share, rate))
-        finishing = (rate > 0) & (rate * fr * dt >= fl.remaining[idx] * (1 - 1e-9))
-        arrivals = _Arrivals(fl, idx, path, rows_res, cap, span, rate, fr, finishing)
-        alone = np.flatnonzero(finishing & ~together & (rate >= demand * (1 - 1e-6)))
-        if alone.size:
-            inst[alone] = arrivals.rates(alone, rate[alone] * fr[alone])
-        return np.asarray(inst, dtype=float), arrivals
-
-    def _transients(self, sp: _Space, idx: I64, path: I64, pq: I64, t0: float, t1: float, together: B) -> F64:
-        """Per queue of the epoch (``sp.qid``): the share of its line rate DCQCN's start transient leaves it.
-        Flows with DCQCN that start at one instant (an incast, a collective's step) and arrive at an ECN-marking
-        queue faster than it drains start one there (``TRANSIENT_LOST`` with N = their arrival over the queue's
-        line rate); it lasts while one of them sends, and a new start replaces it. ``together``: which rows share
-        their start with another."""
-        fl, sc = self.fl, self.sc
-        nq, qid = sp.nq, sp.qid
-        if nq == 0:
-            return np.ones(0)
-        start = fl.start[idx]
-        rows_q = pq[path]
-        on_q = rows_q < nq
-        new = (start >= t0) & fl.cc[idx] & together
-        if new.any():
-            hop = on_q & new[:, None]
-            q = rows_q[hop]
-            # at the rate they start with: flows a NIC starts together share its line (an all-to-all's sender)
-            _, by_src, n_src = np.unique(fl.src[idx][new], return_inverse=True, return_counts=True)
-            r0 = np.zeros(idx.size)
-            r0[new] = np.minimum(fl.max_rate[idx][new], fl.nic_rate[idx][new] / n_src[by_src.reshape(-1)])
-            arrive = np.bincount(q, weights=np.broadcast_to(r0[:, None], hop.shape)[hop], minlength=nq)
-            nbytes = np.bincount(q, weights=np.broadcast_to(fl.remaining[idx][:, None], hop.shape)[hop], minlength=nq)
-            first = np.full(nq, np.inf)
-            np.minimum.at(first, q, np.broadcast_to(start[:, None], hop.shape)[hop])
-            # as many flows as their arrival is times the line rate (N flows at line rate: N; one 400G flow into a
-            # 100G queue: 4, as tier F loses about as much time there as 4 flows starting together)
-            over = arrive / np.maximum(sc.capacity[qid // QUEUES], 1.0)
-            onset = (sc.ecn_pmax.reshape(-1)[qid] > 0) & (over > 1 + 1e-9)
-            self.tr_on[qid[onset]] = first[onset]
-            self.tr_n[qid[onset]] = over[onset]
-            # the group's own span: its bytes at line rate plus what the transient loses meanwhile (T = D + L(T))
-            d, n_on = nbytes[onset] / sc.capacity[qid[onset] // QUEUES], over[onset]
-            self.tr_d[qid[onset]] = d + transient_lost(d + transient_lost(d, n_on), n_on)
-        on = self.tr_on[qid]
-        # the flows that started it still send (a queue no row of the epoch crosses has none left)
-        started = on_q & (start[:, None] == on[np.minimum(rows_q, nq - 1)])
-        alive = np.bincount(rows_q[started], minlength=nq) > 0
-        keep = alive & (t0 - on < TRANSIENT_T[-1])
-        self.tr_on[self.tr_q] = np.nan  # those of the last epoch, and this epoch's queues as they now stand
-        self.tr_on[qid] = np.where(keep, on, np.nan)
-        self.tr_q = qid[keep]
-        share = np.ones(nq)
-        if keep.any():
-            on_k, n_k = on[keep], self.tr_n[qid[keep]]
-            a, b = np.maximum(t0, on_k), np.minimum(t1, on_k + self.tr_d[qid[keep]])
-            ends = transient_lost(np.concatenate([b - on_k, a - on_k]), np.concatenate([n_k, n_k]))
-            lost = ends[:on_k.size] - ends[on_k.size:]
-            share[keep] = np.where(b > a, np.clip(1 - lost / np.maximum(b - a, 1e-12), 0.0, 1.0), 1.0)
-        return share
-
     def _port_buffer(self) -> F64:
         """Per port: its switch's shared buffer (what dynamic thresholds divide), a NIC's receive buffer."""
         sc = self.sc
@@ -1637,149 +411,9 @@ class EpochEngine:
             self._buffer = (sc, np.asarray(buf, dtype=float))
         return self._buffer[1]
 
-    def _bursts(self, fidx: I64, window: I64, pq: I64, jpc: I64, jp_ok: B, egress: B, ctx: _BurstContext,
-                dt: float, rec: _EpochCounts, peak_out: F64, marks_out: F64) -> None:
-        """§A.3 step 3 for the flows that start in this epoch: peak per queue, pauses/drops per ingress. Flows
-        of one ``window`` (0, 1, ...: starts within one BURST_WINDOW) arrive together; windows are separate
-        bursts, computed at once over (window, queue) pairs."""
-        fl, sc = self.fl, self.sc
-        sp = ctx.space
-        nq, n_j = sp.nq, sp.n_slots + 1
-        w = egress & (pq < nq)
-        # (window, queue) pairs the bursts cross, numbered compactly: window x nq + queue -> 0..n_v-1
-        size = (int(window.max()) + 1) * nq
-        if self._burst_scratch[0].size < size:
-            self._burst_scratch = (np.zeros(2 * size, dtype=bool), np.zeros(2 * size, dtype=np.int64))
-        vu, flat = _compress((window[:, None] * nq + pq)[w], *self._burst_scratch, dummy=False)
-        n_v = vu.size
-        v_queue = vu % max(nq, 1)
-
-        def per_hop(values: NDArray[Any]) -> NDArray[Any]:
-            return np.asarray(np.broadcast_to(values[:, None], pq.shape)[w])
-
-        # flows a NIC starts together share its line (an all-to-all's sender splits it over its peers)
-        _, by_src, n_src = np.unique(window * sc.n_ports + fl.src[fidx], return_inverse=True, return_counts=True)
-        r0_f = np.minimum(np.minimum(fl.nic_rate[fidx], fl.max_rate[fidx]),
-                          fl.nic_rate[fidx] / n_src[by_src.reshape(-1)])
-        bytes_f = np.minimum(fl.size[fidx], r0_f * dt)
-        start_f = fl.start[fidx]
-        end_f = start_f + bytes_f / np.maximum(r0_f, 1.0)
-        bytes_q = np.bincount(flat, weights=per_hop(bytes_f), minlength=n_v)
-        k_q = np.bincount(flat, minlength=n_v)
-        # a burst arrives at its flows' summed send rate only while they overlap: flows that start spread over
-        # the window (open-loop arrivals, an aggregate row sending its members over its window) bring their
-        # bytes over the span from the first start to the last end, so the arrival rate is bytes / span
-        first, last = np.full(n_v, np.inf), np.full(n_v, -np.inf)
-        np.minimum.at(first, flat, per_hop(start_f))
-        np.maximum.at(last, flat, per_hop(end_f))
-        # and no faster than the links it comes in on: flows sharing an ingress (a NIC's flows to many
-        # destinations, a collective's steps) arrive at most at that link's rate
-        ingress = np.where(jp_ok, jpc, n_j - 1)[w]
-        pair, pair_of = np.unique(flat * n_j + ingress, return_inverse=True)
-        pair_slot = pair % n_j
-        link = np.where(pair_slot < n_j - 1, sc.capacity[sc.peer[sp.slots[pair_slot] // QUEUES]], np.inf)
-        via = np.minimum(np.bincount(pair_of.reshape(-1), weights=per_hop(r0_f), minlength=pair.size), link)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r0_q = np.minimum(np.bincount(pair // n_j, weights=via, minlength=n_v),
-                              bytes_q / np.maximum(last - first, 1e-12))
-        c_v = ctx.cap[v_queue]
-        hot = (r0_q > c_v * (1 + 1e-6)) & (bytes_q > 0)  # one flow from a faster link is a burst too
-        if not hot.any():
-            return
-        h = np.flatnonzero(hot)  # the rest only on hot (window, queue) pairs
-        hq = v_queue[h]
-
-        def mean_q(values: F64) -> F64:
-            """Per hot (window, queue): the mean of the bursts' rows' ``values`` (given for ``fidx``)."""
-            return np.asarray((np.bincount(flat, weights=per_hop(values), minlength=n_v) / np.maximum(k_q, 1))[h])
-
-        cut_f = fl.cut_s[fidx]
-        cc_q = mean_q(fl.cc[fidx].astype(float)) > 0.5
-        t_r = mean_q(reaction_s(fl.rtt_s[fidx], fl.cnp_s[fidx], cut_f))
-        cut = mean_q(cut_f)
-        kmin, kmax, pmax = ctx.kmin[hq], ctx.kmax[hq], ctx.pmax[hq]
-        r0_h, c_h, bytes_h = r0_q[h], c_v[h], bytes_q[h]
-        bound = bytes_h * (1 - c_h / np.maximum(r0_h, 1e-9))
-        cascade = sum(np.maximum(r0_h / 2**j - c_h, 0.0) * cut for j in range(1, 7))
-        react = cc_q & (pmax > 0)
-        peak = np.zeros(n_v)
-        peak[h] = np.where(react, np.minimum(bound, kmin + (r0_h - c_h) * t_r + cascade), bound)
-        # per ingress feeding a hot queue: m distinct (queue, ingress) pairs
-        uniq = pair[hot[pair // n_j] & (pair_slot < n_j - 1)]  # hot (window, queue) x real ingress, sorted
-        uv, uj = uniq // n_j, uniq % n_j
-        uq = v_queue[uv]
-        m = np.bincount(uv, minlength=n_v)
-        per_in = peak[uv] / np.maximum(m[uv], 1)
-        xoff, xon, need, headroom = ctx.xoff[uj], ctx.xon[uj], ctx.need[uj], ctx.headroom[uj]
-        ll = ctx.lossless[uj]
-        over = ll & (per_in >= xoff)
-        stay = np.where(over, np.minimum(per_in, xoff + np.minimum(headroom, need)), per_in)
-        # what XOFF keeps out is held upstream and drains at this ingress's share; each XON->XOFF cycle
-        # lets (XOFF - XON) more in: pause time and pause events grow as XOFF falls
-        held_up = np.where(over, per_in - xoff, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t_p = held_up / np.maximum(ctx.cap[uq] / np.maximum(m[uv], 1), 1.0)
-        events = np.where(over, 1 + held_up / np.maximum(xoff - xon, ctx.mtu_q[uq]), 0.0)
-        # an ingress the epoch's steady excess pauses already: that pause is the one these bytes see (it
-        # holds the ingress between XON and XOFF from the start), not a second one on top
-        steady = ctx.paused[uj] > 0
-        t_p, events = np.where(steady, 0.0, t_p), np.where(steady, 0.0, events)
-        drop_ll = np.minimum(events * np.maximum(need - headroom, 0.0), held_up)
-        slot = sp.slots[uj]
-        jport, prio = slot // QUEUES, slot % QUEUES
-        c_up = sc.capacity[sc.peer[jport]]
-        t_refresh = PAUSE_QUANTA_BITS / np.maximum(c_up * 8, 1.0) / 2
-        frames = events + np.floor(t_p / t_refresh)
-        peer_slot = sc.peer[jport] * QUEUES + prio
-        for name, values in (("tx_pfc{}_frames", frames), ("tx_pfc{}_pause_us", np.minimum(t_p, dt) * 1e6)):
-            rec.add("prio", name, slot, values)
-            rec.add("prio", name.replace("tx_", "rx_"), peer_slot, values)
-        rec.add_ports("rx_discards", jport, drop_ll / sc.mtu[jport], sc.n_ports)
-        limit = ctx.lossy_limit[uq]
-        lossy_over = ~ll & (per_in > limit)
-        tail = np.where(lossy_over, per_in - limit, 0.0)  # a lossy queue's tail drop
-        rec.add("queue", "q{}_drop_bytes", sp.qid[uq], tail)
-        rec.add("queue", "q{}_drop_pkts", sp.qid[uq], tail / ctx.mtu_q[uq])
-        rec.add_ports("tx_discards", sp.qport[uq], tail / ctx.mtu_q[uq], sc.n_ports)
-        held = np.bincount(uv, weights=np.where(ll, stay, np.minimum(per_in, limit)), minlength=n_v)
-        np.maximum.at(peak_out, v_queue, held)
-        held_h = held[h]
-        ramp = red_mean(0.0, held_h, kmin, kmax, pmax)  # the queue sweeps 0 -> peak -> 0
-        # the bytes that cross the queue while it ramps up to the peak and drains back see the ramp
-        seen = np.minimum(bytes_h, held_h * (r0_h / np.maximum(r0_h - c_h, 1.0) + 1))
-        marks_out += np.bincount(hq, weights=seen / ctx.mtu_q[hq] * ramp, minlength=nq)
-
-    def _armed(self) -> I64:
-        """Ingress x priority slots with a PFC watchdog (cached per scenario; elsewhere nothing counts, and a
-        queue a watchdog held is restored when its watchdog is configured away)."""
-        sc = self.sc
-        if self._armed_for is not sc:
-            armed = ((~np.isnan(sc.watchdog_detect_s))[:, None] & sc.pfc_enabled).reshape(-1)
-            self._armed_slots = np.flatnonzero(armed)
-            self.wd_paused_s[~armed] = 0.0
-            self.wd_until[~armed] = np.minimum(self.wd_until[~armed], self.t)
-            self._armed_for = sc
-        return self._armed_slots
-
-    def _watchdog(self, t0: float, t1: float, rec: _EpochCounts) -> bool:
-        """Queues paused for a whole detect interval become storms for restore; counters on the port."""
-        sc = self.sc
-        armed = self._armed()
-        if armed.size == 0:
-            return False
-        port = armed // QUEUES
-        u_rx = self.u_jp[sc.peer[port] * QUEUES + armed % QUEUES]  # what the peer paused this queue
-        until = self.wd_until[armed]
-        stormed = until > t0
-        ended = (until > t0 - (t1 - t0)) & (until <= t0)
-        fully = (u_rx >= 0.99) & ~stormed
-        paused_s = np.where(fully, self.wd_paused_s[armed] + (t1 - t0), 0.0)
-        fire = fully & (paused_s >= sc.watchdog_detect_s[port])
-        self.wd_until[armed] = np.where(fire, t1 + sc.watchdog_restore_s[port], until)
-        self.wd_paused_s[armed] = np.where(fire, 0.0, paused_s)
-        rec.add_ports("pfcwd_storm_detected", port, fire.astype(float), sc.n_ports)
-        rec.add_ports("pfcwd_storm_restored", port, ended.astype(float), sc.n_ports)
-        return bool(fire.any() or ended.any())
+    def _watchdog(self, t0: float, t1: float, rec: EpochCounts) -> bool:
+        """The watchdog over the epoch from ``t0`` to ``t1`` (``PfcWatchdog.detect``, from the last epoch's pauses)."""
+        return self.watchdog.detect(self.sc, self.u_jp, self.t, t0, t1, rec)
 
     # -- ground truth -----------------------------------------------------------------------------
 
@@ -1788,6 +422,3 @@ class EpochEngine:
         from fabric.lab.physics.truth import summarise
 
         return summarise(self)
-
-
-RHO_MAX = 0.95

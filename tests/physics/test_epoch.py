@@ -191,6 +191,36 @@ def test_counters_of_one_event_agree_with_each_other(case: str) -> None:
     assert frame.port["rx_discards"].max() < frame.port["rx_ucast_pkts"].max()
 
 
+@pytest.mark.parametrize("long_epoch_s", [0.02, 0.004])
+def test_a_watchdog_restore_inside_a_longer_epoch_is_counted_once(long_epoch_s: float) -> None:
+    """The live engine changes its epoch length as the machine's load changes: a storm the watchdog restores
+    inside a long epoch is counted by the shorter epoch after it, once (it used to look back one epoch of the
+    current length only, and missed it)."""
+    wd = WatchdogKnobs(detect_ms=5, restore_ms=10)
+    port = lossless(ecn={}, watchdog=wd)
+    flows = [shapes.ShapeFlow((f"h{k}", "eth0"), ("h0", "eth0")) for k in range(4, 8)]
+    sc = shapes.leaf_spine(2, 2, 4, flows=flows, knobs=shapes.ShapeKnobs(switch_port=port, nic_port=port,
+                                                                          dcqcn=OFF))
+    engine = EpochEngine(sc, epoch_s=1e-3)
+    storm = sc.port_index("h0", "eth0")
+    engine.set_pfc_storm(storm)
+    detected = restored = 0.0
+    while not detected:
+        frame = engine.advance(1e-3)
+        detected += frame.port["pfcwd_storm_detected"].sum()
+    engine.set_pfc_storm(storm, on=False)
+    engine.epoch_s = long_epoch_s  # the restore (10 ms on) falls inside this epoch, not in its last 1 ms
+    frame = engine.advance(long_epoch_s)
+    detected += frame.port["pfcwd_storm_detected"].sum()  # the storm's pauses held upstream queues too
+    restored += frame.port["pfcwd_storm_restored"].sum()
+    engine.epoch_s = 1e-3
+    for _ in range(30):
+        frame = engine.advance(1e-3)
+        detected += frame.port["pfcwd_storm_detected"].sum()
+        restored += frame.port["pfcwd_storm_restored"].sum()
+    assert restored == detected >= 1
+
+
 def test_a_pfc_storm_without_a_watchdog_holds_every_hop_paused_in_every_epoch() -> None:
     """Without a watchdog a storm's pauses, once spread, stay: the leaf, the spine and the senders' NICs are
     paused through every epoch. Tier E used to let them lapse in a three-epoch cycle (a paused queue upstream

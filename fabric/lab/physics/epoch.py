@@ -250,6 +250,8 @@ class EpochEngine(EpochRows):
         if counting.any():
             detect = self.sc.watchdog_detect_s[np.flatnonzero(counting) // QUEUES]
             k = min(k, int((detect - self.watchdog.paused_s[counting]).min() / dt) - 1)
+        if self.watchdog.restoring(t0):
+            return 0
         ending = self.watchdog.until > t0
         if ending.any():
             k = min(k, int((self.watchdog.until[ending].min() - t0) / dt) - 1)
@@ -320,7 +322,8 @@ class EpochEngine(EpochRows):
         """No NIC storms and no watchdog counts a pause or holds a queue (or released one after ``since``)."""
         wd = self.watchdog
         armed = wd.armed(self.sc, self.t)
-        return not (self.storm.any() or wd.paused_s[armed].any() or (wd.until[armed] > since).any())
+        return not (self.storm.any() or wd.paused_s[armed].any() or (wd.until[armed] > since).any()
+                    or wd.restoring(self.t))
 
     def _memo_key(self, dt: float, idx: I64) -> bytes:
         """The inputs of the coming epoch of active rows ``idx`` as bytes, for a quiet fabric (``_quiet``:

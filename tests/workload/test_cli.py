@@ -140,3 +140,29 @@ def test_check_warns_about_a_phase_that_sends_nothing_between_servers(tmp_path: 
     result = runner.invoke(app, ["workload", "check", str(tp_only), "--inventory", "inventories/lab-roce"])
     assert result.exit_code == 0, result.output
     assert "phase llm_training starts no flow between servers" in result.output
+
+
+@pytest.mark.parametrize(("phase", "key", "floor_ms"), [
+    # a 64 MB ring over lab-roce's 16 servers x 2 rails: each NIC sends 2 x 15/16 x 32 MB = 60 MB, 4.8 ms on the
+    # 100G NICs
+    ("{kind: allreduce, size_bytes: 64MB, period_s: 4ms}", "phases[0].period_s", 4.8),
+    # 16 x 500 KB onto gpu01's 200G NIC 0: 0.32 ms
+    ("{kind: incast, fan_in: 16, size_bytes: 500KB, period_s: 0.3ms, target: {first: 1}}", "phases[0].period_s", 0.32),
+    ("{kind: allreduce, size_bytes: 64MB, period_s: 5ms}", None, 0.0),
+    ("{kind: incast, fan_in: 16, size_bytes: 500KB, period_s: 0.4ms, target: {first: 1}}", None, 0.0),
+])
+def test_check_refuses_launches_that_cannot_end_within_their_period(tmp_path: Path, phase: str, key: str | None,
+                                                                   floor_ms: float) -> None:
+    """A collective launched every period that moves more through one NIC than its line carries in a period
+    piles launches up without end (a 100 us ring grew the twin's rows from 17 k to 275 k in 50 ms of model time,
+    seconds per tick): refused with the key, the busiest NIC and the period that fits; one that fits is not."""
+    path = tmp_path / "fast.yaml"
+    path.write_text(f"name: fast\nduration_s: 1\nphases:\n  - {phase}\n")
+    result = runner.invoke(app, ["workload", "check", str(path), "--inventory", "inventories/lab-roce"])
+    if key is None:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 5, result.output
+    [line] = [x for x in result.output.splitlines() if "pile up" in x]
+    assert line.startswith(f"error: {path}:{key}: one launch moves ")
+    assert f"at least {floor_ms:.4g} ms at its line rate" in line and "raise period_s to at least" in line

@@ -97,18 +97,49 @@ def rails_of(hosts: Sequence[Host], members: list[int]) -> int:
     return min(len(hosts[i].nics) for i in members)
 
 
+def busiest_nic(tpl: FlowBatch, hosts: Sequence[Host]) -> tuple[float, float, str]:
+    """The NIC one launch of ``tpl`` keeps busiest: (seconds its bytes, sent or received, take at its line rate,
+    those bytes, ``"server:interface"``); the least time a launch can take."""
+    best = (0.0, 0.0, "")
+    for host, nic in ((tpl.src_host, tpl.src_nic), (tpl.dst_host, tpl.dst_nic)):
+        pairs, where = np.unique(np.stack([host, nic], axis=1), axis=0, return_inverse=True)
+        nbytes = np.bincount(where.reshape(-1), weights=tpl.bytes, minlength=len(pairs))
+        line = np.array([hosts[i].nic_gbps[k] * 1e9 / 8 for i, k in pairs.tolist()])
+        top = int(np.argmax(nbytes / line))
+        if nbytes[top] / line[top] > best[0]:
+            i, k = pairs[top].tolist()
+            best = (float(nbytes[top] / line[top]), float(nbytes[top]), f"{hosts[i][0]}:{hosts[i][1][k]}")
+    return best
+
+
 class EventGen:
     """A phase whose flows are a template stamped at event times (subclasses build the template)."""
 
     period_s: float | None = None
+    period_key = "period_s"
 
-    def __init__(self, phase: Phase, tag: str, clock: Clock, tpl: FlowBatch, where: str) -> None:
+    def __init__(self, phase: Phase, tag: str, clock: Clock, tpl: FlowBatch, where: str,
+                 hosts: Sequence[Host]) -> None:
         self.phase, self.tag, self.clock, self.tpl = phase, tag, clock, tpl
         self.span_s = float(tpl.start_s.max()) if len(tpl) else 0.0
         # launches per second: every period, else once per active interval (a cycle's, else the timeline's)
         every = self.period_s or (phase.cycle.period_s if phase.cycle is not None else clock.duration_s)
         senders = len(set(zip(tpl.src_host.tolist(), tpl.src_nic.tolist(), strict=True))) or 1
         check_flow_rate(where, len(tpl) / senders / every)
+        if self.period_s and len(tpl):
+            self._check_period(hosts, where)
+
+    def _check_period(self, hosts: Sequence[Host], where: str) -> None:
+        """A launch that cannot end within its period, even at line rate, makes launches pile up without end
+        (the twin's rows and each tick's cost grow until it stalls): refused, with the period that fits."""
+        assert self.period_s is not None
+        floor_s, nbytes, nic = busiest_nic(self.tpl, hosts)
+        if floor_s > self.period_s:
+            raise WorkloadError.at(f"{where}.{self.period_key}",
+                                   f"one launch moves {nbytes:.4g} bytes through {nic}, at least {floor_s * 1e3:.4g} "
+                                   f"ms at its line rate, longer than the {self.period_s * 1e3:.4g} ms period: "
+                                   "launches would pile up without end",
+                                   f"raise {self.period_key} to at least {floor_s:.3g} s (or move fewer bytes)")
 
     def batch(self, t0: float, t1: float, seed: int) -> FlowBatch:
         """Flows starting in [t0, t1): launches since t0 - span (the template's latest offset) may reach in."""
@@ -138,7 +169,7 @@ class IncastGen(EventGen):
         dst = (target, phase.nic % len(hosts[target].nics))
         rows: list[Row] = [(s, k, *dst, float(phase.size_bytes), 0.0, 0, -1) for s, k in senders[:phase.fan_in]]
         self.period_s = phase.period_s
-        super().__init__(phase, tag, clock, template([cols(rows)], [""]), where)
+        super().__init__(phase, tag, clock, template([cols(rows)], [""]), where, hosts)
 
 
 class CollectiveGen(EventGen):
@@ -153,4 +184,4 @@ class CollectiveGen(EventGen):
         else:
             tpl = template([alltoall(members, rails, size)], [""])
         self.period_s = phase.period_s
-        super().__init__(phase, tag, clock, tpl, where)
+        super().__init__(phase, tag, clock, tpl, where, hosts)

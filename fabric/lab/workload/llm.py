@@ -100,6 +100,8 @@ def _data_parallel(p: LlmPhase, replicas: list[list[int]], rails: int, suffixes:
 class LlmGen(EventGen):
     """One training iteration per ``iteration_s`` while the phase is active."""
 
+    period_key = "iteration_s"
+
     def __init__(self, phase: LlmPhase, index: int, tag: str, clock: Clock, hosts: Sequence[Host],
                  where: str) -> None:
         members = members_of(hosts, phase.members, f"{where}.members", 1)
@@ -108,4 +110,4 @@ class LlmGen(EventGen):
         suffixes: list[str] = []
         blocks = _pipeline(phase, replicas, rails, suffixes) + _data_parallel(phase, replicas, rails, suffixes)
         self.period_s = phase.iteration_s
-        super().__init__(phase, tag, clock, template(blocks, suffixes), where)
+        super().__init__(phase, tag, clock, template(blocks, suffixes), where, hosts)

@@ -500,3 +500,34 @@ def test_an_engine_tick_that_raises_stops_the_engine_and_the_status_says_why(
     assert len(ticks) == 3 and status["failed"] == "FloatingPointError: a model bug" and status["model_s"] > 0
     _engine_table(status)
     assert "error: the congestion engine stopped at model" in capsys.readouterr().err
+
+
+def test_status_counts_the_tick_being_computed_in_the_lag() -> None:
+    """A tick can run for seconds (a workload heavier than the twin follows); meanwhile ``lab status`` answers
+    from the twin's loop and its lag grows with the tick's wall time (it said "lag 0.1 s" for a 13 s tick)."""
+    import threading
+    import time
+
+    live = lab_roce_engine("incast-16to1")
+    live.step(0.1)
+    assert live.status()["lag_s"] == 0.0
+    started, release = threading.Event(), threading.Event()
+    advance = live.engine.advance
+
+    def slow_advance(seconds: float) -> object:
+        started.set()
+        release.wait(10)
+        return advance(seconds)
+
+    live.engine.advance = slow_advance  # type: ignore[method-assign]
+    seconds = live.prepare(0.1)
+    worker = threading.Thread(target=live.compute, args=(seconds,))
+    worker.start()
+    try:
+        assert started.wait(10)
+        time.sleep(0.3)  # wall time passing inside the tick, not synchronisation
+        assert live.status()["lag_s"] >= 0.3
+    finally:
+        release.set()
+        worker.join(10)
+    assert live.status()["lag_s"] < 0.3  # the tick is over: only the tick not yet written counts (0.1 s)

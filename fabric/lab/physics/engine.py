@@ -154,6 +154,7 @@ class LiveEngine:
         self.sim_s = 0.0
         self.written_s = 0.0  # model time whose counts are in the devices' stores (``write`` follows ``compute``)
         self.failed: str | None = None  # why the engine stopped, when a tick raised (``serve.run_engine``)
+        self.computing_since: float | None = None  # time.monotonic() when the tick being computed began
         self.wall_s = 0.0
         self.stretch = 1.0  # wall seconds per model second of the tick being computed (> 1 when it lags)
         self.ordinal = 0
@@ -325,19 +326,23 @@ class LiveEngine:
     def compute(self, seconds: float) -> CounterFrame:
         """Workload flows of the window, tier E, completions: touches no device, so it may run on a worker
         thread while the endpoints keep answering (``write`` then adds the frame on the devices' thread)."""
-        with self.lock:
-            t0, t1 = self.sim_s, self.sim_s + seconds
-            batch = self.workload.flow_batch(self.hosts, t0, t1) if self.workload else FlowBatch.empty()
-            self._add(batch, seconds)
-            began = time.perf_counter()
-            frame = self.engine.advance(seconds)
-            self._adapt(time.perf_counter() - began, seconds)
-            self.sim_s = t1
-            # finished rows go every tick (an epoch's masks are as long as the rows kept)
-            self._abandon()
-            keep = self.engine.compact()
-            if not keep.all():
-                self.ecmp, self.deadline = self.ecmp[keep], self.deadline[keep]
+        self.computing_since = time.monotonic()
+        try:
+            with self.lock:
+                t0, t1 = self.sim_s, self.sim_s + seconds
+                batch = self.workload.flow_batch(self.hosts, t0, t1) if self.workload else FlowBatch.empty()
+                self._add(batch, seconds)
+                began = time.perf_counter()
+                frame = self.engine.advance(seconds)
+                self._adapt(time.perf_counter() - began, seconds)
+                self.sim_s = t1
+                # finished rows go every tick (an epoch's masks are as long as the rows kept)
+                self._abandon()
+                keep = self.engine.compact()
+                if not keep.all():
+                    self.ecmp, self.deadline = self.ecmp[keep], self.deadline[keep]
+        finally:
+            self.computing_since = None
         return frame
 
     def _adapt(self, cost_s: float, seconds: float) -> None:
@@ -434,8 +439,11 @@ class LiveEngine:
         for row in out.values():
             row["tx_gbps"] = row["tx_bytes"] * 8 / 1e9 / max(self.wall_s, 1e-9)  # counters run on wall time
         flows = int(np.isnan(self.engine.fl.done).sum())  # no lock: a status must not wait for an epoch
-        # the model time the devices' counters stand at: a reader told "model_s" sees its counts
-        return {"model_s": self.written_s, "lag_s": max(self.wall_s - self.written_s, 0.0),
+        # the model time the devices' counters stand at: a reader told "model_s" sees its counts; a tick being
+        # computed (one can take minutes under a workload heavier than the twin follows) adds its wall time
+        since = self.computing_since
+        running_s = time.monotonic() - since if since is not None else 0.0
+        return {"model_s": self.written_s, "lag_s": max(self.wall_s - self.written_s, 0.0) + running_s,
                 "epoch_ms": self.engine.epoch_s * 1e3,
                 "workload": self.workload.name if self.workload else None,
                 "flows": flows, "failed": self.failed, "devices": out}

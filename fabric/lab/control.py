@@ -36,6 +36,7 @@ class Lab:
     def __init__(self, state_dir: Path = DEFAULT_STATE_DIR) -> None:
         self.state_dir = Path(state_dir)
         self.timeout_s = 10.0  # per control request
+        self.killed = False  # the last 'down' needed SIGKILL
 
     # -- life cycle -------------------------------------------------------------------------------
 
@@ -92,7 +93,8 @@ class Lab:
             time.sleep(0.05)
             with contextlib.suppress(ChildProcessError):  # reap our own child, or it lingers as a zombie
                 os.waitpid(pid, os.WNOHANG)
-        if _alive(pid):
+        self.killed = _alive(pid)  # it did not stop by itself within timeout_s
+        if self.killed:
             os.killpg(pid, signal.SIGKILL)
         self._forget()
         return True

@@ -262,7 +262,8 @@ async def run_engine(engine: Any, period_s: float = 0.1) -> None:
     devices' state and writing their counters stay on this loop."""
     loop = asyncio.get_running_loop()
     last = loop.time()
-    with ThreadPoolExecutor(1, thread_name_prefix="engine") as pool:
+    pool = ThreadPoolExecutor(1, thread_name_prefix="engine")
+    try:
         while True:
             await asyncio.sleep(period_s)
             now = loop.time()
@@ -275,6 +276,8 @@ async def run_engine(engine: Any, period_s: float = 0.1) -> None:
                 engine.failed = f"{type(exc).__name__}: {exc}"
                 traceback.print_exc(file=sys.stderr)  # the lab's log (serve.log in its state directory)
                 return
+    finally:  # cancelled ('lab down'): a tick being computed is abandoned, not waited for (it can take minutes)
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 async def run(inventory: str, state_dir: Path, free_ports: bool, load: float, workload: str | None = None) -> None:
@@ -314,4 +317,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # the engine's worker thread may still be inside a tick: exit without joining it (the endpoints are
+    # closed and the state written), so 'lab down' does not wait for it or fall back to SIGKILL
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

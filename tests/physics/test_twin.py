@@ -121,6 +121,7 @@ def twin_running(tmp_path: Path, workload_yaml: str) -> Iterator[Lab]:
         yield lab
     finally:
         lab.down()
+    assert not lab.killed  # it stopped on SIGTERM, the engine's tick abandoned, without SIGKILL
 
 
 @pytest.fixture
@@ -531,3 +532,42 @@ def test_status_counts_the_tick_being_computed_in_the_lag() -> None:
         release.set()
         worker.join(10)
     assert live.status()["lag_s"] < 0.3  # the tick is over: only the tick not yet written counts (0.1 s)
+
+
+def test_stopping_the_engine_loop_does_not_wait_for_the_tick_being_computed() -> None:
+    """'lab down' cancels the engine's loop; a tick still being computed (minutes under a workload heavier than
+    the twin follows) is abandoned, not waited for: the loop used to join its worker thread on the way out,
+    so the twin outlived SIGTERM until 'lab down' fell back to SIGKILL after 10 s."""
+    import asyncio
+    import threading
+    import time
+
+    from fabric.lab.serve import run_engine
+
+    started, release = threading.Event(), threading.Event()
+
+    class Blocked:  # the three calls run_engine makes of a LiveEngine; its tick never ends until released
+        failed = None
+
+        def prepare(self, elapsed_s: float) -> float:
+            return elapsed_s
+
+        def compute(self, seconds: float) -> None:
+            started.set()
+            release.wait(20)
+
+        def write(self, frame: object) -> None:
+            raise AssertionError("the tick was never released")
+
+    async def cancel_mid_tick() -> float:
+        task = asyncio.create_task(run_engine(Blocked(), period_s=0.01))
+        assert await asyncio.to_thread(started.wait, 10)
+        began = time.monotonic()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return time.monotonic() - began
+
+    try:
+        assert asyncio.run(cancel_mid_tick()) < 10  # joined, it is the 20 s the tick stays blocked
+    finally:
+        release.set()

@@ -167,3 +167,19 @@ def test_check_refuses_launches_that_cannot_end_within_their_period(tmp_path: Pa
     if line is not None:
         assert line.startswith(f"error: {tmp_path / 'fast.yaml'}:{key}: one launch moves ")
         assert f"at least {floor_ms:.4g} ms at its line rate" in line and "raise period_s to at least" in line
+
+
+@pytest.mark.parametrize(("degrees", "key"), [
+    ("tp: 3, pp: 2, dp: 1", "phases[0].tp"),  # lab-roce's servers have 2 NICs
+    ("tp: 4, pp: 2, dp: 1", None),
+    ("tp: 8, pp: 9, dp: 1", "phases[0].pp"),  # its largest pod has 8 servers
+    ("tp: 8, pp: 4, dp: 4", "phases[0].dp"),  # 3 pods have >= 4
+    ("tp: 8, pp: 4, dp: 3", None),
+])
+def test_check_refuses_llm_degrees_the_inventory_cannot_hold(tmp_path: Path, degrees: str, key: str | None) -> None:
+    """An llm_training phase whose tp, pp or dp the selected servers cannot hold: exit 5, one line naming the key
+    and the fix; the degrees on the other side of each boundary are accepted."""
+    phase = (f"{{kind: llm_training, {degrees}, parameters: 1B, hidden_size: 2048, stage_compute_s: 1ms, "
+             "iteration_s: 0.5}")
+    line = _refusal(tmp_path, phase, key, "; fix: ")
+    assert line is None or line.startswith(f"error: {tmp_path / 'fast.yaml'}:{key}: ")

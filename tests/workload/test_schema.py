@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -122,12 +123,53 @@ def test_fit_to_the_inventory_is_checked(tmp_path: Path, roce_hosts: list[Host],
     assert str(caught.value).startswith(f"{path}:{where} ") and words in str(caught.value)
 
 
-def test_llm_layout_that_does_not_fit_names_dp(tmp_path: Path, roce_hosts: list[Host]) -> None:
+def _llm(tp: int = 8, pp: int = 2, dp: int = 1, members: str = "{}") -> str:
+    return (f"name: t\nduration_s: 1\nphases:\n  - {{kind: llm_training, tp: {tp}, pp: {pp}, dp: {dp}, members: "
+            f"{members}, parameters: 1B, hidden_size: 2048, stage_compute_s: 1ms, iteration_s: 0.5}}\n")
+
+
+POD12 = "{pods: [1, 2]}"  # gpu09-16: pods of 4 and 4
+# lab-roce: 16 servers of 2 NICs in pods of 8, 4 and 4; each key on both sides of its boundary.
+# (degrees, key refused or None, words of the error)
+LLM_FITS: list[tuple[dict[str, Any], str | None, str]] = [
+    ({"tp": 1}, "tp", "tp 1 (GPUs per server) is no multiple of the 2 NICs"),  # a NIC without a GPU
+    ({"tp": 2}, None, ""),
+    ({"tp": 3}, "tp", "fix: set tp to a multiple of 2, e.g. 2 or 4"),
+    ({"tp": 4}, None, ""),
+    ({"tp": 7}, "tp", "e.g. 6 or 8"),
+    ({"tp": 1, "pp": 1, "members": "{names: [gpu01]}"}, "tp", "no multiple of the 2 NICs"),  # no fabric traffic
+    ({"pp": 8}, None, ""),  # the largest pod
+    ({"pp": 9}, "pp", "9 stages need 9 servers in one pod; the selected servers form pods of [8, 4, 4]; fix: lower "
+                      "pp to at most 8"),
+    ({"pp": 4, "dp": 3}, None, ""),  # every pod
+    ({"pp": 4, "dp": 4}, "dp", "needs 4 pods of >= 4 servers (pp); the selected servers form pods of [8, 4, 4]; "
+                               "fix: lower dp to at most 3"),
+    ({"pp": 5, "dp": 1}, None, ""),
+    ({"pp": 5, "dp": 2}, "dp", "fix: lower dp to at most 1"),  # one pod of >= 5 servers
+    ({"pp": 4, "dp": 2, "members": POD12}, None, ""),
+    ({"pp": 5, "members": POD12}, "pp", "pods of [4, 4]; fix: lower pp to at most 4"),
+    ({"pp": 4, "dp": 3, "members": POD12}, "dp", "fix: lower dp to at most 2"),
+]
+
+
+@pytest.mark.parametrize(("degrees", "key", "words"), LLM_FITS, ids=[str(d) for d, _, _ in LLM_FITS])
+def test_llm_degrees_are_checked_against_the_selected_servers(tmp_path: Path, roce_hosts: list[Host],
+                                                              degrees: dict[str, Any], key: str | None,
+                                                              words: str) -> None:
+    """tp must be a multiple of a server's NIC count (each NIC serves tp/NICs GPUs; the inventory has no GPU
+    count), pp at most the largest pod, dp at most the pods of >= pp servers: one line naming the key, with the
+    fix. tp used to go unchecked (tp 1 or 3 on two NICs laid out as if each NIC had its share of GPUs) and a pp
+    larger than every pod was blamed on dp."""
     path = tmp_path / "llm.yaml"
-    path.write_text("name: t\nduration_s: 1\nphases:\n  - kind: llm_training\n    tp: 8\n    pp: 4\n    dp: 4\n"
-                    "    parameters: 1B\n    hidden_size: 2048\n    stage_compute_s: 1ms\n    iteration_s: 0.5\n")
-    with pytest.raises(WorkloadError, match=r"phases\[0\]\.dp: needs 4 pods of >= 4 servers .*\[8, 4, 4\]"):
-        load_workload(path).flows(roce_hosts, 0, 0.1)
+    path.write_text(_llm(**degrees))
+    workload = load_workload(path)
+    if key is None:
+        workload.flows(roce_hosts, 0, 0.01)
+        return
+    with pytest.raises(WorkloadError) as caught:
+        workload.flows(roce_hosts, 0, 0.01)
+    assert str(caught.value).startswith(f"{path}:phases[0].{key}: ") and words in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_a_key_missing_from_a_phase_points_at_that_phase(tmp_path: Path) -> None:

@@ -3,11 +3,14 @@
 Layout:
 
 - TP (``tp`` GPUs) is one server: tensor-parallel traffic stays on NVLink, never on the fabric. ``tp`` is
-  the server's GPU count; its R NICs (R = fewest NICs among the job's servers) each serve tp/R GPUs.
+  the server's GPU count; its R NICs (R = fewest NICs among the job's servers) each serve tp/R GPUs, so
+  ``tp`` must be a multiple of R (``check_tp``; the inventory records no GPU count, so nothing bounds it above).
 - PP: replica r's ``pp`` stages are the first ``pp`` servers of one pod (inventory order); stage i sends
-  activations to stage i+1 and activation gradients back, point to point, NIC k to NIC k.
+  activations to stage i+1 and activation gradients back, point to point, NIC k to NIC k. ``pp`` is at most
+  the largest pod of the selected servers.
 - DP: replica r lives in the r-th pod that has at least ``pp`` servers; stage i of every replica joins a
-  ring all-reduce of its gradients across the ``dp`` pods, one ring per rail (NIC k to NIC k).
+  ring all-reduce of its gradients across the ``dp`` pods, one ring per rail (NIC k to NIC k). ``dp`` is at
+  most the number of such pods, so the job takes pp x dp servers (tp x pp x dp GPUs).
 
 Message sizes (b = ``bytes_per_value``, P = ``parameters``):
 
@@ -59,12 +62,28 @@ def layout(hosts: Sequence[Host], members: list[int], pp: int, dp: int, where: s
     pods: dict[int, list[int]] = {}
     for i in members:
         pods.setdefault(hosts[i].pod, []).append(i)
+    sizes = sorted((len(s) for s in pods.values()), reverse=True)
+    if pp > sizes[0]:  # the key to change is pp: no dp fits
+        raise WorkloadError.at(f"{where}.pp", f"{pp} stages need {pp} servers in one pod; the selected servers "
+                               f"form pods of {sizes}", f"lower pp to at most {sizes[0]}, or select a larger pod")
     replicas = [servers[:pp] for servers in pods.values() if len(servers) >= pp][:dp]
     if len(replicas) < dp:
-        sizes = sorted((len(s) for s in pods.values()), reverse=True)
         raise WorkloadError.at(f"{where}.dp", f"needs {dp} pods of >= {pp} servers (pp); the selected servers "
-                               f"form pods of {sizes}", "lower dp or pp, or select more servers")
+                               f"form pods of {sizes}", f"lower dp to at most {len(replicas)} or lower pp, or "
+                               "select more servers")
     return replicas
+
+
+def check_tp(tp: int, rails: int, where: str) -> None:
+    """TP is one server's GPUs and each of its ``rails`` NICs serves tp/rails of them (the layout splits every
+    message evenly over the rails): a ``tp`` that is no multiple of the NIC count leaves a NIC without a GPU
+    (tp 1 on two NICs) or shares GPUs unevenly (tp 3 on two). The inventory has no GPU count: no upper bound."""
+    if tp % rails:
+        below, above = tp // rails * rails, (tp // rails + 1) * rails
+        fix = f"{below} or {above}" if below else f"{above}"
+        raise WorkloadError.at(f"{where}.tp", f"tp {tp} (GPUs per server) is no multiple of the {rails} NICs of "
+                               f"each server of the job: each NIC serves tp/{rails} GPUs",
+                               f"set tp to a multiple of {rails}, e.g. {fix}")
 
 
 def _pipeline(p: LlmPhase, replicas: list[list[int]], rails: int, suffixes: list[str]) -> list[Cols]:
@@ -107,6 +126,7 @@ class LlmGen(EventGen):
         members = members_of(hosts, phase.members, f"{where}.members", 1)
         replicas = layout(hosts, members, phase.pp, phase.dp, where)
         rails = rails_of(hosts, [s for stages in replicas for s in stages])
+        check_tp(phase.tp, rails, where)
         suffixes: list[str] = []
         blocks = _pipeline(phase, replicas, rails, suffixes) + _data_parallel(phase, replicas, rails, suffixes)
         self.period_s = phase.iteration_s

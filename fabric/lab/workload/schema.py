@@ -191,9 +191,12 @@ class LlmPhase(Phase):
     DP across pods (per rail). Message sizes: fabric.lab.workload.llm."""
 
     kind: Literal["llm_training"] = Field(description="llm_training.")
-    tp: int = Field(ge=1, description="Tensor-parallel degree = GPUs per server (NVLink: no fabric traffic).")
-    pp: int = Field(ge=1, description="Pipeline-parallel degree = servers per replica, all in one pod.")
-    dp: int = Field(ge=1, description="Data-parallel degree = replicas, one per pod.")
+    tp: int = Field(ge=1, description="Tensor-parallel degree = GPUs per server (NVLink: no fabric traffic); a "
+                    "multiple of the servers' NIC count (each NIC serves tp/NICs GPUs).")
+    pp: int = Field(ge=1, description="Pipeline-parallel degree = servers per replica, all in one pod (at most the "
+                    "largest pod's servers).")
+    dp: int = Field(ge=1, description="Data-parallel degree = replicas, one per pod (at most the pods with >= pp "
+                    "servers).")
     parameters: Count = Field(description="Model size in parameters, e.g. 70e9 or '70B'.")
     hidden_size: int = Field(ge=1, description="Model hidden size (activations per token per layer boundary).")
     seq_len: int = Field(4096, ge=1, description="Tokens per sequence.")

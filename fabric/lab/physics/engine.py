@@ -124,10 +124,14 @@ def _group_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class LiveEngine:
-    """Tier E over the twin's devices, driven by a workload (``None``: idle fabric, faults still count)."""
+    """Tier E over the twin's devices, driven by a workload (``None``: idle fabric, faults still count).
+
+    The epoch starts at ``epoch_s`` and lengthens up to ``max_epoch_s`` when ticks cost more than their budget
+    (``_adapt``), so results follow the machine's load; ``max_epoch_s=epoch_s`` pins it (tests that assert on
+    completion times: the same flows give the same truth on an idle or a loaded machine)."""
 
     def __init__(self, devices: dict[str, LabDevice], fabric: Fabric, workload: Workload | None,
-                 epoch_s: float = DEFAULT_EPOCH_S, digest: Any = None) -> None:
+                 epoch_s: float = DEFAULT_EPOCH_S, digest: Any = None, max_epoch_s: float = MAX_EPOCH_S) -> None:
         self.devices = devices
         self.workload = workload
         self.net = Network.from_fabric(fabric)
@@ -143,7 +147,7 @@ class LiveEngine:
         self.builder = self._builder()
         empty = self.builder.build([], [], [], [], [], [], [], [])
         self.engine = EpochEngine(empty, epoch_s)
-        self.base_epoch_s = epoch_s
+        self.base_epoch_s, self.max_epoch_s = epoch_s, max(max_epoch_s, epoch_s)
         self.lock = threading.Lock()  # compute (worker thread) vs prepare/status/truth (the twin's loop)
         self.load = BUDGET
         self.ecmp = np.zeros(0, dtype=np.int64)  # ECMP bucket per engine flow row (aligned with engine.fl)
@@ -347,13 +351,13 @@ class LiveEngine:
 
     def _adapt(self, cost_s: float, seconds: float) -> None:
         """Keep the engine at about ``BUDGET`` of real time: longer epochs when a tick costs too much (down to
-        coarser time resolution, up to ``MAX_EPOCH_S``), back towards ``epoch_s`` when there is room."""
+        coarser time resolution, up to ``max_epoch_s``), back towards ``epoch_s`` when there is room."""
         if seconds <= 0:
             return
         self.load = 0.8 * self.load + 0.2 * cost_s / seconds  # smoothed share of real time the engine used
         wanted = self.engine.epoch_s * self.load / BUDGET
         step = float(np.clip(wanted, self.engine.epoch_s / 2, self.engine.epoch_s * 2))
-        self.engine.epoch_s = float(np.clip(step, self.base_epoch_s, MAX_EPOCH_S))
+        self.engine.epoch_s = float(np.clip(step, self.base_epoch_s, self.max_epoch_s))
 
     # -- counters ---------------------------------------------------------------------------------------
 

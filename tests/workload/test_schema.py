@@ -6,8 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
+from fabric.core.units import Bytes as InventoryBytes
+from fabric.core.units import Millis as InventoryMillis
 from fabric.lab.workload import Host, WorkloadError, load_workload
+from fabric.lab.workload.schema import Bytes as WorkloadBytes
+from fabric.lab.workload.schema import Seconds
 
 GOOD_INCAST = """\
 name: t
@@ -291,3 +296,57 @@ def test_a_cdf_of_sizes_near_a_floats_limit_has_a_finite_mean(tmp_path: Path) ->
         warnings.simplefilter("error")
         assert mean_bytes(((0, 0), (1e308, 100))) == pytest.approx(5e307)
         assert mean_bytes(((0, 0), (1e4, 50), (1e308, 100))) == pytest.approx(2.5e307)
+
+
+class _InventoryUnits(BaseModel):
+    size: InventoryBytes = 0
+    time: InventoryMillis = 0
+
+
+class _WorkloadUnits(BaseModel):
+    size: WorkloadBytes = 1
+    time: Seconds = 0
+
+
+# The spellings fabric.core.units (the inventory's sizes and times) accepts: every byte unit, cases, spaces, decimals.
+INVENTORY_SIZES = [150000, 1.5, "150000", "0.5", "150KB", "150kb", "150 KB", " 150KB ", "150KiB", "1.5MB", "1.5mib",
+                   "2GB", "2GiB", "2000 B", "2000b", "3k", "3M", "12.25kB", "7 gib"]
+INVENTORY_TIMES = ["200ms", "200 MS", "0.2s", "2 S", "3s", "10 ms", "250 ms"]  # whole ms: the inventory rounds to ms
+
+
+@pytest.mark.parametrize("raw", INVENTORY_SIZES, ids=repr)
+def test_an_inventory_size_is_the_same_size_in_a_workload(raw: object) -> None:
+    """Two unit parsers, on purpose: a workload's (fabric.lab.workload.schema) takes all the inventory's
+    (fabric.core.units) does, with the same meaning, and more (next test); sharing one parser would widen the
+    inventory's grammar or reword its errors."""
+    assert _WorkloadUnits(size=raw).size == _InventoryUnits(size=raw).size
+
+
+@pytest.mark.parametrize("raw", INVENTORY_TIMES)
+def test_an_inventory_time_with_a_unit_is_the_same_time_in_a_workload(raw: str) -> None:
+    assert _WorkloadUnits(time=raw).time * 1000 == pytest.approx(_InventoryUnits(time=raw).time)
+
+
+@pytest.mark.parametrize(("field", "raw", "value"), [
+    ("size", "1e6", 1_000_000), ("size", "1.5e+9", 1_500_000_000), ("size", "2e3KB", 2_000_000), ("size", ".5KB", 500),
+    ("size", "2TB", 2 * 10**12), ("size", "1TiB", 1024**4), ("size", "1G", 10**9), ("size", "1T", 10**12),
+    ("time", "5us", 5e-6), ("time", "1min", 60.0), ("time", "1e-3s", 1e-3), ("time", ".5s", 0.5),
+])
+def test_what_only_a_workload_accepts(field: str, raw: str, value: float) -> None:
+    assert getattr(_WorkloadUnits(**{field: raw}), field) == pytest.approx(value)
+    with pytest.raises(ValidationError):
+        _InventoryUnits(**{field: raw})
+
+
+def test_the_two_unit_parsers_word_their_errors_as_before() -> None:
+    """Golden: the inventory names the unit it refuses, a workload says what it got (its loader then adds nothing)."""
+    with pytest.raises(ValidationError) as inventory:
+        _InventoryUnits(size="64 parsecs")
+    with pytest.raises(ValidationError) as workload:
+        _WorkloadUnits(size="64 parsecs")
+    assert inventory.value.errors()[0]["msg"] == (
+        "Value error, unit 'parsecs' is not valid here; expected a size in bytes such as 150000 or '150KB' (units: b, "
+        "kb, mb, gb, kib, mib, gib, k, m)")
+    assert workload.value.errors()[0]["msg"] == (
+        "Value error, expected a size in bytes such as 150000, 1e6 or '150KB' (units: B, KB, MB, GB, TB, KiB, MiB, "
+        "GiB, TiB), got '64 parsecs'")

@@ -18,6 +18,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+# A superset of fabric.core.units' grammar (the inventory's): a size it accepts is the same size here, a time with
+# a unit the same time (a bare time is ms there, s here), and a workload also takes exponents and a leading dot
+# ('1e6', '.5KB': YAML hands them over as strings), TB/TiB/G/T and us/min. Not one shared parser: the inventory
+# refuses those spellings and words its errors otherwise ("unit 'x' is not valid here"); tests pin both
+# (tests/workload/test_schema.py).
 _NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
 _SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0}
 _COUNT = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}

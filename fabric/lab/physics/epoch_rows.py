@@ -82,8 +82,10 @@ class EpochRows:
         if waits.any():
             names = [name for name, k in zip(after, known, strict=True) if k]
             new.after[waits] = self._group_id(names)
-            new.serial[waits] = [serial(new.group[i], name)
-                                 for name, i in zip(names, np.flatnonzero(waits).tolist(), strict=True)]
+            pairs: dict[tuple[str, str], bool] = {}  # a launch's rows share a handful of (group, after) pairs
+            mine = map(new.group.__getitem__, np.flatnonzero(waits).tolist())
+            new.serial[waits] = [pairs[key] if key in pairs else pairs.setdefault(key, serial(*key))
+                                 for key in zip(mine, names, strict=True)]
             new.start[waits] = np.inf
             self._waiting += int(waits.sum())
 
@@ -122,12 +124,14 @@ class EpochRows:
         if not heads.size:
             return NO_ROWS
         waiting = np.flatnonzero(fl.after >= 0)
-        steps = waiting[~fl.serial[waiting]]
-        pairs = np.unique(np.stack([fl.after[steps], fl.gid[steps]]), axis=1)
-        next_of: dict[int, list[int]] = {}
-        for a, g in pairs.T.tolist():
-            next_of.setdefault(a, []).append(g)
         nexts = waiting[fl.serial[waiting]]
+        if not nexts.size or float(fl.not_before[nexts].min()) > float(fl.start[heads].max()):
+            return NO_ROWS  # no launch behind is due yet
+        steps = waiting[~fl.serial[waiting]]
+        width = self.group_state.size
+        next_of: dict[int, list[int]] = {}
+        for pair in np.unique(fl.after[steps] * width + fl.gid[steps]).tolist():
+            next_of.setdefault(pair // width, []).append(pair % width)
         given_up: list[I64] = []
         for head in np.unique(fl.gid[heads]).tolist():
             chain, todo = {head}, [head]

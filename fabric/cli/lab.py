@@ -186,9 +186,11 @@ def print_truth(doc: dict[str, Any]) -> None:
     dropped = [[phase, why, got["flows"], f"{got['bytes'] / 1e9:.2f}"]
                for why, key in (("past its deadline", "abandoned"), ("no route", "unroutable"))
                for phase, got in doc.get(key, {}).items()]
+    dropped += [[phase, f"{got['launches']} launches overtaken", got["flows"], f"{got['bytes'] / 1e9:.2f}"]
+                for phase, got in doc["collectives"].get("skipped", {}).items()]
     if dropped:
-        table("flows given up (an open-loop phase the fabric cannot carry, or endpoints with no path)",
-              ["phase", "why", "flows", "GB undelivered"], dropped)
+        table("flows given up (an open-loop phase the fabric cannot carry, endpoints with no path, or a "
+              "collective slower than its period)", ["phase", "why", "flows", "GB undelivered"], dropped)
     flows = doc["per_flow"][:10]
     if flows:
         table("fastest active flows", ["src", "dst", "phase", "Gb/s"],

@@ -79,6 +79,26 @@ def test_alltoall_every_member_to_every_member(roce_hosts: list[Host]) -> None:
     assert all(f.src[1] == f.dst[1] and f.bytes == 32e6 / 32 and f.group == "alltoall@0.000000" for f in flows)
 
 
+def test_each_launch_of_a_collective_waits_for_the_one_before(roce_hosts: list[Host]) -> None:
+    """The first step of a launch names the last step of the launch one period before (its group, another
+    launch: the engine serialises them); a launch with none before it (the phase's first) waits for nothing,
+    and an incast's bursts are not serial. Asked from a window that starts between launches, the first
+    launch names its predecessor all the same."""
+    ring = load_workload(WORKLOADS / "allreduce-ring.yaml")
+    first = {f.group: f.after for f in ring.flows(roce_hosts, 0.0, 0.25) if f.group.endswith("/s0")}
+    assert first == {"allreduce@0.000000/s0": "", "allreduce@0.100000/s0": "allreduce@0.000000/s29",
+                     "allreduce@0.200000/s0": "allreduce@0.100000/s29"}
+    assert {f.after for f in ring.flows(roce_hosts, 0.15, 0.25) if f.group.endswith("/s0")} == {
+        "allreduce@0.100000/s29"}
+    a2a = load_workload(WORKLOADS / "alltoall-moe.yaml").flows(roce_hosts, 0.0, 0.025)
+    assert {(f.group, f.after) for f in a2a} == {("alltoall@0.000000", ""), ("alltoall@0.010000", "alltoall@0.000000"),
+                                                 ("alltoall@0.020000", "alltoall@0.010000")}
+    assert {f.after for f in load_workload(WORKLOADS / "incast-16to1.yaml").flows(roce_hosts, 0.0, 0.3)} == {""}
+    llm = [f for f in load_workload(WORKLOADS / "llm-3d.yaml").flows(roce_hosts, 2.0, 4.0) if "/dp/" in f.group]
+    heads = {(f.group, f.after) for f in llm if f.group.endswith("/s0")}
+    assert heads == {(f"llm@2.000000/dp/st{i}/s0", f"llm@0.000000/dp/st{i}/s3") for i in range(4)}
+
+
 @pytest.mark.parametrize("inventory", ["roce_hosts", "rail_hosts"])
 def test_llm_traffic_lands_where_the_layout_says(inventory: str, request: pytest.FixtureRequest) -> None:
     hosts: list[Host] = request.getfixturevalue(inventory)

@@ -12,7 +12,8 @@ Each tick (``LiveEngine.step(elapsed)``, about 10 per second from ``fabric.lab.s
    rate ("mice") are aggregated per (source, destination, class, group, epoch, ECMP bucket): one row of the
    engine stands for all of them (the truth weighs it by their count); larger flows stay single rows.
    A flow with an ``after`` group (the next step of a ring all-reduce) goes to the engine as
-   ``Scenario.flow_after``: tier E starts it when that group's last flow is done, inside the tick. A flow
+   ``Scenario.flow_after``: tier E starts it when that group's last flow is done, inside the tick (a
+   collective's next launch waits so for the one before and is skipped if overtaken, ``EpochRows._release``). A flow
    whose endpoints have no path up when it arrives is refused (truth: ``unroutable``);
 4. tier E advances by the elapsed wall-clock time and its CounterFrame is added to each ``LabDevice.counters``
    (fractional remainders kept per port and counter; queue gauges: watermark = max, occupancy = last), so the

@@ -88,6 +88,7 @@ class EpochEngine(EpochRows):
         self._group_ids = {}
         self.group_state = GroupCompletion()  # per group: rows, rows open, last completion
         self._waiting = 0  # rows waiting for a group (``after``)
+        self.skipped = {}  # per phase: collective launches skipped, overtaken by the next (``_skip_overtaken``)
         self.fl.gid = self._group_id(self.fl.group)
         self.group_state.add(self.fl.gid)
         self._wait(self.fl, scenario.flow_after)
@@ -181,7 +182,7 @@ class EpochEngine(EpochRows):
         if not (gid == gid[0]).all():
             return 0, left
         width = step.rows.size
-        chain = [step.rows, *chain_after(fl.after, fl.gid, self.group_state.rows, int(gid[0]), width)]
+        chain = [step.rows, *chain_after(fl.after, fl.gid, self.group_state.rows, int(gid[0]), width, fl.serial)]
         later = np.concatenate(chain[1:]) if len(chain) > 1 else NO_ROWS
         floats, ints = self._key_columns(later)
         alike = ((floats.reshape(floats.shape[0], -1, width) == step.columns[0][:, None, :]).all(axis=(0, 2))

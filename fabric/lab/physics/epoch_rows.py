@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fabric.lab.physics.epoch_state import EpochCounts, MemoEntry, tick
-from fabric.lab.physics.groups import GroupCompletion
+from fabric.lab.physics.groups import GroupCompletion, serial
 from fabric.lab.physics.rows import Flows, PathTable, concat_flows, flows_of, take_flows
 from fabric.lab.physics.scenario import F64, I64, B, Scenario
 from fabric.lab.physics.steps import Step
@@ -34,6 +34,7 @@ class EpochRows:
     _group_ids: dict[str, int]
     group_state: GroupCompletion
     _waiting: int
+    skipped: dict[str, dict[str, float]]
     _steady: tuple[EpochCounts, I64, F64] | None
     _computed_from: float
     _memo: dict[bytes, MemoEntry]
@@ -72,31 +73,90 @@ class EpochRows:
     def _wait(self, new: Flows, after: Sequence[str]) -> None:
         """Rows with an ``after`` group wait (start +inf) until ``_release``: it starts them when that group's
         last flow is done (or at their own start, if later), and ``advance`` cuts an epoch where the group is
-        due to complete, so a chain of short steps is not rounded up to one step per epoch."""
-        waits = np.fromiter(map(bool, after), dtype=bool, count=len(after))
+        due to complete, so a chain of short steps is not rounded up to one step per epoch. A group the engine
+        does not know (the launch before a collective's first one, or one that ended and was forgotten) is not
+        waited for. A row waiting for another launch's group (``groups.serial``) is serial: a collective's
+        launch after the one before, which ``_release`` skips when it is overtaken."""
+        known = [bool(name) and name in self._group_ids for name in after]
+        waits = np.array(known, dtype=bool).reshape(-1)
         if waits.any():
-            new.after[waits] = self._group_id([name for name in after if name])
+            names = [name for name, k in zip(after, known, strict=True) if k]
+            new.after[waits] = self._group_id(names)
+            pairs: dict[tuple[str, str], bool] = {}  # a launch's rows share a handful of (group, after) pairs
+            mine = map(new.group.__getitem__, np.flatnonzero(waits).tolist())
+            new.serial[waits] = [pairs[key] if key in pairs else pairs.setdefault(key, serial(*key))
+                                 for key in zip(mine, names, strict=True)]
             new.start[waits] = np.inf
             self._waiting += int(waits.sum())
 
     def _release(self) -> I64:
         """Waiting rows whose group is complete (it had rows, none is left) start at its last completion, or
         now if that lies in an epoch already computed (a step due at the cut completes a rounding before it:
-        it starts with the next epoch, a burst like any flow starting there). Returns the rows started."""
-        if not self._waiting:
-            return NO_ROWS
+        it starts with the next epoch, a burst like any flow starting there). A launch overtaken as it starts
+        is skipped (``_skip_overtaken``) and the one behind it considered in turn. Returns the rows started."""
+        started: list[I64] = []
+        while self._waiting:
+            fl = self.fl
+            wait = np.flatnonzero(fl.after >= 0)
+            g = fl.after[wait]
+            ready = self.group_state.complete(g)
+            if not ready.any():
+                break
+            go = wait[ready]
+            fl.start[go] = np.maximum(np.maximum(fl.not_before[go], self.group_state.done[g[ready]]), self.t)
+            fl.after[go] = -1
+            self._waiting -= go.size
+            self._steady = None
+            skipped = self._skip_overtaken(go)
+            started.append(go[~np.isin(go, skipped)] if skipped.size else go)
+            if not skipped.size:
+                break
+        return np.concatenate(started) if started else NO_ROWS
+
+    def _skip_overtaken(self, go: I64) -> I64:
+        """Serial rows of ``go`` (a collective's launch, started as the launch before it completed) whose next
+        launch is due by then: NCCL runs a communicator's collectives in order, so a collective slower than its
+        period runs back to back, and a launch that could not start before the next one was due is skipped
+        (its rows, and the steps waiting on them, end unsent; ``skipped`` counts them per phase) rather than
+        queued without end. Returns the rows given up."""
         fl = self.fl
-        wait = np.flatnonzero(fl.after >= 0)
-        g = fl.after[wait]
-        ready = self.group_state.complete(g)
-        if not ready.any():
+        heads = go[fl.serial[go]]
+        if not heads.size:
             return NO_ROWS
-        go = wait[ready]
-        fl.start[go] = np.maximum(np.maximum(fl.not_before[go], self.group_state.done[g[ready]]), self.t)
-        fl.after[go] = -1
-        self._waiting -= go.size
-        self._steady = None
-        return go
+        waiting = np.flatnonzero(fl.after >= 0)
+        nexts = waiting[fl.serial[waiting]]
+        if not nexts.size or float(fl.not_before[nexts].min()) > float(fl.start[heads].max()):
+            return NO_ROWS  # no launch behind is due yet
+        steps = waiting[~fl.serial[waiting]]
+        width = self.group_state.size
+        next_of: dict[int, list[int]] = {}
+        for pair in np.unique(fl.after[steps] * width + fl.gid[steps]).tolist():
+            next_of.setdefault(pair // width, []).append(pair % width)
+        given_up: list[I64] = []
+        for head in np.unique(fl.gid[heads]).tolist():
+            chain, todo = {head}, [head]
+            while todo:  # the launch: the head's group and the steps that wait on it, one after the other
+                for g in next_of.get(todo.pop(), []):
+                    if g not in chain:
+                        chain.add(g)
+                        todo.append(g)
+            groups = np.fromiter(chain, dtype=np.int64)
+            behind = nexts[np.isin(fl.after[nexts], groups)]
+            began = float(fl.start[heads[fl.gid[heads] == head]].min())
+            if not behind.size or float(fl.not_before[behind].min()) > began:
+                continue
+            rows = np.flatnonzero(np.isin(fl.gid, groups) & np.isnan(fl.done))
+            held = rows[fl.after[rows] >= 0]
+            self._waiting -= held.size
+            fl.after[held] = -1
+            tag = fl.tag[int(rows[0])]
+            tally = self.skipped.setdefault(tag, {"launches": 0, "flows": 0, "bytes": 0.0})
+            tally["launches"] += 1
+            tally["flows"] += round(float(fl.members[rows].sum()))
+            tally["bytes"] += float(fl.remaining[rows].sum())
+            self.abandon(rows)
+            given_up.append(rows)
+        return np.concatenate(given_up) if given_up else NO_ROWS
 
     def _until_release(self, limit: float) -> float:
         """How long the next epoch may run before a group that rows wait for is due to complete (its

@@ -168,13 +168,14 @@ class FluidEngine:
         self.n += 1
 
     def _chain(self, scenario: Scenario) -> None:
-        """Flows with a ``flow_after`` group wait (start +inf) until that group's last flow is done."""
-        after = scenario.flow_after
+        """Flows with a ``flow_after`` group wait (start +inf) until that group's last flow is done; a group
+        no flow of the scenario belongs to is not waited for (as in tier E: the launch before the first)."""
+        groups = scenario.flow_group or scenario.flow_tag
+        ids = {name: i for i, name in enumerate(dict.fromkeys(groups))}
+        after = [a if a in ids else "" for a in scenario.flow_after]
         self.after = np.zeros(0, dtype=np.int64)
         if not any(after):
             return
-        groups = scenario.flow_group or scenario.flow_tag
-        ids = {name: i for i, name in enumerate(dict.fromkeys([*groups, *after]))}
         self.gid = np.array([ids[g] for g in groups], dtype=np.int64)
         self.after = np.array([ids[a] if a else -1 for a in after], dtype=np.int64)
         self.group_state = GroupCompletion()

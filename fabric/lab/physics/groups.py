@@ -9,6 +9,20 @@ import numpy as np
 from fabric.lab.physics.scenario import F64, I64, B
 
 
+def launch_of(group: str) -> str:
+    """The launch a group belongs to: its name up to the first ``/`` (``"<phase>@<time>"`` for a collective's
+    step or an LLM iteration's flows, the workload's naming; a group without ``/`` is its own launch)."""
+    return group.split("/", 1)[0]
+
+
+def serial(group: str, after: str) -> bool:
+    """A flow of ``group`` waiting for ``after`` is a collective's next launch waiting for the one before: both
+    are launches (``"<phase>@<time>"``) and not the same one. Other waits (a ring's next step, any group an
+    engine user names) are plain dependencies."""
+    mine, theirs = launch_of(group), launch_of(after)
+    return "@" in mine and "@" in theirs and mine != theirs
+
+
 class GroupCompletion:
     """Per group: rows ever added, rows not finished, and its last completion (-inf: none yet)."""
 

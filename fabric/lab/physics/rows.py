@@ -187,6 +187,7 @@ class Flows:
     gid: I64  # the flow's group, numbered by the engine (completions are counted per group)
     after: I64  # the group this flow waits for (-1: none); while it waits its start is +inf
     not_before: F64  # a waiting flow starts at the later of this and its group's last completion
+    serial: B  # waits for another launch's group (a collective's launch after the one before: skippable)
     tag: list[str]
     group: list[str]
     members: F64  # flows this row stands for (the live runner aggregates mice of one tick and pair)
@@ -254,6 +255,7 @@ def flows_of(sc: Scenario) -> tuple[Flows, Hops]:
         cut_s=cut_s,
         rtt_s=2 * delay, routed=port[:, 0] >= 0, pid=np.zeros(nf, dtype=np.int64), gid=np.zeros(nf, dtype=np.int64),
         after=np.full(nf, -1, dtype=np.int64), not_before=sc.flow_start_s.astype(float),
+        serial=np.zeros(nf, dtype=bool),
         tag=list(sc.flow_tag), group=list(sc.flow_group) or list(sc.flow_tag), members=np.ones(nf),
         max_rate=np.full(nf, np.inf),
         done=np.full(nf, np.nan), delivered=np.zeros(nf)), hops

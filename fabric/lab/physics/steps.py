@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from fabric.lab.physics.scenario import F64, I64
+from fabric.lab.physics.scenario import F64, I64, B
 
 
 @dataclass
@@ -60,11 +60,12 @@ class Step:
                 and np.array_equal(self.columns[1], other.columns[1]))
 
 
-def chain_after(after: I64, gid: I64, group_rows: F64, first: int, width: int) -> list[I64]:
+def chain_after(after: I64, gid: I64, group_rows: F64, first: int, width: int, serial: B) -> list[I64]:
     """The steps that wait on group ``first`` one after the other: each step's rows (ascending) are every row
     waiting on the step before, all of one group that has no other rows, ``width`` of them. Stops at the
-    first step that is not so (or when nothing waits)."""
-    waiting = np.flatnonzero(after >= 0)
+    first step that is not so (or when nothing waits), and before the next launch of a collective (``serial``
+    rows: whether it runs or is skipped is decided as it starts)."""
+    waiting = np.flatnonzero((after >= 0) & ~serial)
     if not waiting.size:
         return []
     order = np.argsort(after[waiting], kind="stable")  # stable: each step's rows stay ascending

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fabric.lab.physics.groups import launch_of
+
 if TYPE_CHECKING:
     from fabric.lab.physics.epoch import EpochEngine
 
@@ -59,8 +61,8 @@ def summarise(engine: EpochEngine) -> dict[str, Any]:
     mix = {g for g, t in zip(c.group, c.tag, strict=True) if g == t}
     cct = {g: span for g, span in _spans(c.group, c.start_s, c.done_s).items() if g not in pending and g not in mix}
     # a launch ("<phase>@<time>": a whole ring all-reduce, an LLM training iteration) is its groups together
-    launch = [g.split("/", 1)[0] for g in c.group]
-    open_launches = {g.split("/", 1)[0] for g in pending}
+    launch = [launch_of(g) for g in c.group]
+    open_launches = {launch_of(g) for g in pending}
     whole = {g: span for g, span in _spans(launch, c.start_s, c.done_s).items()
              if "@" in g and g not in open_launches}
     order = live[np.argsort(-engine.rate[live])][:PER_FLOW_LIMIT]
@@ -75,7 +77,8 @@ def summarise(engine: EpochEngine) -> dict[str, Any]:
                                            np.array(c.weight)),
         "collectives": {"completed": len(cct), "running": len(live_groups),
                         "cct_s": dict(list(cct.items())[-PER_FLOW_LIMIT:]),
-                        "launches": {"completed": len(whole), "time_s": dict(list(whole.items())[-PER_FLOW_LIMIT:])}},
+                        "launches": {"completed": len(whole), "time_s": dict(list(whole.items())[-PER_FLOW_LIMIT:])},
+                        "skipped": engine.skipped},
         "goodput_gbps": engine.delivered_total * 8 / 1e9 / max(engine.t, 1e-12),
         "per_flow": flows,
     }

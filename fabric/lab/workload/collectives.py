@@ -8,6 +8,12 @@ Dependencies are modelled as groups, not as pre-computed start times: step k+1 o
 ``after = <step k's group>`` and the engine starts it when the last flow of step k is done (a per-step
 barrier: conservative against NCCL, which pipelines chunks, but it makes collective completion time the
 fabric's doing). Its ``start_s`` is the launch time, a lower bound.
+
+Launches of one collective are serial, as NCCL runs the collectives of one communicator in order: the first
+step of a launch waits for the last step of the launch one period before (its ``after`` names that launch's
+group, another ``<tag>@<time>`` prefix: ``groups.launch_of``). The engine starts it at the later of its own
+time and that completion, and skips a launch still waiting when the next one is due, so a collective slower
+than its period runs back to back instead of piling up.
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ def cols(rows: list[Row]) -> Cols:
 
 
 def template(blocks: list[Cols], suffixes: list[str]) -> FlowBatch:
-    """A launch template from column blocks; group/after index ``suffixes``."""
+    """A launch template from column blocks; group/after index ``suffixes``. A flow's ``after`` -2 - k marks
+    the first step of a serial collective whose last step is group k: ``launch`` makes it wait for group k of
+    the launch before."""
     c = [blocks[0][k] if len(blocks) == 1 else np.concatenate([b[k] for b in blocks]) if blocks else np.zeros(0)
          for k in range(8)]
     n = len(c[0])
@@ -47,13 +55,15 @@ def template(blocks: list[Cols], suffixes: list[str]) -> FlowBatch:
 
 def ring(members: list[int], rails: int, size_bytes: float, offset_s: float = 0.0, first_group: int = 0) -> Cols:
     """A ring all-reduce of ``size_bytes`` per member over ``rails`` parallel rings: 2(N-1) steps, member i ->
-    member i+1, ``size_bytes / (N x rails)`` per flow; groups ``first_group + step``, each after the last."""
+    member i+1, ``size_bytes / (N x rails)`` per flow; groups ``first_group + step``, each after the last, the
+    first after the last step of the launch before (serial, see ``template``)."""
     n = len(members)
     step, rail, i = (a.ravel() for a in np.meshgrid(np.arange(2 * (n - 1)), np.arange(rails), np.arange(n),
                                                    indexing="ij"))
     ids = np.asarray(members, dtype=np.int64)
+    last = first_group + 2 * (n - 1) - 1
     return (ids[i], rail, ids[(i + 1) % n], rail, np.full(len(i), size_bytes / (n * rails)),
-            np.full(len(i), offset_s), first_group + step, np.where(step > 0, first_group + step - 1, -1))
+            np.full(len(i), offset_s), first_group + step, np.where(step > 0, first_group + step - 1, -2 - last))
 
 
 def alltoall(members: list[int], rails: int, size_bytes: float) -> Cols:
@@ -65,23 +75,38 @@ def alltoall(members: list[int], rails: int, size_bytes: float) -> Cols:
     a, b, rail = a[keep], b[keep], rail[keep]
     zeros = np.zeros(len(a), dtype=np.int64)
     return (ids[a], rail, ids[b], rail, np.full(len(a), size_bytes / (n * rails)), zeros.astype(float), zeros,
-            zeros - 1)
+            zeros - 2)  # serial: after group 0 of the launch before
 
 
 def ring_suffixes(n: int, name: str = "") -> list[str]:
     return [f"{name}/s{k}" for k in range(2 * (n - 1))]
 
 
-def launch(tpl: FlowBatch, times: F64, tag: str, dscp: int) -> FlowBatch:
-    """The template stamped at every time of ``times``."""
+def launch(tpl: FlowBatch, times: F64, tag: str, dscp: int, before: F64 | None = None) -> FlowBatch:
+    """The template stamped at every time of ``times``. ``before``: per launch, the time of the launch before
+    it (NaN: none); a serial collective's first step then waits for its last step in that launch (named by its
+    time when it is not in ``times``: the engine ignores a group it does not know, one that ended long ago)."""
     e, n, g = len(times), len(tpl), len(tpl.groups)
     event = np.repeat(np.arange(e, dtype=np.int64), n)
     after = np.tile(tpl.after, e)
+    stamped = np.where(after >= 0, after + event * g, -1)
+    groups = [f"{tag}@{t:.6f}{s}" for t in times.tolist() for s in tpl.groups]
+    serial = after <= -2
+    if before is not None and e and serial.any():
+        prev = np.full(e, -1, dtype=np.int64)  # per launch: the launch it follows, as a position in groups // g
+        known = ~np.isnan(before)
+        prev[known] = e  # named below
+        inside = np.zeros(e, dtype=bool)
+        inside[1:] = before[1:] == times[:-1]
+        prev[inside] = np.flatnonzero(inside) - 1
+        if known[0] and not inside[0]:
+            groups += [f"{tag}@{before[0]:.6f}{s}" for s in tpl.groups]
+        waits = serial & (prev[event] >= 0)
+        stamped[waits] = -2 - after[waits] + prev[event[waits]] * g
     return FlowBatch(np.tile(tpl.src_host, e), np.tile(tpl.src_nic, e), np.tile(tpl.dst_host, e),
                      np.tile(tpl.dst_nic, e), np.tile(tpl.bytes, e), np.tile(tpl.start_s, e) + np.repeat(times, n),
                      np.full(e * n, dscp, dtype=np.int64), np.zeros(e * n, dtype=np.int64),
-                     np.tile(tpl.group, e) + event * g, np.where(after >= 0, after + event * g, -1), [tag],
-                     [f"{tag}@{t:.6f}{s}" for t in times.tolist() for s in tpl.groups])
+                     np.tile(tpl.group, e) + event * g, stamped, [tag], groups)
 
 
 def members_of(hosts: Sequence[Host], sel: HostSelect, where: str, at_least: int = 2) -> list[int]:
@@ -117,6 +142,7 @@ class EventGen:
 
     period_s: float | None = None
     period_key = "period_s"
+    serial = True  # launches of one collective run in order (an incast's bursts do not wait: ``IncastGen``)
 
     def __init__(self, phase: Phase, tag: str, clock: Clock, tpl: FlowBatch, where: str,
                  hosts: Sequence[Host]) -> None:
@@ -143,8 +169,18 @@ class EventGen:
 
     def batch(self, t0: float, t1: float, seed: int) -> FlowBatch:
         """Flows starting in [t0, t1): launches since t0 - span (the template's latest offset) may reach in."""
-        times = event_times(self.phase, self.clock, self.period_s, t0 - self.span_s, t1)
-        return launch(self.tpl, times, self.tag, self.phase.dscp).window(t0, t1)
+        if not (self.serial and self.period_s):
+            times = event_times(self.phase, self.clock, self.period_s, t0 - self.span_s, t1)
+            return launch(self.tpl, times, self.tag, self.phase.dscp).window(t0, t1)
+        wider = event_times(self.phase, self.clock, self.period_s, t0 - self.span_s - 2 * self.period_s, t1)
+        first = int(np.searchsorted(wider, t0 - self.span_s))
+        times = wider[first:]
+        before = np.full(len(times), np.nan)
+        if len(times):  # the launch one period before, if the phase launched then
+            earlier = wider[first - 1:-1] if first else np.concatenate([[np.nan], wider[:-1]])
+            close = np.abs(times - earlier - self.period_s) < self.period_s / 2
+            before[close] = earlier[close]
+        return launch(self.tpl, times, self.tag, self.phase.dscp, before).window(t0, t1)
 
     def pieces(self, t0: float, t1: float, seed: int) -> list[FlowBatch]:
         return [self.batch(t0, t1, seed)]
@@ -159,6 +195,8 @@ def incast_senders(hosts: Sequence[Host], servers: list[int], nic: int) -> list[
 
 
 class IncastGen(EventGen):
+    serial = False
+
     def __init__(self, phase: IncastPhase, index: int, tag: str, clock: Clock, hosts: Sequence[Host],
                  where: str) -> None:
         target = members_of(hosts, phase.target, f"{where}.target", 1)[0]

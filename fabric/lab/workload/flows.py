@@ -29,6 +29,9 @@ class FlowSpec:
     ``group`` is the collective instance/step the flow belongs to (a collective completes when the last flow
     of its group is done); ``after`` (additive to the engine contract) names a group that must be complete
     before this flow may start: the engine holds the flow until then, and ``start_s`` is only a lower bound.
+    When ``group`` and ``after`` are two launches (``"<phase>@<time>"`` before any ``/``), the flow begins a
+    collective's launch that waits for the one before: the engine skips the launch if it is still waiting
+    when the next one is due, and ignores an ``after`` group it never saw (the launch before the first one).
 
     >>> FlowSpec(("gpu02", "ens1np0"), ("gpu01", "ens1np0"), 5e5, 0.005, 26, "incast", "incast/1")
     ... # doctest: +ELLIPSIS

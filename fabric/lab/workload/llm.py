@@ -32,8 +32,9 @@ The pipeline is laid out flow by flow, dp x m x 2(pp - 1) x R rows once per phas
 at 1024 (``MAX_MICROBATCHES``) so that stays about a second.
 
 Assumptions: plain data parallelism (no ZeRO/FSDP sharding, no parameter all-gather), no overlap of DP
-with the backward pass, no optimiser or data-loading traffic, one job per phase. Iterations longer than
-``iteration_s`` overlap the next one (the phase does not check: it is the user's pacing).
+with the backward pass, no optimiser or data-loading traffic, one job per phase. A stage's DP ring waits for
+the same stage's ring of the iteration before (serial launches, ``collectives``: a ring slower than
+``iteration_s`` runs back to back, an overtaken one is skipped); the pipeline's flows keep their schedule.
 """
 
 from __future__ import annotations

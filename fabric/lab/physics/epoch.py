@@ -208,7 +208,7 @@ class EpochEngine(EpochRows):
         fl.start[started] = np.repeat(t0[1:, 0], rows.shape[1])
         fl.after[started] = -1
         self._waiting -= started.size
-        finished: list[tuple[I64, F64, F64]] = []
+        finished: list[tuple[I64, F64, F64, F64, F64]] = []
         for e, epoch in enumerate(tpl.epochs):
             counts, _, progress, _ = epoch.entry
             at = rows[:, epoch.pos]
@@ -221,7 +221,8 @@ class EpochEngine(EpochRows):
                 done_at = at[:, progress.finished]
                 done = t0[:, e, None] + progress.done_rel
                 fl.done[done_at] = done
-                finished.append((done_at, done, np.broadcast_to(progress.fct_s, done.shape)))
+                finished.append((done_at, done, *(np.broadcast_to(a, done.shape)
+                                                  for a in (progress.fct_s, progress.wait_s, progress.busy))))
         if finished:  # in the order epoch by epoch would record them: step by step, then epoch by epoch
             self._complete(*(np.concatenate(part, axis=1).reshape(-1) for part in zip(*finished, strict=True)))
         last = tpl.epochs[-1]
@@ -384,17 +385,20 @@ class EpochEngine(EpochRows):
             fi = idx[pr.finished]
             done = t0 + pr.done_rel
             fl.done[fi] = done
-            self._complete(fi, done, pr.fct_s)
+            self._complete(fi, done, pr.fct_s, pr.wait_s, pr.busy)
         self.t = t1
         self.epochs += 1
 
-    def _complete(self, rows: I64, done: F64, fct_s: F64) -> None:
-        """Rows finished at ``done`` after ``fct_s``: their truth is recorded, their groups counted."""
+    def _complete(self, rows: I64, done: F64, fct_s: F64, wait_s: F64, busy: F64) -> None:
+        """Rows finished at ``done`` after ``fct_s`` (of which ``wait_s`` is the mean queueing wait that the
+        share ``busy`` of their flows has): their truth is recorded, their groups counted."""
         fl, c = self.fl, self.completed
         each = fl.size[rows] / fl.members[rows]
         c.weight += fl.members[rows].tolist()
         c.size += each.tolist()
         c.fct_s += fct_s.tolist()
+        c.wait_s += wait_s.tolist()
+        c.busy += busy.tolist()
         c.ideal_s += (each / fl.nic_rate[rows] + fl.rtt_s[rows] / 2).tolist()
         c.start_s += fl.start[rows].tolist()
         c.done_s += done.tolist()

@@ -121,8 +121,8 @@ class EpochCompute(EpochQueues):
         rec.add_ports("np_ecn_marked_roce_packets", fl.dst[idx], marked_f, n)
         rec.add_ports("np_cnp_sent", fl.dst[idx], cnp, n)
         rec.add_ports("rp_cnp_handled", fl.src[idx], np.where(fl.cc[idx], cnp, 0.0), n)
-        rec.occupancy = (qid, q_mean)
-        rec.watermark = (qid, np.maximum(q_99, burst_peak))
+        rec.occupancy = (qid, np.minimum(q_mean, self.q_limit))
+        rec.watermark = (qid, np.minimum(np.maximum(q_99, burst_peak), self.q_limit))
         self.delivered = delivered
 
     def _progress(self) -> Progress:
@@ -136,7 +136,11 @@ class EpochCompute(EpochQueues):
         fi = idx[finished]
         on = path[finished]
         pf = np.minimum(rows_q[on], max(nq - 1, 0))
-        qdelay = np.where(e_f[on] & (rows_q[on] < nq), q_mean[pf] / np.maximum(cap[pf], 1.0), 0.0).sum(axis=1)
+        seen = np.minimum(q_mean, self.q_limit)[pf] / np.maximum(cap[pf], 1.0)
+        hop_wait = np.where(e_f[on] & (rows_q[on] < nq), seen, 0.0)
+        qdelay = hop_wait.sum(axis=1)
+        # a flow waits if it finds a queue busy: as likely as the busiest queue on its path (at least)
+        busy = np.where(hop_wait > 0, self.busy[pf], 0.0).max(axis=1, initial=0.0)
         done_rel = np.maximum(fl.start[fi] - t0, 0.0) + before[finished] / np.maximum(inst[finished], 1e-9)
         # an aggregate row's members arrive one after another over its window, as a mix's flows do: each sends
         # the row's mean size at what one arrival gets next to the row's other members (it was the row's spread
@@ -151,4 +155,5 @@ class EpochCompute(EpochQueues):
         fct = np.where(agg, fl.size[fi] / fl.members[fi] / np.maximum(each, 1e-9),
                        done_rel - (fl.start[fi] - t0)) + qdelay + fl.rtt_s[fi] / 2
         eventful = eventful or bool(new.any()) or bool(finished.any()) or bool((fr < 1).any())
-        return Progress(delivered, np.where(lost, 0.0, rate), finished, done_rel, fct, eventful)
+        return Progress(delivered, np.where(lost, 0.0, rate), finished, done_rel, fct, eventful, qdelay,
+                        np.where(busy > 0, busy, 1.0))

@@ -138,8 +138,11 @@ class EpochQueues(EpochRates):
         sent = rate * fr * dt
         # flows that start at one instant (a collective's launch or step, an incast's fan-in) are no Poisson
         # arrivals: how they overlap is known, and the bursts compute it; they queue here as packets only
-        transient = ((fl.start[idx] >= t0) | (sent >= fl.remaining[idx] * (1 - 1e-9))) & ~together
-        x2 = self.per_path(np.where(transient, sent * sent / fl.members[idx], 0.0), rows_q)[:nq]
+        # an aggregate row's members arrive one after another over its window: each a train of a member's size
+        agg = fl.members[idx] > 1
+        transient = ((fl.start[idx] >= t0) | (sent >= fl.remaining[idx] * (1 - 1e-9)) | agg) & ~together
+        train = np.where(agg, fl.size[idx] / fl.members[idx], sent)
+        x2 = self.per_path(np.where(transient, sent * train, 0.0), rows_q)[:nq]
         x_steady = self.per_path(np.where(transient, 0.0, sent), rows_q)[:nq]
         x_all = self.per_path(sent, rows_q)[:nq]
         # a queue fed through one link no faster than its own drains as it fills: only overlapping ingresses
@@ -172,7 +175,7 @@ class EpochQueues(EpochRates):
                              kmin + above * (math.log(100) + np.log(np.maximum(reach, 1e-300))))
         q_unsat99 = np.where(bounded, np.minimum(q_unsat99, bound), q_unsat99)
         self.bound, self.q_free, self.bounded, self.above, self.q_unsat = bound, q_free, bounded, above, q_unsat
-        self.q_unsat99 = q_unsat99
+        self.q_unsat99, self.rho = q_unsat99, rho
 
     def _depths_and_marks(self) -> None:
         """Each queue's mean and p99 depth (excess, operating point or M/G/1) and its marked share."""
@@ -182,13 +185,22 @@ class EpochQueues(EpochRates):
         bound = self.bound
         q_mean = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl, q_unsat))
         q_99 = np.where(excess[:nq] > 0, q_ex[:nq], np.where(ctl_q, q_ctl99, q_unsat99))
+        # what a queue can hold: a lossy one drops at its tail-drop limit, a lossless one at most fills its
+        # switch's shared buffer (a NIC's, its receive buffer); the M/G/1 tail of heavy-tailed trains at high
+        # load does not know that (557 MB watermarks under WebSearch at 30 % with no ECN). The depths the
+        # devices report and the waits flows see are held to it (the pauses still follow the unbounded tail)
+        self.q_limit = np.where(self.sc.pfc_enabled.reshape(-1)[self.qid], self.eng._port_buffer()[self.qport],
+                                self.lossy_limit[:nq])
         # marks: the fixed point's at a controlled queue; a queue held by excess marks at its depth; an
         # unsaturated one over its tail (its mean alone sits below any Kmin and would never mark)
         mark = np.where(excess[:nq] > 0, red_probability(q_mean, kmin, kmax, pmax),
                         np.where(bounded & (bound <= kmin), 0.0, red_tail_mean(q_free, above, kmin, kmax, pmax)))
         mark = np.where(ctl_q, np.minimum(p_star * r_mark, 1.0), mark)
         mark = np.where(pmax > 0, mark, 0.0)
-        self.q_mean, self.q_99, self.mark = q_mean, q_99, mark
+        # the share of arrivals that find the queue busy (PASTA: its utilisation where it is unsaturated; every
+        # one where excess or a DCQCN operating point holds it): what a mouse's own wait is drawn from (truth)
+        busy = np.where((excess[:nq] > 0) | ctl_q, 1.0, self.rho)
+        self.q_mean, self.q_99, self.mark, self.busy = q_mean, q_99, mark, busy
 
     def _utilisation(self) -> None:
         """Rows at a DCQCN-controlled bottleneck send at its utilisation (below line rate)."""

@@ -49,8 +49,10 @@ class Progress:
     rate: F64  # bytes/s while it sent (0 where a watchdog lost them)
     finished: B
     done_rel: F64  # the finished rows' completion, seconds after the epoch's start
-    fct_s: F64  # and their flow completion time (truth)
+    fct_s: F64  # and their flow completion time (truth), with the mean queueing wait on their path
     eventful: bool  # a flow started, finished or sent for part of it, or the watchdog acted
+    wait_s: F64  # that mean wait (part of fct_s)
+    busy: F64  # the share of their flows that wait at all (the rest find their queues empty)
 
 
 @dataclass

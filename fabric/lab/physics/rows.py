@@ -204,6 +204,8 @@ class Completed:
     weight: list[float] = field(default_factory=list)
     size: list[float] = field(default_factory=list)
     fct_s: list[float] = field(default_factory=list)
+    wait_s: list[float] = field(default_factory=list)  # the mean queueing wait in fct_s
+    busy: list[float] = field(default_factory=list)  # the share of the row's flows that wait at all
     ideal_s: list[float] = field(default_factory=list)
     start_s: list[float] = field(default_factory=list)
     done_s: list[float] = field(default_factory=list)

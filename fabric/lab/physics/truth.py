@@ -17,10 +17,12 @@ BUCKETS = ((10e3, "<=10KB"), (100e3, "<=100KB"), (1e6, "<=1MB"), (10e6, "<=10MB"
 PER_FLOW_LIMIT = 200  # per-flow rates listed (the largest first); the rest are summarised
 
 
-def weighted_percentile(values: np.ndarray, weights: np.ndarray, pct: float) -> float:
+def weighted_percentiles(values: np.ndarray, weights: np.ndarray, pcts: tuple[float, ...]) -> list[float]:
+    """The values at ``pcts`` percent of the weight (one sort for all of them)."""
     order = np.argsort(values)
     cum = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cum, pct / 100 * cum[-1])])
+    at = np.minimum(np.searchsorted(cum, np.array(pcts) / 100 * cum[-1]), len(order) - 1)
+    return [float(v) for v in values[order[at]]]
 
 
 # what one row's flows wait for, as quantiles: bins of the uniform [0, 1) (finer towards the tail for p99)
@@ -61,8 +63,9 @@ def slowdown_by_bucket(size: np.ndarray, fct: np.ndarray, ideal: np.ndarray, wei
         sel = (size > low) & (size <= high)
         if sel.any():
             s, w = slow[sel], weight[sel]
-            out[name] = {"count": int(np.rint(w.sum())), "mean": float((s * w).sum() / w.sum()),
-                         "p50": weighted_percentile(s, w, 50), "p99": weighted_percentile(s, w, 99)}
+            p50, p99 = weighted_percentiles(s, w, (50, 99))
+            out[name] = {"count": int(np.rint(w.sum())), "mean": float((s * w).sum() / w.sum()), "p50": p50,
+                         "p99": p99}
         low = high
     return out
 

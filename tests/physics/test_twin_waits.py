@@ -30,7 +30,7 @@ def truth_and_peak(tmp_path: Path, load: float, epoch_s: float, one_row_per_flow
     live = engine(tmp_path, f"{{kind: websearch, load: {load}}}", epoch_s=epoch_s, max_epoch_s=epoch_s)
     if one_row_per_flow:
         live.line = np.zeros_like(live.line)
-    buffer = live.engine._port_buffer()
+    buffer = live.engine.port_buffer()
     peak = 0.0
     for _ in range(10):
         frame = live.step(0.1)

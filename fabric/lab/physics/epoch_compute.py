@@ -56,7 +56,7 @@ class EpochCompute(EpochQueues):
             sel = np.flatnonzero(new)
             window = np.floor((fl.start[idx[sel]] - t0) / BURST_WINDOW_S).astype(np.int64)
             ctx = BurstContext(sp, cap, lossy_limit, mtu_q, kmin, kmax, pmax, xoff, xon, need,
-                               sc.headroom.reshape(-1)[slots], lossless, u_unc, sc, fl, eng._burst_scratch)
+                               sc.headroom.reshape(-1)[slots], lossless, u_unc, sc, fl, eng.scratch.burst)
             on = path[sel]
             bursts(ctx, idx[sel], np.unique(window, return_inverse=True)[1].reshape(-1), rows_q[on], rows_j[on],
                    rows_j[on] < n_j - 1, e_f[on], dt, rec, burst_peak, burst_marks)

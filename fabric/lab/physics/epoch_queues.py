@@ -50,7 +50,7 @@ class EpochQueues(EpochRates):
         slots, sport = sp.slots, sp.sport
         mtu_j = sc.mtu[sport].astype(float)
         lossless = sc.pfc_enabled.reshape(-1)[slots]
-        buf = eng._port_buffer()
+        buf = eng.port_buffer()
         has_ex = (excess[gq] > 0) & g_jp_ok
         cong_jp = np.bincount(gj[has_ex], minlength=n_j) > 0
         sw_of_jp = sc.switch_of[sport]
@@ -189,7 +189,7 @@ class EpochQueues(EpochRates):
         # switch's shared buffer (a NIC's, its receive buffer); the M/G/1 tail of heavy-tailed trains at high
         # load does not know that (557 MB watermarks under WebSearch at 30 % with no ECN). The depths the
         # devices report and the waits flows see are held to it (the pauses still follow the unbounded tail)
-        self.q_limit = np.where(self.sc.pfc_enabled.reshape(-1)[self.qid], self.eng._port_buffer()[self.qport],
+        self.q_limit = np.where(self.sc.pfc_enabled.reshape(-1)[self.qid], self.eng.port_buffer()[self.qport],
                                 self.lossy_limit[:nq])
         # marks: the fixed point's at a controlled queue; a queue held by excess marks at its depth; an
         # unsaturated one over its tail (its mean alone sits below any Kmin and would never mark)

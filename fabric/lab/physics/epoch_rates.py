@@ -65,7 +65,7 @@ class EpochRates:
         """The epoch's paths (flows of one path share all per-hop columns, so per-hop work is per path) and
         its index spaces compressed to the queues, ingresses and ports they touch (``Space``)."""
         eng, idx, fl = self.eng, self.idx, self.fl
-        mark, lut = eng._path_scratch.at_least(eng.paths.size)  # grown geometrically with the path table
+        mark, lut = eng.scratch.path.at_least(eng.paths.size)  # grown geometrically with the path table
         used_paths, path = compress(fl.pid[idx], mark, lut, dummy=False)
         tbl = eng.paths
         res_q, res_p, jp, s_f = (tbl.res_q[used_paths], tbl.res_p[used_paths], tbl.jp[used_paths],
@@ -84,7 +84,7 @@ class EpochRates:
         cap, stormed, held = self._resource_capacities(sp, t0)
         together = shared(fl.start[idx])  # rows that start at one instant with another (a launch, a fan-in)
         cap[:nq] *= eng.transients.share(eng.sc, fl, sp, idx, path, pq, t0, t1, together)
-        eventful = eng._watchdog(t0, t1, rec)
+        eventful = eng.watchdog.detect(eng.sc, eng.u_jp, eng.t, t0, t1, rec)
         self.together, self.eventful, self.cap, self.stormed, self.held = together, eventful, cap, stormed, held
 
     def _demand(self) -> None:
@@ -176,7 +176,7 @@ class EpochRates:
         # and control
         g_key = (path * (width + 1) + bcol) * 2 + controlled
         size = n_p * (width + 1) * 2
-        g_used, grp = compress(g_key, *eng._group_scratch.at_least(size), dummy=False)
+        g_used, grp = compress(g_key, *eng.scratch.group.at_least(size), dummy=False)
         n_g = g_used.size
         self.grp, self.n_g = grp, n_g  # for gsum
         g_first = np.empty(n_g, dtype=np.int64)
@@ -225,11 +225,11 @@ class EpochRates:
         """The epoch's compressed index spaces and the flows' columns in them (queue, port, ingress slot)."""
         sc, n, eng = self.sc, self.sc.n_ports, self.eng
         npq = n * QUEUES
-        mark, lut = eng._scratch(2 * npq + n + 1)
+        mark, lut = eng.scratch.sized(2 * npq + n + 1)
         uniq, ranks = compress(np.concatenate([res_q.reshape(-1), res_p.reshape(-1)]), mark, lut)
         pq, pres = ranks[:res_q.size].reshape(res_q.shape), ranks[res_q.size:].reshape(res_q.shape)
         nq = int(np.searchsorted(uniq, npq))
-        smark, slut = eng._scratch(npq + 1)
+        smark, slut = eng.scratch.sized(npq + 1)
         if eng.storm.any():  # a storming NIC pauses its link whether or not a flow crosses it
             prios = sc.pfc_enabled | sc.pfc_enabled[sc.peer]
             smark[np.flatnonzero((eng.storm[:, None] & prios).reshape(-1))] = True

@@ -29,6 +29,22 @@ class Scratch:
         return self.mark, self.lut
 
 
+class Scratches:
+    """An engine's reusable work arrays, which its epoch stages borrow: growing ones for the epoch's paths,
+    groups and burst pairs, and exact-size ones per id-space size (``sized``)."""
+
+    def __init__(self) -> None:
+        self.path, self.group, self.burst = Scratch(), Scratch(), Scratch()
+        self._sized: dict[int, tuple[B, I64]] = {}
+
+    def sized(self, size: int) -> tuple[B, I64]:
+        """Mark/lut arrays of exactly ``size`` for ``compress`` (allocated once per size)."""
+        got = self._sized.get(size)
+        if got is None:
+            got = self._sized[size] = (np.zeros(size, dtype=bool), np.zeros(size, dtype=np.int64))
+        return got
+
+
 def per_resource(values: F64, path: I64, on: I64, size: int) -> F64:
     """A per-flow value summed over each flow's ``path``, then over the resources of ``on`` (rows per path)."""
     per = np.bincount(path, weights=values, minlength=on.shape[0])

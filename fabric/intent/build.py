@@ -41,7 +41,7 @@ def _roce_switch(fabric: Fabric, device: Device, intent: DeviceIntent) -> Device
     ports = intent.interfaces
     asic = ASICS.get(device.asic or "")
     update = {
-        "qos": build_qos(qos),
+        "qos": build_qos(qos, pfc.priorities),
         "pfc": build_pfc(pfc, ports),
         "ecn": build_ecn(spec.ecn, ports, {n: i.ecn_profile for n, i in device.interfaces.items()},
                          qos.lossless_priority, asic.cell_bytes if asic else None),
@@ -55,7 +55,7 @@ def _roce_server(fabric: Fabric, device: Device, intent: DeviceIntent) -> Device
     spec = fabric.spec
     qos, pfc = effective_qos(spec, device), effective_pfc(spec, device)
     return intent.model_copy(update={
-        "qos": build_qos(qos),
+        "qos": build_qos(qos, pfc.priorities),
         "pfc": build_pfc(pfc, intent.interfaces),
         "nic": build_nic(device, intent.interfaces, qos, spec.dcqcn),
     })

@@ -34,7 +34,8 @@ class Interface(Model):
     speed_gbps: Gbps = Field(description="Port speed in Gb/s (10, 25, 40, 50, 100, 200, 400, 800).")
     peer: str | None = Field(None, description="The other end as 'device:interface'; both ends must name each other.")
     cable_length_m: Meters | None = Field(
-        None, description="Cable length in metres; defaults to fabric.yaml buffers.default_cable_length_m.")
+        None, gt=0, description="Cable length in metres, above 0 (SONiC configures no headroom for a '0m' "
+        "cable); defaults to fabric.yaml buffers.default_cable_length_m.")
     lossless: bool = Field(True, description="Whether the port carries lossless RoCE traffic (PFC, headroom, ECN).")
     mtu: int | None = Field(
         None, ge=1280, le=9216, description="Port MTU; defaults to fabric.yaml mtu (host_mtu on servers).")
@@ -170,7 +171,9 @@ class BufferSpec(Model):
     """Ingress buffers and headroom (reference/lossless.md §1.3)."""
 
     model: Literal["dynamic", "traditional"] = Field("dynamic", description="SONiC buffer model.")
-    default_cable_length_m: Meters = Field(5, description="Cable length for ports that do not state one.")
+    default_cable_length_m: Meters = Field(
+        5, gt=0, description="Cable length for ports that do not state one, above 0 (SONiC configures no headroom "
+        "for a '0m' cable).")
     dynamic_th: int = Field(0, ge=-8, le=8, description="Shared-buffer alpha exponent: threshold = 2^n x free buffer.")
     lossless_mtu: int = Field(1024, ge=64, le=9216, description="LOSSLESS_TRAFFIC_PATTERN mtu (bytes).")
     small_packet_percentage: int = Field(

@@ -89,3 +89,10 @@ def test_qos_off_and_partition_without_sl(lab_ib):
     assert "storage=0x8002 : 0x00c1000000000001=full, 0x00c1000000000002=full ;" in body(
         rendered["partitions.conf"])
     assert "any, pkey 0x8002 : 2" not in rendered["qos-policy.conf"]
+
+
+def test_spaces_in_the_routing_chain_keep_root_guid_file(lab_ib):
+    # opensm splits routing_engine at ", \t\n": 'minhop, updn' chains updn, which reads the root GUIDs
+    edit_yaml(lab_ib / "fabric.yaml", lambda f: f["infiniband"].update({"routing_engine": "minhop, updn"}))
+    conf = options(files(lab_ib)["opensm.conf"])
+    assert conf["root_guid_file"] == "/etc/opensm/root_guids.conf"

@@ -45,6 +45,25 @@ def test_description_must_be_one_printable_line(lab_roce, tmp_path, text):
     assert render.exit_code == 5 and not (tmp_path / "out").exists()
 
 
+def test_question_mark_in_a_description_typed_into_an_interactive_cli(lab_roce):
+    # spine1 is NX-OS, pushed over SSH: '?' there lists the completions instead of being typed; SONiC's JSON takes it
+    def change(h: dict) -> None:
+        iface(h, "spine1", "Ethernet1/1").update({"description": "to leaf1 (temporary?)"})
+        iface(h, "leaf1", "Ethernet0").update({"description": "to spine1 (temporary?)"})
+
+    edit_yaml(lab_roce / "hosts.yaml", change)
+    assert messages(lab_roce) == [
+        "hosts.yaml:spine1.data.interfaces.Ethernet1/1.description: '?' asks the nxos CLI for help instead of typing "
+        "it, so the description would be cut there; fix: remove the '?' (got 'to leaf1 (temporary?)')"]
+
+
+def test_description_longer_than_switch_clis_take(lab_roce):
+    edit_yaml(lab_roce / "hosts.yaml", lambda h: iface(h, "leaf3", "Ethernet1/1").update({"description": "x" * 241}))
+    assert messages(lab_roce) == [
+        "hosts.yaml:leaf3.data.interfaces.Ethernet1/1.description: description of 241 characters is longer than "
+        "switch CLIs take (240); fix: shorten it to 240 characters"]
+
+
 def test_plain_description_passes(lab_roce):
     edit_yaml(lab_roce / "hosts.yaml", lambda h: iface(h, "leaf1", "Ethernet0").update(
         {"description": "to spine1 Eth1/1 (row 3, rack 12) - 40 m"}))

@@ -5,6 +5,7 @@ Each case is one clear 'error:' line naming the file/device/key and the fix, exi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -222,6 +223,23 @@ def test_merge_keys_in_an_inventory(lab_roce):
     (lab_roce / "hosts.yaml").write_text(text.replace("_sonic: &sonic", "x-sonic: &sonic"))
     found = messages(lab_roce)
     assert not any("merge" in m for m in found)
+
+
+@pytest.mark.parametrize(("written", "read_as"), [("010", "8"), ("on", "True"), ("null", "None"), ("0x1f", "31")])
+def test_unquoted_name_yaml_reads_as_a_value_is_one_error(lab_roce, written, read_as):
+    # leaf1 renamed to a name YAML 1.1 reads as a number, boolean or null: it became device '8'/'True'/'None'
+    # (out/True/config_db.json) and every peer naming it was 'not in the inventory'
+    text = (lab_roce / "hosts.yaml").read_text().replace("\nleaf1:\n", f"\n{written}:\n", 1)
+    text = re.sub(r"peer: leaf1:(\S+)", rf'peer: "{written}:\1"', text)
+    (lab_roce / "hosts.yaml").write_text(text)
+    assert messages(lab_roce) == [f"hosts.yaml:{written}: YAML reads the unquoted name '{written}' as {read_as}, not "
+                                  f"as text (line 49); fix: quote it: '{written}':"]
+
+
+def test_names_yaml_reads_back_as_the_same_text_stay(lab_roce):
+    text = (lab_roce / "hosts.yaml").read_text().replace("\nleaf1:\n", "\n1001:\n", 1)
+    (lab_roce / "hosts.yaml").write_text(re.sub(r"peer: leaf1:(\S+)", r'peer: "1001:\1"', text))
+    assert messages(lab_roce) == []
 
 
 # --------------------------------------------------------------------------- 7. messages

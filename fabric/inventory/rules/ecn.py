@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from fabric.core.problems import Problem
+from fabric.core.units import SPEEDS_GBPS
 from fabric.inventory.models import Fabric
 
 # Published Pmax values span 5 % (NX-OS 7 %, AMD 20 %, Huawei 10-30 %) to 100 % (Cumulus):
@@ -15,6 +16,14 @@ RECOMMENDED_PMAX = (5.0, 100.0)
 # Profile names become CLI words and shell words (NVUE "nv set qos congestion-control NAME" runs in bash) and
 # NX-OS policy-map names "QOS_EGRESS_NAME", which NX-OS allows up to 40 characters: so 1-29 plain characters.
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,28}")
+
+
+def auto_profile_name(speed_gbps: int) -> str:
+    """The name of the automatic profile of a port speed ('roce_ecn_400g'), reserved for it."""
+    return f"roce_ecn_{speed_gbps}g"
+
+
+AUTO_NAMES = {auto_profile_name(speed): speed for speed in SPEEDS_GBPS}
 
 
 def whole_percent(value: float) -> int:
@@ -29,6 +38,9 @@ def profiles(fabric: Fabric) -> Iterator[Problem]:
         if not PROFILE_NAME.fullmatch(name):
             yield Problem(where, f"profile name {name!r} cannot be written into switch CLIs and shells",
                           "use 1-29 letters, digits, '_', '.' or '-', starting with a letter or digit")
+        elif name in AUTO_NAMES:  # two profiles of one name: a device would get only one of them
+            yield Problem(where, f"'{name}' is the name of the automatic profile of {AUTO_NAMES[name]}G ports",
+                          "give the profile another name (and the ecn_profile / default_profile naming it)")
         if profile.kmin_bytes >= profile.kmax_bytes:
             yield Problem(f"{where}.kmin_bytes", f"Kmin {profile.kmin_bytes} is not below Kmax {profile.kmax_bytes}",
                           "set kmin_bytes < kmax_bytes")

@@ -49,6 +49,21 @@ def guids(fabric: Fabric) -> Iterator[Problem]:
                 seen[iface.port_guid.lower()] = f"{device.name}:{name}"
 
 
+
+def node_guids(fabric: Fabric) -> Iterator[Problem]:
+    """Node GUIDs are unique: the spines' ones are the ftree roots, and a copied one leaves a spine out."""
+    if fabric.spec.transport != "infiniband":
+        return
+    seen: dict[str, str] = {}
+    for device in fabric.devices.values():
+        guid = (device.node_guid or "").lower()
+        if guid in seen:
+            yield Problem(f"hosts.yaml:{device.name}.data.node_guid",
+                          f"node GUID {device.node_guid} is also {seen[guid]}'s", "GUIDs are unique (ibstat shows it)")
+        elif guid:
+            seen[guid] = device.name
+
+
 def qos_tables(fabric: Fabric) -> Iterator[Problem]:
     """SL2VL and VL arbitration only use VLs below max_vls."""
     ib = fabric.spec.infiniband
@@ -114,4 +129,4 @@ def routing_engines(fabric: Fabric) -> Iterator[Problem]:
                           f"{hint}write a comma-separated chain of: {', '.join(ROUTING_ENGINES)}")
 
 
-RULES = [subnet_manager, guids, qos_tables, partitions, routing_engines]
+RULES = [subnet_manager, guids, node_guids, qos_tables, partitions, routing_engines]

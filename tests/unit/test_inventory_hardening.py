@@ -169,6 +169,18 @@ def test_lossy_server_port_needs_no_rdma_device(lab_roce):
     assert not any("rdma_device" in m for m in messages(lab_roce))
 
 
+@pytest.mark.parametrize("name", ["mlx5\n0", "mlx5 0", "mlx5_0'", ""])
+def test_rdma_device_name_is_one_error_not_a_render_traceback(lab_roce, tmp_path, name):
+    # found by fuzzing: validated, then render stopped with an UnsafeValue traceback in roce.sh (cma_roce_tos -d)
+    edit_yaml(lab_roce / "hosts.yaml", lambda h: iface(h, "gpu10", "ens2np0").update({"rdma_device": name}))
+    code, output = validate(lab_roce)
+    assert code == 5
+    assert (f"error: hosts.yaml:gpu10.data.interfaces.ens2np0.rdma_device: RDMA device name {name!r} is not a valid "
+            "name; fix: write the name 'rdma link' shows") in output
+    render = CliRunner().invoke(app, ["render", str(lab_roce), "-o", str(tmp_path / "out")])
+    assert render.exit_code == 5 and isinstance(render.exception, SystemExit)
+
+
 # --------------------------------------------------------------------------- 6. YAML reader
 
 

@@ -9,14 +9,28 @@ required fields present. ``FabricSpec`` is fabric.yaml: the fabric-wide intent.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from fabric.core.units import Bytes, Gbps, Meters, Millis
 
 Priority = Annotated[int, Field(ge=0, le=7)]
 Dscp = Annotated[int, Field(ge=0, le=63)]
+T = TypeVar("T")
+
+
+def _once_each(values: list[T]) -> list[T]:
+    """A list of distinct values: a repeated priority or DSCP is rendered twice ("pfc_enable": "3,3") and a
+    repeated PFC priority counts its headroom twice."""
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"lists {', '.join(repeated)} more than once; list each value once")
+    return values
+
+
+Priorities = Annotated[list[Priority], AfterValidator(_once_each)]
+Dscps = Annotated[list[Dscp], AfterValidator(_once_each)]
 Role = Literal["spine", "leaf", "server", "sm"]
 SECRET_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
@@ -51,7 +65,7 @@ class Interface(Model):
 class QosOverride(Model):
     """Per-device overrides of fabric.yaml qos (allowed, but the validator requires fabric-wide agreement)."""
 
-    roce_dscp: list[Dscp] | None = Field(None, description="DSCP values of RoCE data traffic.")
+    roce_dscp: Dscps | None = Field(None, description="DSCP values of RoCE data traffic.")
     lossless_priority: Priority | None = Field(None, description="Priority/TC carrying RoCE data (lossless).")
     cnp_dscp: Dscp | None = Field(None, description="DSCP of congestion notification packets.")
     cnp_priority: Priority | None = Field(None, description="Priority/TC of CNPs (strict, never lossless).")
@@ -61,7 +75,7 @@ class QosOverride(Model):
 class PfcOverride(Model):
     """Per-device overrides of fabric.yaml pfc."""
 
-    priorities: list[Priority] | None = Field(None, description="Priorities with PFC enabled on this device.")
+    priorities: Priorities | None = Field(None, description="Priorities with PFC enabled on this device.")
     dcbx_willing: bool | None = Field(None, description="Whether DCBX accepts the peer's settings (must stay false).")
 
 
@@ -138,7 +152,7 @@ class Device(Model):
 class QosSpec(Model):
     """Traffic classes: RoCE data lossless, CNPs strict, the rest default (reference/lossless.md §0)."""
 
-    roce_dscp: list[Dscp] = Field([26], min_length=1, description="DSCP values of RoCE data traffic.")
+    roce_dscp: Dscps = Field([26], min_length=1, description="DSCP values of RoCE data traffic.")
     lossless_priority: Priority = Field(3, description="Priority/TC of RoCE data; PFC runs on it.")
     cnp_dscp: Dscp = Field(48, description="DSCP of CNPs (mlx5 default 48).")
     cnp_priority: Priority = Field(6, description="Priority/TC of CNPs: strict priority, never lossless.")
@@ -160,7 +174,7 @@ class WatchdogSpec(Model):
 class PfcSpec(Model):
     """Priority flow control."""
 
-    priorities: list[Priority] = Field(
+    priorities: Priorities = Field(
         [3], min_length=1, description="Priorities with PFC (normally just the lossless one).")
     watchdog: WatchdogSpec = Field(default_factory=WatchdogSpec, description="PFC watchdog.")
     link_pause: bool = Field(False, description="802.3x global pause; must stay off where PFC runs.")

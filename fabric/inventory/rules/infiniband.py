@@ -113,6 +113,9 @@ def partitions(fabric: Fabric) -> Iterator[Problem]:
             if member not in KEYWORDS and member not in fabric.devices:
                 yield Problem(f"{where}.members", f"'{member}' is not a device or keyword",
                               f"use device names or one of {', '.join(KEYWORDS)}")
+            elif member in fabric.devices and not any(i.port_guid for i in fabric.devices[member].interfaces.values()):
+                yield Problem(f"{where}.members", f"'{member}' has no port GUID, so partitions.conf would list "
+                              "nothing for it", "add port_guid to its ports, or use ALL_SWITCHES for the switches")
 
 
 def routing_engines(fabric: Fabric) -> Iterator[Problem]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fabric.core.units import Bytes, Gbps, Meters, Millis
 
@@ -242,6 +242,14 @@ class Range(Model):
 
     min: float = Field(description="Lower bound.")
     max: float = Field(description="Upper bound.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min != self.min or self.max != self.max:
+            raise ValueError("min and max must be numbers, not nan")
+        if self.min > self.max:
+            raise ValueError(f"min {self.min:.15g} is above max {self.max:.15g}, so no value is inside; swap them")
+        return self
 
 
 class TunerSpec(Model):

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from fabric.core.units import Bytes, Gbps, Meters, Millis
 
 Priority = Annotated[int, Field(ge=0, le=7)]
+U32 = 2**32 - 1  # sysfs u32 attributes (DCQCN knobs)
 Dscp = Annotated[int, Field(ge=0, le=63)]
 T = TypeVar("T")
 
@@ -218,21 +219,24 @@ class EcnSpec(Model):
 
 
 class DcqcnSpec(Model):
-    """DCQCN NIC knobs (names and defaults of ConnectX firmware; reference/congestion-and-tuning.md §1.2)."""
+    """DCQCN NIC knobs (names and defaults of ConnectX firmware; reference/congestion-and-tuning.md §1.2).
 
-    rpg_time_reset_us: int = Field(300, ge=1, description="Rate-increase timer.")
-    rpg_byte_reset: int = Field(32767, ge=1, description="Rate-increase byte counter.")
+    Each is written to a sysfs file that takes a decimal u32 (reference/lossless.md §6.3): at most 2^32 - 1.
+    """
+
+    rpg_time_reset_us: int = Field(300, ge=1, le=U32, description="Rate-increase timer.")
+    rpg_byte_reset: int = Field(32767, ge=1, le=U32, description="Rate-increase byte counter.")
     rpg_threshold: int = Field(1, ge=1, le=31, description="Fast-recovery steps.")
-    rpg_ai_rate_mbps: int = Field(5, ge=1, description="Additive increase rate.")
-    rpg_hai_rate_mbps: int = Field(50, ge=1, description="Hyper additive increase rate.")
-    rpg_min_rate_mbps: int = Field(1, ge=1, description="Minimum rate.")
+    rpg_ai_rate_mbps: int = Field(5, ge=1, le=U32, description="Additive increase rate.")
+    rpg_hai_rate_mbps: int = Field(50, ge=1, le=U32, description="Hyper additive increase rate.")
+    rpg_min_rate_mbps: int = Field(1, ge=1, le=U32, description="Minimum rate.")
     rpg_min_dec_fac: int = Field(50, ge=1, le=100, description="Bound of one rate cut, percent.")
     rpg_gd: int = Field(11, ge=0, le=15, description="Alpha update gain exponent.")
-    rate_reduce_monitor_period_us: int = Field(4, ge=1, description="Minimum time between cuts.")
+    rate_reduce_monitor_period_us: int = Field(4, ge=1, le=U32, description="Minimum time between cuts.")
     initial_alpha_value: int = Field(1023, ge=0, le=1023, description="Initial alpha (1023 = 1.0).")
     dce_tcp_g: int = Field(1019, ge=0, le=1023, description="Alpha EWMA gain (fixed point).")
-    dce_tcp_rtt_us: int = Field(1, ge=1, description="Alpha update period.")
-    min_time_between_cnps_us: int = Field(4, ge=0, description="NP: minimum CNP interval per QP.")
+    dce_tcp_rtt_us: int = Field(1, ge=1, le=U32, description="Alpha update period.")
+    min_time_between_cnps_us: int = Field(4, ge=0, le=U32, description="NP: minimum CNP interval per QP.")
     clamp_tgt_rate: bool = Field(False, description="Clamp target rate on every cut.")
     clamp_tgt_rate_after_time_inc: bool = Field(True, description="Clamp target rate after a timer increase.")
 

@@ -53,16 +53,21 @@ def asics(fabric: Fabric) -> Iterator[Problem]:
 
 
 HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+# A last label of digits (or 0x hex) is no host name (RFC 3696 §2): the C resolver reads "10.0.1" as 10.0.0.1,
+# "010.0.0.1" as 8.0.0.1 and "2130706433" as 127.0.0.1, so such a typo would reach another device.
+NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 
 
 def is_address(text: str) -> bool:
-    """An IPv4/IPv6 address or a DNS name (RFC 1123 labels): what SSH, SNMP and the twin can reach."""
+    """An IPv4/IPv6 address or a DNS name (RFC 1123 labels, not ending in a numeric one): what SSH, SNMP and the
+    twin can reach, each naming one device."""
     try:
         ipaddress.ip_address(text)
         return True
     except ValueError:
         labels = text.rstrip(".").split(".")
-        return 0 < len(text) <= 253 and all(HOST_LABEL.fullmatch(label) for label in labels)
+        return (0 < len(text) <= 253 and all(HOST_LABEL.fullmatch(label) for label in labels)
+                and not NUMERIC_LABEL.fullmatch(labels[-1]))
 
 
 def devices_exist(fabric: Fabric) -> Iterator[Problem]:

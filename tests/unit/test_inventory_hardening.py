@@ -124,6 +124,18 @@ def test_generator_port_names_pass():
                 assert INTERFACE_NAME.fullmatch(name(n, speed)), (platform, name(n, speed))
 
 
+@pytest.mark.parametrize(("first", "second"), [("::1", "0:0::1"), ("Leaf1.mgmt.example.com", "leaf1.mgmt.example.com."),
+                                               ("127.0.9.9", "127.0.9.9")])
+def test_one_management_address_written_two_ways_is_a_duplicate(lab_roce, first, second):
+    def change(h: dict) -> None:
+        h["leaf1"]["hostname"], h["leaf2"]["hostname"] = first, second
+        h["leaf2"]["port"] = 22  # leaf1 has no port (removed from defaults.yaml): SSH's 22 all the same
+    edit_yaml(lab_roce / "hosts.yaml", change)
+    edit_yaml(lab_roce / "defaults.yaml", lambda d: d.pop("port"))
+    assert messages(lab_roce) == [f"hosts.yaml:leaf2.hostname: management address {second} is also used by leaf1; "
+                                  "fix: give every device its own address"]
+
+
 # --------------------------------------------------------------------------- 3. self links
 
 

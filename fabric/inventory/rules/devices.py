@@ -107,6 +107,22 @@ def roce_nics_have_rdma_device(fabric: Fabric) -> Iterator[Problem]:
                               "or lossless: false for a port without RoCE traffic")
 
 
+def _endpoint(hostname: str) -> str:
+    """One spelling per endpoint: an IP address in its compressed form, a host name in lower case without the
+    root dot ('::1' = '0::1', 'Leaf1.' = 'leaf1')."""
+    try:
+        return str(ipaddress.ip_address(hostname))
+    except ValueError:
+        return hostname.rstrip(".").lower()
+
+
+def _service_port(platform: str, port: int | None) -> int:
+    """The port deploy connects to: SSH 22 unless set; EOS's eAPI 443 unless set to another port than 22."""
+    if platform == "eos":
+        return 443 if port in (None, 22) else port
+    return port or 22
+
+
 def addresses(fabric: Fabric) -> Iterator[Problem]:
     """Every management address is an address or a host name, and no two devices share one (and the port)."""
     seen: dict[tuple[str, int | None], str] = {}
@@ -114,7 +130,7 @@ def addresses(fabric: Fabric) -> Iterator[Problem]:
         if not is_address(device.hostname):
             yield Problem(f"hosts.yaml:{name}.hostname", f"'{device.hostname}' is neither an IP address nor a "
                           "host name", "write the management address, e.g. 10.0.0.11 or leaf1.mgmt.example.com")
-        key = (device.hostname, device.port)
+        key = (_endpoint(device.hostname), _service_port(device.platform, device.port))
         if key in seen:
             yield Problem(f"hosts.yaml:{name}.hostname",
                           f"management address {device.hostname} is also used by {seen[key]}",

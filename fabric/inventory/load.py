@@ -40,7 +40,10 @@ class LoadResult:
 def _read(folder: Path, name: str, report: ValidationReport, required: bool) -> YamlDoc | None:
     path = folder / name
     if not path.exists():
-        if required:
+        other = path.with_suffix(".yml")
+        if other.exists():  # read nothing from it: an optional file would be silently ignored
+            report.add(other.name, f"fabric reads {name}, not {other.name}", f"rename {other} to {name}")
+        elif required:
             report.add(name, "file is missing", f"create {path}")
         return None
     doc = read_yaml(path)
@@ -167,7 +170,8 @@ def _load(folder: Path) -> LoadResult:
         defaults = _validate(DefaultsEntry, defaults_doc.data, "defaults.yaml", (), report,
                              defaults_doc.data) or DefaultsEntry()
     hosts_doc = docs["hosts.yaml"]
-    unparsed = any((folder / name).exists() and docs[name] is None for name in FILES)
+    unparsed = any(((folder / name).exists() or (folder / name).with_suffix(".yml").exists()) and docs[name] is None
+                   for name in FILES)
     if spec is None or hosts_doc is None or unparsed:
         return LoadResult(None, report)  # resolving devices now would only repeat the file's error
     devices = _devices(hosts, groups, defaults, hosts_doc, report)

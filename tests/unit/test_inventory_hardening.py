@@ -266,6 +266,17 @@ def test_names_yaml_reads_back_as_the_same_text_stay(lab_roce):
     assert messages(lab_roce) == []
 
 
+def test_yml_files_are_named_not_ignored(lab_roce):
+    # defaults.yml and groups.yml were not read at all: 60 errors about roles and groups, none naming the files
+    for name in ("defaults", "groups"):
+        (lab_roce / f"{name}.yaml").rename(lab_roce / f"{name}.yml")
+    code, output = validate(lab_roce)
+    assert code == 5
+    assert [line for line in output.splitlines() if line.startswith("error:")] == [
+        f"error: {name}.yml: fabric reads {name}.yaml, not {name}.yml; fix: rename {lab_roce / name}.yml to "
+        f"{name}.yaml" for name in ("defaults", "groups")]
+
+
 # --------------------------------------------------------------------------- 7. messages
 
 

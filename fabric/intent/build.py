@@ -17,19 +17,27 @@ from fabric.intent.qos import build_qos
 from fabric.inventory.effective import cable_length, effective_pfc, effective_qos, port_mtu
 from fabric.inventory.models import Device, Fabric
 
+# The smallest port MTU a platform's CLI takes. Comware and CloudEngine set it as "jumboframe enable <size>", a
+# jumbo frame size: above 1536 bytes on H3C (S6850 interface guide), 1536-12288 on CloudEngine (Ansible ce_mtu).
+# A 1500 MTU would be refused; the smallest jumbo size admits every frame such an MTU sends.
+MIN_MTU = {"comware": 1536, "huawei_ce": 1536}
+
 
 def build_ports(fabric: Fabric, device: Device) -> list[dict[str, Any]]:
-    """Every interface with its effective MTU and cable length, as PortIntent fields.
+    """Every interface with its effective MTU (within what the platform's CLI takes) and cable length, as
+    PortIntent fields.
 
     Plain fields, validated together with the DeviceIntent that holds them: one validation call per
     device instead of one per port.
     """
     spec = fabric.spec
     max_mtu = PLATFORMS[device.platform].max_mtu if device.platform in PLATFORMS else 9216
+    min_mtu = MIN_MTU.get(device.platform, 0)
     roce = spec.transport == "roce"
     return [
         {"name": name, "speed_gbps": i.speed_gbps, "speed_mbps": i.speed_gbps * 1000,
-         "mtu": min(port_mtu(spec, device, i), max_mtu), "peer": i.peer, "cable_length_m": cable_length(spec, i),
+         "mtu": min(max(port_mtu(spec, device, i), min_mtu), max_mtu), "peer": i.peer,
+         "cable_length_m": cable_length(spec, i),
          "lossless": i.lossless and roce, "description": i.description or (f"to {i.peer}" if i.peer else "")}
         for name, i in device.interfaces.items()
     ]
@@ -41,7 +49,7 @@ def _roce_switch(fabric: Fabric, device: Device, intent: DeviceIntent) -> Device
     ports = intent.interfaces
     asic = ASICS.get(device.asic or "")
     update = {
-        "qos": build_qos(qos),
+        "qos": build_qos(qos, pfc.priorities),
         "pfc": build_pfc(pfc, ports),
         "ecn": build_ecn(spec.ecn, ports, {n: i.ecn_profile for n, i in device.interfaces.items()},
                          qos.lossless_priority, asic.cell_bytes if asic else None),
@@ -55,7 +63,7 @@ def _roce_server(fabric: Fabric, device: Device, intent: DeviceIntent) -> Device
     spec = fabric.spec
     qos, pfc = effective_qos(spec, device), effective_pfc(spec, device)
     return intent.model_copy(update={
-        "qos": build_qos(qos),
+        "qos": build_qos(qos, pfc.priorities),
         "pfc": build_pfc(pfc, intent.interfaces),
         "nic": build_nic(device, intent.interfaces, qos, spec.dcqcn),
     })

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from fabric.intent.models import EcnIntent, EcnProfileIntent, PortIntent
 from fabric.inventory.models import EcnProfile, EcnSpec
-from fabric.inventory.rules.ecn import whole_percent
+from fabric.inventory.rules.ecn import auto_profile_name, whole_percent
 
 AUTO_SOURCE = "auto: SimAI/HPCC per-speed ECN table (reference/congestion-and-tuning.md §6.1)"
 KB = 1000  # the simulators' MMU multiplies KB by 1000
@@ -22,7 +22,7 @@ AUTO_ECN: dict[int, tuple[int, int, float]] = {
 def auto_profile(speed_gbps: int) -> EcnProfileIntent:
     """The automatic profile for a port speed."""
     kmin, kmax, pmax = AUTO_ECN[speed_gbps]
-    return EcnProfileIntent(name=f"roce_ecn_{speed_gbps}g", kmin_bytes=kmin * KB, kmax_bytes=kmax * KB,
+    return EcnProfileIntent(name=auto_profile_name(speed_gbps), kmin_bytes=kmin * KB, kmax_bytes=kmax * KB,
                             pmax_percent=round(pmax), weight=0, source=AUTO_SOURCE)
 
 

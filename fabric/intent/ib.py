@@ -35,7 +35,7 @@ def build_ib(ib: InfinibandSpec, devices: dict[str, Device]) -> IbIntent:
         for p in ib.partitions
     ]
     roots = [d.node_guid for d in devices.values() if d.role == "spine" and d.node_guid]
-    engines = set(ib.routing_engine.split(","))
+    engines = {name.strip() for name in ib.routing_engine.split(",")}
     return IbIntent(
         routing_engine=ib.routing_engine, sm_priority=ib.sm_priority, lmc=ib.lmc,
         sweep_interval_s=ib.sweep_interval_s, qos_enabled=ib.qos.enabled, max_vls=ib.qos.max_vls,

@@ -22,16 +22,19 @@ def ets_classes(qos: QosSpec) -> list[EtsClass]:
     ]
 
 
-def build_qos(qos: QosSpec) -> QosIntent:
-    """The ``qos`` intent of a device whose effective settings are ``qos``.
+def build_qos(qos: QosSpec, pfc_priorities: list[int] | None = None) -> QosIntent:
+    """The ``qos`` intent of a device whose effective settings are ``qos`` and PFC ``pfc_priorities``.
 
+    Every PFC priority gets its own priority group (SONiC AZURE: TC3 -> PG3, TC4 -> PG4): a second lossless
+    priority folded into PG 0 would give the lossy PG the lossless headroom and pause all default traffic.
     Devices share their QoS settings, so the (frozen) result is built once per distinct setting.
     """
-    return _build_qos(qos.model_dump_json())
+    lossless = (qos.lossless_priority, *(pfc_priorities or ()))
+    return _build_qos(qos.model_dump_json(), tuple(sorted(set(lossless))))
 
 
 @lru_cache(maxsize=64)
-def _build_qos(raw: str) -> QosIntent:
+def _build_qos(raw: str, lossless_pgs: tuple[int, ...]) -> QosIntent:
     qos = QosSpec.model_validate_json(raw)
     table = dscp_to_tc(qos)
     groups: dict[int, list[int]] = {}
@@ -42,6 +45,6 @@ def _build_qos(raw: str) -> QosIntent:
         lossless_tc=qos.lossless_priority, cnp_tc=qos.cnp_priority, default_tc=qos.default_priority,
         dscp_to_tc=table, dscp_groups=dict(sorted(groups.items())),
         tc_to_queue={tc: tc for tc in PRIORITIES},
-        tc_to_pg={tc: (tc if tc == qos.lossless_priority else 0) for tc in PRIORITIES},
+        tc_to_pg={tc: (tc if tc in lossless_pgs else 0) for tc in PRIORITIES},
         ets=ets_classes(qos),
     )

@@ -40,7 +40,10 @@ class LoadResult:
 def _read(folder: Path, name: str, report: ValidationReport, required: bool) -> YamlDoc | None:
     path = folder / name
     if not path.exists():
-        if required:
+        other = path.with_suffix(".yml")
+        if other.exists():  # read nothing from it: an optional file would be silently ignored
+            report.add(other.name, f"fabric reads {name}, not {other.name}", f"rename {other} to {name}")
+        elif required:
             report.add(name, "file is missing", f"create {path}")
         return None
     doc = read_yaml(path)
@@ -69,7 +72,13 @@ def _entries(doc: YamlDoc | None, model: type[M], file: str, report: ValidationR
         report.add(file, "expected a mapping of names to entries", "see the README's inventory example")
         return {}
     entries: dict[str, M] = {}
+    texts: dict[Any, str] = getattr(doc.data, "texts", {})
     for name, raw in doc.data.items():
+        written = texts.get(name)
+        if written is not None and written != str(name):
+            report.add(f"{file}:{written}", f"YAML reads the unquoted name '{written}' as {name!r}, not as text",
+                       f"quote it: '{written}':", line=line_of(doc.data, (name,)))
+            continue
         sub = doc.data[name]
         entry = _validate(model, raw, file, (name,), report, sub)
         if entry is not None:
@@ -161,9 +170,11 @@ def _load(folder: Path) -> LoadResult:
         defaults = _validate(DefaultsEntry, defaults_doc.data, "defaults.yaml", (), report,
                              defaults_doc.data) or DefaultsEntry()
     hosts_doc = docs["hosts.yaml"]
-    unparsed = any((folder / name).exists() and docs[name] is None for name in FILES)
+    unparsed = any(((folder / name).exists() or (folder / name).with_suffix(".yml").exists()) and docs[name] is None
+                   for name in FILES)
     if spec is None or hosts_doc is None or unparsed:
         return LoadResult(None, report)  # resolving devices now would only repeat the file's error
     devices = _devices(hosts, groups, defaults, hosts_doc, report)
-    unresolved = tuple(str(n) for n in (hosts_doc.data or {}) if str(n) not in devices)
+    texts: dict[Any, str] = getattr(hosts_doc.data, "texts", {})
+    unresolved = tuple(texts.get(n, str(n)) for n in (hosts_doc.data or {}) if str(n) not in devices)
     return LoadResult(Fabric(spec=spec, devices=devices, path=str(folder), unresolved=unresolved), report)

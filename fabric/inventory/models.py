@@ -9,14 +9,29 @@ required fields present. ``FabricSpec`` is fabric.yaml: the fabric-wide intent.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fabric.core.units import Bytes, Gbps, Meters, Millis
 
 Priority = Annotated[int, Field(ge=0, le=7)]
+U32 = 2**32 - 1  # sysfs u32 attributes (DCQCN knobs)
 Dscp = Annotated[int, Field(ge=0, le=63)]
+T = TypeVar("T")
+
+
+def _once_each(values: list[T]) -> list[T]:
+    """A list of distinct values: a repeated priority or DSCP is rendered twice ("pfc_enable": "3,3") and a
+    repeated PFC priority counts its headroom twice."""
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"lists {', '.join(repeated)} more than once; list each value once")
+    return values
+
+
+Priorities = Annotated[list[Priority], AfterValidator(_once_each)]
+Dscps = Annotated[list[Dscp], AfterValidator(_once_each)]
 Role = Literal["spine", "leaf", "server", "sm"]
 SECRET_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
@@ -34,7 +49,8 @@ class Interface(Model):
     speed_gbps: Gbps = Field(description="Port speed in Gb/s (10, 25, 40, 50, 100, 200, 400, 800).")
     peer: str | None = Field(None, description="The other end as 'device:interface'; both ends must name each other.")
     cable_length_m: Meters | None = Field(
-        None, description="Cable length in metres; defaults to fabric.yaml buffers.default_cable_length_m.")
+        None, gt=0, description="Cable length in metres, above 0 (SONiC configures no headroom for a '0m' "
+        "cable); defaults to fabric.yaml buffers.default_cable_length_m.")
     lossless: bool = Field(True, description="Whether the port carries lossless RoCE traffic (PFC, headroom, ECN).")
     mtu: int | None = Field(
         None, ge=1280, le=9216, description="Port MTU; defaults to fabric.yaml mtu (host_mtu on servers).")
@@ -50,7 +66,7 @@ class Interface(Model):
 class QosOverride(Model):
     """Per-device overrides of fabric.yaml qos (allowed, but the validator requires fabric-wide agreement)."""
 
-    roce_dscp: list[Dscp] | None = Field(None, description="DSCP values of RoCE data traffic.")
+    roce_dscp: Dscps | None = Field(None, description="DSCP values of RoCE data traffic.")
     lossless_priority: Priority | None = Field(None, description="Priority/TC carrying RoCE data (lossless).")
     cnp_dscp: Dscp | None = Field(None, description="DSCP of congestion notification packets.")
     cnp_priority: Priority | None = Field(None, description="Priority/TC of CNPs (strict, never lossless).")
@@ -60,7 +76,7 @@ class QosOverride(Model):
 class PfcOverride(Model):
     """Per-device overrides of fabric.yaml pfc."""
 
-    priorities: list[Priority] | None = Field(None, description="Priorities with PFC enabled on this device.")
+    priorities: Priorities | None = Field(None, description="Priorities with PFC enabled on this device.")
     dcbx_willing: bool | None = Field(None, description="Whether DCBX accepts the peer's settings (must stay false).")
 
 
@@ -137,7 +153,7 @@ class Device(Model):
 class QosSpec(Model):
     """Traffic classes: RoCE data lossless, CNPs strict, the rest default (reference/lossless.md §0)."""
 
-    roce_dscp: list[Dscp] = Field([26], min_length=1, description="DSCP values of RoCE data traffic.")
+    roce_dscp: Dscps = Field([26], min_length=1, description="DSCP values of RoCE data traffic.")
     lossless_priority: Priority = Field(3, description="Priority/TC of RoCE data; PFC runs on it.")
     cnp_dscp: Dscp = Field(48, description="DSCP of CNPs (mlx5 default 48).")
     cnp_priority: Priority = Field(6, description="Priority/TC of CNPs: strict priority, never lossless.")
@@ -159,7 +175,7 @@ class WatchdogSpec(Model):
 class PfcSpec(Model):
     """Priority flow control."""
 
-    priorities: list[Priority] = Field(
+    priorities: Priorities = Field(
         [3], min_length=1, description="Priorities with PFC (normally just the lossless one).")
     watchdog: WatchdogSpec = Field(default_factory=WatchdogSpec, description="PFC watchdog.")
     link_pause: bool = Field(False, description="802.3x global pause; must stay off where PFC runs.")
@@ -170,7 +186,9 @@ class BufferSpec(Model):
     """Ingress buffers and headroom (reference/lossless.md §1.3)."""
 
     model: Literal["dynamic", "traditional"] = Field("dynamic", description="SONiC buffer model.")
-    default_cable_length_m: Meters = Field(5, description="Cable length for ports that do not state one.")
+    default_cable_length_m: Meters = Field(
+        5, gt=0, description="Cable length for ports that do not state one, above 0 (SONiC configures no headroom "
+        "for a '0m' cable).")
     dynamic_th: int = Field(0, ge=-8, le=8, description="Shared-buffer alpha exponent: threshold = 2^n x free buffer.")
     lossless_mtu: int = Field(1024, ge=64, le=9216, description="LOSSLESS_TRAFFIC_PATTERN mtu (bytes).")
     small_packet_percentage: int = Field(
@@ -201,21 +219,24 @@ class EcnSpec(Model):
 
 
 class DcqcnSpec(Model):
-    """DCQCN NIC knobs (names and defaults of ConnectX firmware; reference/congestion-and-tuning.md §1.2)."""
+    """DCQCN NIC knobs (names and defaults of ConnectX firmware; reference/congestion-and-tuning.md §1.2).
 
-    rpg_time_reset_us: int = Field(300, ge=1, description="Rate-increase timer.")
-    rpg_byte_reset: int = Field(32767, ge=1, description="Rate-increase byte counter.")
+    Each is written to a sysfs file that takes a decimal u32 (reference/lossless.md §6.3): at most 2^32 - 1.
+    """
+
+    rpg_time_reset_us: int = Field(300, ge=1, le=U32, description="Rate-increase timer.")
+    rpg_byte_reset: int = Field(32767, ge=1, le=U32, description="Rate-increase byte counter.")
     rpg_threshold: int = Field(1, ge=1, le=31, description="Fast-recovery steps.")
-    rpg_ai_rate_mbps: int = Field(5, ge=1, description="Additive increase rate.")
-    rpg_hai_rate_mbps: int = Field(50, ge=1, description="Hyper additive increase rate.")
-    rpg_min_rate_mbps: int = Field(1, ge=1, description="Minimum rate.")
+    rpg_ai_rate_mbps: int = Field(5, ge=1, le=U32, description="Additive increase rate.")
+    rpg_hai_rate_mbps: int = Field(50, ge=1, le=U32, description="Hyper additive increase rate.")
+    rpg_min_rate_mbps: int = Field(1, ge=1, le=U32, description="Minimum rate.")
     rpg_min_dec_fac: int = Field(50, ge=1, le=100, description="Bound of one rate cut, percent.")
     rpg_gd: int = Field(11, ge=0, le=15, description="Alpha update gain exponent.")
-    rate_reduce_monitor_period_us: int = Field(4, ge=1, description="Minimum time between cuts.")
+    rate_reduce_monitor_period_us: int = Field(4, ge=1, le=U32, description="Minimum time between cuts.")
     initial_alpha_value: int = Field(1023, ge=0, le=1023, description="Initial alpha (1023 = 1.0).")
     dce_tcp_g: int = Field(1019, ge=0, le=1023, description="Alpha EWMA gain (fixed point).")
-    dce_tcp_rtt_us: int = Field(1, ge=1, description="Alpha update period.")
-    min_time_between_cnps_us: int = Field(4, ge=0, description="NP: minimum CNP interval per QP.")
+    dce_tcp_rtt_us: int = Field(1, ge=1, le=U32, description="Alpha update period.")
+    min_time_between_cnps_us: int = Field(4, ge=0, le=U32, description="NP: minimum CNP interval per QP.")
     clamp_tgt_rate: bool = Field(False, description="Clamp target rate on every cut.")
     clamp_tgt_rate_after_time_inc: bool = Field(True, description="Clamp target rate after a timer increase.")
 
@@ -225,6 +246,14 @@ class Range(Model):
 
     min: float = Field(description="Lower bound.")
     max: float = Field(description="Upper bound.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min != self.min or self.max != self.max:
+            raise ValueError("min and max must be numbers, not nan")
+        if self.min > self.max:
+            raise ValueError(f"min {self.min:.15g} is above max {self.max:.15g}, so no value is inside; swap them")
+        return self
 
 
 class TunerSpec(Model):

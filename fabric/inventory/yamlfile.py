@@ -13,9 +13,11 @@ from fabric.core.gcpause import paused_gc
 
 
 class LineDict(dict[Any, Any]):
-    """A dict that knows the source line of each of its keys."""
+    """A dict that knows the source line of each of its keys, and the written text of keys YAML read as a
+    value other than text (``on`` -> True, ``010`` -> 8, ``null`` -> None)."""
 
     lines: dict[Any, int]
+    texts: dict[Any, str]
 
 
 @dataclass
@@ -58,6 +60,7 @@ def _loader_for(doc: YamlDoc) -> type[yaml.SafeLoader]:
                 node.value = _merged_last(merged) + [pair for pair in node.value if id(pair[0]) in own]
             result = LineDict()
             result.lines = {}
+            result.texts = {}
             own_seen: set[Any] = set()
             done: set[int] = set()
             for key_node, value_node in node.value:
@@ -78,6 +81,8 @@ def _loader_for(doc: YamlDoc) -> type[yaml.SafeLoader]:
                     own_seen.add(key)
                 result[key] = self.construct_object(value_node, deep=True)
                 result.lines[key] = line
+                if not isinstance(key, str) and isinstance(key_node, yaml.ScalarNode):
+                    result.texts[key] = key_node.value
             return result
 
         def construct_yaml_int(self, node: yaml.ScalarNode) -> int:

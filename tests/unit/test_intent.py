@@ -141,3 +141,11 @@ def test_null_override_keeps_the_fabric_settings(lab_roce):
     edit_yaml(lab_roce / "hosts.yaml", lambda h: h["leaf1"]["data"].update({"qos": {"trust": "pcp"}}))
     fabric = load_inventory(lab_roce).fabric
     assert effective_qos(fabric.spec, fabric.devices["leaf1"]).trust == "pcp"
+
+
+def test_port_mtu_stays_within_what_the_platform_cli_takes(lab_roce):
+    # "jumboframe enable 1500" is refused by Comware and CloudEngine (1536 at least): they get 1536
+    edit_yaml(lab_roce / "fabric.yaml", lambda f: f.update(mtu=1500, host_mtu=1500))
+    intents = build_intent(load_inventory(lab_roce).fabric)
+    mtus = {name: {p.mtu for p in intents[name].interfaces} for name in ("spine1", "spine2", "leaf1", "leaf4")}
+    assert mtus == {"spine1": {1500}, "spine2": {1536}, "leaf1": {1500}, "leaf4": {1536}}

@@ -5,6 +5,7 @@ Each case is one clear 'error:' line naming the file/device/key and the fix, exi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,25 @@ def test_description_must_be_one_printable_line(lab_roce, tmp_path, text):
             "printable text without '\"' or '\\'; fix: remove line breaks") in output
     render = CliRunner().invoke(app, ["render", str(lab_roce), "-o", str(tmp_path / "out")])
     assert render.exit_code == 5 and not (tmp_path / "out").exists()
+
+
+def test_question_mark_in_a_description_typed_into_an_interactive_cli(lab_roce):
+    # spine1 is NX-OS, pushed over SSH: '?' there lists the completions instead of being typed; SONiC's JSON takes it
+    def change(h: dict) -> None:
+        iface(h, "spine1", "Ethernet1/1").update({"description": "to leaf1 (temporary?)"})
+        iface(h, "leaf1", "Ethernet0").update({"description": "to spine1 (temporary?)"})
+
+    edit_yaml(lab_roce / "hosts.yaml", change)
+    assert messages(lab_roce) == [
+        "hosts.yaml:spine1.data.interfaces.Ethernet1/1.description: '?' asks the nxos CLI for help instead of typing "
+        "it, so the description would be cut there; fix: remove the '?' (got 'to leaf1 (temporary?)')"]
+
+
+def test_description_longer_than_switch_clis_take(lab_roce):
+    edit_yaml(lab_roce / "hosts.yaml", lambda h: iface(h, "leaf3", "Ethernet1/1").update({"description": "x" * 241}))
+    assert messages(lab_roce) == [
+        "hosts.yaml:leaf3.data.interfaces.Ethernet1/1.description: description of 241 characters is longer than "
+        "switch CLIs take (240); fix: shorten it to 240 characters"]
 
 
 def test_plain_description_passes(lab_roce):
@@ -104,6 +124,18 @@ def test_generator_port_names_pass():
                 assert INTERFACE_NAME.fullmatch(name(n, speed)), (platform, name(n, speed))
 
 
+@pytest.mark.parametrize(("first", "second"), [("::1", "0:0::1"), ("Leaf1.mgmt.example.com", "leaf1.mgmt.example.com."),
+                                               ("127.0.9.9", "127.0.9.9")])
+def test_one_management_address_written_two_ways_is_a_duplicate(lab_roce, first, second):
+    def change(h: dict) -> None:
+        h["leaf1"]["hostname"], h["leaf2"]["hostname"] = first, second
+        h["leaf2"]["port"] = 22  # leaf1 has no port (removed from defaults.yaml): SSH's 22 all the same
+    edit_yaml(lab_roce / "hosts.yaml", change)
+    edit_yaml(lab_roce / "defaults.yaml", lambda d: d.pop("port"))
+    assert messages(lab_roce) == [f"hosts.yaml:leaf2.hostname: management address {second} is also used by leaf1; "
+                                  "fix: give every device its own address"]
+
+
 # --------------------------------------------------------------------------- 3. self links
 
 
@@ -147,6 +179,18 @@ def test_lossy_server_port_needs_no_rdma_device(lab_roce):
             iface(h, device, port)["lossless"] = False
     edit_yaml(lab_roce / "hosts.yaml", change)
     assert not any("rdma_device" in m for m in messages(lab_roce))
+
+
+@pytest.mark.parametrize("name", ["mlx5\n0", "mlx5 0", "mlx5_0'", ""])
+def test_rdma_device_name_is_one_error_not_a_render_traceback(lab_roce, tmp_path, name):
+    # found by fuzzing: validated, then render stopped with an UnsafeValue traceback in roce.sh (cma_roce_tos -d)
+    edit_yaml(lab_roce / "hosts.yaml", lambda h: iface(h, "gpu10", "ens2np0").update({"rdma_device": name}))
+    code, output = validate(lab_roce)
+    assert code == 5
+    assert (f"error: hosts.yaml:gpu10.data.interfaces.ens2np0.rdma_device: RDMA device name {name!r} is not a valid "
+            "name; fix: write the name 'rdma link' shows") in output
+    render = CliRunner().invoke(app, ["render", str(lab_roce), "-o", str(tmp_path / "out")])
+    assert render.exit_code == 5 and isinstance(render.exception, SystemExit)
 
 
 # --------------------------------------------------------------------------- 6. YAML reader
@@ -203,6 +247,34 @@ def test_merge_keys_in_an_inventory(lab_roce):
     (lab_roce / "hosts.yaml").write_text(text.replace("_sonic: &sonic", "x-sonic: &sonic"))
     found = messages(lab_roce)
     assert not any("merge" in m for m in found)
+
+
+@pytest.mark.parametrize(("written", "read_as"), [("010", "8"), ("on", "True"), ("null", "None"), ("0x1f", "31")])
+def test_unquoted_name_yaml_reads_as_a_value_is_one_error(lab_roce, written, read_as):
+    # leaf1 renamed to a name YAML 1.1 reads as a number, boolean or null: it became device '8'/'True'/'None'
+    # (out/True/config_db.json) and every peer naming it was 'not in the inventory'
+    text = (lab_roce / "hosts.yaml").read_text().replace("\nleaf1:\n", f"\n{written}:\n", 1)
+    text = re.sub(r"peer: leaf1:(\S+)", rf'peer: "{written}:\1"', text)
+    (lab_roce / "hosts.yaml").write_text(text)
+    assert messages(lab_roce) == [f"hosts.yaml:{written}: YAML reads the unquoted name '{written}' as {read_as}, not "
+                                  f"as text (line 49); fix: quote it: '{written}':"]
+
+
+def test_names_yaml_reads_back_as_the_same_text_stay(lab_roce):
+    text = (lab_roce / "hosts.yaml").read_text().replace("\nleaf1:\n", "\n1001:\n", 1)
+    (lab_roce / "hosts.yaml").write_text(re.sub(r"peer: leaf1:(\S+)", r'peer: "1001:\1"', text))
+    assert messages(lab_roce) == []
+
+
+def test_yml_files_are_named_not_ignored(lab_roce):
+    # defaults.yml and groups.yml were not read at all: 60 errors about roles and groups, none naming the files
+    for name in ("defaults", "groups"):
+        (lab_roce / f"{name}.yaml").rename(lab_roce / f"{name}.yml")
+    code, output = validate(lab_roce)
+    assert code == 5
+    assert [line for line in output.splitlines() if line.startswith("error:")] == [
+        f"error: {name}.yml: fabric reads {name}.yaml, not {name}.yml; fix: rename {lab_roce / name}.yml to "
+        f"{name}.yaml" for name in ("defaults", "groups")]
 
 
 # --------------------------------------------------------------------------- 7. messages

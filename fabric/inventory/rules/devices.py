@@ -53,16 +53,21 @@ def asics(fabric: Fabric) -> Iterator[Problem]:
 
 
 HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+# A last label of digits (or 0x hex) is no host name (RFC 3696 §2): the C resolver reads "10.0.1" as 10.0.0.1,
+# "010.0.0.1" as 8.0.0.1 and "2130706433" as 127.0.0.1, so such a typo would reach another device.
+NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 
 
 def is_address(text: str) -> bool:
-    """An IPv4/IPv6 address or a DNS name (RFC 1123 labels): what SSH, SNMP and the twin can reach."""
+    """An IPv4/IPv6 address or a DNS name (RFC 1123 labels, not ending in a numeric one): what SSH, SNMP and the
+    twin can reach, each naming one device."""
     try:
         ipaddress.ip_address(text)
         return True
     except ValueError:
         labels = text.rstrip(".").split(".")
-        return 0 < len(text) <= 253 and all(HOST_LABEL.fullmatch(label) for label in labels)
+        return (0 < len(text) <= 253 and all(HOST_LABEL.fullmatch(label) for label in labels)
+                and not NUMERIC_LABEL.fullmatch(labels[-1]))
 
 
 def devices_exist(fabric: Fabric) -> Iterator[Problem]:
@@ -102,6 +107,22 @@ def roce_nics_have_rdma_device(fabric: Fabric) -> Iterator[Problem]:
                               "or lossless: false for a port without RoCE traffic")
 
 
+def _endpoint(hostname: str) -> str:
+    """One spelling per endpoint: an IP address in its compressed form, a host name in lower case without the
+    root dot ('::1' = '0::1', 'Leaf1.' = 'leaf1')."""
+    try:
+        return str(ipaddress.ip_address(hostname))
+    except ValueError:
+        return hostname.rstrip(".").lower()
+
+
+def _service_port(platform: str, port: int | None) -> int:
+    """The port deploy connects to: SSH 22 unless set; EOS's eAPI 443 unless set to another port than 22."""
+    if platform == "eos":
+        return 443 if port in (None, 22) else port
+    return port or 22
+
+
 def addresses(fabric: Fabric) -> Iterator[Problem]:
     """Every management address is an address or a host name, and no two devices share one (and the port)."""
     seen: dict[tuple[str, int | None], str] = {}
@@ -109,7 +130,7 @@ def addresses(fabric: Fabric) -> Iterator[Problem]:
         if not is_address(device.hostname):
             yield Problem(f"hosts.yaml:{name}.hostname", f"'{device.hostname}' is neither an IP address nor a "
                           "host name", "write the management address, e.g. 10.0.0.11 or leaf1.mgmt.example.com")
-        key = (device.hostname, device.port)
+        key = (_endpoint(device.hostname), _service_port(device.platform, device.port))
         if key in seen:
             yield Problem(f"hosts.yaml:{name}.hostname",
                           f"management address {device.hostname} is also used by {seen[key]}",

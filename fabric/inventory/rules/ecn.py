@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 
 from fabric.core.problems import Problem
+from fabric.core.units import SPEEDS_GBPS
 from fabric.inventory.models import Fabric
 
 # Published Pmax values span 5 % (NX-OS 7 %, AMD 20 %, Huawei 10-30 %) to 100 % (Cumulus):
 # reference/lossless.md §0, §3, §4, §5.2.
 RECOMMENDED_PMAX = (5.0, 100.0)
+# Profile names become CLI words and shell words (NVUE "nv set qos congestion-control NAME" runs in bash) and
+# NX-OS policy-map names "QOS_EGRESS_NAME", which NX-OS allows up to 40 characters: so 1-29 plain characters.
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,28}")
+
+
+def auto_profile_name(speed_gbps: int) -> str:
+    """The name of the automatic profile of a port speed ('roce_ecn_400g'), reserved for it."""
+    return f"roce_ecn_{speed_gbps}g"
+
+
+AUTO_NAMES = {auto_profile_name(speed): speed for speed in SPEEDS_GBPS}
 
 
 def whole_percent(value: float) -> int:
@@ -22,6 +35,12 @@ def profiles(fabric: Fabric) -> Iterator[Problem]:
     """Kmin < Kmax, Pmax in (0, 100] (warn outside the vendors' range)."""
     for name, profile in fabric.spec.ecn.profiles.items():
         where = f"fabric.yaml:ecn.profiles.{name}"
+        if not PROFILE_NAME.fullmatch(name):
+            yield Problem(where, f"profile name {name!r} cannot be written into switch CLIs and shells",
+                          "use 1-29 letters, digits, '_', '.' or '-', starting with a letter or digit")
+        elif name in AUTO_NAMES:  # two profiles of one name: a device would get only one of them
+            yield Problem(where, f"'{name}' is the name of the automatic profile of {AUTO_NAMES[name]}G ports",
+                          "give the profile another name (and the ecn_profile / default_profile naming it)")
         if profile.kmin_bytes >= profile.kmax_bytes:
             yield Problem(f"{where}.kmin_bytes", f"Kmin {profile.kmin_bytes} is not below Kmax {profile.kmax_bytes}",
                           "set kmin_bytes < kmax_bytes")

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterator
 
 from fabric.core.problems import Problem
 from fabric.inventory.models import Fabric
 
 KEYWORDS = ("ALL", "ALL_CAS", "ALL_SWITCHES", "ALL_ROUTERS", "SELF")
+# opensm osm_opensm.c routing_modules (case-sensitive); an unknown name is logged and skipped, so the
+# subnet silently falls back to minhop. "no_fallback" is a keyword of the chain, not an engine.
+ROUTING_ENGINES = ("minhop", "updn", "dnup", "file", "ftree", "lash", "dor", "torus-2QoS", "nue", "dfsssp", "sssp",
+                   "no_fallback")
+# partitions.conf splits a definition at '=', ',', ':', ';' and drops what follows '#' (osm_prtn_config.c).
+PARTITION_NAME = re.compile(r"[^=,:;#\x00-\x1f\x7f]+")
 
 
 def subnet_manager(fabric: Fabric) -> Iterator[Problem]:
@@ -41,6 +49,21 @@ def guids(fabric: Fabric) -> Iterator[Problem]:
                 seen[iface.port_guid.lower()] = f"{device.name}:{name}"
 
 
+
+def node_guids(fabric: Fabric) -> Iterator[Problem]:
+    """Node GUIDs are unique: the spines' ones are the ftree roots, and a copied one leaves a spine out."""
+    if fabric.spec.transport != "infiniband":
+        return
+    seen: dict[str, str] = {}
+    for device in fabric.devices.values():
+        guid = (device.node_guid or "").lower()
+        if guid in seen:
+            yield Problem(f"hosts.yaml:{device.name}.data.node_guid",
+                          f"node GUID {device.node_guid} is also {seen[guid]}'s", "GUIDs are unique (ibstat shows it)")
+        elif guid:
+            seen[guid] = device.name
+
+
 def qos_tables(fabric: Fabric) -> Iterator[Problem]:
     """SL2VL and VL arbitration only use VLs below max_vls."""
     ib = fabric.spec.infiniband
@@ -71,9 +94,17 @@ def partitions(fabric: Fabric) -> Iterator[Problem]:
     seen: dict[int, str] = {}
     for index, part in enumerate(ib.partitions):
         where = f"fabric.yaml:infiniband.partitions.{index}"
+        if not PARTITION_NAME.fullmatch(part.name) or part.name.strip() != part.name:
+            yield Problem(f"{where}.name", f"partition name {part.name!r} cannot be written to partitions.conf",
+                          "use letters, digits, '_', '-' or '.' (OpenSM splits a definition at = , : ; and "
+                          "drops what follows #)")
         pkey = int(part.pkey, 16) & 0x7FFF
         if pkey == 0x7FFF:
             yield Problem(f"{where}.pkey", "0x7fff is the default partition", "use another PKey, e.g. 0x8001")
+        elif pkey == 0:
+            yield Problem(f"{where}.pkey", f"PKey {part.pkey} has no partition number (its low 15 bits are 0), so "
+                          "OpenSM would pick another PKey for it",
+                          "use a PKey whose low 15 bits are 0x0001-0x7ffe, e.g. 0x8001")
         elif pkey in seen:
             yield Problem(f"{where}.pkey", f"PKey {part.pkey} repeats partition '{seen[pkey]}'",
                           "give each partition its own PKey")
@@ -82,6 +113,23 @@ def partitions(fabric: Fabric) -> Iterator[Problem]:
             if member not in KEYWORDS and member not in fabric.devices:
                 yield Problem(f"{where}.members", f"'{member}' is not a device or keyword",
                               f"use device names or one of {', '.join(KEYWORDS)}")
+            elif member in fabric.devices and not any(i.port_guid for i in fabric.devices[member].interfaces.values()):
+                yield Problem(f"{where}.members", f"'{member}' has no port GUID, so partitions.conf would list "
+                              "nothing for it", "add port_guid to its ports, or use ALL_SWITCHES for the switches")
 
 
-RULES = [subnet_manager, guids, qos_tables, partitions]
+def routing_engines(fabric: Fabric) -> Iterator[Problem]:
+    """Every engine of the routing chain exists in OpenSM (an unknown one would silently route minhop)."""
+    ib = fabric.spec.infiniband
+    if ib is None or fabric.spec.transport != "infiniband":
+        return
+    names = [name.strip() for name in ib.routing_engine.split(",")]
+    for name in names:
+        if name not in ROUTING_ENGINES:
+            near = difflib.get_close_matches(name, ROUTING_ENGINES, n=1)
+            hint = f"did you mean '{near[0]}'? " if near else ""
+            yield Problem("fabric.yaml:infiniband.routing_engine", f"unknown OpenSM routing engine {name!r}",
+                          f"{hint}write a comma-separated chain of: {', '.join(ROUTING_ENGINES)}")
+
+
+RULES = [subnet_manager, guids, node_guids, qos_tables, partitions, routing_engines]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fabric.core.platform import PLATFORMS
 from fabric.core.problems import Problem
 from fabric.inventory.effective import effective_pfc, effective_qos, port_mtu
 from fabric.inventory.models import Device, Fabric, Interface
@@ -39,6 +40,24 @@ def _settings(fabric: Fabric) -> dict[str, Settings]:
     return settings
 
 
+def _switch_mtu(fabric: Fabric, device: Device, iface: Interface) -> int:
+    """The MTU a switch port gets: its own or the fabric's, within what the platform's CLI takes (EOS 9214)."""
+    platform = PLATFORMS.get(device.platform)
+    return min(port_mtu(fabric.spec, device, iface), platform.max_mtu if platform else 9216)
+
+
+def _host_mtu(fabric: Fabric, device: Device, name: str, iface: Interface, peer: Device,
+              other: Interface) -> Iterator[Problem]:
+    """A NIC sends packets up to its MTU: one above its switch port's MTU is dropped there (RoCE sets DF)."""
+    if device.role in HOST_ROLES:  # report at the switch port
+        device, name, iface, peer, other = peer, (iface.peer or "").partition(":")[2], other, device, iface
+    host_mtu, switch_mtu = port_mtu(fabric.spec, peer, other), _switch_mtu(fabric, device, iface)
+    if host_mtu > switch_mtu:
+        yield Problem(f"{device.name}:{name}", f"MTU {switch_mtu} is below the MTU {host_mtu} of {iface.peer}, "
+                      "whose larger packets this port drops", "lower host_mtu (or the NIC's mtu) to at most "
+                      f"{switch_mtu}, or raise the switch port's mtu")
+
+
 def _agreement(fabric: Fabric, settings: dict[str, Settings], device: Device, name: str, iface: Interface,
                peer: Device, other: Interface) -> Iterator[Problem]:
     where = f"{device.name}:{name}"
@@ -50,6 +69,8 @@ def _agreement(fabric: Fabric, settings: dict[str, Settings], device: Device, na
         mtu, peer_mtu = port_mtu(spec, device, iface), port_mtu(spec, peer, other)
         if mtu != peer_mtu:
             yield Problem(where, f"MTU {mtu} differs from {iface.peer} ({peer_mtu})", "set the same mtu on both ends")
+    elif spec.transport == "roce" and (device.role in HOST_ROLES) != (peer.role in HOST_ROLES):
+        yield from _host_mtu(fabric, device, name, iface, peer, other)
     if iface.lossless != other.lossless:
         yield Problem(where, f"lossless is {iface.lossless} here but {other.lossless} on {iface.peer}",
                       "a link is lossless on both ends or on neither")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -165,3 +166,12 @@ def test_trust_pcp_maps_8021p(spine2: DeviceIntent) -> None:
 
 def test_rendering_is_deterministic(spine2: DeviceIntent, text: str) -> None:
     assert render(spine2) == text
+
+
+def test_drr_queues_listed_in_queue_order(lab_roce: Path) -> None:
+    # the CE lists "qos drr" queues ascending: "qos drr 1 0" (default class above the lossless one) read back as
+    # "qos drr 0 1", so deploy's verification reported a change and rolled the device back
+    edit_yaml(lab_roce / "fabric.yaml", lambda f: (f["qos"].update(lossless_priority=0, default_priority=1),
+                                                   f["pfc"].update(priorities=[0])))
+    port = views(render(intents(lab_roce)["spine2"]))["interface 400GE1/0/1"]
+    assert "qos drr 0 1" in port

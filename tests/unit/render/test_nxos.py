@@ -151,3 +151,24 @@ def test_watchdog_off_keeps_pfc_mode_on(lab_roce: Path) -> None:
     cfg = blocks(nxos_cfg(intents(lab_roce)["spine1"]))
     assert not [line for mode, lines in cfg.items() for line in [mode, *lines] if "watch-dog" in line]
     assert "priority-flow-control mode on" in cfg["interface Ethernet1/1"]
+
+
+def test_lossless_queue_0_is_the_default_class(lab_roce: Path) -> None:
+    # NX-OS names queue 0 c-8q-nq-default / c-out-8q-q-default / c-in-q-default in every policy type; there is no
+    # c-8q-nq0, c-out-8q-q0 or c-in-q0 (rendered for lossless priority 0, and refused by the switch)
+    edit_yaml(lab_roce / "fabric.yaml", lambda f: (f["qos"].update(lossless_priority=0, default_priority=1),
+                                                   f["pfc"].update(priorities=[0])))
+
+    def long_cable(h: Any) -> None:
+        h["spine1"]["data"]["interfaces"]["Ethernet1/3"]["cable_length_m"] = 300
+        h["leaf3"]["data"]["interfaces"]["Ethernet1/1"]["cable_length_m"] = 300
+
+    edit_yaml(lab_roce / "hosts.yaml", long_cable)
+    text = nxos_cfg(intents(lab_roce)["spine1"])
+    assert not any(name in text for name in ("c-8q-nq0", "c-out-8q-q0", "c-in-q0"))
+    cfg = blocks(text)
+    assert cfg["policy-map type network-qos QOS_NETWORK > class type network-qos c-8q-nq-default"] == [
+        "mtu 9216", "pause pfc-cos 0"]
+    assert cfg[f"{EGRESS_400G} > class type queuing c-out-8q-q-default"][-1].startswith(
+        "random-detect minimum-threshold 782 kbytes")
+    assert "policy-map type queuing QOS_PAUSE_Ethernet1_3 > class type queuing c-in-q-default" in cfg

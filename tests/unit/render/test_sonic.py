@@ -181,3 +181,15 @@ def test_trust_pcp_classifies_by_dot1p(lab_roce: Path) -> None:
         assert "dscp_to_tc_map" not in db["PORT_QOS_MAP"][port], port
     assert db["PORT_QOS_MAP"]["Ethernet0"]["pfc_enable"] == "3"
     assert db["TC_TO_QUEUE_MAP"]["ROCE"] == {str(q): str(q) for q in range(8)}
+
+
+def test_second_pfc_priority_gets_its_own_priority_group(lab_roce: Path) -> None:
+    # SONiC's own default is PFC on 3 and 4 (TC3 -> PG3, TC4 -> PG4); folding 4 into PG 0 gave the lossy PG the
+    # lossless headroom profile and made every default-class packet pause the peer on priority 4
+    edit_yaml(lab_roce / "fabric.yaml", lambda f: f["pfc"].update(priorities=[3, 4]))
+    db = config_db(intents(lab_roce)["leaf1"])
+    assert db["PFC_PRIORITY_TO_PRIORITY_GROUP_MAP"] == {"ROCE": {"3": "3", "4": "4"}}
+    assert db["TC_TO_PRIORITY_GROUP_MAP"]["ROCE"] == {"0": "0", "1": "0", "2": "0", "3": "3", "4": "4", "5": "0",
+                                                      "6": "0", "7": "0"}
+    assert {"Ethernet0|3", "Ethernet0|4"} <= set(db["BUFFER_PG"])
+    assert not any(key.endswith("|0") for key in db["BUFFER_PG"])  # PG 0 stays lossy

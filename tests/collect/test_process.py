@@ -90,3 +90,20 @@ def test_cnp_surge_on_a_host_rdma_port() -> None:
                       {"np_cnp_sent_per_s": 10.0})]
     [alert] = evaluate(samples, AlertThresholds(cnp_surge_per_s=50_000))
     assert alert.tags == {"rule": "cnp_surge", "device": "gpu1", "rdma_device": "mlx5_0", "port": "1"}
+
+
+def test_alerts_judge_eos_traffic_class_ranges_without_failing() -> None:
+    """EOS keys traffic classes sharing a queue as one range (``TC0-2``, ANTA's eAPI data): the ``queue`` tag
+    ``0-2`` used to raise ValueError in the alert rules, ending ``fabric collect`` with a traceback. A range is
+    lossless only when every class in it is."""
+    thresholds = AlertThresholds(lossless_drop_pkts_per_s=0, lossless_queues=(3, 4),
+                                 ecn_absent_pause_frames_per_s=100)
+    samples = [Sample("queue", {"device": "d", "interface": "e1", "queue": q}, {"drop_pkts_per_s": 5.0})
+               for q in ("0-2", "3-4", "2-3", "TC5", "7")]
+    samples.append(Sample("pfc", {"device": "d", "interface": "e1", "priority": "3-4"},
+                          {"tx_pfc_frames_per_s": 500.0}))
+    samples.append(Sample("queue", {"device": "d", "interface": "e1", "queue": "3-4"},
+                          {"ecn_marked_pkts_per_s": 0.0}))
+    alerts = evaluate(samples, thresholds)
+    assert [(a.tags["rule"], a.tags.get("queue", a.tags.get("priority"))) for a in alerts] == [
+        ("lossless_drop", "3-4"), ("ecn_absent", "3-4")]

@@ -123,8 +123,18 @@ class SnmpPoller:
         from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
 
         if target not in self._targets:
-            transport = await UdpTransportTarget.create(
-                (target.address, target.port), timeout=self.timeout_s, retries=self.retries)
+            from pysnmp.error import PySnmpError
+            from pysnmp.hlapi.v3arch.asyncio import Udp6TransportTarget
+
+            kind = Udp6TransportTarget if ":" in target.address else UdpTransportTarget  # IPv6 management
+            try:
+                transport = await kind.create((target.address, target.port), timeout=self.timeout_s,
+                                              retries=self.retries)
+            except PySnmpError as exc:  # a name that does not resolve (typo, DNS down): this device's failure
+                cause = exc.cause[1] if isinstance(getattr(exc, "cause", None), tuple) else None  # sys.exc_info()
+                why = cause.strerror if isinstance(cause, OSError) and cause.strerror else exc
+                raise SnmpError(f"{target.device}: cannot resolve SNMP address {target.address!r} ({why}); fix the "
+                                "device's hostname in the inventory or its DNS record") from None
             self._targets[target] = LCD.configure(self.engine, self._auth_data, transport, b"")[0]
         return str(self._targets[target])
 
@@ -156,12 +166,15 @@ class SnmpPoller:
         name = await self._transport(target)
         started_ns = time.time_ns()
         binds = await self._request(target, name, [SYS_UPTIME])
-        uptime = int(binds[0][1])
+        # an agent whose view leaves out sysUpTime (a view of IF-MIB only) answers noSuchObject: no device
+        # sample, and a reboot still shows as counters that fell
+        uptime = None if binds[0][1].tagSet in _END_TAGS else int(binds[0][1])
         columns = [col for group in snmp_groups(target.platform) for col in COLUMNS[group]]
         rows = await self._walk(target, name, [col[0] for col in columns])
         ts_ns = (started_ns + time.time_ns()) // 2  # the middle of the walk: the counters' best common time
-        return [Sample("device", {"device": target.device}, {"uptime_ticks": uptime}, ts_ns),
-                *assemble(target.device, columns, rows, ts_ns)]
+        device = [] if uptime is None else [Sample("device", {"device": target.device}, {"uptime_ticks": uptime},
+                                                   ts_ns)]
+        return [*device, *assemble(target.device, columns, rows, ts_ns)]
 
     async def _walk(self, target: SnmpTarget, name: str, roots: list[Oid]) -> list[dict[Oid, Any]]:
         """GETBULK every column in step until each leaves its subtree; {index suffix: value} per column."""
@@ -211,10 +224,16 @@ def assemble(device: str, columns: list[tuple[Oid, str, str, int]], rows: list[d
         if name == "name":
             names = {index[0]: str(value) for index, value in values.items()}
     points: dict[tuple[str, int, str], dict[str, int | float | str | bool]] = {}
-    for (_, measurement, field_name, _), values in zip(columns, rows, strict=True):
+    for (column, measurement, field_name, _), values in zip(columns, rows, strict=True):
         if field_name == "name":
             continue
         for index, value in values.items():
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                oid = ".".join(map(str, (*column, *index)))
+                raise SnmpError(f"{device}: {oid} is {value.prettyPrint()!r} ({type(value).__name__}), not a "
+                                "counter; the agent serves a wrong type there (check its MIB support)") from None
             if measurement == "interface":
                 key, name = (measurement, index[0], ""), field_name
             elif measurement == "pfc" and len(index) == 2:
@@ -226,7 +245,7 @@ def assemble(device: str, columns: list[tuple[Oid, str, str, int]], rows: list[d
             fields = points.get(key)
             if fields is None:
                 fields = points[key] = {}
-            fields[name] = int(value)
+            fields[name] = number
     sub = {"pfc": "priority", "queue": "queue"}
     samples = []
     for (measurement, if_index, detail), fields in points.items():

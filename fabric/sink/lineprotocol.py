@@ -8,10 +8,16 @@ every point, which profiling showed to be ~90 % of the InfluxDB sink's CPU.
 
 from __future__ import annotations
 
+from typing import cast
+
 from fabric.core.sample import Sample
 from fabric.core.sample import _field as field_text  # the reference encoding of a field value
 
 MAX_CACHED = 1_000_000  # series prefixes kept; a fleet's series count is far below, churn clears it
+# line protocol's integers are signed 64-bit: InfluxDB answers 400 to a larger one and drops the whole batch.
+# Unsigned 64-bit counters (SNMP Counter64, ethtool) past 2**63 - 1 are written as 2**63 - 1, as Telegraf does
+# without uint support; their ``_per_s`` rates come from the exact values, and the jsonl sink keeps those.
+INT_MAX, INT_MIN = 2**63 - 1, -(2**63)
 
 
 def _escape_key(text: str) -> str:
@@ -20,8 +26,13 @@ def _escape_key(text: str) -> str:
     return text
 
 
+def _clamp(value: int) -> int:
+    return min(max(value, INT_MIN), INT_MAX)
+
+
 class LineEncoder:
-    """Sample -> line protocol, byte-identical to ``Sample.line`` (tags sorted, empty tag values left out)."""
+    """Sample -> line protocol, byte-identical to ``Sample.line`` (tags sorted, empty tag values left out), but
+    for integers beyond 64 bits signed, which it clamps (see ``INT_MAX``)."""
 
     def __init__(self) -> None:
         self._prefixes: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
@@ -43,7 +54,8 @@ class LineEncoder:
                 key = keys[name] = _escape_key(name) + "="
             kind = type(value)
             if kind is int:
-                parts.append(f"{key}{value}i")
+                n = cast(int, value)  # ``kind is int`` leaves out bool, which isinstance would not
+                parts.append(f"{key}{n}i" if INT_MIN <= n <= INT_MAX else f"{key}{_clamp(n)}i")
             elif kind is float:
                 parts.append(f"{key}{value!r}")
             else:

@@ -28,6 +28,11 @@ from fabric.sink.spool import Spool
 log = logging.getLogger("fabric.sink.influx")
 
 DEFAULT_SPOOL_BYTES = 256 * 1024 * 1024
+REJECTED = frozenset({400, 413, 422})  # the batch itself: InfluxDB 2 answers 400 to a line it cannot parse
+REFUSED = frozenset({401, 403, 404})  # the settings: a token without write access, an org or bucket not found
+_HINTS = {401: ": FABRIC_INFLUX_TOKEN is not accepted; set a valid API token",
+          403: ": FABRIC_INFLUX_TOKEN has no write access to the bucket; grant it or use another token",
+          404: ": the org or bucket does not exist; check --influx-org/--influx-bucket (FABRIC_INFLUX_ORG/BUCKET)"}
 
 
 class InfluxSink:
@@ -51,8 +56,10 @@ class InfluxSink:
         self.api = self.client.write_api(write_options=SYNCHRONOUS)
         self.spool = Spool(spool_dir, spool_bytes)
         self.encoder = LineEncoder()
-        self.written = self.failed_posts = 0
+        self.written = self.failed_posts = self.rejected = 0
         self._reported_drops = 0
+        self._why: str | None = None  # why writes fail now, None while they work
+        self._rejected_why = ""
 
     @classmethod
     def from_settings(cls, env: Mapping[str, str], options: Mapping[str, str | None]) -> InfluxSink:
@@ -80,29 +87,68 @@ class InfluxSink:
         return cls(url, pick("org", "fabric") or "fabric", pick("bucket", "fabric") or "fabric", token,
                    Path(spool), int(spool_mb * 2**20))
 
-    def _post(self, lines: list[str], attempts: int) -> bool:
+    def _post(self, lines: list[str], attempts: int) -> str:
+        """POST one batch: ``ok``; ``rejected`` (the server read it and refused its content, HTTP 400/413/422:
+        sending it again cannot help); ``refused`` (the token, org or bucket is wrong, HTTP 401/403/404: nothing
+        gets in until the operator fixes them); ``down`` (unreachable, timed out, 5xx, 429: try again later).
+        Only a quick ``down`` is retried here, with backoff; a timeout has already cost its wait."""
         delay = self.backoff_s
+        outcome = "down"
         for attempt in range(attempts):
             try:
                 body = "\n".join(lines).encode()  # one record: the client then sends it as is, no per-line work
                 if self.gzip:
                     body = gzip_compress(body, compresslevel=1)
                 self.api.write(bucket=self.bucket, org=self.org, record=body, write_precision=self.precision)
-                return True
+                self._trouble(None)
+                return "ok"
             except Exception as exc:
                 self.failed_posts += 1
-                log.warning("influx %s: write failed (%s), attempt %d/%d", self.url, _reason(exc), attempt + 1,
-                            attempts)
-                if attempt + 1 < attempts:
-                    time.sleep(delay)
-                    delay *= 2
-        return False
+                status = getattr(exc, "status", None)
+                outcome = "rejected" if status in REJECTED else "refused" if status in REFUSED else "down"
+                log.debug("influx %s: write failed (%s), attempt %d/%d", self.url, _reason(exc), attempt + 1,
+                          attempts)
+                if outcome != "down" or "Timeout" in type(exc).__name__ or attempt + 1 == attempts:
+                    if outcome != "rejected":
+                        self._trouble(f"{_reason(exc)}{_HINTS.get(status or 0, '')}")
+                    else:
+                        self._rejected_why = _reason(exc)
+                    return outcome
+                time.sleep(delay)
+                delay *= 2
+        return outcome
+
+    def _trouble(self, why: str | None) -> None:
+        """One line when writes start failing or fail for a new reason, one when they work again: not a line per
+        attempt per cycle while the server is away."""
+        if why == self._why:
+            return
+        if why is None:
+            waiting = self.spool.depth()
+            log.warning("influx %s: writes work again%s", self.url,
+                        f"; replaying {waiting} spooled points" if waiting else "")
+        else:
+            log.error("influx %s: cannot write (%s); spooling to %s, replayed in order once it works", self.url, why,
+                      self.spool.folder)
+        self._why = why
+
+    def _set_aside(self, lines: list[str], batch: Path | None = None) -> None:
+        """A batch the server refused to read is kept on disk for the operator, out of the replay queue (it would
+        block everything behind it for ever), and counted."""
+        kept = self.spool.set_aside(lines, batch)
+        self.rejected += len(lines)
+        log.error("influx %s: server rejected %d points (%s); kept in %s, the next batches go on", self.url,
+                  len(lines), self._rejected_why, kept)
 
     def _drain(self) -> bool:
-        """Replay spooled batches oldest first; stop at the first failure (one attempt each)."""
+        """Replay spooled batches oldest first; stop at the first that cannot be written (one attempt each)."""
         for batch in self.spool.batches():
             lines = self.spool.read(batch)
-            if not self._post(lines, 1):
+            outcome = self._post(lines, 1)
+            if outcome == "rejected":
+                self._set_aside(lines, batch)
+                continue
+            if outcome != "ok":
                 return False
             self.spool.remove(batch, len(lines))
             self.written += len(lines)
@@ -113,8 +159,12 @@ class InfluxSink:
         batches = [lines[i:i + self.batch_points] for i in range(0, len(lines), self.batch_points)]
         drained = self._drain()
         for n, batch in enumerate(batches):
-            if drained and self._post(batch, self.attempts):
+            outcome = self._post(batch, self.attempts) if drained else "down"
+            if outcome == "ok":
                 self.written += len(batch)
+                continue
+            if outcome == "rejected":
+                self._set_aside(batch)
                 continue
             for rest in batches[n:]:
                 self.spool.push(rest)
@@ -132,7 +182,8 @@ class InfluxSink:
 
     def health(self) -> dict[str, int]:
         return {"written": self.written, "spool_points": self.spool.depth(),
-                "spool_dropped": self.spool.dropped_points, "failed_posts": self.failed_posts}
+                "spool_dropped": self.spool.dropped_points, "spool_rejected": self.rejected,
+                "failed_posts": self.failed_posts}
 
 
 def check_url(url: str, source: str) -> None:
@@ -162,5 +213,10 @@ def default_spool(env: Mapping[str, str]) -> Path:
 
 
 def _reason(exc: Any) -> str:
+    """``HTTP 400: unable to parse 'x=1i 2': ...`` (the server's own message, one line, shortened), or the
+    exception's type for a connection that failed (``NewConnectionError``, ``ReadTimeoutError``)."""
     status = getattr(exc, "status", None)
-    return f"HTTP {status}" if status else type(exc).__name__
+    if not status:
+        return type(exc).__name__
+    said = " ".join(str(getattr(exc, "message", "") or "").split())
+    return f"HTTP {status}" + (f": {said[:200]}" if said else "")

@@ -5,6 +5,7 @@ batches are dropped and their points counted (never silently)."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 
@@ -52,6 +53,20 @@ class Spool:
         """Forget a batch the server has accepted."""
         batch.unlink()
         self._points -= points
+
+    def set_aside(self, lines: list[str], batch: Path | None = None) -> Path:
+        """Keep a batch the server rejected in ``rejected/`` (out of the replay queue), taking it out of the
+        spool if it was there; its path."""
+        aside = self.folder / "rejected"
+        aside.mkdir(exist_ok=True)
+        kept = aside / f"{int(time.time() * 1000)}-{self._next:012d}.lp"
+        self._next += 1
+        if batch is not None:
+            batch.rename(kept)
+            self._points -= len(lines)
+        else:
+            kept.write_text("\n".join(lines), encoding="utf-8")
+        return kept
 
     def depth(self) -> int:
         """Points waiting in the spool."""

@@ -42,7 +42,8 @@ def test_points_arrive_exact(victoria: Victoria, tmp_path: Path) -> None:
     sink.close()
     stored = values(victoria, "exact", 150)
     assert stored == {f"e{p}": [c * 1000 + p for c in range(3)] for p in range(50)}
-    assert sink.health() == {"written": 150, "spool_points": 0, "spool_dropped": 0, "failed_posts": 0}
+    assert sink.health() == {"written": 150, "spool_points": 0, "spool_dropped": 0, "spool_rejected": 0,
+                             "failed_posts": 0}
 
 
 def test_outage_spools_then_replays_in_order_exactly_once(victoria: Victoria, tmp_path: Path) -> None:

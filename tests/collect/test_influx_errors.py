@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -93,3 +94,43 @@ def test_a_counter64_past_int64_is_written_clamped_not_rejected(influx2: Influx2
         "nic_rdma,device=gpu1,interface=ens1np0 rx_bytes=2i 3"]
     assert sink.health()["spool_points"] == 0
     assert LineEncoder().line(Sample("m", {}, {"low": -2**64}, 0)) == "m low=-9223372036854775808i 0"
+
+
+def test_a_rejected_batch_is_kept_aside_and_the_rest_flows(influx2: Influx2, tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """A batch the server cannot parse is no outage: sending it again cannot help, so it leaves the replay queue
+    (kept under ``rejected/`` and counted) instead of being retried first in line every cycle."""
+    sink = InfluxSink(influx2.url, "fabric", "fabric", TOKEN, tmp_path / "spool", attempts=3, backoff_s=0)
+    with caplog.at_level(logging.WARNING, "fabric.sink.influx"):
+        sink.write(cycle(1, poison=1))
+        for n in range(2, 5):
+            sink.write(cycle(n))
+    sink.close()
+    assert [line.split(" ")[1] for line in influx2.lines] == ["rx_bytes=2i", "rx_bytes=3i", "rx_bytes=4i"]
+    health = sink.health()
+    assert health["spool_points"] == 0 and health["spool_rejected"] == 1 and health["failed_posts"] == 1
+    [kept] = (tmp_path / "spool" / "rejected").iterdir()
+    assert kept.read_text() == "nic_rdma,device=gpu1,interface=ens1np0 rx_bytes=1i,poison=1i 2"
+    [line] = caplog.messages
+    assert line == (f"influx {influx2.url}: server rejected 1 points (HTTP 400: unable to parse 'nic_rdma,device=gpu1,"
+                    "interface=ens1np0 rx_bytes=1i,poison=1i 2': invalid field format); kept in "
+                    f"{kept}, the next batches go on")
+
+
+def test_a_refused_token_is_one_line_spools_and_replays_once_fixed(influx2: Influx2, tmp_path: Path,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """A 401 said ``write failed (HTTP 401), attempt n/3`` three times a cycle, never which setting was wrong."""
+    influx2.token = "rotated"
+    sink = InfluxSink(influx2.url, "fabric", "fabric", TOKEN, tmp_path / "spool", attempts=3, backoff_s=0)
+    with caplog.at_level(logging.WARNING, "fabric.sink.influx"):
+        for n in range(1, 4):
+            sink.write(cycle(n))
+        assert caplog.messages == [
+            f"influx {influx2.url}: cannot write (HTTP 401: unauthorized access: FABRIC_INFLUX_TOKEN is not accepted; "
+            f"set a valid API token); spooling to {tmp_path / 'spool'}, replayed in order once it works"]
+        assert sink.health()["spool_points"] == 3 and not influx2.lines
+        influx2.token = TOKEN
+        sink.write(cycle(4))
+    sink.close()
+    assert [line.split(" ")[1] for line in influx2.lines] == [f"rx_bytes={n}i" for n in range(1, 5)]
+    assert caplog.messages[1:] == [f"influx {influx2.url}: writes work again; replaying 3 spooled points"]

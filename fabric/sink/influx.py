@@ -33,6 +33,7 @@ REFUSED = frozenset({401, 403, 404})  # the settings: a token without write acce
 _HINTS = {401: ": FABRIC_INFLUX_TOKEN is not accepted; set a valid API token",
           403: ": FABRIC_INFLUX_TOKEN has no write access to the bucket; grant it or use another token",
           404: ": the org or bucket does not exist; check --influx-org/--influx-bucket (FABRIC_INFLUX_ORG/BUCKET)"}
+TOKEN = re.compile(r"[!-~]+")  # printable ASCII without spaces: what an HTTP Authorization header can carry
 
 
 class InfluxSink:
@@ -76,6 +77,9 @@ class InfluxSink:
             state = "empty" if "FABRIC_INFLUX_TOKEN" in env else "unset"
             raise SinkError(f"--sink influx: FABRIC_INFLUX_TOKEN is {state} for {redact(url)}; set it to an InfluxDB "
                             "API token with write access to the bucket")
+        if not TOKEN.fullmatch(token):  # an HTTP header cannot carry it: every POST would fail, and quietly
+            raise SinkError(f"--sink influx: FABRIC_INFLUX_TOKEN for {redact(url)} holds spaces, line breaks or "
+                            "non-ASCII characters (a pasted or multi-line value?); set it to the API token alone")
         spool = pick("spool") or str(default_spool(env))
         raw_mb = pick("spool_mb") or str(DEFAULT_SPOOL_BYTES / 2**20)
         try:
@@ -84,8 +88,12 @@ class InfluxSink:
             spool_mb = math.nan
         if not math.isfinite(spool_mb) or spool_mb <= 0:
             raise SinkError(f"--sink influx: FABRIC_INFLUX_SPOOL_MB {raw_mb!r} is not a positive number of MB")
-        return cls(url, pick("org", "fabric") or "fabric", pick("bucket", "fabric") or "fabric", token,
-                   Path(spool), int(spool_mb * 2**20))
+        try:
+            return cls(url, pick("org", "fabric") or "fabric", pick("bucket", "fabric") or "fabric", token,
+                       Path(spool), int(spool_mb * 2**20))
+        except OSError as exc:  # the spool folder cannot be created or read
+            raise SinkError(f"--spool {spool}: {exc.strerror or exc}; pass a folder this user can write (--spool "
+                            "DIR)") from None
 
     def _post(self, lines: list[str], attempts: int) -> str:
         """POST one batch: ``ok``; ``rejected`` (the server read it and refused its content, HTTP 400/413/422:

@@ -56,7 +56,14 @@ def test_good_settings_open_a_sink(tmp_path: Path) -> None:
     (["--influx-url", "http://127.0.0.1:9"], {}, "FABRIC_INFLUX_TOKEN is unset"),
     (["--influx-url", "http://127.0.0.1:9"], {"FABRIC_INFLUX_TOKEN": ""}, "FABRIC_INFLUX_TOKEN is empty"),
     (["--influx-url", "ftp://x"], {"FABRIC_INFLUX_TOKEN": "tok-123-secret"}, "--influx-url 'ftp://x'"),
-    (["--influx-url", "http://[::1"], {"FABRIC_INFLUX_TOKEN": "tok-123-secret"}, "--influx-url 'http://[::1'")])
+    (["--influx-url", "http://[::1"], {"FABRIC_INFLUX_TOKEN": "tok-123-secret"}, "--influx-url 'http://[::1'"),
+    # a token read from a two-line file: http.client refuses the header, so every POST failed with 'ValueError'
+    (["--influx-url", "http://127.0.0.1:9"], {"FABRIC_INFLUX_TOKEN": "tok-123-secret\nexport X=1"},
+     "FABRIC_INFLUX_TOKEN for http://127.0.0.1:9 holds spaces, line breaks or non-ASCII"),
+    (["--influx-url", "http://127.0.0.1:9"], {"FABRIC_INFLUX_TOKEN": "tok-123-secr\u00e9t"}, "non-ASCII characters"),
+    (["--influx-url", "http://127.0.0.1:9", "--spool", "/proc/self/fabric-spool"],
+     {"FABRIC_INFLUX_TOKEN": "tok-123-secret"}, "--spool /proc/self/fabric-spool: No such file or directory; pass a "
+     "folder this user can write")])
 def test_collect_exits_2_with_one_line_before_collecting(tmp_path: Path, args: list[str], env: dict[str, str],
                                                          says: str) -> None:
     result = run(str(INVENTORIES / "lab-roce"), "--once", "--no-cli", "--sink", "influx", "--spool",

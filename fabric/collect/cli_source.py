@@ -79,9 +79,9 @@ class CommandFailed(Exception):
     stdout, where network OSes print their errors), e.g. '`ethtool -S ens9np0` exited 71: Cannot get driver
     information: No such device'. The connection is kept: the device answered."""
 
-    def __init__(self, command: str, status: int | None, stderr: str, stdout: str) -> None:
+    def __init__(self, command: str, status: int | None, stderr: str, stdout: str, how: str = "exited") -> None:
         said = next((line.strip() for text in (stderr, stdout) for line in text.splitlines() if line.strip()), "")
-        super().__init__(f"`{command}` exited {status}" + (f": {said[:120]}" if said else ""))
+        super().__init__(f"`{command}` {how} {status}" + (f": {said[:120]}" if said else ""))
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,9 @@ class CliPoller:
         except TimeoutError:
             return PollResult(target.device, [], f"ssh: no answer within {deadline_s:g} s", time.monotonic() - start)
         except Exception as exc:  # asyncssh/OS errors of many types: one device's failure stays its own
-            return PollResult(target.device, [], f"ssh: {type(exc).__name__}: {exc}", time.monotonic() - start)
+            how = "ssh" if target.transport == "ssh" else "eapi"
+            return PollResult(target.device, [], f"{how}: {type(exc).__name__}: {' '.join(str(exc).split())}",
+                              time.monotonic() - start)
 
     async def connect_all(self, targets: list[SshTarget], deadline_s: float) -> None:
         """Open every SSH connection before the first cycle, so the first cycle's deadline measures the devices'
@@ -186,10 +188,31 @@ class CliPoller:
                 errors.append(str(exc))
         return samples, errors
 
-    async def _eapi(self, target: SshTarget, commands: list[str]) -> list[tuple[str, int]]:
+    async def _eapi(self, target: SshTarget, commands: list[str]) -> list[tuple[str, int] | CommandFailed]:
         """Every command in one eAPI ``runCmds`` request (pyeapi, run in a thread: it is synchronous); each
-        result's JSON, re-serialised so the parsers stay text-in like the SSH ones."""
+        result's JSON, re-serialised so the parsers stay text-in like the SSH ones. eAPI ends a request at its
+        first failing command (a release or platform without ``show qos interfaces ecn counters queue``): the
+        results before it count, it is a ``CommandFailed``, and the commands after it go in a new request."""
         import pyeapi  # type: ignore[import-untyped]
+
+        outputs: list[tuple[str, int] | CommandFailed] = []
+        while len(outputs) < len(commands):
+            remaining = commands[len(outputs):]
+            try:
+                outputs += await self._run_cmds(target, remaining)
+            except pyeapi.eapilib.CommandError as exc:
+                data = exc.output if isinstance(exc.output, list) else []  # results so far, then the failure's
+                ts_ns = time.time_ns()
+                outputs += [(json.dumps(result), ts_ns) for result in data[:-1][:len(remaining) - 1]]
+                failing = data[-1] if data else {}
+                errors = failing.get("errors", []) if isinstance(failing, dict) else []
+                outputs.append(CommandFailed(commands[len(outputs)], exc.error_code,
+                                             "\n".join(map(str, errors)) or str(exc.error_text), "",
+                                             how="failed with eAPI error"))
+        return outputs
+
+    async def _run_cmds(self, target: SshTarget, commands: list[str]) -> list[tuple[str, int] | CommandFailed]:
+        import pyeapi
 
         connection = self._connections.get(target)
         if connection is None:

@@ -150,3 +150,31 @@ def test_cli_fills_what_snmp_lacks_without_writing_counters_twice(twin: Lab) -> 
     [health] = [s for s in alone if s.measurement == "collector"]
     assert health.tags == {"collector": "cli"} and health.fields["devices_ok"] == 1
     assert {s.measurement for s in alone} == {"pfc", "queue", "collector"}
+
+
+def test_an_eos_command_the_switch_refuses_loses_only_its_own_counters(twin: Lab, monkeypatch: Any) -> None:
+    """eAPI ends a ``runCmds`` request at its first failing command, so a release or platform without one of the
+    commands (``Unavailable command (not supported on this hardware platform)``) used to cost every command of the
+    request: ``ssh: CommandError: ...`` and no samples. Now the results before it count, the commands after it
+    run in a request of their own, and the failure is one line naming the command."""
+    from fabric.collect.cli_source import CLI_COMMANDS, whole
+    from fabric.collect.switch_parsers import eos_ecn
+
+    pfc, *rest = CLI_COMMANDS["eos"]
+    monkeypatch.setitem(CLI_COMMANDS, "eos", (pfc, ("show qos interfaces ecn counters queue bogus", whole(eos_ecn)),
+                                              *rest))
+
+    async def run() -> PollResult:
+        cli = CliPoller(SshLogin(twin.password, twin.known_hosts))
+        try:
+            [result] = await cli.poll_all(cli_targets(twin, ["leaf3"]), 20.0)
+            return result
+        finally:
+            cli.close()
+    result = asyncio.run(run())
+    assert result.error is not None and result.error.startswith(
+        "`show qos interfaces ecn counters queue bogus` failed with eAPI error 1002: "), result.error
+    assert "\n" not in result.error
+    port = index(result.samples, PORTS["leaf3"])
+    assert "rx_pfc_frames" in port[("pfc", "3")]  # the command before the failing one
+    assert {"tx_pkts", "ecn_marked_pkts"} <= set(port[("queue", "3")])  # and the two after it

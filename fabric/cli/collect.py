@@ -46,6 +46,11 @@ def _env_auth() -> SnmpAuth:
             err.print("error: FABRIC_SNMP_USER is set but FABRIC_SNMP_AUTH_KEY/FABRIC_SNMP_PRIV_KEY are not; "
                       "set both (SNMPv3 authPriv SHA/AES)", markup=False, emoji=False)
             raise typer.Exit(exitcodes.USAGE)
+        short = next((k for k in ("FABRIC_SNMP_AUTH_KEY", "FABRIC_SNMP_PRIV_KEY") if len(env[k]) < 8), None)
+        if short:  # pysnmp refuses it only once polling starts, and every device would fail the same way
+            err.print(f"error: {short} is shorter than 8 characters; SNMPv3 keys (RFC 3414) are 8 or more: set the "
+                      "key the agents use", markup=False, emoji=False)
+            raise typer.Exit(exitcodes.USAGE)
         return SnmpAuth(user=env["FABRIC_SNMP_USER"], auth_key=env["FABRIC_SNMP_AUTH_KEY"],
                         priv_key=env["FABRIC_SNMP_PRIV_KEY"])
     if not env.get("FABRIC_SNMP_COMMUNITY"):

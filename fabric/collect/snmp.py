@@ -39,6 +39,13 @@ COLUMNS: dict[str, tuple[tuple[Oid, str, str, int], ...]] = {
                   ((*CPFC_PRIORITY, 3), "pfc", "rx_pfc_frames", 64)),
     "cisco_queue": ((CSQ_VALUE, "queue", "", 64),),
 }
+# what a failed request's error indication means for the operator (the agent's reason is kept first)
+HINTS = {"RequestTimedOut": "; check the address and UDP port, that the agent allows this collector, and the v2c "
+                            "community (FABRIC_SNMP_COMMUNITY): agents ignore a wrong one",
+         "WrongDigest": "; the agent does not accept the SNMPv3 auth key (FABRIC_SNMP_AUTH_KEY, SHA)",
+         "DecryptionError": "; the agent does not accept the SNMPv3 privacy key (FABRIC_SNMP_PRIV_KEY, AES-128)",
+         "UnknownUserName": "; the agent has no such SNMPv3 user (FABRIC_SNMP_USER)",
+         "UnsupportedSecurityLevel": "; the agent's SNMPv3 user is not set up for authPriv (SHA/AES-128)"}
 CSQ_STATS = {1: "tx_pkts", 2: "tx_bytes", 5: "drop_pkts", 6: "drop_bytes"}
 EGRESS = 2
 
@@ -133,9 +140,13 @@ class SnmpPoller:
             except PySnmpError as exc:  # a name that does not resolve (typo, DNS down): this device's failure
                 cause = exc.cause[1] if isinstance(getattr(exc, "cause", None), tuple) else None  # sys.exc_info()
                 why = cause.strerror if isinstance(cause, OSError) and cause.strerror else exc
-                raise SnmpError(f"{target.device}: cannot resolve SNMP address {target.address!r} ({why}); fix the "
+                raise SnmpError(f"cannot resolve SNMP address {target.address!r} ({why}); fix the "
                                 "device's hostname in the inventory or its DNS record") from None
-            self._targets[target] = LCD.configure(self.engine, self._auth_data, transport, b"")[0]
+            try:
+                self._targets[target] = LCD.configure(self.engine, self._auth_data, transport, b"")[0]
+            except PySnmpError:  # pysnmp refuses the USM keys themselves
+                raise SnmpError("the SNMPv3 auth or privacy key is not usable (RFC 3414 wants 8 characters or "
+                                "more); fix FABRIC_SNMP_AUTH_KEY/FABRIC_SNMP_PRIV_KEY") from None
         return str(self._targets[target])
 
     async def _request(self, target: SnmpTarget, name: str, oids: list[Oid], repetitions: int = 0) -> list[Any]:
@@ -151,7 +162,8 @@ class SnmpPoller:
             if future.cancelled():
                 return
             if error or status:
-                future.set_exception(SnmpError(f"{target.device}: {error or status.prettyPrint()}"))
+                hint = HINTS.get(type(error).__name__, "") if error else ""
+                future.set_exception(SnmpError(f"{error or status.prettyPrint()}{hint}"))
             else:
                 future.set_result(list(binds))
 
@@ -232,7 +244,7 @@ def assemble(device: str, columns: list[tuple[Oid, str, str, int]], rows: list[d
                 number = int(value)
             except (TypeError, ValueError):
                 oid = ".".join(map(str, (*column, *index)))
-                raise SnmpError(f"{device}: {oid} is {value.prettyPrint()!r} ({type(value).__name__}), not a "
+                raise SnmpError(f"{oid} is {value.prettyPrint()!r} ({type(value).__name__}), not a "
                                 "counter; the agent serves a wrong type there (check its MIB support)") from None
             if measurement == "interface":
                 key, name = (measurement, index[0], ""), field_name

@@ -72,3 +72,13 @@ def test_the_demo_glance_averages_each_queue_over_the_cycles() -> None:
     rates = glance_rates({"drops:0": [300.0, 0.0], "drops:3": [10.0, 30.0], "lossless:3": [10.0, 30.0],
                           "rx:": [4e9, 2e9], "pause:3": [100.0]})
     assert rates == {"pfc": 0.0, "pause": 100.0, "ecn": 0.0, "drops": 170.0, "lossless": 20.0, "rx": 3e9}
+
+
+def test_a_short_snmpv3_key_is_a_usage_error_before_polling() -> None:
+    """pysnmp refuses a key under 8 characters (RFC 3414) only when the first device is configured, with a
+    WrongValueError traceback that ended the run."""
+    result = run(str(INVENTORIES / "lab-roce"), "--once", "--no-cli", env={
+        "FABRIC_SNMP_USER": "fabric", "FABRIC_SNMP_AUTH_KEY": "authkey-long-enough", "FABRIC_SNMP_PRIV_KEY": "s3cr"})
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
+        "error: FABRIC_SNMP_PRIV_KEY is shorter than 8 characters; SNMPv3 keys (RFC 3414) are 8 or more: set the key "
+        "the agents use"]

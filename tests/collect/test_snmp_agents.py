@@ -78,7 +78,7 @@ def test_an_agent_without_sysuptime_still_gives_its_counters(agents: tuple[int, 
 
 def test_a_wrong_type_in_a_counter_column_is_that_devices_one_line_error(agents: tuple[int, int]) -> None:
     [result] = poll("wrongtype", "127.0.0.1", agents[0])
-    assert result.error == ("leaf9: 1.3.6.1.2.1.2.2.1.13.1 is 'n/a' (OctetString), not a counter; the agent serves a "
+    assert result.error == ("1.3.6.1.2.1.2.2.1.13.1 is 'n/a' (OctetString), not a counter; the agent serves a "
                             "wrong type there (check its MIB support)")
     assert not result.samples
 
@@ -103,5 +103,5 @@ def test_a_hostname_that_does_not_resolve_fails_alone(agents: tuple[int, int], m
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     results = poll("full", "127.0.0.1", agents[0], (SnmpTarget("leaf8", "eos", "leaf8.mgmt.example", 161),))
     assert results[0].error is None and results[0].samples
-    assert results[1].error == ("leaf8: cannot resolve SNMP address 'leaf8.mgmt.example' (Name or service not "
+    assert results[1].error == ("cannot resolve SNMP address 'leaf8.mgmt.example' (Name or service not "
                                 "known); fix the device's hostname in the inventory or its DNS record")

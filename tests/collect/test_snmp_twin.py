@@ -165,3 +165,27 @@ def test_alerts_fire_from_real_counters_and_only_where_they_moved(fresh_twin: La
     assert [s for s in memory.samples if s.measurement == "alert"] == second.alerts
     health = [s for s in memory.samples if s.measurement == "collector"]
     assert [h.fields["alerts"] for h in health] == [0, 3] and health[-1].fields["devices_ok"] == 1
+
+
+@pytest.mark.parametrize(("wrong", "says"), [
+    ({"auth_key": "not-the-auth-key"}, "Wrong SNMP PDU digest; the agent does not accept the SNMPv3 auth key "
+                                       "(FABRIC_SNMP_AUTH_KEY, SHA)"),
+    ({"priv_key": "not-the-priv-key"}, "; the agent does not accept the SNMPv3 privacy key (FABRIC_SNMP_PRIV_KEY, "
+                                       "AES-128)"),
+    ({"user": "nobody"}, "Unknown USM user; the agent has no such SNMPv3 user (FABRIC_SNMP_USER)"),
+    # pysnmp raised WrongValueError out of the poller for this one: a traceback instead of every device's line
+    ({"priv_key": "short"}, "the SNMPv3 auth or privacy key is not usable (RFC 3414 wants 8 characters or more); "
+                            "fix FABRIC_SNMP_AUTH_KEY/FABRIC_SNMP_PRIV_KEY")], ids=["auth", "priv", "user", "short"])
+def test_wrong_snmpv3_credentials_say_which_setting(twin: Lab, wrong: dict[str, str], says: str) -> None:
+    c = load_credentials(twin)
+    given = {"user": c.user, "auth_key": c.auth_key, "priv_key": c.priv_key, **wrong}
+
+    async def run() -> list[PollResult]:
+        poller = SnmpPoller(SnmpAuth(**given), timeout_s=1.0, retries=0)
+        try:
+            return await poller.poll_all(targets(twin, {"leaf1": "sonic"}), 5.0)
+        finally:
+            poller.close()
+    [result] = asyncio.run(run())
+    assert result.error is not None and result.error.endswith(says) and not result.samples, result.error
+    assert all(secret not in result.error for secret in (c.auth_key, c.priv_key, *wrong.values()) if secret != "nobody")

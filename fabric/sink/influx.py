@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from gzip import compress as gzip_compress
 from pathlib import Path
@@ -28,6 +30,7 @@ from fabric.sink.spool import Spool
 log = logging.getLogger("fabric.sink.influx")
 
 DEFAULT_SPOOL_BYTES = 256 * 1024 * 1024
+WAIT_S = 2.0
 REJECTED = frozenset({400, 413, 422})  # the batch itself: InfluxDB 2 answers 400 to a line it cannot parse
 REFUSED = frozenset({401, 403, 404})  # the settings: a token without write access, an org or bucket not found
 _HINTS = {401: ": FABRIC_INFLUX_TOKEN is not accepted; set a valid API token",
@@ -61,6 +64,17 @@ class InfluxSink:
         self._reported_drops = 0
         self._why: str | None = None  # why writes fail now, None while they work
         self._rejected_why = ""
+        # how long a write waits for its POSTs: a healthy server takes well under a second for a cycle's batches;
+        # past this the thread goes on alone and the cycle with it
+        self.timeout_s, self.wait_s = timeout_s, min(timeout_s, WAIT_S)
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._idle = threading.Event()
+        self._idle.set()
+        self._queue: deque[list[str]] = deque()  # batches handed to the thread, newer than all that is spooled
+        self._work = self._inflight = self._closed = False
+        self._thread = threading.Thread(target=self._run, name="influx-sink", daemon=True)
+        self._thread.start()
 
     @classmethod
     def from_settings(cls, env: Mapping[str, str], options: Mapping[str, str | None]) -> InfluxSink:
@@ -129,16 +143,16 @@ class InfluxSink:
     def _trouble(self, why: str | None) -> None:
         """One line when writes start failing or fail for a new reason, one when they work again: not a line per
         attempt per cycle while the server is away."""
-        if why == self._why:
-            return
+        with self._lock:
+            if why == self._why:
+                return
+            self._why, waiting = why, self.spool.depth()
         if why is None:
-            waiting = self.spool.depth()
             log.warning("influx %s: writes work again%s", self.url,
                         f"; replaying {waiting} spooled points" if waiting else "")
         else:
             log.error("influx %s: cannot write (%s); spooling to %s, replayed in order once it works", self.url, why,
                       self.spool.folder)
-        self._why = why
 
     def _set_aside(self, lines: list[str], batch: Path | None = None) -> None:
         """A batch the server refused to read is kept on disk for the operator, out of the replay queue (it would
@@ -148,50 +162,124 @@ class InfluxSink:
         log.error("influx %s: server rejected %d points (%s); kept in %s, the next batches go on", self.url,
                   len(lines), self._rejected_why, kept)
 
-    def _drain(self) -> bool:
-        """Replay spooled batches oldest first; stop at the first that cannot be written (one attempt each)."""
-        for batch in self.spool.batches():
-            lines = self.spool.read(batch)
-            outcome = self._post(lines, 1)
-            if outcome == "rejected":
-                self._set_aside(lines, batch)
+    # -- the writer thread: every POST happens there, so a slow or silent server never holds a cycle ----------
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._work:
+                    self._wake.wait()
+                if self._closed:
+                    return
+                self._work = False
+            try:
+                self._round()
+            except Exception as exc:  # a bug or a full disk: say it, and keep the points where they can wait
+                log.error("influx %s: writer failed (%s: %s); points stay spooled", self.url, type(exc).__name__, exc)
+                with self._lock:
+                    self._inflight = False
+                    self._spill()
+            with self._lock:
+                if not self._work:
+                    self._idle.set()
+
+    def _round(self) -> None:
+        """Replay the spool oldest first (one attempt each), then post what ``write`` handed over; at the first
+        batch that cannot go, everything not yet sent is spooled, in order."""
+        with self._lock:
+            spooled = self.spool.batches()
+        for batch in spooled:
+            with self._lock:
+                lines = self.spool.read(batch)
+            if lines is None:  # dropped meanwhile by the spool's bound (and counted there)
                 continue
-            if outcome != "ok":
-                return False
-            self.spool.remove(batch, len(lines))
-            self.written += len(lines)
-        return True
+            outcome = self._post(lines, 1)
+            with self._lock:
+                if self._closed:
+                    return
+                if outcome == "ok":
+                    self.spool.remove(batch, len(lines))
+                    self.written += len(lines)
+                elif outcome == "rejected":
+                    self._set_aside(lines, batch)
+                else:
+                    self._spill()
+                    return
+        while True:
+            with self._lock:
+                if not self._queue or self._closed:
+                    return
+                lines, self._inflight = self._queue[0], True
+            outcome = self._post(lines, self.attempts)
+            with self._lock:
+                self._inflight = False
+                if self._closed:  # close() gave up waiting and spooled the queue, this batch included
+                    return
+                self._queue.popleft()
+                if outcome == "ok":
+                    self.written += len(lines)
+                elif outcome == "rejected":
+                    self._set_aside(lines)
+                else:
+                    self.spool.push(lines)
+                    self._spill()
+                    return
+
+    def _spill(self) -> None:
+        """Move the batches not in flight from the queue to the spool, oldest first (call with the lock held)."""
+        keep = 1 if self._inflight else 0
+        while len(self._queue) > keep:
+            batch = self._queue[keep]
+            del self._queue[keep]
+            self.spool.push(batch)
 
     def write(self, samples: list[Sample]) -> None:
+        """Hand the cycle's points to the writer thread. While the server answers, wait until they are posted
+        (at most ``WAIT_S``); while it fails, or is still busy with an earlier cycle, spool them at once
+        (durable, in order) and return: the cycle goes on, the thread replays them when the server is back."""
         lines = self.encoder.lines(samples)
         batches = [lines[i:i + self.batch_points] for i in range(0, len(lines), self.batch_points)]
-        drained = self._drain()
-        for n, batch in enumerate(batches):
-            outcome = self._post(batch, self.attempts) if drained else "down"
-            if outcome == "ok":
-                self.written += len(batch)
-                continue
-            if outcome == "rejected":
-                self._set_aside(batch)
-                continue
-            for rest in batches[n:]:
-                self.spool.push(rest)
-            break
-        if self.spool.dropped_points > self._reported_drops:
-            log.error("influx %s: spool over its bound, %d points dropped so far", self.url,
-                      self.spool.dropped_points)
-            self._reported_drops = self.spool.dropped_points
+        with self._lock:
+            healthy = self._why is None and self._idle.is_set() and not self.spool.depth()
+            if healthy:
+                self._queue.extend(batches)
+            else:
+                self._spill()
+                for batch in batches:
+                    self.spool.push(batch)
+            self._work = True
+            self._idle.clear()
+            self._wake.notify()
+        if healthy:
+            self._idle.wait(self.wait_s)
+        with self._lock:
+            dropped = self.spool.dropped_points
+        if dropped > self._reported_drops:
+            log.error("influx %s: spool over its bound, %d points dropped so far", self.url, dropped)
+            self._reported_drops = dropped
 
     def close(self) -> None:
-        """One last drain attempt; what is still spooled stays on disk for the next run."""
-        self._drain()
+        """One last round (at most the request timeout); what is still unsent is spooled, on disk for the next
+        run."""
+        with self._lock:
+            self._work = True
+            self._idle.clear()
+            self._wake.notify()
+        self._idle.wait(self.timeout_s)
+        with self._lock:
+            self._inflight = False  # a POST still hanging is spooled too: a duplicate beats a loss
+            self._spill()
+            self._closed = self._work = True
+            self._wake.notify()
+        self._thread.join(0.5)
         self.api.close()  # type: ignore[no-untyped-call]
         self.client.close()  # type: ignore[no-untyped-call]
 
     def health(self) -> dict[str, int]:
-        return {"written": self.written, "spool_points": self.spool.depth(),
-                "spool_dropped": self.spool.dropped_points, "spool_rejected": self.rejected,
-                "failed_posts": self.failed_posts}
+        with self._lock:
+            return {"written": self.written, "spool_points": self.spool.depth(),
+                    "spool_dropped": self.spool.dropped_points, "spool_rejected": self.rejected,
+                    "failed_posts": self.failed_posts}
 
 
 def check_url(url: str, source: str) -> None:

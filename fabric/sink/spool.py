@@ -10,6 +10,8 @@ from pathlib import Path
 
 
 class Spool:
+    """Not thread-safe: its owner serialises the calls (the InfluxDB sink holds its lock)."""
+
     def __init__(self, folder: Path, max_bytes: int) -> None:
         self.folder, self.max_bytes = folder, max_bytes
         folder.mkdir(parents=True, exist_ok=True)
@@ -46,12 +48,19 @@ class Spool:
         """Spooled batches, oldest first."""
         return self._files()
 
-    def read(self, batch: Path) -> list[str]:
-        return batch.read_text(encoding="utf-8").split("\n")
+    def read(self, batch: Path) -> list[str] | None:
+        """A batch's lines; None if the bound dropped it since it was listed."""
+        try:
+            return batch.read_text(encoding="utf-8").split("\n")
+        except FileNotFoundError:
+            return None
 
     def remove(self, batch: Path, points: int) -> None:
-        """Forget a batch the server has accepted."""
-        batch.unlink()
+        """Forget a batch the server has accepted (if the bound dropped it meanwhile, it is counted there)."""
+        try:
+            batch.unlink()
+        except FileNotFoundError:
+            return
         self._points -= points
 
     def set_aside(self, lines: list[str], batch: Path | None = None) -> Path:
@@ -61,7 +70,7 @@ class Spool:
         aside.mkdir(exist_ok=True)
         kept = aside / f"{int(time.time() * 1000)}-{self._next:012d}.lp"
         self._next += 1
-        if batch is not None:
+        if batch is not None and batch.exists():
             batch.rename(kept)
             self._points -= len(lines)
         else:

@@ -137,3 +137,73 @@ def test_default_spool_is_under_the_users_state_dir(tmp_path: Path) -> None:
     sink = InfluxSink.from_settings(env, {})
     assert sink.spool.folder == tmp_path / "home" / ".local" / "state" / "fabric" / "collect-spool"
     sink.client.close()  # type: ignore[no-untyped-call]
+
+
+class Silent:
+    """A server that accepts connections and never answers (a hung InfluxDB, a firewall that eats replies):
+    the kernel completes the handshake from the backlog, nobody reads."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(64)
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def test_a_silent_server_holds_no_cycle_and_loses_nothing(victoria: Victoria, tmp_path: Path) -> None:
+    """Every write used to wait out the request timeout (three times on the first failure): a collector with a
+    10 s interval and a hung server ran a cycle every 20-40 s. Now only the first write waits (it cannot know
+    yet), the next ones spool at once, and the spool replays in order into a server that answers."""
+    silent = Silent()
+    try:
+        sink = InfluxSink(silent.url, "fabric", "fabric", "", tmp_path / "spool", attempts=3, backoff_s=0,
+                          timeout_s=1.0)
+        start = time.monotonic()
+        sink.write(batch("silent", 0))
+        assert time.monotonic() - start < 2.5
+        waits = []
+        for cycle in range(1, 6):
+            start = time.monotonic()
+            sink.write(batch("silent", cycle))
+            waits.append(time.monotonic() - start)
+        assert max(waits) < 0.3, waits
+        start = time.monotonic()
+        sink.close()
+        assert time.monotonic() - start < 2.5
+        assert sink.health()["spool_points"] == 300 and sink.health()["written"] == 0
+    finally:
+        silent.close()
+    replay = InfluxSink(victoria.url, "fabric", "fabric", "", tmp_path / "spool")
+    replay.write([])
+    replay.close()
+    assert replay.health()["spool_points"] == 0 and replay.health()["written"] == 300
+    stored = values(victoria, "silent", 300)
+    assert stored == {f"e{p}": [c * 1000 + p for c in range(6)] for p in range(50)}
+
+
+def test_collect_keeps_its_interval_while_influx_hangs(tmp_path: Path) -> None:
+    """The symptom an operator saw: ``--interval 1 --duration 6`` against a hung server ran 2 cycles."""
+    lab = Lab(tmp_path / "twin").up(INVENTORIES / "lab-roce", free_ports=True)
+    silent = Silent()
+    try:
+        env = {**os.environ, "FABRIC_INFLUX_URL": silent.url, "FABRIC_INFLUX_TOKEN": "tok"}
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "fabric"), "collect", str(INVENTORIES / "lab-roce"), "--lab",
+             str(lab.state_dir), "--interval", "1", "--duration", "6", "--no-cli", "--sink", "influx", "--sink",
+             f"jsonl:{tmp_path / 'c.jsonl'}", "--spool", str(tmp_path / "spool")],
+            capture_output=True, text=True, timeout=120, env=env)
+    finally:
+        silent.close()
+        lab.down()
+    assert result.returncode == 0, result.stderr
+    cycles = int(result.stderr.split("collect: ")[1].split(" cycle")[0])
+    assert cycles >= 4, result.stderr
+    assert result.stderr.count("cannot write (") == 1  # one line for the outage, not one per cycle
+    spooled = sum(len(p.read_text().split("\n")) for p in (tmp_path / "spool").glob("*.lp"))
+    written = len((tmp_path / "c.jsonl").read_text().splitlines())
+    assert spooled == written  # every point of every cycle waits on disk

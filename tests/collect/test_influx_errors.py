@@ -133,4 +133,4 @@ def test_a_refused_token_is_one_line_spools_and_replays_once_fixed(influx2: Infl
         sink.write(cycle(4))
     sink.close()
     assert [line.split(" ")[1] for line in influx2.lines] == [f"rx_bytes={n}i" for n in range(1, 5)]
-    assert caplog.messages[1:] == [f"influx {influx2.url}: writes work again; replaying 3 spooled points"]
+    assert caplog.messages[1:] == [f"influx {influx2.url}: writes work again; replaying 4 spooled points"]

@@ -21,7 +21,7 @@ class RateState:
 
     widths: dict[tuple[str, str], int]
     last: dict[SeriesKey, tuple[int, dict[str, FieldValue]]] = field(default_factory=dict)
-    uptime: dict[str, int] = field(default_factory=dict)
+    uptime: dict[str, tuple[int, int]] = field(default_factory=dict)  # device -> (sysUpTime ticks, ts_ns)
     discontinuities: int = 0
     _counter_names: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = field(default_factory=dict, repr=False)
 
@@ -68,9 +68,9 @@ class RateState:
         for sample in samples:
             if sample.measurement == "device" and "uptime_ticks" in sample.fields:
                 device, ticks = sample.tags["device"], int(sample.fields["uptime_ticks"])
-                if device in self.uptime and ticks < self.uptime[device]:
+                if rebooted_between(self.uptime.get(device), (ticks, sample.ts_ns)):
                     rebooted.add(device)
-                self.uptime[device] = ticks
+                self.uptime[device] = (ticks, sample.ts_ns)
         return rebooted
 
     def _rates(self, measurement: str, now: dict[str, FieldValue], before: dict[str, FieldValue],
@@ -84,6 +84,21 @@ class RateState:
                 return None
             rates[f"{name}_per_s"] = delta / elapsed_s
         return rates
+
+
+TICKS_SPAN = 1 << 32  # sysUpTime is TimeTicks, hundredths of a second in 32 bits: it wraps after 497 days
+
+
+def rebooted_between(before: tuple[int, int] | None, now: tuple[int, int]) -> bool:
+    """Whether sysUpTime going from ``before`` to ``now`` (ticks, ts_ns) means a restart. A smaller value is one,
+    unless the ticks wrapped: the agent's clock then reads what the collector's elapsed time predicts, modulo
+    2**32 (10 s or a tenth of the interval of slack)."""
+    if before is None or now[0] >= before[0]:
+        return False
+    elapsed_ns = now[1] - before[1]
+    expected = before[0] + elapsed_ns // 10_000_000
+    slack = max(1000, elapsed_ns // 1_000_000_000 * 10)
+    return not (expected >= TICKS_SPAN and abs(now[0] + TICKS_SPAN - expected) <= slack)
 
 
 def counter_delta(before: int, now: int, bits: int) -> int | None:

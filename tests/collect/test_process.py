@@ -107,3 +107,14 @@ def test_alerts_judge_eos_traffic_class_ranges_without_failing() -> None:
     alerts = evaluate(samples, thresholds)
     assert [(a.tags["rule"], a.tags.get("queue", a.tags.get("priority"))) for a in alerts] == [
         ("lossless_drop", "3-4"), ("ecn_absent", "3-4")]
+
+
+def test_sysuptime_wrapping_after_497_days_is_no_reboot() -> None:
+    """sysUpTime is 32-bit TimeTicks: after 2**32 hundredths of a second it starts again from 0. That was taken
+    for a reboot: every sample of the switch lost its rates for a cycle and counted a discontinuity."""
+    state = RateState(WIDTHS)
+    state.apply(port(0, 2**32 - 500, rx_errors=0, rx_octets=0))  # 5 s before the wrap
+    after = state.apply(port(10, 500, rx_errors=100, rx_octets=1000))  # 10 s later: 5 s after it
+    assert after[1].fields["rx_errors_per_s"] == 10.0 and state.discontinuities == 0
+    rebooted = state.apply(port(20, 300, rx_errors=150, rx_octets=1500))  # fell again, 10 s on: a real restart
+    assert rebooted[1].fields.get("discontinuity") is True and "rx_errors_per_s" not in rebooted[1].fields

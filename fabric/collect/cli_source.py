@@ -112,6 +112,7 @@ class CliPoller:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_size = 0
         self._deadline_s = 30.0
+        self._resume: dict[SshTarget, int] = {}  # where a device's next cycle starts (its deadline cut the last)
 
     async def poll_all(self, targets: list[SshTarget], deadline_s: float) -> list[PollResult]:
         eapi = sum(1 for t in targets if t.transport != "ssh")
@@ -126,17 +127,37 @@ class CliPoller:
     async def poll(self, target: SshTarget, deadline_s: float) -> PollResult:
         """One device's samples; a command that fails or whose output does not parse is reported (one line each,
         ``; ``-joined) without discarding what the device's other commands gave: a release that lacks one command
-        (CloudEngine serves ``display qos ecn statistics`` on some models only) still yields the rest."""
+        (CloudEngine serves ``display qos ecn statistics`` on some models only) still yields the rest. A device
+        whose commands (one per port on NX-OS and CloudEngine) outlast the deadline keeps what it answered, and
+        its next cycle starts with the first command it did not reach, so every port is read in turn."""
         start = time.monotonic()
+        runs = self._runs(target)
+        samples: list[Sample] = []
+        errors: list[str] = []
+        done = [0]  # commands answered, in ``runs`` order; kept when the deadline cancels the rest
         try:
-            samples, errors = await asyncio.wait_for(self._poll(target), deadline_s)
+            await asyncio.wait_for(self._poll(target, runs, samples, errors, done), deadline_s)
             return PollResult(target.device, samples, "; ".join(errors) or None, time.monotonic() - start)
         except TimeoutError:
-            return PollResult(target.device, [], f"ssh: no answer within {deadline_s:g} s", time.monotonic() - start)
+            if not done[0]:
+                return PollResult(target.device, [], f"ssh: no answer within {deadline_s:g} s",
+                                  time.monotonic() - start)
+            self._resume[target] = (self._resume.get(target, 0) + done[0]) % len(runs)
+            late = (f"ssh: {done[0]} of {len(runs)} commands answered within {deadline_s:g} s; the next cycle starts "
+                    f"with `{runs[done[0]][0]}` (a longer --deadline reads every port each cycle)")
+            return PollResult(target.device, samples, "; ".join([*errors, late]), time.monotonic() - start)
         except Exception as exc:  # asyncssh/OS errors of many types: one device's failure stays its own
             how = "ssh" if target.transport == "ssh" else "eapi"
             return PollResult(target.device, [], f"{how}: {type(exc).__name__}: {' '.join(str(exc).split())}",
                               time.monotonic() - start)
+
+    def _runs(self, target: SshTarget) -> list[tuple[str, str, Parse]]:
+        """(command, port, parser) of every command the device runs this cycle, starting where the last cycle's
+        deadline stopped it."""
+        runs = [(command.format(port=port), port, parse) for command, parse in CLI_COMMANDS.get(target.platform, ())
+                for port in (target.ports if "{port}" in command else ("",))]
+        at = self._resume.get(target, 0) % max(len(runs), 1)
+        return runs[at:] + runs[:at]
 
     async def connect_all(self, targets: list[SshTarget], deadline_s: float) -> None:
         """Open every SSH connection before the first cycle, so the first cycle's deadline measures the devices'
@@ -160,33 +181,38 @@ class CliPoller:
             self._connections[target] = connection
         return connection
 
-    async def _poll(self, target: SshTarget) -> tuple[list[Sample], list[str]]:
-        runs = [(command.format(port=port), port, parse) for command, parse in CLI_COMMANDS.get(target.platform, ())
-                for port in (target.ports if "{port}" in command else ("",))]
+    async def _poll(self, target: SshTarget, runs: list[tuple[str, str, Parse]], samples: list[Sample],
+                    errors: list[str], done: list[int]) -> None:
+        """Run and parse ``runs`` in order into ``samples`` and ``errors``, counting them in ``done[0]``; over SSH
+        each command's samples count as soon as it answered."""
         try:
             if target.transport == "ssh":
                 connection = await self._connection(target)
-                outputs: list[tuple[str, int] | CommandFailed] = []
-                for command, _, _ in runs:
+                for command, port, parse in runs:
                     result = await connection.run(command)
-                    outputs.append((str(result.stdout), time.time_ns()) if result.returncode == 0 else
-                                   CommandFailed(command, result.returncode, str(result.stderr or ""),
-                                                 str(result.stdout or "")))
+                    output = ((str(result.stdout), time.time_ns()) if result.returncode == 0 else
+                              CommandFailed(command, result.returncode, str(result.stderr or ""),
+                                            str(result.stdout or "")))
+                    self._parse(target, port, parse, output, samples, errors)
+                    done[0] += 1
             else:
-                outputs = list(await self._eapi(target, [command for command, _, _ in runs]))
+                outputs = await self._eapi(target, [command for command, _, _ in runs])
+                for (_, port, parse), output in zip(runs, outputs, strict=True):
+                    self._parse(target, port, parse, output, samples, errors)
+                done[0] = len(runs)
         except BaseException:
             self._drop(target)  # a failed or timed-out device reconnects next cycle
             raise
-        samples: list[Sample] = []
-        errors: list[str] = []
-        for (_, port, parse), output in zip(runs, outputs, strict=True):
-            try:
-                if isinstance(output, CommandFailed):
-                    raise output
-                samples += parse(output[0], target.device, port, output[1])
-            except (ParseError, CommandFailed) as exc:  # already one line naming the command and what went wrong
-                errors.append(str(exc))
-        return samples, errors
+
+    @staticmethod
+    def _parse(target: SshTarget, port: str, parse: Parse, output: tuple[str, int] | CommandFailed,
+               samples: list[Sample], errors: list[str]) -> None:
+        try:
+            if isinstance(output, CommandFailed):
+                raise output
+            samples += parse(output[0], target.device, port, output[1])
+        except (ParseError, CommandFailed) as exc:  # already one line naming the command and what went wrong
+            errors.append(str(exc))
 
     async def _eapi(self, target: SshTarget, commands: list[str]) -> list[tuple[str, int] | CommandFailed]:
         """Every command in one eAPI ``runCmds`` request (pyeapi, run in a thread: it is synchronous); each

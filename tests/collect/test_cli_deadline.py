@@ -1,0 +1,81 @@
+"""A switch whose per-port commands outlast the cycle's deadline (NX-OS runs ``show queuing interface X`` once per
+port; a real Nexus answers an SSH exec in a few hundred ms, so a 64-port box needs far more than 5 s). A small
+asyncssh server on loopback answers the NX-OS commands with the fixtures' outputs, each after a delay: the twin
+answers in milliseconds and its slow fault delays interactive sessions only."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import asyncssh
+
+from fabric.collect.cli_source import CliPoller, SshLogin, SshTarget
+from fabric.collect.snmp import PollResult
+
+FIXTURES = Path(__file__).parent / "fixtures" / "nxos"
+PORTS = tuple(f"Ethernet1/{n}" for n in range(1, 11))
+DELAY_S = 0.15
+
+
+def answer(command: str) -> str:
+    if command == "show interface priority-flow-control":
+        return (FIXTURES / "show_interface_priority-flow-control.txt").read_text()
+    port = command.removeprefix("show queuing interface ")
+    return (FIXTURES / "show_queuing_interface_Ethernet1_2.txt").read_text().replace("Ethernet1/2", port)
+
+
+class SlowNexus(asyncssh.SSHServer):
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        return password == "pw-slow-nexus"
+
+
+async def session(process: asyncssh.SSHServerProcess[str]) -> None:
+    await asyncio.sleep(DELAY_S)
+    process.stdout.write(answer(str(process.command)))
+    process.exit(0)
+
+
+async def poll_cycles(tmp_path: Path, cycles: int, deadline_s: float) -> list[PollResult]:
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    server = await asyncssh.create_server(SlowNexus, "127.0.0.1", 0, server_host_keys=[key],
+                                          process_factory=session, encoding="utf-8")
+    port = server.sockets[0].getsockname()[1]
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{port} {key.export_public_key().decode()}")
+    poller = CliPoller(SshLogin("pw-slow-nexus", known))
+    try:
+        target = SshTarget("spine9", "nxos", "127.0.0.1", port, "admin", PORTS)
+        return [await poller.poll(target, deadline_s) for _ in range(cycles)]
+    finally:
+        poller.close()
+        server.close()
+        await server.wait_closed()
+
+
+def queues_of(result: PollResult) -> set[str]:
+    return {s.tags["interface"] for s in result.samples if s.measurement == "queue"}
+
+
+def test_a_device_slower_than_its_deadline_keeps_what_it_answered_and_goes_on_next_cycle(tmp_path: Path) -> None:
+    """It used to give nothing, every cycle, as 'ssh: no answer within 1 s', though it answered several commands."""
+    results = asyncio.run(poll_cycles(tmp_path, 4, 1.0))
+    first = results[0]
+    assert first.error is not None and first.error.startswith("ssh: ") and " of 11 commands answered within 1 s; " \
+        "the next cycle starts with `show queuing interface Ethernet1/" in first.error, first.error
+    assert any(s.measurement == "interface" for s in first.samples)  # the PFC table, the first command
+    assert 2 <= len(queues_of(first)) < len(PORTS)
+    resumed = first.error.split("starts with `show queuing interface ")[1].split("`")[0]
+    assert resumed not in queues_of(first) and resumed in queues_of(results[1])  # went on where it stopped
+    assert set().union(*(queues_of(r) for r in results)) == set(PORTS)  # every port read in turn
+
+
+def test_a_device_within_its_deadline_is_read_whole_every_cycle(tmp_path: Path) -> None:
+    results = asyncio.run(poll_cycles(tmp_path, 2, 10.0))
+    assert all(r.error is None and queues_of(r) == set(PORTS) for r in results)

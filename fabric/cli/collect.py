@@ -171,10 +171,12 @@ def collect(
     samples = sum(r.samples for r in collector.reports)
     alerts_raised = sum(len(r.alerts) for r in collector.reports)
     devices = len({t.device for t in targets} | {t.device for t in cli_targets})
+    lost = sum(s.health().get("sink_dropped", 0) for s in sinks if not s.health().get("gone"))
     err.print(f"collect: {cycles} cycle(s), {devices} devices, {samples} samples, {alerts_raised} alerts, "
-              f"{len(failed)} device(s) failed{': ' + ', '.join(sorted(failed)) if failed else ''}",
+              f"{len(failed)} device(s) failed{': ' + ', '.join(sorted(failed)) if failed else ''}"
+              f"{f'; {lost} points a sink could not write (its error above)' if lost else ''}",
               markup=False, emoji=False)
-    if failed:
+    if failed or lost:
         raise typer.Exit(exitcodes.SOME_FAILED)
 
 

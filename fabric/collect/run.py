@@ -87,6 +87,8 @@ class Collector:
         out = processed + alerts + [health]
         for sink in self.sinks:
             sink.write(out)
+        if self.sinks and all(sink.health().get("gone") for sink in self.sinks):
+            self.stop.set()  # nobody reads any more (``fabric collect ... | head``): end as SIGTERM would
         self.reports.append(report)
         return report
 
@@ -99,6 +101,8 @@ class Collector:
             for key, value in sink.health().items():
                 if key.startswith("spool") or key == "failed_posts":
                     fields[key] = value
+                elif key == "sink_dropped":  # file sinks: points a failed write lost, all such sinks together
+                    fields[key] = int(fields.get(key, 0)) + value
         return Sample("collector", {"collector": self.sources}, fields, time.time_ns())
 
     async def run(self, interval_s: float | None, duration_s: float | None,

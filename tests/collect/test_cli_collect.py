@@ -82,3 +82,44 @@ def test_a_short_snmpv3_key_is_a_usage_error_before_polling() -> None:
     assert result.returncode == 2 and result.stderr.strip().splitlines() == [
         "error: FABRIC_SNMP_PRIV_KEY is shorter than 8 characters; SNMPv3 keys (RFC 3414) are 8 or more: set the key "
         "the agents use"]
+
+
+def test_a_sink_that_cannot_write_loses_only_its_own_points(twin: Lab, tmp_path: Path) -> None:
+    """A full disk under one file sink raised OSError out of the cycle: a traceback, exit 1, and the other sinks
+    (InfluxDB among them) stopped too."""
+    ok = tmp_path / "ok.jsonl"
+    result = run(str(INVENTORIES / "lab-roce"), "--lab", str(twin.state_dir), "--interval", "1", "--duration", "2.5",
+                 "--no-cli", "--sink", "jsonl:/dev/full", "--sink", f"jsonl:{ok}")
+    assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
+    [error] = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert "sink jsonl:/dev/full: cannot write (No space left on device); " in error
+    cycles = sum(json.loads(line)["measurement"] == "collector" for line in ok.read_text().splitlines())
+    assert cycles >= 2 and f"collect: {cycles} cycle(s)" in result.stderr
+    assert "points a sink could not write (its error above)" in result.stderr
+
+
+def test_a_reader_that_closes_the_pipe_ends_the_run_quietly(twin: Lab) -> None:
+    """``fabric collect ... --sink stdout | head -1``: it ended with exit 1 (a BrokenPipeError), and would run on
+    for ever once it did not crash."""
+    process = subprocess.Popen([FABRIC, "collect", str(INVENTORIES / "lab-roce"), "--lab", str(twin.state_dir),
+                                "--interval", "1", "--no-cli", "--sink", "stdout"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("device,device=")
+        process.stdout.close()
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and "sink stdout: the reader closed the pipe; it gets nothing more" in stderr
+
+
+def test_a_file_sink_on_a_pipe_writes(twin: Lab) -> None:
+    """``--sink jsonl:/dev/stdout`` into a pipe: the cut-back of a failed write must not need a seekable file."""
+    result = run(str(INVENTORIES / "lab-roce"), "--lab", str(twin.state_dir), "--once", "--no-cli", "--sink",
+                 "jsonl:/dev/stdout")
+    assert result.returncode == 0 and "cannot write" not in result.stderr, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sum(r["measurement"] == "collector" for r in rows) == 1 and len(rows) > 100

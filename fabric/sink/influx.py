@@ -253,9 +253,10 @@ class InfluxSink:
         if healthy:
             self._idle.wait(self.wait_s)
         with self._lock:
-            dropped = self.spool.dropped_points
+            dropped, why = self.spool.dropped_points, self.spool.error
         if dropped > self._reported_drops:
-            log.error("influx %s: spool over its bound, %d points dropped so far", self.url, dropped)
+            cause = f"cannot spool to {self.spool.folder} ({why})" if why else "spool over its bound"
+            log.error("influx %s: %s, %d points dropped so far", self.url, cause, dropped)
             self._reported_drops = dropped
 
     def close(self) -> None:

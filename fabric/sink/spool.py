@@ -4,6 +4,7 @@ batches are dropped and their points counted (never silently)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -16,22 +17,34 @@ class Spool:
         self.folder, self.max_bytes = folder, max_bytes
         folder.mkdir(parents=True, exist_ok=True)
         self.dropped_points = 0
+        self.error: str | None = None  # why the last push could not be written, None once one is
         found = self._files()
         self._next = int(found[-1].stem) + 1 if found else 0
         self._points = sum(_count(p) for p in found)  # kept in memory: depth() runs every cycle
 
     def _files(self) -> list[Path]:
-        return sorted(self.folder.glob("*.lp"), key=lambda p: int(p.stem))
+        """The spooled batches, oldest first; files of other names in the folder are not ours."""
+        return sorted((p for p in self.folder.glob("*.lp") if p.stem.isdigit()), key=lambda p: int(p.stem))
 
     def push(self, lines: list[str]) -> None:
-        """Append one batch durably (write to a temp name, fsync, rename), then enforce the bound."""
+        """Append one batch durably (write to a temp name, fsync, rename), then enforce the bound. A batch the disk
+        cannot take (full, the folder gone or read-only) is dropped and counted, its reason kept in ``error``."""
         final = self.folder / f"{self._next:012d}.lp"
         temp = final.with_suffix(".tmp")
-        with open(temp, "w", encoding="utf-8") as handle:
-            handle.write("\n".join(lines))
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.rename(final)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)  # a tmp cleaner may have removed it
+            with open(temp, "w", encoding="utf-8") as handle:
+                handle.write("\n".join(lines))
+                handle.flush()
+                os.fsync(handle.fileno())
+            temp.rename(final)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            self.dropped_points += len(lines)
+            self.error = exc.strerror or type(exc).__name__
+            return
+        self.error = None
         self._next += 1
         self._points += len(lines)
         files = self._files()

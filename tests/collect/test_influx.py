@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from fabric.collect.run import Collector, CycleReport
 from fabric.collect.snmp import SnmpAuth, SnmpPoller
@@ -207,3 +210,25 @@ def test_collect_keeps_its_interval_while_influx_hangs(tmp_path: Path) -> None:
     spooled = sum(len(p.read_text().split("\n")) for p in (tmp_path / "spool").glob("*.lp"))
     written = len((tmp_path / "c.jsonl").read_text().splitlines())
     assert spooled == written  # every point of every cycle waits on disk
+
+
+def test_a_spool_the_disk_cannot_take_drops_counted_points_and_goes_on(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """With the spool folder unusable (a full disk; here a file where the folder was, as after a tmp cleaner), a
+    spooled write raised OSError out of the cycle. Now those points are dropped, counted and said in one line;
+    the spool works again once the folder can be written, and a stray file in it is not taken for a batch."""
+    spool = tmp_path / "spool"
+    sink = InfluxSink("http://127.0.0.1:9", "fabric", "fabric", "", spool, attempts=1, backoff_s=0)
+    (spool / "notes.lp").write_text("not a batch")
+    spool.rename(tmp_path / "elsewhere")
+    spool.write_text("a file, not a folder")
+    with caplog.at_level(logging.ERROR, "fabric.sink.influx"):
+        sink.write(batch("disk", 0))
+        sink.write(batch("disk", 1))
+    assert sink.health()["spool_dropped"] == 100 and sink.health()["spool_points"] == 0
+    assert f"cannot spool to {spool} (File exists), 50 points dropped so far" in caplog.text
+    spool.unlink()
+    (tmp_path / "elsewhere").rename(spool)
+    sink.write(batch("disk", 2))
+    sink.close()
+    assert sink.health()["spool_points"] == 50 and [p.name for p in sink.spool.batches()] == ["000000000000.lp"]

@@ -5,9 +5,12 @@ batches are dropped and their points counted (never silently)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from pathlib import Path
+
+log = logging.getLogger("fabric.sink.influx")
 
 
 class Spool:
@@ -62,10 +65,18 @@ class Spool:
         return self._files()
 
     def read(self, batch: Path) -> list[str] | None:
-        """A batch's lines; None if the bound dropped it since it was listed."""
+        """A batch's lines; None if the bound dropped it since it was listed, or if it is not text (a file damaged
+        outside fabric: moved to ``rejected/`` rather than retried first in line for ever)."""
         try:
             return batch.read_text(encoding="utf-8").split("\n")
         except FileNotFoundError:
+            return None
+        except ValueError as exc:
+            points = _count(batch)
+            kept = self.set_aside([], batch)
+            self._points -= points
+            log.error("spool %s: %s is not line protocol text (%s); moved to %s", self.folder, batch.name,
+                      type(exc).__name__, kept)
             return None
 
     def remove(self, batch: Path, points: int) -> None:
@@ -96,4 +107,4 @@ class Spool:
 
 
 def _count(batch: Path) -> int:
-    return len(batch.read_text(encoding="utf-8").split("\n"))
+    return batch.read_bytes().count(b"\n") + 1

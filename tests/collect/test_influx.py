@@ -232,3 +232,24 @@ def test_a_spool_the_disk_cannot_take_drops_counted_points_and_goes_on(tmp_path:
     sink.write(batch("disk", 2))
     sink.close()
     assert sink.health()["spool_points"] == 50 and [p.name for p in sink.spool.batches()] == ["000000000000.lp"]
+
+
+def test_a_damaged_spool_file_is_moved_aside_and_the_rest_replays(victoria: Victoria, tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """A spool file that is not UTF-8 text (damaged outside fabric) raised UnicodeDecodeError when the sink
+    opened the spool: ``fabric collect --sink influx`` could not start until someone found and removed it."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    lines = [Sample("interface", {"device": "d1", "interface": "e0", "run": "damaged"}, {"rx_octets": n},
+                    BASE_NS + n * 1_000_000_000).line() for n in range(2)]
+    (spool / "000000000000.lp").write_text(lines[0])
+    (spool / "000000000001.lp").write_bytes(b"\xff\xfe garbage")
+    (spool / "000000000002.lp").write_text(lines[1])
+    sink = InfluxSink(victoria.url, "fabric", "fabric", "", spool)
+    with caplog.at_level(logging.ERROR, "fabric.sink.influx"):
+        sink.write([])
+        sink.close()
+    assert sink.health()["written"] == 2 and sink.health()["spool_points"] == 0
+    [kept] = (spool / "rejected").iterdir()
+    assert kept.read_bytes() == b"\xff\xfe garbage" and "000000000001.lp is not line protocol text" in caplog.text
+    assert values(victoria, "damaged", 2) == {"e0": [0, 1]}

@@ -190,9 +190,9 @@ class CliPoller:
                 connection = await self._connection(target)
                 for command, port, parse in runs:
                     result = await connection.run(command)
-                    output = ((str(result.stdout), time.time_ns()) if result.returncode == 0 else
-                              CommandFailed(command, result.returncode, str(result.stderr or ""),
-                                            str(result.stdout or "")))
+                    stdout, stderr = str(result.stdout or ""), str(result.stderr or "")
+                    output = ((stdout, time.time_ns()) if answered(result.returncode, stdout, stderr) else
+                              CommandFailed(command, result.returncode, stderr, stdout))
                     self._parse(target, port, parse, output, samples, errors)
                     done[0] += 1
             else:
@@ -261,6 +261,13 @@ class CliPoller:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool, self._pool_size = None, 0
+
+
+def answered(status: int | None, stdout: str, stderr: str) -> bool:
+    """Whether an SSH exec's output is the command's answer: exit status 0, or no exit status at all (network
+    OSes whose SSH servers close the channel without one) with something on stdout for the parser to judge (an
+    error text there is its one-line ParseError)."""
+    return status == 0 or (status is None and (bool(stdout.strip()) or not stderr.strip()))
 
 
 def cli_platforms() -> set[str]:

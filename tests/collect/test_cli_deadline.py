@@ -1,12 +1,14 @@
-"""A switch whose per-port commands outlast the cycle's deadline (NX-OS runs ``show queuing interface X`` once per
-port; a real Nexus answers an SSH exec in a few hundred ms, so a 64-port box needs far more than 5 s). A small
-asyncssh server on loopback answers the NX-OS commands with the fixtures' outputs, each after a delay: the twin
-answers in milliseconds and its slow fault delays interactive sessions only."""
+"""NX-OS SSH servers the twin does not model, as a small asyncssh server on loopback answering the NX-OS commands
+with the fixtures' outputs: one slower than the cycle's deadline (NX-OS runs ``show queuing interface X`` once per
+port; a real Nexus answers an SSH exec in a few hundred ms, so a 64-port box needs far more than 5 s; the twin
+answers in milliseconds and its slow fault delays interactive sessions only), and one that closes each exec
+channel without an exit status, as some network OSes' SSH servers do."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 
@@ -42,10 +44,15 @@ async def session(process: asyncssh.SSHServerProcess[str]) -> None:
     process.exit(0)
 
 
-async def poll_cycles(tmp_path: Path, cycles: int, deadline_s: float) -> list[PollResult]:
+async def session_without_status(process: asyncssh.SSHServerProcess[str]) -> None:
+    process.stdout.write(answer(str(process.command)))
+    process.close()  # no exit-status message: the client sees returncode None
+
+
+async def poll_cycles(tmp_path: Path, cycles: int, deadline_s: float, serve: Any = session) -> list[PollResult]:
     key = asyncssh.generate_private_key("ssh-ed25519")
     server = await asyncssh.create_server(SlowNexus, "127.0.0.1", 0, server_host_keys=[key],
-                                          process_factory=session, encoding="utf-8")
+                                          process_factory=serve, encoding="utf-8")
     port = server.sockets[0].getsockname()[1]
     known = tmp_path / "known_hosts"
     known.write_text(f"[127.0.0.1]:{port} {key.export_public_key().decode()}")
@@ -79,3 +86,10 @@ def test_a_device_slower_than_its_deadline_keeps_what_it_answered_and_goes_on_ne
 def test_a_device_within_its_deadline_is_read_whole_every_cycle(tmp_path: Path) -> None:
     results = asyncio.run(poll_cycles(tmp_path, 2, 10.0))
     assert all(r.error is None and queues_of(r) == set(PORTS) for r in results)
+
+
+def test_a_device_that_sends_no_exit_status_is_read(tmp_path: Path) -> None:
+    """Every command failed as '`show interface priority-flow-control` exited None: ====...' though its output
+    was there to parse."""
+    [result] = asyncio.run(poll_cycles(tmp_path, 1, 10.0, session_without_status))
+    assert result.error is None and queues_of(result) == set(PORTS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -148,7 +149,8 @@ class CliPoller:
             return PollResult(target.device, samples, "; ".join([*errors, late]), time.monotonic() - start)
         except Exception as exc:  # asyncssh/OS errors of many types: one device's failure stays its own
             how = "ssh" if target.transport == "ssh" else "eapi"
-            return PollResult(target.device, [], f"{how}: {type(exc).__name__}: {' '.join(str(exc).split())}",
+            said = " ".join(str(exc).split())
+            return PollResult(target.device, [], f"{how}: {type(exc).__name__}: {said}{hint(target, exc, said)}",
                               time.monotonic() - start)
 
     def _runs(self, target: SshTarget) -> list[tuple[str, str, Parse]]:
@@ -261,6 +263,22 @@ class CliPoller:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool, self._pool_size = None, 0
+
+
+def hint(target: SshTarget, exc: Exception, said: str) -> str:
+    """What to fix for the usual ways a login fails (the library's own words come first)."""
+    where = f"{target.address}:{target.port}"
+    name = type(exc).__name__
+    if name == "HostKeyNotVerifiable":
+        return (f"; add the device's host key to ~/.ssh/known_hosts (ssh-keyscan -p {target.port} {target.address} "
+                ">> ~/.ssh/known_hosts) after checking it")
+    if name == "PermissionDenied" or "Unauthorized" in said:
+        return f"; check user {target.username!r} (the inventory's username) and FABRIC_SSH_PASSWORD"
+    if isinstance(exc, ConnectionRefusedError) or "Connection refused" in said:
+        return f"; nothing listens on {where}: check the device's hostname and port in the inventory"
+    if isinstance(exc, socket.gaierror) or "Name or service not known" in said:
+        return f"; {target.address!r} does not resolve: fix the device's hostname in the inventory or its DNS record"
+    return ""
 
 
 def answered(status: int | None, stdout: str, stderr: str) -> bool:

@@ -93,3 +93,36 @@ def test_a_device_that_sends_no_exit_status_is_read(tmp_path: Path) -> None:
     was there to parse."""
     [result] = asyncio.run(poll_cycles(tmp_path, 1, 10.0, session_without_status))
     assert result.error is None and queues_of(result) == set(PORTS)
+
+
+async def login_error(tmp_path: Path, password: str, trust: bool, port_offset: int = 0) -> str | None:
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    server = await asyncssh.create_server(SlowNexus, "127.0.0.1", 0, server_host_keys=[key],
+                                          process_factory=session, encoding="utf-8")
+    port = server.sockets[0].getsockname()[1]
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{port} {key.export_public_key().decode()}" if trust else "")
+    if port_offset:
+        server.close()
+        await server.wait_closed()
+    poller = CliPoller(SshLogin(password, known))
+    try:
+        result = await poller.poll(SshTarget("spine9", "nxos", "127.0.0.1", port, "netops", PORTS), 5.0)
+        return None if result.error is None else result.error.replace(str(port), "PORT")
+    finally:
+        poller.close()
+        server.close()
+        await server.wait_closed()
+
+
+def test_a_failed_login_says_what_to_fix(tmp_path: Path) -> None:
+    """'ssh: PermissionDenied: Permission denied for user netops on host 127.0.0.1' named no setting to change."""
+    assert asyncio.run(login_error(tmp_path, "wrong", True)) == (
+        "ssh: PermissionDenied: Permission denied for user netops on host 127.0.0.1; check user 'netops' (the "
+        "inventory's username) and FABRIC_SSH_PASSWORD")
+    assert asyncio.run(login_error(tmp_path, "pw-slow-nexus", False)) == (
+        "ssh: HostKeyNotVerifiable: Host key is not trusted for host 127.0.0.1; add the device's host key to "
+        "~/.ssh/known_hosts (ssh-keyscan -p PORT 127.0.0.1 >> ~/.ssh/known_hosts) after checking it")
+    refused = asyncio.run(login_error(tmp_path, "pw-slow-nexus", True, port_offset=1))
+    assert refused is not None and refused.endswith(
+        "; nothing listens on 127.0.0.1:PORT: check the device's hostname and port in the inventory"), refused

@@ -261,7 +261,9 @@ def assemble(device: str, columns: list[tuple[Oid, str, str, int]], rows: list[d
     sub = {"pfc": "priority", "queue": "queue"}
     samples = []
     for (measurement, if_index, detail), fields in points.items():
-        tags = {"device": device, "interface": names.get(if_index, str(if_index))}
+        # an empty ifName (some agents' internal or logical ports) would drop the tag and merge those ports into
+        # one series: they keep their ifIndex instead, as a port without an ifName does
+        tags = {"device": device, "interface": names.get(if_index, "").strip() or str(if_index)}
         if detail:
             tags[sub[measurement]] = detail
         samples.append(Sample(measurement, tags, fields, ts_ns))

@@ -22,6 +22,9 @@ RESPONDER = str(Path(sys.executable).parent / "snmpsim-command-responder")  # in
 IF, IFX = "1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1"
 # sysUpTime left out of the view: IF-MIB only
 NO_UPTIME = [f"{IF}.8.1|2|1", f"{IF}.13.1|65|5", f"{IFX}.1.1|4|Ethernet0", f"{IFX}.6.1|70|12345678901"]
+# two ports whose ifName is empty (an agent's internal ports) next to a named one
+EMPTY_NAMES = ["1.3.6.1.2.1.1.3.0|67|4200", f"{IF}.13.1|65|5", f"{IF}.13.7|65|70", f"{IF}.13.8|65|80",
+               f"{IFX}.1.1|4|Ethernet0", f"{IFX}.1.7|4|", f"{IFX}.1.8|4|"]
 WITH_UPTIME = ["1.3.6.1.2.1.1.3.0|67|4200", *NO_UPTIME]
 # an agent that serves a string where IF-MIB has a Counter32 (ifInDiscards)
 WRONG_TYPE = ["1.3.6.1.2.1.1.3.0|67|4200", f"{IF}.8.1|2|1", f"{IF}.13.1|4|n/a", f"{IFX}.1.1|4|Ethernet0"]
@@ -39,7 +42,8 @@ def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]
     if not Path(RESPONDER).exists():
         pytest.skip("snmpsim is not installed")
     data = tmp_path_factory.mktemp("snmpsim")
-    for community, records in (("noup", NO_UPTIME), ("full", WITH_UPTIME), ("wrongtype", WRONG_TYPE)):
+    for community, records in (("noup", NO_UPTIME), ("full", WITH_UPTIME), ("wrongtype", WRONG_TYPE),
+                               ("empty", EMPTY_NAMES)):
         (data / f"{community}.snmprec").write_text("\n".join(records) + "\n")
     v4, v6 = _free_port(socket.AF_INET, "127.0.0.1"), _free_port(socket.AF_INET6, "::1")
     process = subprocess.Popen(
@@ -105,3 +109,11 @@ def test_a_hostname_that_does_not_resolve_fails_alone(agents: tuple[int, int], m
     assert results[0].error is None and results[0].samples
     assert results[1].error == ("cannot resolve SNMP address 'leaf8.mgmt.example' (Name or service not "
                                 "known); fix the device's hostname in the inventory or its DNS record")
+
+
+def test_ports_with_an_empty_ifname_stay_apart(agents: tuple[int, int]) -> None:
+    """Two ports with ``ifName = ""`` gave two points with the same tags (the empty tag is left out of line
+    protocol): the server kept one, and their rates were computed against each other."""
+    [result] = poll("empty", "127.0.0.1", agents[0])
+    ports = {s.tags["interface"]: s.fields["rx_discards"] for s in result.samples if s.measurement == "interface"}
+    assert ports == {"Ethernet0": 5, "7": 70, "8": 80}

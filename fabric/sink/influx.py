@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from fabric.core.sample import Sample
 from fabric.sink.base import SinkError
 from fabric.sink.lineprotocol import LineEncoder
-from fabric.sink.spool import Spool
+from fabric.sink.spool import Spool, SpoolBusy
 
 log = logging.getLogger("fabric.sink.influx")
 
@@ -108,6 +108,8 @@ class InfluxSink:
         except OSError as exc:  # the spool folder cannot be created or read
             raise SinkError(f"--spool {spool}: {exc.strerror or exc}; pass a folder this user can write (--spool "
                             "DIR)") from None
+        except SpoolBusy as exc:
+            raise SinkError(f"--spool {exc}") from None
 
     def _post(self, lines: list[str], attempts: int) -> str:
         """POST one batch: ``ok``; ``rejected`` (the server read it and refused its content, HTTP 400/413/422:
@@ -273,6 +275,7 @@ class InfluxSink:
             self._closed = self._work = True
             self._wake.notify()
         self._thread.join(0.5)
+        self.spool.close()
         self.api.close()  # type: ignore[no-untyped-call]
         self.client.close()  # type: ignore[no-untyped-call]
 

@@ -5,6 +5,7 @@ batches are dropped and their points counted (never silently)."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import time
@@ -19,6 +20,7 @@ class Spool:
     def __init__(self, folder: Path, max_bytes: int) -> None:
         self.folder, self.max_bytes = folder, max_bytes
         folder.mkdir(parents=True, exist_ok=True)
+        self._lock = _take(folder)
         self.dropped_points = 0
         self.error: str | None = None  # why the last push could not be written, None once one is
         found = self._files()
@@ -101,9 +103,35 @@ class Spool:
             kept.write_text("\n".join(lines), encoding="utf-8")
         return kept
 
+    def close(self) -> None:
+        """Let another collector take the folder."""
+        with contextlib.suppress(OSError):
+            os.close(self._lock)
+
     def depth(self) -> int:
         """Points waiting in the spool."""
         return self._points
+
+
+class SpoolBusy(Exception):
+    """Another process holds the spool folder."""
+
+
+def _take(folder: Path) -> int:
+    """An exclusive lock on the folder for this process's life: two collectors sharing a spool (two inventories
+    of one user, both on the default folder) would number their batches alike, overwrite each other's and replay
+    each other's."""
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise SpoolBusy(f"{folder} is in use by another fabric collect (pid {holder}); give each collector its own "
+                        "--spool DIR") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
 
 
 def _count(batch: Path) -> int:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,18 @@ def test_collect_exits_2_with_one_line_before_collecting(tmp_path: Path, args: l
     assert result.stderr.startswith("error: ") and says in result.stderr and len(result.stderr.splitlines()) == 1
     assert "Traceback" not in result.stderr and "tok-123" not in result.stderr and "collect:" not in result.stderr
     assert not (tmp_path / "spool").exists()
+
+
+def test_a_spool_in_use_by_another_collector_is_a_sink_error(tmp_path: Path) -> None:
+    """Two collectors on one spool folder (two inventories of one user, both on the default) numbered their
+    batches alike: each overwrote and replayed the other's while the server was away."""
+    env = settings(tmp_path, FABRIC_INFLUX_TOKEN="t")
+    first = InfluxSink.from_settings(env, {})
+    try:
+        with pytest.raises(SinkError) as caught:
+            InfluxSink.from_settings(env, {})
+        assert str(caught.value) == (f"--spool {tmp_path / 'fabric' / 'collect-spool'} is in use by another fabric "
+                                     f"collect (pid {os.getpid()}); give each collector its own --spool DIR")
+    finally:
+        first.close()
+    InfluxSink.from_settings(env, {}).close()  # free again once the first has closed

@@ -40,8 +40,9 @@ COLUMNS: dict[str, tuple[tuple[Oid, str, str, int], ...]] = {
     "cisco_queue": ((CSQ_VALUE, "queue", "", 64),),
 }
 # what a failed request's error indication means for the operator (the agent's reason is kept first)
-HINTS = {"RequestTimedOut": "; check the address and UDP port, that the agent allows this collector, and the v2c "
-                            "community (FABRIC_SNMP_COMMUNITY): agents ignore a wrong one",
+HINTS = {"RequestTimedOut": "; check the address and UDP port, and that the agent allows this collector",
+         "RequestTimedOut/v2c": "; check the address and UDP port, that the agent allows this collector, and the v2c "
+                                "community (FABRIC_SNMP_COMMUNITY): agents ignore a wrong one",
          "WrongDigest": "; the agent does not accept the SNMPv3 auth key (FABRIC_SNMP_AUTH_KEY, SHA)",
          "DecryptionError": "; the agent does not accept the SNMPv3 privacy key (FABRIC_SNMP_PRIV_KEY, AES-128)",
          "UnknownUserName": "; the agent has no such SNMPv3 user (FABRIC_SNMP_USER)",
@@ -162,7 +163,8 @@ class SnmpPoller:
             if future.cancelled():
                 return
             if error or status:
-                hint = HINTS.get(type(error).__name__, "") if error else ""
+                kind = type(error).__name__ + ("/v2c" if not self.auth.user else "")
+                hint = HINTS.get(kind, HINTS.get(type(error).__name__, "")) if error else ""
                 future.set_exception(SnmpError(f"{error or status.prettyPrint()}{hint}"))
             else:
                 future.set_result(list(binds))

@@ -117,3 +117,22 @@ def test_ports_with_an_empty_ifname_stay_apart(agents: tuple[int, int]) -> None:
     [result] = poll("empty", "127.0.0.1", agents[0])
     ports = {s.tags["interface"]: s.fields["rx_discards"] for s in result.samples if s.measurement == "interface"}
     assert ports == {"Ethernet0": 5, "7": 70, "8": 80}
+
+
+@pytest.mark.parametrize(("auth", "names_community"), [(SnmpAuth(community="public"), True),
+                                                       (SnmpAuth(user="u", auth_key="a" * 8, priv_key="p" * 8), False)],
+                         ids=["v2c", "v3"])
+def test_a_silent_agent_says_what_to_check(auth: SnmpAuth, names_community: bool) -> None:
+    """A v2c agent ignores a wrong community, so a timeout names it; under SNMPv3 a wrong credential is answered
+    with a report, so a timeout there does not point at the community."""
+    async def run() -> list[PollResult]:
+        poller = SnmpPoller(auth, timeout_s=0.3, retries=0)
+        try:
+            return await poller.poll_all([SnmpTarget("leaf9", "eos", "127.0.0.1",
+                                                     _free_port(socket.AF_INET, "127.0.0.1"))], 3.0)
+        finally:
+            poller.close()
+    [result] = asyncio.run(run())
+    assert result.error is not None and result.error.startswith("No SNMP response received before timeout; check the "
+                                                                "address and UDP port")
+    assert ("FABRIC_SNMP_COMMUNITY" in result.error) == names_community

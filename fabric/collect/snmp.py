@@ -116,14 +116,32 @@ class SnmpPoller:
         return list(await asyncio.gather(*(self.poll(t, deadline_s) for t in targets)))
 
     async def poll(self, target: SnmpTarget, deadline_s: float) -> PollResult:
+        """One device's samples. A walk the deadline cuts keeps the columns it finished and the rows it read of
+        the others (the in-step walk finishes IF-MIB and PFC first; the deep queue table walks last), so a big or
+        slow agent still gives its ports' counters."""
         start = time.monotonic()
+        walk = Walk()
         try:
-            samples = await asyncio.wait_for(self._poll(target), deadline_s)
-            return PollResult(target.device, samples, None, time.monotonic() - start)
+            await asyncio.wait_for(self._poll(target, walk), deadline_s)
+            return PollResult(target.device, walk.samples(target.device), None, time.monotonic() - start)
         except TimeoutError:
-            return PollResult(target.device, [], f"no answer within {deadline_s:g} s", time.monotonic() - start)
+            return self._cut(target, walk, deadline_s, start)
         except SnmpError as exc:
             return PollResult(target.device, [], str(exc), time.monotonic() - start)
+
+    @staticmethod
+    def _cut(target: SnmpTarget, walk: Walk, deadline_s: float, start: float) -> PollResult:
+        """What a walk the deadline stopped read, with the line that says so."""
+        if not any(walk.found):
+            return PollResult(target.device, [], f"no answer within {deadline_s:g} s", time.monotonic() - start)
+        try:
+            samples = walk.samples(target.device)
+        except SnmpError as exc:
+            return PollResult(target.device, [], str(exc), time.monotonic() - start)
+        finished = sum(1 for k in range(len(walk.found)) if k not in walk.cursor)
+        return PollResult(target.device, samples, f"walk cut at the {deadline_s:g} s deadline: {finished} of "
+                          f"{len(walk.found)} columns read whole, the rest in part; a longer --deadline reads them "
+                          "whole", time.monotonic() - start)
 
     async def _transport(self, target: SnmpTarget) -> str:
         """The engine's target name for ``target``, configured once (hlapi's LCD: transport, auth, params)."""
@@ -176,24 +194,22 @@ class SnmpPoller:
             cmdgen.GetCommandGenerator().send_varbinds(self.engine, name, None, b"", binds, done)
         return await future
 
-    async def _poll(self, target: SnmpTarget) -> list[Sample]:
+    async def _poll(self, target: SnmpTarget, walk: Walk) -> None:
         name = await self._transport(target)
-        started_ns = time.time_ns()
+        walk.started_ns = time.time_ns()
         binds = await self._request(target, name, [SYS_UPTIME])
         # an agent whose view leaves out sysUpTime (a view of IF-MIB only) answers noSuchObject: no device
         # sample, and a reboot still shows as counters that fell
-        uptime = None if binds[0][1].tagSet in _END_TAGS else int(binds[0][1])
-        columns = [col for group in snmp_groups(target.platform) for col in COLUMNS[group]]
-        rows = await self._walk(target, name, [col[0] for col in columns])
-        ts_ns = (started_ns + time.time_ns()) // 2  # the middle of the walk: the counters' best common time
-        device = [] if uptime is None else [Sample("device", {"device": target.device}, {"uptime_ticks": uptime},
-                                                   ts_ns)]
-        return [*device, *assemble(target.device, columns, rows, ts_ns)]
+        walk.uptime = None if binds[0][1].tagSet in _END_TAGS else int(binds[0][1])
+        walk.columns = [col for group in snmp_groups(target.platform) for col in COLUMNS[group]]
+        await self._walk(target, name, [col[0] for col in walk.columns], walk)
 
-    async def _walk(self, target: SnmpTarget, name: str, roots: list[Oid]) -> list[dict[Oid, Any]]:
-        """GETBULK every column in step until each leaves its subtree; {index suffix: value} per column."""
+    async def _walk(self, target: SnmpTarget, name: str, roots: list[Oid], walk: Walk) -> None:
+        """GETBULK every column in step until each leaves its subtree, into ``walk.found`` ({index suffix: value}
+        per column); ``walk.cursor`` holds the columns not finished."""
         found: list[dict[Oid, Any]] = [{} for _ in roots]
         cursor: dict[int, Oid] = dict(enumerate(roots))
+        walk.found, walk.cursor = found, cursor
         while cursor:
             active = list(cursor)
             # keep each response near the same size as the columns finish (the deep queue table walks last)
@@ -205,7 +221,8 @@ class SnmpPoller:
                 if k in done:
                     continue
                 oid, root = oid_value.asTuple(), roots[k]
-                if oid[:len(root)] != root or value.tagSet in _END_TAGS:
+                # an OID that does not increase (a broken agent) would walk the same rows until the deadline
+                if oid[:len(root)] != root or value.tagSet in _END_TAGS or oid <= cursor[k]:
                     done.add(k)
                     continue
                 found[k][oid[len(root):]] = value
@@ -213,7 +230,23 @@ class SnmpPoller:
             for k in active:
                 if k in done or not binds:
                     cursor.pop(k, None)
-        return found
+
+
+@dataclass
+class Walk:
+    """One device's poll as it goes: what the deadline leaves of it is still worth writing."""
+
+    started_ns: int = 0
+    uptime: int | None = None
+    columns: list[tuple[Oid, str, str, int]] = field(default_factory=list)
+    found: list[dict[Oid, Any]] = field(default_factory=list)
+    cursor: dict[int, Oid] = field(default_factory=dict)
+
+    def samples(self, device: str) -> list[Sample]:
+        ts_ns = (self.started_ns + time.time_ns()) // 2  # the middle of the walk: the counters' best common time
+        head = [] if self.uptime is None else [Sample("device", {"device": device}, {"uptime_ticks": self.uptime},
+                                                      ts_ns)]
+        return [*head, *assemble(device, self.columns, self.found, ts_ns)]
 
 
 class SnmpError(Exception):
@@ -242,12 +275,6 @@ def assemble(device: str, columns: list[tuple[Oid, str, str, int]], rows: list[d
         if field_name == "name":
             continue
         for index, value in values.items():
-            try:
-                number = int(value)
-            except (TypeError, ValueError):
-                oid = ".".join(map(str, (*column, *index)))
-                raise SnmpError(f"{oid} is {value.prettyPrint()!r} ({type(value).__name__}), not a "
-                                "counter; the agent serves a wrong type there (check its MIB support)") from None
             if measurement == "interface":
                 key, name = (measurement, index[0], ""), field_name
             elif measurement == "pfc" and len(index) == 2:
@@ -256,6 +283,12 @@ def assemble(device: str, columns: list[tuple[Oid, str, str, int]], rows: list[d
                 key, name = (measurement, index[0], str(index[2] - 1)), CSQ_STATS[index[3]]
             else:
                 continue
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                oid = ".".join(map(str, (*column, *index)))
+                raise SnmpError(f"{oid} is {value.prettyPrint()!r} ({type(value).__name__}), not a "
+                                "counter; the agent serves a wrong type there (check its MIB support)") from None
             fields = points.get(key)
             if fields is None:
                 fields = points[key] = {}

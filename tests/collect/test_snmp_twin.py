@@ -189,3 +189,26 @@ def test_wrong_snmpv3_credentials_say_which_setting(twin: Lab, wrong: dict[str, 
     [result] = asyncio.run(run())
     assert result.error is not None and result.error.endswith(says) and not result.samples, result.error
     assert all(secret not in result.error for secret in (c.auth_key, c.priv_key, *wrong.values()) if secret != "nobody")
+
+
+def test_a_walk_cut_by_the_deadline_keeps_the_columns_it_read(fresh_twin: Lab) -> None:
+    """A big or slow agent (a 128-port NX-OS serves its queue table slowly) whose walk outlasts the deadline gave
+    nothing at all, every cycle, though it had answered most of the walk. The rows read before the cut are kept
+    (the in-step walk finishes IF-MIB and PFC before the deep queue table), the cut is the device's one line."""
+    fresh_twin.fault("leaf1", "slow", 60)  # each request answered 1 s late
+
+    async def run() -> PollResult:
+        poller = SnmpPoller(auth(fresh_twin), timeout_s=3.0, retries=0)
+        try:
+            [result] = await poller.poll_all(targets(fresh_twin, {"leaf1": "sonic"}), 3.6)
+            return result
+        finally:
+            poller.close()
+    result = asyncio.run(run())
+    error = str(result.error)
+    assert error.startswith("walk cut at the 3.6 s deadline: ") and error.endswith(
+        " columns read whole, the rest in part; a longer --deadline reads them whole"), error
+    inventory = load_inventory(INVENTORIES / "lab-roce").fabric.devices  # type: ignore[union-attr]
+    ports = {s.tags["interface"] for s in result.samples if s.measurement == "interface" and "rx_octets" in s.fields}
+    assert ports and ports <= set(inventory["leaf1"].interfaces)  # the rows read before the cut, named
+    assert any(s.measurement == "device" for s in result.samples)

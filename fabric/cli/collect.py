@@ -23,7 +23,7 @@ from fabric.collect.cli_source import CLI_COMMANDS, CLI_TRANSPORT, SshLogin, Ssh
 from fabric.collect.run import Collector
 from fabric.collect.snmp import SnmpAuth, SnmpTarget
 from fabric.collect.table import snmp_groups
-from fabric.inventory.models import Fabric
+from fabric.inventory.models import Device, Fabric
 from fabric.sink import Sink, SinkError, open_sinks
 
 
@@ -96,7 +96,7 @@ def _cli_targets(fabric: Fabric, lab_dir: Path | None) -> tuple[list[SshTarget],
         for d in devices:
             transport = CLI_TRANSPORT.get(d.platform, "ssh")
             targets.append(SshTarget(d.name, d.platform, d.hostname, d.port or (22 if transport == "ssh" else 443),
-                                     d.username or "admin", tuple(d.interfaces), transport))
+                                     d.username or "admin", tuple(d.interfaces), transport, _lossless(fabric, d)))
         return targets, SshLogin(password)
     from fabric.lab.control import Lab, LabError
 
@@ -109,8 +109,13 @@ def _cli_targets(fabric: Fabric, lab_dir: Path | None) -> tuple[list[SshTarget],
         except LabError:
             continue
         targets.append(SshTarget(d.name, d.platform, ep["address"], int(ep["port"]), ep["username"],
-                                 tuple(d.interfaces), transport))
+                                 tuple(d.interfaces), transport, _lossless(fabric, d)))
     return targets, SshLogin(lab.password, lab.known_hosts)
+
+
+def _lossless(fabric: Fabric, device: Device) -> int:
+    """The device's RoCE priority: the lowest with PFC (its override, else fabric.yaml's)."""
+    return min(device.pfc.priorities or fabric.spec.pfc.priorities)
 
 
 def collect(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import json
 import socket
 import time
@@ -52,11 +54,16 @@ def whole(parse: Callable[[str, str, int], list[Sample]]) -> Parse:
     return lambda text, device, _port, ts_ns: parse(text, device, ts_ns)
 
 
+def nvue_roce(text: str, device: str, port: str, ts_ns: int, lossless: int = LOSSLESS_PRIORITY) -> list[Sample]:
+    """NVUE's RoCE counters are those of the port's lossless switch-priority (its traffic class: the same number,
+    fabric maps them one to one): the device's own, passed in as ``lossless``, not always 3."""
+    return nvue_roce_counters(text, device, port, lossless, lossless, ts_ns)
+
+
 CLI_COMMANDS: dict[str, tuple[tuple[str, Parse], ...]] = {
     "sonic": (("show queue wredcounters", whole(sonic_wredcounters)),
               ("show queue watermark unicast", whole(sonic_watermark))),
-    "nvue": (("nv show interface {port} qos roce counters -o json",
-              lambda t, d, p, ts: nvue_roce_counters(t, d, p, LOSSLESS_PRIORITY, LOSSLESS_PRIORITY, ts)),),
+    "nvue": (("nv show interface {port} qos roce counters -o json", nvue_roce),),
     "eos": (("show priority-flow-control counters detail", whole(eos_pfc)),
             ("show interfaces counters queue", whole(eos_queues)),
             ("show qos interfaces ecn counters queue", whole(eos_ecn))),
@@ -96,6 +103,7 @@ class SshTarget:
     username: str
     ports: tuple[str, ...] = ()
     transport: str = "ssh"
+    lossless: int = LOSSLESS_PRIORITY  # the device's RoCE priority: the lowest with PFC (inventory pfc.priorities)
 
 
 @dataclass
@@ -156,7 +164,8 @@ class CliPoller:
     def _runs(self, target: SshTarget) -> list[tuple[str, str, Parse]]:
         """(command, port, parser) of every command the device runs this cycle, starting where the last cycle's
         deadline stopped it."""
-        runs = [(command.format(port=port), port, parse) for command, parse in CLI_COMMANDS.get(target.platform, ())
+        runs = [(command.format(port=port), port, _bind(parse, target))
+                for command, parse in CLI_COMMANDS.get(target.platform, ())
                 for port in (target.ports if "{port}" in command else ("",))]
         at = self._resume.get(target, 0) % max(len(runs), 1)
         return runs[at:] + runs[:at]
@@ -263,6 +272,17 @@ class CliPoller:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool, self._pool_size = None, 0
+
+
+def _bind(parse: Parse, target: SshTarget) -> Parse:
+    """``parse`` with the device's lossless priority, for the parsers that take one (NVUE's)."""
+    takes: Callable[..., list[Sample]] = parse
+    return functools.partial(takes, lossless=target.lossless) if _takes_lossless(parse) else parse
+
+
+@functools.cache
+def _takes_lossless(parse: Parse) -> bool:
+    return "lossless" in inspect.signature(parse).parameters
 
 
 def hint(target: SshTarget, exc: Exception, said: str) -> str:

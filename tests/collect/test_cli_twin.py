@@ -105,3 +105,41 @@ def test_a_failing_command_is_one_line_and_the_others_still_count(twin: Lab,
     assert "(output starts '% Invalid input')" in unparsed
     assert {s.tags.get("interface") or s.tags["rdma_device"] for s in result.samples} == {"ens1np0", "mlx5_0",
                                                                                          "mlx5_1"}
+
+
+def test_nvue_counters_carry_the_fabrics_lossless_priority(fresh_twin: Lab) -> None:
+    """NVUE's RoCE counters are those of the port's lossless switch-priority. They were always tagged priority 3
+    and queue 3: a fabric whose RoCE runs on priority 4 had priority 4's pauses written as priority 3's."""
+    from fabric.cli.collect import _cli_targets
+
+    async def configure() -> None:
+        import asyncssh
+
+        ep = fresh_twin.endpoint("leaf2", "ssh")
+        async with asyncssh.connect(ep["address"], port=ep["port"], username=ep["username"],
+                                    password=fresh_twin.password, known_hosts=str(fresh_twin.known_hosts)) as c:
+            for command in ("nv set qos pfc roce4 switch-priority 4", "nv set interface swp2 qos pfc profile roce4",
+                            "nv config apply -y"):
+                assert (await c.run(command)).exit_status == 0
+    asyncio.run(configure())
+    truth = fresh_twin.counters("leaf2", "swp2", tx_pfc4_pause_us=4444, tx_pfc3_pause_us=333, q4_watermark_bytes=8192)
+    fabric = load_inventory(INVENTORIES / "lab-roce").fabric
+    assert fabric is not None
+    fabric = fabric.model_copy(update={"spec": fabric.spec.model_copy(update={
+        "pfc": fabric.spec.pfc.model_copy(update={"priorities": [4]})})})
+    cli_targets, login = _cli_targets(fabric, fresh_twin.state_dir)
+    [target] = [t for t in cli_targets if t.device == "leaf2"]
+    assert target.lossless == 4
+
+    async def run() -> PollResult:
+        assert login is not None
+        poller = CliPoller(login)
+        try:
+            return await poller.poll(replace(target, ports=("swp2",)), 10.0)
+        finally:
+            poller.close()
+    result = asyncio.run(run())
+    assert result.error is None, result.error
+    got = {(s.measurement, s.tags.get("priority", s.tags.get("queue"))): s.fields for s in result.samples}
+    assert got[("pfc", "4")]["tx_pause_duration_us"] == truth["tx_pfc4_pause_us"] == 4444
+    assert got[("queue", "4")]["watermark_bytes"] == 8192 and ("pfc", "3") not in got

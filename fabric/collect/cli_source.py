@@ -294,6 +294,9 @@ def hint(target: SshTarget, exc: Exception, said: str) -> str:
                 ">> ~/.ssh/known_hosts) after checking it")
     if name == "PermissionDenied" or "Unauthorized" in said:
         return f"; check user {target.username!r} (the inventory's username) and FABRIC_SSH_PASSWORD"
+    if "unable to connect to eAPI" in said:  # an answer that is not eAPI's JSON (a web page, another service)
+        return (f"; {where} answered, but not as eAPI: check the port and that the switch runs 'management api "
+                "http-commands' with 'no shutdown'")
     if isinstance(exc, ConnectionRefusedError) or "Connection refused" in said:
         return f"; nothing listens on {where}: check the device's hostname and port in the inventory"
     if isinstance(exc, socket.gaierror) or "Name or service not known" in said:

@@ -1,8 +1,8 @@
-"""NX-OS SSH servers the twin does not model, as a small asyncssh server on loopback answering the NX-OS commands
-with the fixtures' outputs: one slower than the cycle's deadline (NX-OS runs ``show queuing interface X`` once per
-port; a real Nexus answers an SSH exec in a few hundred ms, so a 64-port box needs far more than 5 s; the twin
-answers in milliseconds and its slow fault delays interactive sessions only), and one that closes each exec
-channel without an exit status, as some network OSes' SSH servers do."""
+"""Device servers the twin does not model, on loopback: an asyncssh server answering the NX-OS commands with the
+fixtures' outputs, slower than the cycle's deadline (NX-OS runs ``show queuing interface X`` once per port; a real
+Nexus answers an SSH exec in a few hundred ms, so a 64-port box needs far more than 5 s; the twin answers in
+milliseconds and its slow fault delays interactive sessions only) or closing each exec channel without an exit
+status, as some network OSes' SSH servers do; logins that fail; and an HTTP server where eAPI should be."""
 
 from __future__ import annotations
 
@@ -126,3 +126,40 @@ def test_a_failed_login_says_what_to_fix(tmp_path: Path) -> None:
     refused = asyncio.run(login_error(tmp_path, "pw-slow-nexus", True, port_offset=1))
     assert refused is not None and refused.endswith(
         "; nothing listens on 127.0.0.1:PORT: check the device's hostname and port in the inventory"), refused
+
+
+def test_an_http_server_that_is_not_eapi_says_so() -> None:
+    """pyeapi's 'unable to connect to eAPI' (a 404 web page where eAPI should be) said nothing of what to check."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class NotEapi(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = b"<html><body>404 Not Found</body></html>"
+            self.send_response(404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotEapi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+
+    async def run() -> PollResult:
+        poller = CliPoller(SshLogin("pw"))
+        try:
+            return await poller.poll(SshTarget("leaf7", "eos", "127.0.0.1", port, "admin", (), "http"), 5.0)
+        finally:
+            poller.close()
+    try:
+        result = asyncio.run(run())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.error == (f"eapi: ConnectionError: unable to connect to eAPI; 127.0.0.1:{port} answered, but not as "
+                            "eAPI: check the port and that the switch runs 'management api http-commands' with "
+                            "'no shutdown'")

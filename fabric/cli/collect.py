@@ -154,7 +154,8 @@ def collect(
     alerts = fabric.spec.telemetry.alerts
     thresholds = AlertThresholds(alerts.pfc_storm_frames_per_s, alerts.lossless_drop_pkts_per_s,
                                  tuple(fabric.spec.pfc.priorities), alerts.ecn_absent_pause_frames_per_s,
-                                 alerts.cnp_surge_per_s)
+                                 alerts.cnp_surge_per_s, {d.name: tuple(d.pfc.priorities)
+                                                          for d in fabric.devices.values() if d.pfc.priorities})
     cli_targets, login = _cli_targets(fabric, lab) if cli else ([], None)
     if not once:
         deadline = min(deadline, 0.8 * interval)  # a slow device never pushes a cycle into the next tick

@@ -9,7 +9,7 @@ section of fabric.yaml (:class:`AlertThresholds` holds the defaults).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fabric.core.sample import Sample
 
@@ -23,6 +23,8 @@ class AlertThresholds:
     lossless_queues: tuple[int, ...] = (3,)
     ecn_absent_pause_frames_per_s: float = 100.0
     cnp_surge_per_s: float = 50_000.0
+    # devices whose own pfc.priorities differ from fabric.yaml's (the inventory's per-device override)
+    lossless_by_device: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 def evaluate(samples: list[Sample], thresholds: AlertThresholds) -> list[Sample]:
@@ -34,7 +36,7 @@ def evaluate(samples: list[Sample], thresholds: AlertThresholds) -> list[Sample]
             rate = fields.get("rx_pfc_frames_per_s")
             if isinstance(rate, float) and rate > thresholds.pfc_storm_frames_per_s:
                 alerts.append(_alert("pfc_storm", sample, rate, thresholds.pfc_storm_frames_per_s))
-        if sample.measurement == "queue" and lossless(tags.get("queue", ""), thresholds):
+        if sample.measurement == "queue" and lossless(tags.get("queue", ""), tags.get("device", ""), thresholds):
             rate = fields.get("drop_pkts_per_s")
             if isinstance(rate, float) and rate > thresholds.lossless_drop_pkts_per_s:
                 alerts.append(_alert("lossless_drop", sample, rate, thresholds.lossless_drop_pkts_per_s))
@@ -52,7 +54,7 @@ def ecn_absent(samples: list[Sample], thresholds: AlertThresholds) -> list[Sampl
     marked: dict[tuple[str, str, str], float] = {}
     for sample in samples:
         tags, fields = sample.tags, sample.fields
-        if sample.measurement == "pfc" and lossless(tags.get("priority", ""), thresholds):
+        if sample.measurement == "pfc" and lossless(tags.get("priority", ""), tags.get("device", ""), thresholds):
             rate = fields.get("tx_pfc_frames_per_s")
             if isinstance(rate, float) and rate > thresholds.ecn_absent_pause_frames_per_s:
                 pausing[(tags["device"], tags["interface"], tags["priority"])] = sample
@@ -63,15 +65,17 @@ def ecn_absent(samples: list[Sample], thresholds: AlertThresholds) -> list[Sampl
             for key, sample in pausing.items() if marked.get(key) == 0.0]
 
 
-def lossless(tag: str, thresholds: AlertThresholds) -> bool:
-    """Whether a queue or priority tag names lossless queues only: ``3``, or a range EOS prints for traffic
-    classes sharing one queue (``TC3-4`` -> ``3-4``) whose every member is lossless. A range mixing lossy and
-    lossless classes (``0-3``) cannot say whose drops it counts, and a tag that is no number is not judged."""
+def lossless(tag: str, device: str, thresholds: AlertThresholds) -> bool:
+    """Whether a queue or priority tag names lossless queues only (the device's own, if it overrides fabric.yaml's):
+    ``3``, or a range EOS prints for traffic classes sharing one queue (``TC3-4`` -> ``3-4``) whose every member is
+    lossless. A range mixing lossy and lossless classes (``0-3``) cannot say whose drops it counts, and a tag that
+    is no number is not judged."""
+    queues = thresholds.lossless_by_device.get(device, thresholds.lossless_queues)
     bounds = re.fullmatch(r"(\d+)(?:-(\d+))?", tag)
     if bounds is None:
         return False
     first, last = int(bounds.group(1)), int(bounds.group(2) or bounds.group(1))
-    return first <= last and all(q in thresholds.lossless_queues for q in range(first, last + 1))
+    return first <= last and all(q in queues for q in range(first, last + 1))
 
 
 def _alert(rule: str, sample: Sample, value: float, threshold: float) -> Sample:

@@ -118,3 +118,13 @@ def test_sysuptime_wrapping_after_497_days_is_no_reboot() -> None:
     assert after[1].fields["rx_errors_per_s"] == 10.0 and state.discontinuities == 0
     rebooted = state.apply(port(20, 300, rx_errors=150, rx_octets=1500))  # fell again, 10 s on: a real restart
     assert rebooted[1].fields.get("discontinuity") is True and "rx_errors_per_s" not in rebooted[1].fields
+
+
+def test_a_device_with_its_own_lossless_priorities_is_judged_by_them() -> None:
+    """hosts.yaml may give a device its own ``pfc.priorities``; the alert rules judged every device by
+    fabric.yaml's: drops on that device's lossy queue 3 raised lossless_drop, drops on its lossless queue 4 none."""
+    thresholds = AlertThresholds(lossless_drop_pkts_per_s=0, lossless_queues=(3,), lossless_by_device={"leaf9": (4,)})
+    samples = [Sample("queue", {"device": d, "interface": "e1", "queue": q}, {"drop_pkts_per_s": 5.0})
+               for d, q in (("leaf9", "3"), ("leaf9", "4"), ("leaf1", "3"), ("leaf1", "4"))]
+    assert [(a.tags["device"], a.tags["queue"]) for a in evaluate(samples, thresholds)] == [("leaf9", "4"),
+                                                                                             ("leaf1", "3")]

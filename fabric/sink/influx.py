@@ -2,8 +2,11 @@
 objects, toolchain.md; series prefixes cached by ``LineEncoder``), gzip, retry with backoff, and a bounded
 on-disk spool while the server is away.
 
-Order guarantee: once anything is spooled, new batches go behind it, and the spool drains oldest first before
-anything new is posted directly — so points reach the server in write order. Records are always lists (the
+Every POST runs in the sink's own thread, so a slow or silent server never holds a collection cycle. Order
+guarantee: once anything is spooled, new batches go behind it, and the spool drains oldest first before anything
+new is posted directly — so points reach the server in write order. A batch the server refuses to parse (HTTP
+400/413/422) leaves the queue for ``SPOOL/rejected/``; a refused token, org or bucket (401/403/404) keeps
+everything spooled until it is fixed. Records are always lists (the
 batching ``WriteApi`` + default tags + generator combination silently writes nothing; we use SYNCHRONOUS writes
 and our own batching instead). The token is read from ``FABRIC_INFLUX_TOKEN`` only, never from a flag.
 """

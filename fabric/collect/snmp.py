@@ -123,7 +123,7 @@ class SnmpPoller:
         walk = Walk()
         try:
             await asyncio.wait_for(self._poll(target, walk), deadline_s)
-            return PollResult(target.device, walk.samples(target.device), None, time.monotonic() - start)
+            return PollResult(target.device, walk.samples(target.device), walk.problem(), time.monotonic() - start)
         except TimeoutError:
             return self._cut(target, walk, deadline_s, start)
         except SnmpError as exc:
@@ -177,13 +177,14 @@ class SnmpPoller:
 
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
 
-        def done(_engine: Any, _handle: Any, error: Any, status: Any, _index: Any, binds: Any, _ctx: Any) -> None:
+        def done(_engine: Any, _handle: Any, error: Any, status: Any, index: Any, binds: Any, _ctx: Any) -> None:
             if future.cancelled():
                 return
-            if error or status:
+            if error:
                 kind = type(error).__name__ + ("/v2c" if not self.auth.user else "")
-                hint = HINTS.get(kind, HINTS.get(type(error).__name__, "")) if error else ""
-                future.set_exception(SnmpError(f"{error or status.prettyPrint()}{hint}"))
+                future.set_exception(SnmpError(f"{error}{HINTS.get(kind, HINTS.get(type(error).__name__, ''))}"))
+            elif status:
+                future.set_exception(AgentError(status.prettyPrint(), int(index or 0)))
             else:
                 future.set_result(list(binds))
 
@@ -206,30 +207,48 @@ class SnmpPoller:
 
     async def _walk(self, target: SnmpTarget, name: str, roots: list[Oid], walk: Walk) -> None:
         """GETBULK every column in step until each leaves its subtree, into ``walk.found`` ({index suffix: value}
-        per column); ``walk.cursor`` holds the columns not finished."""
-        found: list[dict[Oid, Any]] = [{} for _ in roots]
-        cursor: dict[int, Oid] = dict(enumerate(roots))
-        walk.found, walk.cursor = found, cursor
-        while cursor:
-            active = list(cursor)
+        per column); ``walk.cursor`` holds the columns not finished. An error status from the agent (genErr: a
+        subagent behind net-snmp that timed out) ends the walk in step: the columns then go one at a time, and a
+        column the agent fails even one row at a time ends there, counted in ``walk.failed`` (a GETBULK's error
+        index is not reliable, and a column running past its end reaches the failing subtree too)."""
+        walk.found, walk.cursor = [{} for _ in roots], dict(enumerate(roots))
+        alone = False
+        while walk.cursor:
+            active = list(walk.cursor)[:1] if alone else list(walk.cursor)
             # keep each response near the same size as the columns finish (the deep queue table walks last)
             repetitions = max(self.max_repetitions, self.varbinds_per_pdu // len(active))
-            binds = await self._request(target, name, [cursor[k] for k in active], repetitions)
-            done: set[int] = set()
-            for n, (oid_value, value) in enumerate(binds):
-                k = active[n % len(active)]
-                if k in done:
+            try:
+                binds = await self._request(target, name, [walk.cursor[k] for k in active], repetitions)
+            except AgentError as exc:
+                if not alone:
+                    alone = True
                     continue
-                oid, root = oid_value.asTuple(), roots[k]
-                # an OID that does not increase (a broken agent) would walk the same rows until the deadline
-                if oid[:len(root)] != root or value.tagSet in _END_TAGS or oid <= cursor[k]:
-                    done.add(k)
+                try:  # one row: a column that ends right before the failing subtree still ends well
+                    binds = await self._request(target, name, [walk.cursor[active[0]]], 1)
+                except AgentError:
+                    walk.failed[active[0]] = exc.status
+                    walk.cursor.pop(active[0])
                     continue
-                found[k][oid[len(root):]] = value
-                cursor[k] = oid
-            for k in active:
-                if k in done or not binds:
-                    cursor.pop(k, None)
+            self._take(binds, active, roots, walk)
+
+    @staticmethod
+    def _take(binds: list[Any], active: list[int], roots: list[Oid], walk: Walk) -> None:
+        """File one GETBULK response's rows under their columns; a column that left its subtree is finished."""
+        done: set[int] = set()
+        for n, (oid_value, value) in enumerate(binds):
+            k = active[n % len(active)]
+            if k in done:
+                continue
+            oid, root = oid_value.asTuple(), roots[k]
+            # an OID that does not increase (a broken agent) would walk the same rows until the deadline
+            if oid[:len(root)] != root or value.tagSet in _END_TAGS or oid <= walk.cursor[k]:
+                done.add(k)
+                continue
+            walk.found[k][oid[len(root):]] = value
+            walk.cursor[k] = oid
+        for k in active:
+            if k in done or not binds:
+                walk.cursor.pop(k, None)
 
 
 @dataclass
@@ -241,6 +260,15 @@ class Walk:
     columns: list[tuple[Oid, str, str, int]] = field(default_factory=list)
     found: list[dict[Oid, Any]] = field(default_factory=list)
     cursor: dict[int, Oid] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)  # columns the agent answered with an error status
+
+    def problem(self) -> str | None:
+        """The line for columns the agent would not serve, if any."""
+        if not self.failed:
+            return None
+        oids = ", ".join(".".join(map(str, self.columns[k][0])) for k in sorted(self.failed))
+        statuses = "/".join(sorted(set(self.failed.values())))
+        return f"the agent answered {statuses} walking {oids}; the rows before it and the other columns were read"
 
     def samples(self, device: str) -> list[Sample]:
         ts_ns = (self.started_ns + time.time_ns()) // 2  # the middle of the walk: the counters' best common time
@@ -251,6 +279,15 @@ class Walk:
 
 class SnmpError(Exception):
     """An agent answered with an error, or the request failed below the deadline (auth, unreachable)."""
+
+
+class AgentError(SnmpError):
+    """The agent answered a request with an error status (``genErr``...) at ``index`` (1-based, 0: the whole
+    request)."""
+
+    def __init__(self, status: str, index: int) -> None:
+        super().__init__(f"the agent answered {status}")
+        self.status, self.index = status, index
 
 
 def _end_tags() -> set[Any]:

@@ -22,6 +22,13 @@ RESPONDER = str(Path(sys.executable).parent / "snmpsim-command-responder")  # in
 IF, IFX = "1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1"
 # sysUpTime left out of the view: IF-MIB only
 NO_UPTIME = [f"{IF}.8.1|2|1", f"{IF}.13.1|65|5", f"{IFX}.1.1|4|Ethernet0", f"{IFX}.6.1|70|12345678901"]
+# an AgentX subagent that fails (net-snmp answers genErr for the request, as SONiC's snmpd does when
+# sonic_ax_impl times out): here the CISCO-SWITCH-QOS-MIB queue table's first row
+QOS = "1.3.6.1.4.1.9.9.580.1.5.5.1.4"
+GENERR = ["1.3.6.1.2.1.1.3.0|67|4200", *(f"{IF}.{c}.1|{t}|{v}" for c, t, v in
+                                       ((8, 2, 1), (13, 65, 5), (14, 65, 6), (19, 65, 7), (20, 65, 8))),
+          f"{IFX}.1.1|4|Ethernet0", *(f"{IFX}.{c}.1|70|{c}000" for c in (6, 7, 10, 11)), f"{IFX}.15.1|66|100000",
+          f"{QOS}.1.2.4.1|70:error|op=any,status=generror"]
 # two ports whose ifName is empty (an agent's internal ports) next to a named one
 EMPTY_NAMES = ["1.3.6.1.2.1.1.3.0|67|4200", f"{IF}.13.1|65|5", f"{IF}.13.7|65|70", f"{IF}.13.8|65|80",
                f"{IFX}.1.1|4|Ethernet0", f"{IFX}.1.7|4|", f"{IFX}.1.8|4|"]
@@ -43,7 +50,7 @@ def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]
         pytest.skip("snmpsim is not installed")
     data = tmp_path_factory.mktemp("snmpsim")
     for community, records in (("noup", NO_UPTIME), ("full", WITH_UPTIME), ("wrongtype", WRONG_TYPE),
-                               ("empty", EMPTY_NAMES)):
+                               ("empty", EMPTY_NAMES), ("generr", GENERR)):
         (data / f"{community}.snmprec").write_text("\n".join(records) + "\n")
     v4, v6 = _free_port(socket.AF_INET, "127.0.0.1"), _free_port(socket.AF_INET6, "::1")
     process = subprocess.Popen(
@@ -136,3 +143,20 @@ def test_a_silent_agent_says_what_to_check(auth: SnmpAuth, names_community: bool
     assert result.error is not None and result.error.startswith("No SNMP response received before timeout; check the "
                                                                 "address and UDP port")
     assert ("FABRIC_SNMP_COMMUNITY" in result.error) == names_community
+
+
+def test_a_column_the_agent_fails_costs_only_that_column(agents: tuple[int, int]) -> None:
+    """One column answered with genErr (a subagent behind net-snmp that timed out) failed the whole device with
+    a bare 'genErr': its IF-MIB counters, which the agent served, were lost too."""
+    async def run() -> list[PollResult]:
+        poller = SnmpPoller(SnmpAuth(community="generr"), timeout_s=0.5, retries=0)
+        try:
+            return await poller.poll_all([SnmpTarget("leaf9", "sonic", "127.0.0.1", agents[0])], 3.0)
+        finally:
+            poller.close()
+    [result] = asyncio.run(run())
+    assert result.error == (f"the agent answered genErr walking {QOS}; the rows before it and the other columns "
+                            "were read")
+    interface = [s.fields for s in result.samples if s.measurement == "interface"]
+    assert interface == [{"oper_status": 1, "rx_octets": 6000, "rx_ucast_pkts": 7000, "tx_octets": 10000,
+                          "tx_ucast_pkts": 11000, "rx_discards": 5, "rx_errors": 6, "tx_discards": 7, "tx_errors": 8}]

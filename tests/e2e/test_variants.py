@@ -150,3 +150,25 @@ def test_nvue_dropping_one_of_two_pfc_priorities_keeps_the_other(tmp_path: Path,
             driver.close()
     again = deploy(inv, lab, tmp_path / "runs", *switches)
     assert {r["status"] for r in results(again).values()} == {"unchanged"}, again.stdout[-2000:]
+
+
+def trust_pcp(data: Any) -> None:
+    data["qos"]["trust"] = "pcp"
+
+
+def test_huawei_ce_trust_from_dscp_to_pcp_keeps_the_diffserv_domain(tmp_path: Path,
+                                                                    lab_of: Callable[..., Lab]) -> None:
+    """The deploy negates the stale ``trust dscp`` (``undo trust dscp``) and adds ``trust 8021p outer``; the
+    twin's undo removed every statement starting with ``trust``, ``trust upstream`` too, so verification
+    failed and the deploy rolled back."""
+    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "1", "--servers", "1",
+                   "--nics-per-server", "1", "--platforms", "huawei_ce")
+    lab = lab_of(inv)
+    switches = ("--limit", "spine1", "--limit", "leaf1")
+    assert deploy(inv, lab, tmp_path / "runs", *switches).returncode == 0
+    edit_yaml(inv / "fabric.yaml", trust_pcp)
+    moved = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert moved.returncode == 0, moved.stdout[-2000:]
+    assert {r["status"] for r in results(moved).values()} == {"changed"}
+    again = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert {r["status"] for r in results(again).values()} == {"unchanged"}, again.stdout[-2000:]

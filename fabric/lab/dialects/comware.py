@@ -56,8 +56,9 @@ INTERFACE = [
     C("jumboframe enable <int:1536-10000>", key=2),
     C("flow-control", key=1),
     C("qos trust {dscp|dot1p|tunnel-dot1p}", key=2),
-    C("qos wfq", key=2),
-    C("qos wfq {byte-count|weight}", key=2),
+    # [unverified] whether "undo qos wfq" also drops the per-queue "qos wfq <q> group ..." lines: kept as it was
+    C("qos wfq", key=2, undo_clears_below=True),
+    C("qos wfq {byte-count|weight}", key=2, undo_clears_below=True),
     C("qos wfq <int:0-7> group {1|2} {byte-count|weight} <int:1-100>", key=3),
     C("qos wfq <int:0-7> group sp", key=3),
     C("qos wred apply <word>", key=3),

@@ -55,7 +55,9 @@ class Command:
 
     ``mode``: ``config`` stores the line (its first ``key`` values name the setting; ``per_value`` splits an
     ``<ints>`` key into one statement per value), ``enter`` opens the view it names (``view`` gives the prompt
-    label), ``action`` calls ``run(dialect, values)`` and prints what it returns.
+    label), ``action`` calls ``run(dialect, values)`` and prints what it returns. ``undo_clears_below``: its
+    undo also removes the statements whose key starts with its own (by default an undo removes its statement
+    only, as VRP and Comware document: ``undo trust dscp`` leaves ``trust upstream NAME``).
     """
 
     syntax: str
@@ -65,6 +67,7 @@ class Command:
     view: str = ""
     label: Callable[[list[Value]], str] | None = None
     removable: bool = True
+    undo_clears_below: bool = False
     run: Callable[[Any, list[Value]], str] | None = None
     specs: tuple[Spec, ...] = field(init=False, compare=False)
 

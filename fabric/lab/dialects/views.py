@@ -244,7 +244,7 @@ def apply(config: ViewConfig, view: View, command: Command, values: list[Value],
         return
     for key, line in statement_entries(command, values):
         if undo:
-            section.unset(key)
+            section.unset(key, prefix=command.undo_clears_below)
         else:
             section.set(key, line)
 

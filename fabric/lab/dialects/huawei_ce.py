@@ -47,9 +47,12 @@ SYSTEM = [
     C("diffserv domain <word>", "enter", view="dsdomain", label=lambda v: f"dsdomain-{v[2]}"),
     C("dcb pfc", "enter", view="dcb-pfc", label=lambda v: "dcb-pfc-default"),
     C("drop-profile <word>", "enter", view="drop", label=lambda v: f"drop-{v[1]}"),
-    C("dcb pfc deadlock-detect timer <int:1-1000>", key=3),
-    C("dcb pfc deadlock-recovery timer <int:1-1000>", key=3),
-    C("dcb pfc deadlock-detect interval <int:1-1000>", key=3),
+    # CE6800 V300R023C00 command reference: the timers take 10-1500 ms ("undo dcb pfc deadlock-detect [timer T]"),
+    # the interval, a setting of its own (the precision of the CE6885 family's per-priority times), 10, 100, 500
+    # or 1000 ms
+    C("dcb pfc deadlock-detect timer <int:10-1500>", key=3),
+    C("dcb pfc deadlock-recovery timer <int:10-1500>", key=3),
+    C("dcb pfc deadlock-detect interval <int:10,100,500,1000>", key=4),
     C("dcb pfc deadlock recovery-behavior {discard|forwarding} slot <int:1-16>", key=4),
     C("dcb pfc dscp-mapping enable slot <int:1-16>", key=4),
     C("qos buffer headroom-pool size <int:1-100000> {kbytes|mbytes} slot <int:1-16>", key=4),

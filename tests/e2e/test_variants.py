@@ -189,3 +189,20 @@ def test_huawei_ce_deadlock_timers_up_to_1500_ms_deploy(tmp_path: Path, lab_of: 
     first = deploy(inv, lab, tmp_path / "runs", "--limit", "spine1", "--limit", "leaf1")
     assert first.returncode == 0, first.stdout[-2000:]
     assert {r["status"] for r in results(first).values()} == {"changed"}
+
+
+@pytest.mark.parametrize("platform", ["comware", "huawei_ce"])
+def test_50g_servers_and_800g_uplinks_deploy(tmp_path: Path, lab_of: Callable[..., Lab], platform: str) -> None:
+    """``inventory generate`` names 50G and 800G ports ``FiftyGigE``/``EightHundredGigE`` (Comware) and
+    ``50GE``/``800GE`` (CloudEngine); the twin knew neither Comware name nor ``800GE``, so the deploy failed
+    with "Wrong parameter" at ``interface ...``."""
+    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "1", "--servers", "1",
+                   "--nics-per-server", "1", "--platforms", platform, "--server-speed", "50",
+                   "--uplink-speed", "800")
+    lab = lab_of(inv)
+    switches = ("--limit", "spine1", "--limit", "leaf1")
+    first = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert first.returncode == 0, first.stdout[-2000:]
+    assert {r["status"] for r in results(first).values()} == {"changed"}
+    again = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert {r["status"] for r in results(again).values()} == {"unchanged"}, again.stdout[-2000:]

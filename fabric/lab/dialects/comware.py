@@ -94,9 +94,11 @@ class ComwareDialect(ViewDialect):
     error_prefix: ClassVar[str] = " % "
     global_indent: ClassVar[str] = " "
     kind_order: ClassVar[list[str]] = ["maptbl-dscp", "maptbl-dot1p", "wred-table", "interface"]
+    # every speed ``fabric inventory generate`` names (COMWARE_PREFIX); "EightHundredGigE" follows Comware's
+    # pattern for 200G/400G [unverified: no H3C 800G reference found]
     interface_types: ClassVar[list[str]] = [
-        "HundredGigE", "FourHundredGigE", "TwoHundredGigE", "FortyGigE", "Twenty-FiveGigE", "Ten-GigabitEthernet",
-        "GigabitEthernet", "M-GigabitEthernet"]
+        "HundredGigE", "EightHundredGigE", "FourHundredGigE", "TwoHundredGigE", "FiftyGigE", "FortyGigE",
+        "Twenty-FiveGigE", "Ten-GigabitEthernet", "GigabitEthernet", "M-GigabitEthernet"]
     interface_aliases: ClassVar[dict[str, str]] = {"hge": "HundredGigE", "fge": "FortyGigE", "wge": "Twenty-FiveGigE",
                                                    "xge": "Ten-GigabitEthernet", "ge": "GigabitEthernet"}
     grammars: ClassVar[dict[str, Grammar]] = {

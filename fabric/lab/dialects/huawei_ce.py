@@ -99,7 +99,9 @@ class HuaweiCeDialect(ViewDialect):
     """One SSH session on a Huawei CloudEngine switch (two-stage commit)."""
 
     kind_order: ClassVar[list[str]] = ["dsdomain", "dcb-pfc", "drop", "interface"]
-    interface_types: ClassVar[list[str]] = ["400GE", "200GE", "100GE", "50GE", "40GE", "25GE", "10GE", "GE",
+    # "800GE" follows VRP's <speed>GE pattern, as ``fabric inventory generate`` names it [unverified: no
+    # CloudEngine 800G reference found]
+    interface_types: ClassVar[list[str]] = ["800GE", "400GE", "200GE", "100GE", "50GE", "40GE", "25GE", "10GE", "GE",
                                             "MEth", "Eth-Trunk"]
     grammars: ClassVar[dict[str, Grammar]] = {
         "user": Grammar(USER), "system": Grammar(SYSTEM), "interface": Grammar(INTERFACE),

@@ -48,3 +48,21 @@ def test_host_sysfs_glob_is_cheap_and_live(tmp_path: Path, lab_of: Callable[...,
     assert asyncio.run(ssh_run(lab, "gpu01", state))[0].split() == ["down", "1:", "DOWN"]
     lab.clear("gpu01")
     assert asyncio.run(ssh_run(lab, "gpu01", state))[0].split() == ["up", "4:", "ACTIVE"]
+
+
+def test_one_nic_server_reads_back_a_lone_sysfs_file(tmp_path: Path, lab_of: Callable[..., Lab]) -> None:
+    """The driver reads sysfs back with ``grep -H`` in chunks; with netdev ``ens1`` the last chunk held one file
+    (cnp_802p_prio) and the twin's grep dropped the ``FILE:`` label that GNU grep prints with ``-H``: verify read
+    ``none``, and the rollback failed the same way."""
+    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "1", "--servers", "1",
+                   "--nics-per-server", "1", "--platforms", "sonic")
+    hosts = inv / "hosts.yaml"
+    hosts.write_text(hosts.read_text().replace("ens1np0", "ens1"))
+    lab = lab_of(inv)
+    runs = tmp_path / "runs"
+    first = deploy(inv, lab, runs, "--limit", "gpu01")
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    assert results(first)["gpu01"]["status"] == "changed"
+    again = deploy(inv, lab, runs, "--limit", "gpu01")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert results(again)["gpu01"]["status"] == "unchanged"

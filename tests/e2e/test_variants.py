@@ -109,3 +109,100 @@ def test_moving_the_lossless_class_leaves_no_pfc_on_the_old_priority(tmp_path: P
         assert pfc_priorities(target.platform, running) == {4}, target.device
     again = deploy(inv, lab, tmp_path / "runs", *switches)
     assert {r["status"] for r in results(again).values()} == {"unchanged"}, again.stdout[-2000:]
+
+
+def pfc_on(*priorities: int) -> Callable[[Any], None]:
+    def change(data: Any) -> None:
+        data["pfc"]["priorities"] = list(priorities)
+    return change
+
+
+def test_nvue_dropping_one_of_two_pfc_priorities_keeps_the_other(tmp_path: Path, lab_of: Callable[..., Lab]) -> None:
+    """NVUE's PFC ``switch-priority`` is a collection (``nv unset qos pfc P switch-priority 4`` removes one
+    member). Going from 3,4 to 3, the twin's diff said ``nv unset qos pfc P switch-priority``, which cleared
+    both: verification failed and the deploy rolled back."""
+    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "1", "--servers", "1",
+                   "--nics-per-server", "1", "--platforms", "nvue")
+    edit_yaml(inv / "fabric.yaml", pfc_on(3, 4))
+    lab = lab_of(inv)
+    switches = ("--limit", "spine1", "--limit", "leaf1")
+    first = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert first.returncode == 0, first.stdout[-2000:]
+    edit_yaml(inv / "fabric.yaml", pfc_on(3))
+    planned = results(deploy(inv, lab, tmp_path / "runs", "--dry-run", *switches))
+    for name, result in planned.items():
+        diff = result["diff"]
+        assert diff and all(re.fullmatch(r"- nv unset qos pfc \S+ switch-priority 4", d) for d in diff), (name, diff)
+    moved = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert moved.returncode == 0, moved.stdout[-2000:]
+    from fabric.cli.deploy import lab_targets
+    from fabric.deploy.drivers import make_driver
+    from fabric.inventory.load import load_inventory
+
+    fabric_ = load_inventory(str(inv)).fabric
+    assert fabric_ is not None
+    for target in lab_targets([fabric_.devices[name] for name in ("spine1", "leaf1")], lab.state_dir, 30.0):
+        driver = make_driver(target)
+        driver.open()
+        try:
+            assert pfc_priorities("nvue", driver.get_running()) == {3}, target.device
+        finally:
+            driver.close()
+    again = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert {r["status"] for r in results(again).values()} == {"unchanged"}, again.stdout[-2000:]
+
+
+def trust_pcp(data: Any) -> None:
+    data["qos"]["trust"] = "pcp"
+
+
+def test_huawei_ce_trust_from_dscp_to_pcp_keeps_the_diffserv_domain(tmp_path: Path,
+                                                                    lab_of: Callable[..., Lab]) -> None:
+    """The deploy negates the stale ``trust dscp`` (``undo trust dscp``) and adds ``trust 8021p outer``; the
+    twin's undo removed every statement starting with ``trust``, ``trust upstream`` too, so verification
+    failed and the deploy rolled back."""
+    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "1", "--servers", "1",
+                   "--nics-per-server", "1", "--platforms", "huawei_ce")
+    lab = lab_of(inv)
+    switches = ("--limit", "spine1", "--limit", "leaf1")
+    assert deploy(inv, lab, tmp_path / "runs", *switches).returncode == 0
+    edit_yaml(inv / "fabric.yaml", trust_pcp)
+    moved = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert moved.returncode == 0, moved.stdout[-2000:]
+    assert {r["status"] for r in results(moved).values()} == {"changed"}
+    again = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert {r["status"] for r in results(again).values()} == {"unchanged"}, again.stdout[-2000:]
+
+
+def slow_watchdog(data: Any) -> None:
+    data["pfc"]["watchdog"].update(detect_ms=1200, restore_ms=1500)
+
+
+def test_huawei_ce_deadlock_timers_up_to_1500_ms_deploy(tmp_path: Path, lab_of: Callable[..., Lab]) -> None:
+    """``fabric validate`` allows CloudEngine deadlock timers up to 1500 ms, Huawei's range; the twin refused
+    anything above 1000 ("Wrong parameter") and the deploy failed."""
+    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "1", "--servers", "1",
+                   "--nics-per-server", "1", "--platforms", "huawei_ce")
+    edit_yaml(inv / "fabric.yaml", slow_watchdog)
+    assert fabric("validate", inv).returncode == 0
+    lab = lab_of(inv)
+    first = deploy(inv, lab, tmp_path / "runs", "--limit", "spine1", "--limit", "leaf1")
+    assert first.returncode == 0, first.stdout[-2000:]
+    assert {r["status"] for r in results(first).values()} == {"changed"}
+
+
+@pytest.mark.parametrize("platform", ["comware", "huawei_ce"])
+def test_50g_servers_and_800g_uplinks_deploy(tmp_path: Path, lab_of: Callable[..., Lab], platform: str) -> None:
+    """``inventory generate`` names 50G and 800G ports ``FiftyGigE``/``EightHundredGigE`` (Comware) and
+    ``50GE``/``800GE`` (CloudEngine); the twin knew neither Comware name nor ``800GE``, so the deploy failed
+    with "Wrong parameter" at ``interface ...``."""
+    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "1", "--servers", "1",
+                   "--nics-per-server", "1", "--platforms", platform, "--server-speed", "50",
+                   "--uplink-speed", "800")
+    lab = lab_of(inv)
+    switches = ("--limit", "spine1", "--limit", "leaf1")
+    first = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert first.returncode == 0, first.stdout[-2000:]
+    assert {r["status"] for r in results(first).values()} == {"changed"}
+    again = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert {r["status"] for r in results(again).values()} == {"unchanged"}, again.stdout[-2000:]

@@ -140,3 +140,17 @@ def test_pfc_and_queue_counters_are_displayed(fresh_twin: Lab) -> None:
     assert second.split() == ["4", "0", "0", "0", "0"]
     assert " Queue 3\n  Forwarded: 33 packets, 4400 bytes, 0 pps, 0 bps\n  Dropped: 5 packets, 600 bytes" in queues
     assert queues.startswith(f"Interface: {PORT}\n Direction: outbound\n Forwarded: 33 packets, 4400 bytes")
+
+
+@pytest.mark.parametrize("platform", ["comware", "huawei_ce"])
+def test_every_port_name_the_generator_writes_is_an_interface_type(platform: str) -> None:
+    """``fabric inventory generate`` names ports per speed (``FiftyGigE1/0/1``, ``800GE1/0/1``); a name the twin
+    does not know is refused at ``interface ...`` and the whole deploy of a generated fabric fails."""
+    from fabric.core.units import SPEEDS_GBPS
+    from fabric.inventory.generate import PORT_NAMES
+    from fabric.lab.dialects.comware import ComwareDialect
+    from fabric.lab.dialects.huawei_ce import HuaweiCeDialect
+
+    dialect = {"comware": ComwareDialect, "huawei_ce": HuaweiCeDialect}[platform]
+    kinds = {speed: PORT_NAMES[platform](1, speed).removesuffix("1/0/1") for speed in SPEEDS_GBPS}
+    assert {speed: dialect.interface_type(kind) for speed, kind in kinds.items()} == kinds

@@ -136,3 +136,37 @@ def test_trust_8021p_outer_replaces_trust_dscp_on_commit(fresh_twin: Lab) -> Non
         shown = running(conn, PORT)
     assert not any("Error" in reply for reply in replies), replies
     assert "trust 8021p outer" in shown and "trust dscp" not in shown
+
+
+def test_undo_trust_dscp_keeps_the_diffserv_domain_binding(fresh_twin: Lab) -> None:
+    """``trust {8021p|dscp}`` and ``trust upstream <domain>`` are separate commands, each with its own undo
+    (Huawei command reference: ``undo trust`` cancels the trusted priority, ``undo trust upstream`` unbinds the
+    DiffServ domain). The twin removed every statement starting with ``trust``."""
+    with huawei(fresh_twin) as conn:
+        replies = type_lines(conn, "system-view", "diffserv domain roce", "quit", f"interface {PORT}", "trust dscp",
+                             "trust upstream roce", "commit", "undo trust dscp", "trust 8021p outer", "commit",
+                             "return")
+        shown = running(conn, PORT).splitlines()
+        replies += type_lines(conn, "system-view", f"interface {PORT}", "undo trust upstream roce", "commit",
+                              "return")
+        unbound = running(conn, PORT).splitlines()
+    assert not any("Error" in reply for reply in replies), replies
+    assert " trust upstream roce" in shown and " trust 8021p outer" in shown and " trust dscp" not in shown
+    assert " trust upstream roce" not in unbound and " trust 8021p outer" in unbound
+
+
+def test_deadlock_timers_take_the_vendor_range(fresh_twin: Lab) -> None:
+    """``dcb pfc deadlock-detect timer`` / ``deadlock-recovery timer`` take 10-1500 ms and ``deadlock-detect
+    interval`` 10, 100, 500 or 1000 (CE6800 V300R023C00 command reference); the twin took 1-1000 for all three."""
+    with huawei(fresh_twin) as conn:
+        accepted = type_lines(conn, "system-view", "dcb pfc deadlock-detect timer 1200",
+                              "dcb pfc deadlock-recovery timer 1500", "dcb pfc deadlock-detect interval 500",
+                              "commit")
+        refused = type_lines(conn, "dcb pfc deadlock-detect timer 9", "dcb pfc deadlock-recovery timer 1501",
+                             "dcb pfc deadlock-detect interval 50")
+        type_lines(conn, "return")
+        shown = running(conn).splitlines()
+    assert not any("Error" in reply for reply in accepted), accepted
+    assert all("Error: Wrong parameter found at '^' position." in reply for reply in refused), refused
+    assert {"dcb pfc deadlock-detect timer 1200", "dcb pfc deadlock-recovery timer 1500",
+            "dcb pfc deadlock-detect interval 500"} <= set(shown)

@@ -182,3 +182,31 @@ def test_ssh_command_runs_as_the_login_user_with_bash_exit_status(lab: Lab) -> N
     assert "bash: line 1: echo: write error: Invalid argument" in script.stdout
     readback = ssh(lab, "gpu06", "mlnx_qos -i ens1np0 | grep enabled")
     assert readback.returncode == 0 and readback.stdout.split() == ["enabled", "0", "0", "0", "1", "0", "0", "0", "0"]
+
+
+def test_grep_labels_lines_as_gnu_grep(lab: Lab) -> None:
+    """The deploy driver reads sysfs back with ``grep -H . FILE...`` in chunks: a chunk of one file lost its
+    ``FILE:`` label. Outputs and exit statuses are GNU grep 3.8's (Debian 12) for the same files."""
+    enable = f"{SYSFS}/roce_np/enable"
+    cases = {
+        "grep -H . /tmp/g1": ("/tmp/g1:one\n", 0),
+        "grep . /tmp/g1": ("one\n", 0),
+        "grep . /tmp/g1 /tmp/g2": ("/tmp/g1:one\n/tmp/g2:two\n", 0),
+        "grep -h . /tmp/g1 /tmp/g2": ("one\ntwo\n", 0),
+        "grep -Hh . /tmp/g1": ("one\n", 0),
+        "grep -hH . /tmp/g1": ("/tmp/g1:one\n", 0),
+        "grep -H -c . /tmp/g1": ("/tmp/g1:1\n", 0),
+        "grep -r . /tmp/g1": ("one\n", 0),
+        f"grep -rc . {enable}": ("".join(f"{enable}/{prio}:1\n" for prio in range(8)), 0),
+        f"grep -rhc . {enable}": ("1\n" * 8, 0),
+        "cat /tmp/g1 | grep -H o": ("(standard input):one\n", 0),
+        "echo x | grep -H o /tmp/g2": ("/tmp/g2:two\n", 0),
+        "grep -sH . /tmp/g1 /tmp/nope": ("/tmp/g1:one\n", 2),
+        "grep -qs . /tmp/nope /tmp/g1": ("", 0),
+    }
+    assert ssh(lab, "gpu08", "printf 'one\\n' > /tmp/g1; printf 'two\\n' > /tmp/g2").returncode == 0
+    for command, (out, status) in cases.items():
+        got = ssh(lab, "gpu08", command)
+        assert (got.stdout, got.returncode) == (out, status), command
+    missing = ssh(lab, "gpu08", "grep -H . /tmp/g1 /tmp/nope")
+    assert missing.returncode == 2 and "grep: /tmp/nope: No such file or directory" in missing.stdout + missing.stderr

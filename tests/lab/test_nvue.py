@@ -134,3 +134,19 @@ def test_roce_counters_read_through_nv_show(twin: Lab) -> None:
         row = next(r for r in text.splitlines() if r.strip().startswith("ecn-marked-packets"))
         assert row.split()[1] == str(ecn_before + 17)
         assert conn.send_command("nv show interface swp99 qos roce counters").startswith("Error:")
+
+
+def test_switch_priority_is_a_collection(fresh_twin: Lab) -> None:
+    """``[switch-priority]`` of a PFC profile is a collection, as NVUE shows it: set adds members, unset with an
+    id removes that one, the diff names the member that goes (the twin unset the whole set)."""
+    with nvue(fresh_twin) as conn:
+        conn.send_config_set([line for line in GOLDEN.read_text().splitlines() if line.startswith("nv ")])
+        conn.send_command("nv config apply -y")
+        conn.send_command("nv set qos pfc lossless_3m switch-priority 4")
+        assert conn.send_command("nv config diff -o commands") == "nv set qos pfc lossless_3m switch-priority 4"
+        conn.send_command("nv config apply -y")
+        assert applied(conn)["qos"]["pfc"]["lossless_3m"]["switch-priority"] == {3: {}, 4: {}}
+        conn.send_command("nv unset qos pfc lossless_3m switch-priority 4")
+        assert conn.send_command("nv config diff -o commands") == "nv unset qos pfc lossless_3m switch-priority 4"
+        conn.send_command("nv config apply -y")
+        assert applied(conn)["qos"]["pfc"]["lossless_3m"]["switch-priority"] == {3: {}}

@@ -90,29 +90,62 @@ def tee(ctx: Ctx, argv: list[str], stdin: str | None) -> Result:
     return Result(stdin or "", err, status)
 
 
+GREP_OPTIONS = re.compile(r"-[EFivwxcqsHhrR]+")
+GREP_USAGE = "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n"
+
+
 def grep(ctx: Ctx, argv: list[str], stdin: str | None) -> Result:
-    """grep [-EFivwxcq] PATTERN [FILE...]: exit 0 on a match, 1 on none, 2 on an error."""
-    flags = "".join(a[1:] for a in argv[1:] if re.fullmatch(r"-[EFivwxcqHh]+", a))
-    rest = [a for a in argv[1:] if not re.fullmatch(r"-[EFivwxcqHh]+", a)]
+    """grep [-EFivwxcqsHhrR] PATTERN [FILE...] as GNU grep 3.8: exit 0 on a match, 1 on none, 2 on any error
+    (``-q`` with a match: 0).
+
+    ``FILE:`` labels lines with several operands or ``-H``, never with ``-h`` (the later of the two wins), and
+    with ``-r`` on one operand only the files found inside a directory; stdin is ``(standard input)``.
+    """
+    flags = "".join(a[1:] for a in argv[1:] if GREP_OPTIONS.fullmatch(a))
+    rest = [a for a in argv[1:] if not GREP_OPTIONS.fullmatch(a)]
     if not rest:
-        return Result(err="Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n",
-                      status=2)
-    pattern = re.escape(rest[0]) if "F" in flags else rest[0] if "E" in flags else _bre(rest[0])
-    pattern = rf"\b(?:{pattern})\b" if "w" in flags else rf"^(?:{pattern})$" if "x" in flags else pattern
-    regex = re.compile(pattern, re.IGNORECASE if "i" in flags else 0)
-    sources, err = [], ""
-    for name in rest[1:] or ["-"]:
-        try:
-            sources.append((name, stdin or "" if name == "-" else ctx.host.fs.read(ctx.path(name))))
-        except FsError as exc:
-            err += f"grep: {name}: {exc.message}\n"
+        return Result(err=GREP_USAGE, status=2)
+    regex = _grep_regex(rest[0], flags)
+    sources, err = _grep_sources(ctx, rest[1:], stdin, recursive=bool(set(flags) & set("rR")))
+    named = [f for f in flags if f in "Hh"]
+    label_all = named[-1] == "H" if named else len(rest) > 2
     out, found = "", False
-    for name, text in sources:
+    for name, text, inside in sources:
         hits = [line for line in text.splitlines() if bool(regex.search(line)) != ("v" in flags)]
         found = found or bool(hits)
-        label = f"{name}:" if len(sources) > 1 else ""
+        label = f"{name}:" if label_all or (inside and not named) else ""
         out += f"{label}{len(hits)}\n" if "c" in flags else "".join(f"{label}{h}\n" for h in hits)
-    return Result("" if "q" in flags else out, err, 2 if err and not found else 0 if found else 1)
+    status = 0 if found and "q" in flags else 2 if err else 0 if found else 1
+    return Result("" if "q" in flags else out, "" if "s" in flags else err, status)
+
+
+def _grep_regex(pattern: str, flags: str) -> re.Pattern[str]:
+    pattern = re.escape(pattern) if "F" in flags else pattern if "E" in flags else _bre(pattern)
+    pattern = rf"\b(?:{pattern})\b" if "w" in flags else rf"^(?:{pattern})$" if "x" in flags else pattern
+    return re.compile(pattern, re.IGNORECASE if "i" in flags else 0)
+
+
+def _grep_sources(ctx: Ctx, names: list[str], stdin: str | None,
+                  recursive: bool) -> tuple[list[tuple[str, str, bool]], str]:
+    """(label, text, found inside a directory operand) per file grep reads, and its error lines. ``-r`` without
+    operands searches the working directory, naming files without a ``./`` prefix."""
+    todo = [(name, name, False) for name in names] or [(".", "", False) if recursive else ("-", "-", False)]
+    sources, err = [], ""
+    while todo:
+        name, label, inside = todo.pop(0)
+        path = ctx.path(name)
+        if recursive and name != "-" and ctx.host.fs.is_dir(path):
+            prefix = label if not label or label.endswith("/") else label + "/"
+            todo[:0] = [(f"{path.rstrip('/')}/{entry}", prefix + entry, True)
+                        for entry in ctx.host.fs.listdir(path)]
+            continue
+        try:
+            text = (stdin or "") if name == "-" else ctx.host.fs.read(path)
+        except FsError as exc:
+            err += f"grep: {label}: {exc.message}\n"
+            continue
+        sources.append(("(standard input)" if name == "-" else label, text, inside))
+    return sources, err
 
 
 def _bre(pattern: str) -> str:

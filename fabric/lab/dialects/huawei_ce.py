@@ -47,9 +47,12 @@ SYSTEM = [
     C("diffserv domain <word>", "enter", view="dsdomain", label=lambda v: f"dsdomain-{v[2]}"),
     C("dcb pfc", "enter", view="dcb-pfc", label=lambda v: "dcb-pfc-default"),
     C("drop-profile <word>", "enter", view="drop", label=lambda v: f"drop-{v[1]}"),
-    C("dcb pfc deadlock-detect timer <int:1-1000>", key=3),
-    C("dcb pfc deadlock-recovery timer <int:1-1000>", key=3),
-    C("dcb pfc deadlock-detect interval <int:1-1000>", key=3),
+    # CE6800 V300R023C00 command reference: the timers take 10-1500 ms ("undo dcb pfc deadlock-detect [timer T]"),
+    # the interval, a setting of its own (the precision of the CE6885 family's per-priority times), 10, 100, 500
+    # or 1000 ms
+    C("dcb pfc deadlock-detect timer <int:10-1500>", key=3),
+    C("dcb pfc deadlock-recovery timer <int:10-1500>", key=3),
+    C("dcb pfc deadlock-detect interval <int:10,100,500,1000>", key=4),
     C("dcb pfc deadlock recovery-behavior {discard|forwarding} slot <int:1-16>", key=4),
     C("dcb pfc dscp-mapping enable slot <int:1-16>", key=4),
     C("qos buffer headroom-pool size <int:1-100000> {kbytes|mbytes} slot <int:1-16>", key=4),
@@ -96,7 +99,9 @@ class HuaweiCeDialect(ViewDialect):
     """One SSH session on a Huawei CloudEngine switch (two-stage commit)."""
 
     kind_order: ClassVar[list[str]] = ["dsdomain", "dcb-pfc", "drop", "interface"]
-    interface_types: ClassVar[list[str]] = ["400GE", "200GE", "100GE", "50GE", "40GE", "25GE", "10GE", "GE",
+    # "800GE" follows VRP's <speed>GE pattern, as ``fabric inventory generate`` names it [unverified: no
+    # CloudEngine 800G reference found]
+    interface_types: ClassVar[list[str]] = ["800GE", "400GE", "200GE", "100GE", "50GE", "40GE", "25GE", "10GE", "GE",
                                             "MEth", "Eth-Trunk"]
     grammars: ClassVar[dict[str, Grammar]] = {
         "user": Grammar(USER), "system": Grammar(SYSTEM), "interface": Grammar(INTERFACE),

@@ -99,10 +99,11 @@ def interfaces(word: str) -> list[str]:
     return result
 
 
-def id_set(low: int, high: int) -> Leaf:
-    """A set of small numbers typed as ``3`` or ``3,4`` and kept as NVUE keeps it: {3: {}, 4: {}}."""
-    expand = numbers(low, high)
-    return Leaf(lambda word: {n: {} for n in expand(word)})
+def id_set(low: int, high: int) -> Ids:
+    """A collection of small numbers (NVUE's ``[switch-priority]``, "Collection of switch priorities"), typed as
+    ``3`` or ``3,4`` and kept as {3: {}, 4: {}}: ``nv set`` adds members, ``nv unset ... switch-priority 4``
+    removes one, ``nv unset ... switch-priority`` all (NVUE reference, Set and Unset Commands: QoS)."""
+    return Ids(numbers(low, high), {})
 
 
 ENABLE = enum("enable", "disable")

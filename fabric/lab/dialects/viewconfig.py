@@ -2,7 +2,8 @@
 
 A view is a header line typed in system view (``interface 100GE1/0/1``, ``drop-profile roce``) holding its
 own statements. Every statement has a key (the words that name the setting, e.g. ``description``); typing a
-statement with the key of an existing one replaces it, as the real CLIs do, and ``undo <key>`` removes it.
+statement with the key of an existing one replaces it, as the real CLIs do, and ``undo <key>`` removes it
+(that statement only: ``undo trust dscp`` leaves ``trust upstream NAME``, a command of its own).
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ class Section:
                 return
         self.entries.append((key, line))
 
-    def unset(self, key: Key) -> bool:
-        """Remove every statement whose key starts with ``key``; False when there was none."""
-        kept = [(k, line) for k, line in self.entries if k[:len(key)] != key]
+    def unset(self, key: Key, prefix: bool = False) -> bool:
+        """Remove the statement with ``key`` (with ``prefix``: every statement whose key starts with it); False
+        when there was none. ``undo trust dscp`` removes ``trust dscp`` and leaves ``trust upstream roce``: on
+        VRP and Comware each command has its own undo form."""
+        kept = [(k, line) for k, line in self.entries if (k[:len(key)] if prefix else k) != key]
         removed = len(kept) != len(self.entries)
         self.entries = kept
         return removed

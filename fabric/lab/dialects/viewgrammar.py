@@ -1,11 +1,11 @@
 """Command grammars of the view CLIs, and the matcher that finds the first wrong word as they do.
 
 A command's syntax is a string of word specs: a literal (``qos``), a choice (``{dscp|dot1p}``), an integer
-in a range (``<int:0-7>``), a list of them (``<ints:0-7>``, also ``1 to 3``), a name (``<word>``), the rest
-of the line (``<text>``) or an interface (``<iface>``: ``100GE1/0/1`` or ``100ge 1/0/1``). Keywords may be
-abbreviated to any unambiguous prefix (``dis cur``), as on the real devices. A failed match reports where
-and why, so the dialect can print its caret line and ``Unrecognized command`` / ``Wrong parameter`` /
-``Incomplete command`` / ``Too many parameters`` / ``Ambiguous command``.
+in a range (``<int:0-7>``) or of a set (``<int:10,100>``), a list of them (``<ints:0-7>``, also ``1 to 3``), a
+name (``<word>``), the rest of the line (``<text>``) or an interface (``<iface>``: ``100GE1/0/1`` or
+``100ge 1/0/1``). Keywords may be abbreviated to any unambiguous prefix (``dis cur``), as on the real devices.
+A failed match reports where and why, so the dialect can print its caret line and ``Unrecognized command`` /
+``Wrong parameter`` / ``Incomplete command`` / ``Too many parameters`` / ``Ambiguous command``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ def parse_syntax(syntax: str) -> tuple[Spec, ...]:
             specs.append(Spec("lit", tuple(raw.strip("{}").split("|")), raw=raw))
         elif m := re.fullmatch(r"<(ints?):(\d+)-(\d+)>", raw):
             specs.append(Spec(m.group(1), lo=int(m.group(2)), hi=int(m.group(3)), raw=raw))
+        elif m := re.fullmatch(r"<int:(\d+(?:,\d+)+)>", raw):
+            allowed = tuple(m.group(1).split(","))
+            specs.append(Spec("int", allowed, lo=min(map(int, allowed)), hi=max(map(int, allowed)), raw=raw))
         elif raw in ("<word>", "<text>", "<iface>"):
             specs.append(Spec(raw.strip("<>"), raw=raw))
         else:
@@ -55,7 +58,9 @@ class Command:
 
     ``mode``: ``config`` stores the line (its first ``key`` values name the setting; ``per_value`` splits an
     ``<ints>`` key into one statement per value), ``enter`` opens the view it names (``view`` gives the prompt
-    label), ``action`` calls ``run(dialect, values)`` and prints what it returns.
+    label), ``action`` calls ``run(dialect, values)`` and prints what it returns. ``undo_clears_below``: its
+    undo also removes the statements whose key starts with its own (by default an undo removes its statement
+    only, as VRP and Comware document: ``undo trust dscp`` leaves ``trust upstream NAME``).
     """
 
     syntax: str
@@ -65,6 +70,7 @@ class Command:
     view: str = ""
     label: Callable[[list[Value]], str] | None = None
     removable: bool = True
+    undo_clears_below: bool = False
     run: Callable[[Any, list[Value]], str] | None = None
     specs: tuple[Spec, ...] = field(init=False, compare=False)
 
@@ -156,6 +162,8 @@ def _word(spec: Spec, siblings: set[str], line: Line, i: int, resolve: Resolver)
     if spec.kind == "int":
         if not word.isdigit():
             return "", 0, "unrecognized" if not word[0].isdigit() else "wrong"
+        if spec.words and str(int(word)) not in spec.words:  # a value of a set is no keyword: no abbreviation
+            return "", 0, "wrong"
         return (word, 1, "") if spec.lo <= int(word) <= spec.hi else ("", 0, "wrong")
     if spec.kind == "ints":
         return _ints(spec, line.words[i:])

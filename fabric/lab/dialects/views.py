@@ -194,14 +194,16 @@ class ViewDialect(Dialect):
             return None
         return f"{canonical}{number}", used
 
-    def interface_type(self, word: str) -> str | None:
+    @classmethod
+    def interface_type(cls, word: str) -> str | None:
+        """The interface type ``word`` names (``hge``, ``100ge``, ``FiftyGigE``), None if none or several."""
         lower = word.lower()
-        exact = [t for t in self.interface_types if t.lower() == lower]
+        exact = [t for t in cls.interface_types if t.lower() == lower]
         if exact:
             return exact[0]
-        if lower in self.interface_aliases:
-            return self.interface_aliases[lower]
-        prefixed = [t for t in self.interface_types if t.lower().startswith(lower)]
+        if lower in cls.interface_aliases:
+            return cls.interface_aliases[lower]
+        prefixed = [t for t in cls.interface_types if t.lower().startswith(lower)]
         return prefixed[0] if len(prefixed) == 1 else None
 
 
@@ -244,7 +246,7 @@ def apply(config: ViewConfig, view: View, command: Command, values: list[Value],
         return
     for key, line in statement_entries(command, values):
         if undo:
-            section.unset(key)
+            section.unset(key, prefix=command.undo_clears_below)
         else:
             section.set(key, line)
 

@@ -10,19 +10,22 @@ from fabric.lab.control import Lab
 from tests.e2e.conftest import deploy, generate, results, ssh_run
 
 
-def test_eight_nic_server_deploys_and_is_idempotent(tmp_path: Path, lab_of: Callable[..., Lab]) -> None:
-    """A server with 8 NICs reads ~150 sysfs values back: one command line of them was longer than a
-    terminal line (4095 characters), got cut, and the deploy failed with 'reading the settings back failed'."""
-    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "2", "--servers", "1",
-                   "--nics-per-server", "8", "--platforms", "sonic")
-    lab = lab_of(inv)
-    runs = tmp_path / "runs"
+def deploys_then_unchanged(inv: Path, lab: Lab, runs: Path) -> None:
+    """gpu01 deploys (changed), then a second run finds nothing to do (unchanged)."""
     first = deploy(inv, lab, runs, "--limit", "gpu01")
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
     assert results(first)["gpu01"]["status"] == "changed"
     again = deploy(inv, lab, runs, "--limit", "gpu01")
     assert again.returncode == 0, again.stderr[-2000:]
     assert results(again)["gpu01"]["status"] == "unchanged"
+
+
+def test_eight_nic_server_deploys_and_is_idempotent(tmp_path: Path, lab_of: Callable[..., Lab]) -> None:
+    """A server with 8 NICs reads ~150 sysfs values back: one command line of them was longer than a
+    terminal line (4095 characters), got cut, and the deploy failed with 'reading the settings back failed'."""
+    inv = generate(tmp_path / "inv", "--kind", "clos", "--spines", "1", "--leaves", "2", "--servers", "1",
+                   "--nics-per-server", "8", "--platforms", "sonic")
+    deploys_then_unchanged(inv, lab_of(inv), tmp_path / "runs")
 
 
 def test_host_sysfs_glob_is_cheap_and_live(tmp_path: Path, lab_of: Callable[..., Lab]) -> None:
@@ -58,11 +61,4 @@ def test_one_nic_server_reads_back_a_lone_sysfs_file(tmp_path: Path, lab_of: Cal
                    "--nics-per-server", "1", "--platforms", "sonic")
     hosts = inv / "hosts.yaml"
     hosts.write_text(hosts.read_text().replace("ens1np0", "ens1"))
-    lab = lab_of(inv)
-    runs = tmp_path / "runs"
-    first = deploy(inv, lab, runs, "--limit", "gpu01")
-    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
-    assert results(first)["gpu01"]["status"] == "changed"
-    again = deploy(inv, lab, runs, "--limit", "gpu01")
-    assert again.returncode == 0, again.stderr[-2000:]
-    assert results(again)["gpu01"]["status"] == "unchanged"
+    deploys_then_unchanged(inv, lab_of(inv), tmp_path / "runs")

@@ -93,22 +93,29 @@ def test_moving_the_lossless_class_leaves_no_pfc_on_the_old_priority(tmp_path: P
         assert result["status"] == "would-change" and any(line.startswith("-") for line in result["diff"]), name
     moved = deploy(inv, lab, tmp_path / "runs")
     assert moved.returncode == 0, moved.stdout[-2000:]
+    for device, (platform, running) in running_configs(inv, lab, ("spine1", "leaf1")).items():
+        assert pfc_priorities(platform, running) == {4}, device
+    again = deploy(inv, lab, tmp_path / "runs", *switches)
+    assert {r["status"] for r in results(again).values()} == {"unchanged"}, again.stdout[-2000:]
+
+
+def running_configs(inv: Path, lab: Lab, names: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """Each named device's (platform, running config), read from the twin through its production driver."""
     from fabric.cli.deploy import lab_targets
     from fabric.deploy.drivers import make_driver
     from fabric.inventory.load import load_inventory
 
     fabric_ = load_inventory(str(inv)).fabric
     assert fabric_ is not None
-    for target in lab_targets([fabric_.devices[name] for name in ("spine1", "leaf1")], lab.state_dir, 30.0):
+    out = {}
+    for target in lab_targets([fabric_.devices[name] for name in names], lab.state_dir, 30.0):
         driver = make_driver(target)
         driver.open()
         try:
-            running = driver.get_running()
+            out[target.device] = (target.platform, driver.get_running())
         finally:
             driver.close()
-        assert pfc_priorities(target.platform, running) == {4}, target.device
-    again = deploy(inv, lab, tmp_path / "runs", *switches)
-    assert {r["status"] for r in results(again).values()} == {"unchanged"}, again.stdout[-2000:]
+    return out
 
 
 def pfc_on(*priorities: int) -> Callable[[Any], None]:
@@ -135,19 +142,8 @@ def test_nvue_dropping_one_of_two_pfc_priorities_keeps_the_other(tmp_path: Path,
         assert diff and all(re.fullmatch(r"- nv unset qos pfc \S+ switch-priority 4", d) for d in diff), (name, diff)
     moved = deploy(inv, lab, tmp_path / "runs", *switches)
     assert moved.returncode == 0, moved.stdout[-2000:]
-    from fabric.cli.deploy import lab_targets
-    from fabric.deploy.drivers import make_driver
-    from fabric.inventory.load import load_inventory
-
-    fabric_ = load_inventory(str(inv)).fabric
-    assert fabric_ is not None
-    for target in lab_targets([fabric_.devices[name] for name in ("spine1", "leaf1")], lab.state_dir, 30.0):
-        driver = make_driver(target)
-        driver.open()
-        try:
-            assert pfc_priorities("nvue", driver.get_running()) == {3}, target.device
-        finally:
-            driver.close()
+    for device, (platform, running) in running_configs(inv, lab, ("spine1", "leaf1")).items():
+        assert pfc_priorities(platform, running) == {3}, device
     again = deploy(inv, lab, tmp_path / "runs", *switches)
     assert {r["status"] for r in results(again).values()} == {"unchanged"}, again.stdout[-2000:]
 

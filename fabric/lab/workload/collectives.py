@@ -94,12 +94,11 @@ def launch(tpl: FlowBatch, times: F64, tag: str, dscp: int, before: F64 | None =
     serial = after <= -2
     if before is not None and e and serial.any():
         prev = np.full(e, -1, dtype=np.int64)  # per launch: the launch it follows, as a position in groups // g
-        known = ~np.isnan(before)
-        prev[known] = e  # named below
         inside = np.zeros(e, dtype=bool)
         inside[1:] = before[1:] == times[:-1]
         prev[inside] = np.flatnonzero(inside) - 1
-        if known[0] and not inside[0]:
+        if not np.isnan(before[0]):  # the first launch's predecessor came in an earlier window: named here
+            prev[0] = e
             groups += [f"{tag}@{before[0]:.6f}{s}" for s in tpl.groups]
         waits = serial & (prev[event] >= 0)
         stamped[waits] = -2 - after[waits] + prev[event[waits]] * g

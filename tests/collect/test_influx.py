@@ -81,6 +81,18 @@ def test_spool_bound_drops_oldest_and_counts_them(tmp_path: Path) -> None:
     assert f"rx_octets={(10 - health['spool_points'] // 50) * 1000}i" in first  # the newest survive, in order
 
 
+def collect_snmp_to_influx(tmp_path: Path, lab: Lab, url: str, token: str, interval: str,
+                           duration: str) -> subprocess.CompletedProcess[str]:
+    """``fabric collect`` of lab-roce's SNMP agents in the running ``lab`` into the InfluxDB at ``url`` (and a
+    jsonl file), spooling under ``tmp_path``."""
+    env = {**os.environ, "FABRIC_INFLUX_URL": url, "FABRIC_INFLUX_TOKEN": token}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "fabric"), "collect", str(INVENTORIES / "lab-roce"), "--lab",
+         str(lab.state_dir), "--interval", interval, "--duration", duration, "--no-cli", "--sink", "influx",
+         "--sink", f"jsonl:{tmp_path / 'c.jsonl'}", "--spool", str(tmp_path / "spool")],
+        capture_output=True, text=True, timeout=120, env=env)
+
+
 def test_collect_interval_against_the_twin_into_victoria(victoria: Victoria, tmp_path: Path) -> None:
     """The CLI as an operator runs it: a twin under load, aligned cycles, SNMP -> rates -> InfluxDB. SNMP only:
     the twin serves SSH commands one at a time (a host's sysfs glob alone costs it ~150 ms), so on a busy
@@ -89,12 +101,7 @@ def test_collect_interval_against_the_twin_into_victoria(victoria: Victoria, tmp
     try:
         polled = sum(1 for eps in json.loads((lab.state_dir / "lab.json").read_text())["devices"].values()
                      if any(e["protocol"] == "snmp" for e in eps["endpoints"]))
-        env = {**os.environ, "FABRIC_INFLUX_URL": victoria.url, "FABRIC_INFLUX_TOKEN": "secret-token-x"}
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "fabric"), "collect", str(INVENTORIES / "lab-roce"), "--lab",
-             str(lab.state_dir), "--interval", "3", "--duration", "6.5", "--no-cli", "--sink", "influx", "--sink",
-             f"jsonl:{tmp_path / 'c.jsonl'}", "--spool", str(tmp_path / "spool")],
-            capture_output=True, text=True, timeout=120, env=env)
+        result = collect_snmp_to_influx(tmp_path, lab, victoria.url, "secret-token-x", "3", "6.5")
     finally:
         lab.down()
     assert result.returncode == 0, result.stderr
@@ -194,12 +201,7 @@ def test_collect_keeps_its_interval_while_influx_hangs(tmp_path: Path) -> None:
     lab = Lab(tmp_path / "twin").up(INVENTORIES / "lab-roce", free_ports=True)
     silent = Silent()
     try:
-        env = {**os.environ, "FABRIC_INFLUX_URL": silent.url, "FABRIC_INFLUX_TOKEN": "tok"}
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "fabric"), "collect", str(INVENTORIES / "lab-roce"), "--lab",
-             str(lab.state_dir), "--interval", "1", "--duration", "6", "--no-cli", "--sink", "influx", "--sink",
-             f"jsonl:{tmp_path / 'c.jsonl'}", "--spool", str(tmp_path / "spool")],
-            capture_output=True, text=True, timeout=120, env=env)
+        result = collect_snmp_to_influx(tmp_path, lab, silent.url, "tok", "1", "6")
     finally:
         silent.close()
         lab.down()

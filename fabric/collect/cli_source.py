@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import inspect
 import json
 import socket
 import time
@@ -44,17 +42,23 @@ from fabric.collect.switch_parsers import (
 )
 from fabric.core.sample import Sample
 
-# parse(text, device, port, ts_ns) -> samples; "{port}" in a command makes it per port
-Parse = Callable[[str, str, str, int], list[Sample]]
+# parse(text, device, port, ts_ns, lossless) -> samples, ``lossless`` the device's RoCE priority; "{port}" in a
+# command makes it per port
+Parse = Callable[[str, str, str, int, int], list[Sample]]
 LOSSLESS_PRIORITY = 3  # the RoCE priority and traffic class (inventory default, DESIGN §3)
 
 
 def whole(parse: Callable[[str, str, int], list[Sample]]) -> Parse:
     """A parser of a device-wide command (no port argument) in the table's shape."""
-    return lambda text, device, _port, ts_ns: parse(text, device, ts_ns)
+    return lambda text, device, _port, ts_ns, _lossless: parse(text, device, ts_ns)
 
 
-def nvue_roce(text: str, device: str, port: str, ts_ns: int, lossless: int = LOSSLESS_PRIORITY) -> list[Sample]:
+def per_port(parse: Callable[[str, str, str, int], list[Sample]]) -> Parse:
+    """A parser of a per-port command that needs no lossless priority, in the table's shape."""
+    return lambda text, device, port, ts_ns, _lossless: parse(text, device, port, ts_ns)
+
+
+def nvue_roce(text: str, device: str, port: str, ts_ns: int, lossless: int) -> list[Sample]:
     """NVUE's RoCE counters are those of the port's lossless switch-priority (its traffic class: the same number,
     fabric maps them one to one): the device's own, passed in as ``lossless``, not always 3."""
     return nvue_roce_counters(text, device, port, lossless, lossless, ts_ns)
@@ -68,13 +72,13 @@ CLI_COMMANDS: dict[str, tuple[tuple[str, Parse], ...]] = {
             ("show interfaces counters queue", whole(eos_queues)),
             ("show qos interfaces ecn counters queue", whole(eos_ecn))),
     "nxos": (("show interface priority-flow-control", whole(nxos_pfc)),
-             ("show queuing interface {port}", nxos_queuing)),
+             ("show queuing interface {port}", per_port(nxos_queuing))),
     "comware": (("display priority-flow-control interface", whole(comware_pfc)),
                 ("display qos queue-statistics interface outbound", whole(comware_queues))),
     "huawei_ce": (("display dcb pfc", whole(huawei_dcb_pfc)),
-                  ("display qos queue statistics interface {port}", huawei_queues),
+                  ("display qos queue statistics interface {port}", per_port(huawei_queues)),
                   ("display qos ecn statistics", whole(huawei_ecn))),
-    "linux_mlx5": (("ethtool -S {port}", ethtool_stats),
+    "linux_mlx5": (("ethtool -S {port}", per_port(ethtool_stats)),
                    ("grep -H . /sys/class/infiniband/*/ports/*/hw_counters/*", whole(rdma_hw_counters))),
 }
 # how the commands reach a platform: SSH unless listed; EOS through eAPI ("https" on a real switch, the lab's
@@ -164,7 +168,7 @@ class CliPoller:
     def _runs(self, target: SshTarget) -> list[tuple[str, str, Parse]]:
         """(command, port, parser) of every command the device runs this cycle, starting where the last cycle's
         deadline stopped it."""
-        runs = [(command.format(port=port), port, _bind(parse, target))
+        runs = [(command.format(port=port), port, parse)
                 for command, parse in CLI_COMMANDS.get(target.platform, ())
                 for port in (target.ports if "{port}" in command else ("",))]
         at = self._resume.get(target, 0) % max(len(runs), 1)
@@ -221,7 +225,7 @@ class CliPoller:
         try:
             if isinstance(output, CommandFailed):
                 raise output
-            samples += parse(output[0], target.device, port, output[1])
+            samples += parse(output[0], target.device, port, output[1], target.lossless)
         except (ParseError, CommandFailed) as exc:  # already one line naming the command and what went wrong
             errors.append(str(exc))
 
@@ -272,17 +276,6 @@ class CliPoller:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool, self._pool_size = None, 0
-
-
-def _bind(parse: Parse, target: SshTarget) -> Parse:
-    """``parse`` with the device's lossless priority, for the parsers that take one (NVUE's)."""
-    takes: Callable[..., list[Sample]] = parse
-    return functools.partial(takes, lossless=target.lossless) if _takes_lossless(parse) else parse
-
-
-@functools.cache
-def _takes_lossless(parse: Parse) -> bool:
-    return "lossless" in inspect.signature(parse).parameters
 
 
 def hint(target: SshTarget, exc: Exception, said: str) -> str:

@@ -55,7 +55,7 @@ def test_parsers_give_samples_or_one_parse_error_line(platform: str, command: st
     base = data.draw(st.sampled_from(["", *OUTPUTS[platform]]), label="fixture")
     text = data.draw(st.one_of(st.text(max_size=300), mutated(base)), label="output")
     try:
-        samples = parse(text, "leaf9", "p1", 5)
+        samples = parse(text, "leaf9", "p1", 5, 3)
     except ParseError as exc:
         message = str(exc)
         assert message.startswith("leaf9: cannot parse `") and "\n" not in message

@@ -14,7 +14,7 @@ import pytest
 
 from fabric.collect.alerts import AlertThresholds, evaluate
 from fabric.collect.cli_parsers import ParseError, number, sonic_pfc_counters, sonic_queue_counters
-from fabric.collect.cli_source import CLI_COMMANDS, Parse, whole
+from fabric.collect.cli_source import CLI_COMMANDS, LOSSLESS_PRIORITY, Parse, whole
 from fabric.collect.process import RateState
 from fabric.collect.switch_parsers import WIDTHS, eos_ecn, eos_pfc, eos_queues, expand, nxos_pfc, nxos_queuing
 from fabric.core.sample import FieldValue, Sample
@@ -40,7 +40,7 @@ def test_fixture_gives_the_expected_samples(expected: Path, line_end: str) -> No
     stem = expected.name.removesuffix(".expected.json")
     [output] = [p for p in (expected.parent / f"{stem}.txt", expected.parent / f"{stem}.json") if p.exists()]
     parse = {**dict(CLI_COMMANDS[expected.parent.name]), **UNWIRED.get(expected.parent.name, {})}[spec["command"]]
-    got = parse(output.read_text().replace("\n", line_end), "dev", spec["port"], 5)
+    got = parse(output.read_text().replace("\n", line_end), "dev", spec["port"], 5, LOSSLESS_PRIORITY)
     assert rows(got) == [(s["measurement"], s["tags"], s["fields"]) for s in spec["samples"]]
     assert all(s.ts_ns == 5 for s in got)
 
@@ -95,9 +95,9 @@ def test_numbers_and_names() -> None:
 def test_blank_output_gives_nothing_and_garbage_one_error_line_naming_device_and_command() -> None:
     for platform, commands in CLI_COMMANDS.items():
         for command, parse in commands:
-            assert parse("", "leaf9", "p1", 5) == [] and parse(" \n", "leaf9", "p1", 5) == []
+            assert parse("", "leaf9", "p1", 5, 3) == [] and parse(" \n", "leaf9", "p1", 5, 3) == []
             with pytest.raises(ParseError) as caught:
-                parse("% Invalid input detected at '^' marker.\n", "leaf9", "p1", 5)
+                parse("% Invalid input detected at '^' marker.\n", "leaf9", "p1", 5, 3)
             message = str(caught.value)
             assert message.startswith(f"leaf9: cannot parse `{command.format(port='p1')}`: "), (platform, message)
             assert "\n" not in message and "Invalid input" in message
@@ -145,15 +145,15 @@ def test_header_only_outputs_give_no_samples() -> None:
                    "---------  -----  --------------  ---------------  ----------------  -----------------\n")
     comware = "Interface     AdminMode OperMode Dot1pList     Prio Recv         Send         Inpps      Outpps\n"
     assert nxos_pfc(pfc_header, "d", 5) == []
-    assert dict(CLI_COMMANDS["sonic"])["show queue wredcounters"](wred_header, "d", "", 5) == []
-    assert dict(CLI_COMMANDS["comware"])["display priority-flow-control interface"](comware, "d", "", 5) == []
+    assert dict(CLI_COMMANDS["sonic"])["show queue wredcounters"](wred_header, "d", "", 5, 3) == []
+    assert dict(CLI_COMMANDS["comware"])["display priority-flow-control interface"](comware, "d", "", 5, 3) == []
     assert eos_pfc(json.dumps({"interfaceCounters": {}}), "d", 5) == []
 
 
 def test_nvue_json_with_humanised_sizes() -> None:
     doc = {"tx-stats": {"tx-roce-stats": {"tc-max-usage": "1.5 KB"}, "tx-ecn-stats": {"ecn-marked-packets": "12"}}}
     [queue] = dict(CLI_COMMANDS["nvue"])["nv show interface {port} qos roce counters -o json"](
-        json.dumps(doc), "d", "swp1", 5)
+        json.dumps(doc), "d", "swp1", 5, 3)
     assert queue.tags["queue"] == "3" and queue.fields == {"ecn_marked_pkts": 12, "watermark_bytes": 1536}
 
 
@@ -164,7 +164,7 @@ def test_comware_priority_column_headed_p() -> None:
     text = ("Conf -- Configured mode   Ne -- Negotiated mode   P -- Priority\n"
             "Interface     Conf     Ne       Dot1pList   P  Recv       Send       Inpps      Outpps\n"
             "HGE1/0/1      Enabled  Enabled  3           3  1,234      56         0          0\n")
-    assert rows(dict(CLI_COMMANDS["comware"])["display priority-flow-control interface"](text, "d", "", 5)) == [
+    assert rows(dict(CLI_COMMANDS["comware"])["display priority-flow-control interface"](text, "d", "", 5, 3)) == [
         ("pfc", {"device": "d", "interface": "HundredGigE1/0/1", "priority": "3"},
          {"rx_pfc_frames": 1234, "tx_pfc_frames": 56})]
 
